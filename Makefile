@@ -1,0 +1,46 @@
+# teststand: make demo runs the default stand; make test runs every test.
+# Each target builds what it needs, on a machine with only Go and git.
+
+GO      ?= go
+BIN     := $(CURDIR)/bin
+INFLUXD := $(BIN)/influxd
+INFLUXDB_VERSION := v1.8.10
+STAND   ?= scenarios/summit-usdf.yaml
+
+.PHONY: all tools build demo test test-stand bench vet fmt clean
+
+all: build
+
+## tools: build influxd $(INFLUXDB_VERSION) into ./bin (skipped when present)
+tools: $(INFLUXD)
+
+$(INFLUXD):
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install github.com/influxdata/influxdb/cmd/influxd@$(INFLUXDB_VERSION)
+
+## build: the project's binaries into ./bin
+build:
+	GOBIN=$(BIN) $(GO) install ./cmd/...
+
+## demo: run the feature suite on the default stand (embedded backend)
+demo: tools
+	$(GO) run ./cmd/stand run $(STAND) --features features --report out/demo
+
+## test: every test, the feature suite included
+test: tools
+	$(GO) test ./...
+
+## test-stand: the feature suite only, reports under out/test-stand
+test-stand: tools
+	$(GO) run ./cmd/stand run $(STAND) --features features --report out/test-stand
+
+## bench: benchmarks
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+clean:
+	rm -rf out

@@ -1,0 +1,360 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/producer"
+	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/replication"
+	"github.com/lsst-ts/teststand/sink"
+)
+
+// Env is a running stand: its sites, the DDS bus and its components.
+type Env struct {
+	Stand *Stand
+	Bus   *dds.Bus
+	Sites map[string]*SiteEnv
+	// BootTime is how long Up took.
+	BootTime time.Duration
+
+	log        *slog.Logger
+	mu         sync.Mutex
+	components map[string]*component
+	order      []string
+	ownInflux  []*influxd.Server
+}
+
+// SiteEnv is one running site.
+type SiteEnv struct {
+	Name        string
+	Kafka       *kfake.Cluster
+	Brokers     []string
+	Registry    *registry.Server
+	RegistryURL string
+	InfluxURL   string
+	// Producers are the in-process producers at this site, by name.
+	Producers map[string]*producer.Producer
+}
+
+// component is one in-process component with its own lifetime.
+type component struct {
+	name, kind string
+	cancel     context.CancelFunc
+	done       chan struct{}
+	err        error
+	stats      func() map[string]int64
+}
+
+// UpOptions adjust how a stand comes up.
+type UpOptions struct {
+	// Influxd is the influxd binary; "" finds it (see influxd.Find).
+	Influxd string
+	// Influx reuses a running influxd instead of starting one per site.
+	Influx *influxd.Server
+	// Logger receives component logs; nil discards info and below.
+	Logger *slog.Logger
+}
+
+// Up brings the stand up on the embedded backend: one kfake cluster and
+// registry per site, influxd where a site has InfluxDB, then replication
+// flows, sinks and producers, each waited for. On error everything already
+// started is torn down.
+func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
+	start := time.Now()
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	e := &Env{Stand: st, Bus: dds.NewBus(), Sites: map[string]*SiteEnv{}, components: map[string]*component{}, log: log}
+	defer func() {
+		if err != nil {
+			e.Down(context.WithoutCancel(ctx))
+		}
+	}()
+	for _, name := range st.SiteNames() {
+		spec := st.Sites[name]
+		c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
+		if err != nil {
+			return nil, fmt.Errorf("site %s: kafka: %w", name, err)
+		}
+		se := &SiteEnv{Name: name, Kafka: c, Brokers: c.ListenAddrs(), Producers: map[string]*producer.Producer{}}
+		e.Sites[name] = se
+		if err := wait.ForKafkaMetadata(se.Brokers, spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
+			return nil, fmt.Errorf("site %s: %w", name, err)
+		}
+		if spec.InfluxDB != nil {
+			srv := opts.Influx
+			if srv == nil {
+				bin := opts.Influxd
+				if bin == "" {
+					bin, err = influxd.Find(moduleRoots()...)
+					if err != nil {
+						return nil, err
+					}
+				}
+				srv, err = influxd.Start(ctx, bin)
+				if err != nil {
+					return nil, fmt.Errorf("site %s: %w", name, err)
+				}
+				e.ownInflux = append(e.ownInflux, srv)
+			}
+			se.InfluxURL = srv.URL()
+			ic := &influxd.Client{URL: se.InfluxURL}
+			for _, db := range spec.InfluxDB.Databases {
+				if err := ic.Exec(ctx, "DROP DATABASE \""+db+"\""); err != nil {
+					return nil, fmt.Errorf("site %s: %w", name, err)
+				}
+				if err := ic.Exec(ctx, "CREATE DATABASE \""+db+"\""); err != nil {
+					return nil, fmt.Errorf("site %s: %w", name, err)
+				}
+			}
+		}
+	}
+	// Writable registries first: replication copies their storage topics.
+	for _, name := range st.SiteNames() {
+		spec := st.Sites[name]
+		if spec.Registry == nil || spec.Registry.Remote.Value != "" {
+			continue
+		}
+		if err := e.startRegistry(ctx, name, spec.Registry, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range st.Replication {
+		if err := e.startFlow(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range st.SiteNames() {
+		spec := st.Sites[name]
+		if spec.Registry == nil || spec.Registry.Remote.Value == "" {
+			continue
+		}
+		if err := e.startRegistry(ctx, name, spec.Registry, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range st.Sinks {
+		if err := e.startSink(ctx, k); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range st.Producers {
+		if err := e.startProducer(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	e.BootTime = time.Since(start)
+	return e, nil
+}
+
+func (e *Env) startRegistry(ctx context.Context, site string, spec *RegistrySpec, readOnly bool) error {
+	se := e.Sites[site]
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	srv, err := registry.Start(rctx, registry.Config{
+		Brokers: se.Brokers, Topic: spec.Topic, ReadOnly: readOnly,
+		Logger: e.log.With("component", "registry@"+site),
+	})
+	if err != nil {
+		return fmt.Errorf("site %s: registry on %s: %w", site, spec.Topic, err)
+	}
+	se.Registry, se.RegistryURL = srv, srv.URL()
+	return nil
+}
+
+// startComponent runs fn in its own goroutine with its own context, and
+// waits until it calls ready (or fails first).
+func (e *Env) startComponent(ctx context.Context, name, kind string, stats func() map[string]int64, fn func(ctx context.Context, ready func()) error) error {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c := &component{name: name, kind: kind, cancel: cancel, done: make(chan struct{}), stats: stats}
+	readyCh := make(chan struct{})
+	var once sync.Once
+	ready := func() { once.Do(func() { close(readyCh) }) }
+	go func() {
+		defer close(c.done)
+		c.err = fn(cctx, ready)
+		if c.err != nil {
+			e.log.Error("component stopped with an error", "component", name, "err", c.err)
+		}
+	}()
+	select {
+	case <-readyCh:
+	case <-c.done:
+		cancel()
+		return fmt.Errorf("%s %s: %w", kind, name, errors.Join(c.err, errors.New("stopped before it was ready")))
+	case <-ctx.Done():
+		cancel()
+		<-c.done
+		return ctx.Err()
+	}
+	e.mu.Lock()
+	e.components[name] = c
+	e.order = append(e.order, name)
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
+	src, dst := e.Sites[f.Source.Value], e.Sites[f.Target.Value]
+	r, err := replication.New(replication.Config{
+		SourceAlias: f.Source.Value, TargetAlias: f.Target.Value,
+		SourceBrokers: src.Brokers, TargetBrokers: dst.Brokers,
+		Topics: f.Topics, TopicsExclude: f.Exclude,
+		Policy: f.Policy, Separator: f.Separator,
+		RefreshInterval: f.Refresh.Duration,
+		Logger:          e.log.With("component", "mirror "+f.Name),
+		SourceOpts:      []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
+	})
+	if err != nil {
+		return fmt.Errorf("replication %s: %w", f.Name, err)
+	}
+	stats := func() map[string]int64 {
+		return map[string]int64{"replicated": r.Stats.Replicated.Load(), "topics": r.Stats.Topics.Load()}
+	}
+	return e.startComponent(ctx, f.Name, "replication", stats, func(ctx context.Context, ready func()) error {
+		r.SetReady(ready)
+		return r.Run(ctx)
+	})
+}
+
+func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
+	se := e.Sites[k.Site.Value]
+	s, err := sink.New(sink.Config{
+		Brokers: se.Brokers, Topics: k.Topics, GroupID: k.Group,
+		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, Database: k.Database,
+		TopicRefresh: 500 * time.Millisecond,
+		Logger:       e.log.With("component", "sink "+k.Name),
+		KafkaOpts:    []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
+	})
+	if err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
+	}
+	stats := func() map[string]int64 {
+		return map[string]int64{"points": s.Stats.Points.Load(), "decode_errors": s.Stats.DecodeErrors.Load()}
+	}
+	return e.startComponent(ctx, k.Name, "sink", stats, func(ctx context.Context, ready func()) error {
+		ready()
+		return s.Run(ctx)
+	})
+}
+
+func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
+	se := e.Sites[p.Site.Value]
+	cscs := make([]string, len(p.CSCs))
+	for i, c := range p.CSCs {
+		cscs[i] = c.Value
+	}
+	pr, err := producer.New(ctx, producer.Config{
+		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: e.Bus, Interfaces: e.Stand.Loaded,
+		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
+		Partitions: p.Partitions, ReplicationFactor: p.ReplicationFactor, Acks: p.WaitAck, QueueDepth: p.QueueLen,
+		Logger: e.log.With("component", "producer "+p.Name),
+	})
+	if err != nil {
+		return fmt.Errorf("producer %s: %w", p.Name, err)
+	}
+	se.Producers[p.Name] = pr
+	stats := func() map[string]int64 {
+		return map[string]int64{"read": pr.Stats.Read.Load(), "produced": pr.Stats.Produced.Load(), "failed": pr.Stats.Failed.Load()}
+	}
+	return e.startComponent(ctx, p.Name, "producer", stats, func(ctx context.Context, ready func()) error {
+		ready()
+		return pr.Run(ctx)
+	})
+}
+
+// Stop stops one component by name (a broken link, for fault scenarios).
+func (e *Env) Stop(name string) error {
+	e.mu.Lock()
+	c := e.components[name]
+	e.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
+	}
+	c.cancel()
+	<-c.done
+	return nil
+}
+
+// Running reports whether a component is running.
+func (e *Env) Running(name string) bool {
+	e.mu.Lock()
+	c := e.components[name]
+	e.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	select {
+	case <-c.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// ComponentNames lists components, sorted.
+func (e *Env) ComponentNames() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	names := make([]string, 0, len(e.components))
+	for n := range e.components {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Stats returns each component's counters.
+func (e *Env) Stats() map[string]map[string]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]map[string]int64{}
+	for n, c := range e.components {
+		if c.stats != nil {
+			out[n] = c.stats()
+		}
+	}
+	return out
+}
+
+// Down stops components in reverse start order, then registries, clusters
+// and influxd servers the stand started.
+func (e *Env) Down(ctx context.Context) error {
+	e.mu.Lock()
+	order := append([]string(nil), e.order...)
+	e.mu.Unlock()
+	for i := len(order) - 1; i >= 0; i-- {
+		_ = e.Stop(order[i])
+	}
+	e.Bus.Close()
+	var errs []error
+	for _, se := range e.Sites {
+		if se.Registry != nil {
+			errs = append(errs, se.Registry.Close())
+		}
+		if se.Kafka != nil {
+			se.Kafka.Close()
+		}
+	}
+	for _, s := range e.ownInflux {
+		errs = append(errs, s.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

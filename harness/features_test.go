@@ -1,0 +1,102 @@
+package harness
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFeatureSuite runs features/ against the default stand on the
+// embedded backend: the suite `make test-stand` runs.
+func TestFeatureSuite(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, RunConfig{
+		Stand: "../scenarios/summit-usdf.yaml", Features: []string{"../features"},
+		ReportDir: dir, Output: testOutput(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("boot %s\n%s", res.BootTime, Summary(res))
+	if !res.Passed {
+		t.Fatalf("feature suite failed:\n%s", Summary(res))
+	}
+	if len(res.Results.Scenarios) < 2 {
+		t.Fatalf("%d scenarios ran, want at least 2", len(res.Results.Scenarios))
+	}
+	var checked bool
+	for _, sc := range res.Results.Scenarios {
+		for _, tp := range sc.Topics {
+			if tp.Topic == "lsst.sal.ATDome.position" && tp.Target == "influxdb@usdf/efd" && tp.Delivered > 0 {
+				checked = true
+				if tp.Sent < 45 || tp.Delivered != tp.Sent || tp.Lost != 0 {
+					t.Errorf("ATDome position: sent %d delivered %d lost %d; want 50 sent at 10 Hz for 5 s, all delivered", tp.Sent, tp.Delivered, tp.Lost)
+				}
+				hops := map[string]bool{}
+				for _, h := range tp.Hops {
+					hops[h.Name] = h.Count == int64(tp.Delivered)
+				}
+				for _, want := range []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"} {
+					if !hops[want] {
+						t.Errorf("hop %q missing or incomplete in %v", want, hops)
+					}
+				}
+			}
+		}
+	}
+	if !checked {
+		t.Error("no delivered ATDome position result in the report")
+	}
+	for _, f := range []string{"index.html", "results.json", "junit.xml", "cucumber.json"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("report file %s missing or empty: %v", f, err)
+		}
+	}
+}
+
+// TestBrokenLinkFailsSuite stops the sink before the suite: the delivery
+// scenario must fail, naming the lost samples.
+func TestBrokenLinkFailsSuite(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	feature := filepath.Join(t.TempDir(), "broken.feature")
+	if err := os.WriteFile(feature, []byte(`Feature: broken link
+  Scenario: delivery without a sink
+    When ATDome publishes "position" at 20 Hz for 1 s on domain 0
+    Then every sample of ATDome "position" is in database "efd" at "usdf" exactly once within 3 s
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, RunConfig{
+		Stand: "../scenarios/summit-usdf.yaml", Features: []string{feature}, ReportDir: dir,
+		Output:  testOutput(t),
+		Prepare: func(e *Env) error { return e.Stop("usdf-efd") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Passed {
+		t.Fatal("suite passed with the sink stopped")
+	}
+	sc := res.Results.Scenarios[0]
+	if sc.Status != "failed" || !strings.Contains(sc.Error, "not delivered") || !strings.Contains(sc.Error, "lost 20") {
+		t.Fatalf("scenario %s: %q; want a failure saying all 20 samples were lost", sc.Status, sc.Error)
+	}
+	if sc.FailedStep == "" {
+		t.Error("failed step not recorded")
+	}
+}
+
+func testOutput(t *testing.T) io.Writer {
+	if testing.Verbose() {
+		return os.Stdout
+	}
+	return io.Discard
+}

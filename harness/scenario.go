@@ -1,0 +1,372 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lsst-ts/teststand/mocksal"
+	"github.com/lsst-ts/teststand/replication"
+	"github.com/lsst-ts/teststand/reports"
+	"github.com/lsst-ts/teststand/sal"
+)
+
+// origins hands every traffic run its own private_origin, as every start of
+// a real CSC gets its own pid; ledgers of runs never mix.
+var origins atomic.Int32
+
+func init() { origins.Store(int32(1_000_000 + rand.IntN(1_000_000_000))) }
+
+// Scenario is one scenario's traffic and observations on a running stand.
+type Scenario struct {
+	env    *Env
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	traffic  []*Traffic
+	taps     map[*Traffic][]*Tap
+	results  []reports.Topic
+	observed map[*Traffic]bool
+}
+
+// NewScenario starts a scenario; Close ends its taps.
+func (e *Env) NewScenario(ctx context.Context) *Scenario {
+	sctx, cancel := context.WithCancel(ctx)
+	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}, observed: map[*Traffic]bool{}}
+}
+
+// Close stops the scenario's taps and waits for them.
+func (s *Scenario) Close() {
+	s.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, taps := range s.taps {
+		for _, t := range taps {
+			<-t.done
+		}
+	}
+}
+
+// PublishSpec is one writer's traffic.
+type PublishSpec struct {
+	CSC             string
+	Index           int32
+	Topic           string // sal_name
+	RateHz          float64
+	Duration        time.Duration
+	Count           int
+	Domain          int
+	PartitionPrefix string
+	Seed            uint64
+}
+
+// Publish writes traffic and blocks until the writer is done. Taps on every
+// place the samples may appear are started first, so that every sighting
+// is timed.
+func (s *Scenario) Publish(ctx context.Context, p PublishSpec) (*Traffic, error) {
+	tr, err := s.Start(p)
+	if err != nil {
+		return nil, err
+	}
+	_, err = mocksal.Run(ctx, s.env.Bus, mocksal.WriterConfig{
+		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
+		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
+	}, tr.record)
+	tr.mu.Lock()
+	tr.end = time.Now()
+	tr.mu.Unlock()
+	return tr, err
+}
+
+// Start registers traffic and its taps without writing anything.
+func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
+	comp := s.env.Stand.Loaded.Component(p.CSC)
+	if comp == nil {
+		return nil, fmt.Errorf("unknown CSC %q (loaded: %s)", p.CSC, strings.Join(s.env.Stand.Loaded.Names(), ", "))
+	}
+	t := comp.Topic(p.Topic)
+	if t == nil {
+		return nil, fmt.Errorf("CSC %s has no topic %q", p.CSC, p.Topic)
+	}
+	if comp.Indexed && p.Index == 0 {
+		return nil, fmt.Errorf("%s is indexed: say which index (e.g. %s:1)", p.CSC, p.CSC)
+	}
+	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, Origin: origins.Add(1), RateHz: p.RateHz, Start: time.Now()}
+	taps, err := s.tapsFor(tr)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.traffic = append(s.traffic, tr)
+	s.taps[tr] = taps
+	s.mu.Unlock()
+	return tr, nil
+}
+
+// tapsFor derives every place tr's samples may show up from the stand: the
+// topic at each site whose producer serves the CSC, its replicas under each
+// flow from there, and each sink database whose topics match a replica or
+// the topic itself.
+func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
+	type place struct{ site, topic string }
+	var places []place
+	seen := map[place]bool{}
+	add := func(p place) {
+		if !seen[p] {
+			seen[p] = true
+			places = append(places, p)
+		}
+	}
+	for _, p := range s.env.Stand.Producers {
+		for _, c := range p.CSCs {
+			name, _, _ := strings.Cut(c.Value, ":")
+			if name == tr.Topic.CSC {
+				add(place{p.Site.Value, tr.Topic.KafkaTopic(p.Subname)})
+			}
+		}
+	}
+	for i := 0; i < len(places); i++ { // grows while flows add replicas
+		for _, f := range s.env.Stand.Replication {
+			if f.Source.Value != places[i].site {
+				continue
+			}
+			pol, err := replication.NewPolicy(f.Policy, f.Separator)
+			if err != nil {
+				return nil, err
+			}
+			add(place{f.Target.Value, pol.FormatRemoteTopic(f.Source.Value, places[i].topic)})
+		}
+	}
+	var taps []*Tap
+	for _, p := range places {
+		se := s.env.Sites[p.site]
+		tap, err := kafkaTap(s.ctx, se.Brokers, p.topic, "kafka@"+p.site+"/"+p.topic, "→kafka@"+p.site, tr)
+		if err != nil {
+			return nil, err
+		}
+		taps = append(taps, tap)
+	}
+	for _, k := range s.env.Stand.Sinks {
+		for _, p := range places {
+			if p.site != k.Site.Value || !matchAny(k.Topics, p.topic) {
+				continue
+			}
+			se := s.env.Sites[p.site]
+			taps = append(taps, influxTap(s.ctx, se.InfluxURL, k.Database, "influxdb@"+p.site+"/"+k.Database, "→influxdb@"+p.site, tr))
+			break
+		}
+	}
+	return taps, nil
+}
+
+func matchAny(patterns []string, topic string) bool {
+	for _, p := range patterns {
+		if re, err := regexp.Compile("^(?:" + p + ")$"); err == nil && re.MatchString(topic) {
+			return true
+		}
+	}
+	return false
+}
+
+// Traffic returns the scenario's traffic of csc[:index] topic, the latest first.
+func (s *Scenario) Traffic(csc string, index int32, topic string) *Traffic {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.traffic) - 1; i >= 0; i-- {
+		t := s.traffic[i]
+		if t.Topic.CSC == csc && t.Topic.Name == topic && t.Index == index {
+			return t
+		}
+	}
+	return nil
+}
+
+// tap finds tr's tap at where ("influxdb@usdf/efd", "kafka@usdf/<topic>").
+func (s *Scenario) tap(tr *Traffic, where string) *Tap {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.taps[tr] {
+		if t.Where == where {
+			return t
+		}
+	}
+	return nil
+}
+
+// Taps lists where tr is observed.
+func (s *Scenario) Taps(tr *Traffic) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, t := range s.taps[tr] {
+		out = append(out, t.Where)
+	}
+	return out
+}
+
+// WaitDelivered waits until every written sample of tr has been seen at
+// where, or timeout passes, and returns the verdict either way.
+func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, where string, timeout time.Duration) (reports.Topic, error) {
+	tap := s.tap(tr, where)
+	if tap == nil {
+		return reports.Topic{}, fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, where, strings.Join(s.Taps(tr), ", "))
+	}
+	sent := len(tr.Writes())
+	deadline := time.Now().Add(timeout)
+	for tap.Count() < sent && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return reports.Topic{}, ctx.Err()
+		case <-time.After(InfluxPoll / 2):
+		}
+	}
+	return s.Verdict(tr, where), nil
+}
+
+// Settle waits d (so that late samples would show) and returns the verdict.
+func (s *Scenario) Settle(ctx context.Context, tr *Traffic, where string, d time.Duration) (reports.Topic, error) {
+	if s.tap(tr, where) == nil {
+		return reports.Topic{}, fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, where, strings.Join(s.Taps(tr), ", "))
+	}
+	select {
+	case <-ctx.Done():
+		return reports.Topic{}, ctx.Err()
+	case <-time.After(d):
+	}
+	return s.Verdict(tr, where), nil
+}
+
+// maxMissingListed caps the missing seqNums listed in a verdict.
+const maxMissingListed = 1000
+
+// Verdict compares the ledger of tr with what was seen at where and along
+// the way, and records the result for the report.
+func (s *Scenario) Verdict(tr *Traffic, where string) reports.Topic {
+	writes := tr.Writes()
+	res := reports.Topic{Topic: tr.Topic.KafkaTopic(""), Target: where, Sent: len(writes)}
+	s.mu.Lock()
+	taps := append([]*Tap(nil), s.taps[tr]...)
+	s.mu.Unlock()
+
+	var final *Tap
+	var path []*Tap // taps up to and including the target, in order
+	for _, t := range taps {
+		path = append(path, t)
+		if t.Where == where {
+			final = t
+			break
+		}
+	}
+	if final == nil {
+		return res
+	}
+	seen, reordered, _ := final.snapshot()
+	res.Reordered = reordered
+	for _, w := range writes {
+		sg, ok := seen[w.SeqNum]
+		if !ok {
+			res.Lost++
+			if len(res.Missing) < maxMissingListed {
+				res.Missing = append(res.Missing, int64(w.SeqNum))
+			}
+			continue
+		}
+		res.Delivered++
+		if sg.count > 1 {
+			res.Duplicated += sg.count - 1
+		}
+	}
+	// Duplicates are visible in Kafka only (InfluxDB overwrites); take them
+	// from the last Kafka tap before the target.
+	if strings.HasPrefix(where, "influxdb@") {
+		for i := len(path) - 2; i >= 0; i-- {
+			if strings.HasPrefix(path[i].Where, "kafka@") {
+				ks, kre, _ := path[i].snapshot()
+				for _, sg := range ks {
+					if sg.count > 1 {
+						res.Duplicated += sg.count - 1
+					}
+				}
+				res.Reordered += kre
+				break
+			}
+		}
+	}
+	var interval time.Duration
+	if tr.RateHz > 0 {
+		interval = time.Duration(float64(time.Second) / tr.RateHz)
+	}
+	// DDS → producer from private_rcvStamp as the first tap read it.
+	if len(path) > 0 {
+		first, _, _ := path[0].snapshot()
+		var pts []reports.Point
+		for _, w := range writes {
+			if sg, ok := first[w.SeqNum]; ok && sg.rcv > 0 {
+				pts = append(pts, reports.Point{At: taiTime(w.SndStamp), LatencyMS: (sg.rcv - w.SndStamp) * 1e3})
+			}
+		}
+		res.Hops = append(res.Hops, reports.HopFromLatencies("dds→producer", pts, interval))
+	}
+	for _, t := range path {
+		sn, _, _ := t.snapshot()
+		var pts []reports.Point
+		for _, w := range writes {
+			if sg, ok := sn[w.SeqNum]; ok {
+				at := taiTime(w.SndStamp)
+				pts = append(pts, reports.Point{At: at, LatencyMS: float64(sg.first.Sub(at).Microseconds()) / 1e3})
+			}
+		}
+		res.Hops = append(res.Hops, reports.HopFromLatencies(t.Hop, pts, interval))
+	}
+	if len(res.Hops) > 0 {
+		e2e := res.Hops[len(res.Hops)-1]
+		e2e.Name = "end-to-end"
+		res.Hops = append(res.Hops, e2e)
+	}
+	s.mu.Lock()
+	if !s.observed[tr] {
+		s.observed[tr] = true
+		s.results = append(s.results, res)
+	} else {
+		for i := range s.results {
+			if s.results[i].Topic == res.Topic && s.results[i].Target == res.Target {
+				s.results[i] = res
+			}
+		}
+	}
+	s.mu.Unlock()
+	return res
+}
+
+// Results are the verdicts recorded so far.
+func (s *Scenario) Results() []reports.Topic {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]reports.Topic(nil), s.results...)
+}
+
+// taiTime converts TAI unix seconds to a wall-clock time.
+func taiTime(tai float64) time.Time {
+	return time.UnixMicro(int64(sal.UTCFromTAI(tai) * 1e6))
+}
+
+// DeliveryVerdict summarises a topic result in words.
+func DeliveryVerdict(r reports.Topic) string {
+	switch {
+	case r.Sent == 0:
+		return "nothing sent"
+	case r.Delivered == 0:
+		return "not delivered"
+	case r.Lost > 0:
+		return "partially delivered"
+	case r.Duplicated > 0:
+		return "delivered with duplicates"
+	}
+	return "delivered exactly once"
+}

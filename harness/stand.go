@@ -1,0 +1,432 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
+)
+
+// Stand is a stand definition (version 1), as written in YAML.
+type Stand struct {
+	Version     int              `yaml:"version"`
+	Name        string           `yaml:"name"`
+	Description string           `yaml:"description"`
+	Backend     string           `yaml:"backend"`
+	Interfaces  string           `yaml:"interfaces"`
+	Sites       map[string]*Site `yaml:"sites"`
+	Producers   []*ProducerSpec  `yaml:"producers"`
+	Replication []*FlowSpec      `yaml:"replication"`
+	Sinks       []*SinkSpec      `yaml:"sinks"`
+
+	// File is the path the stand was loaded from.
+	File string `yaml:"-"`
+	// Loaded is the interface model the stand's CSC names refer to.
+	Loaded *sal.Interfaces `yaml:"-"`
+}
+
+// Site is one Kafka cluster with its registry and, optionally, an InfluxDB.
+type Site struct {
+	Kafka    KafkaSpec     `yaml:"kafka"`
+	Registry *RegistrySpec `yaml:"registry"`
+	InfluxDB *InfluxSpec   `yaml:"influxdb"`
+}
+
+// KafkaSpec describes a site's cluster.
+type KafkaSpec struct {
+	Brokers int `yaml:"brokers"`
+}
+
+// RegistrySpec describes a site's schema registry. With Remote set it is a
+// read-only registry serving "<remote>.registry-schemas", the storage topic
+// replicated from that site.
+type RegistrySpec struct {
+	Topic  string `yaml:"topic"`
+	Remote Ref    `yaml:"remote"`
+}
+
+// InfluxSpec describes a site's InfluxDB.
+type InfluxSpec struct {
+	Databases []string `yaml:"databases"`
+}
+
+// ProducerSpec is one SAL Kafka producer (salkafka) at a site.
+type ProducerSpec struct {
+	Name              string `yaml:"name"`
+	Site              Ref    `yaml:"site"`
+	Domain            int    `yaml:"domain"`
+	PartitionPrefix   string `yaml:"partition_prefix"`
+	CSCs              []Ref  `yaml:"cscs"`
+	Subname           string `yaml:"subname"`
+	Partitions        int32  `yaml:"partitions"`
+	ReplicationFactor int16  `yaml:"replication_factor"`
+	WaitAck           string `yaml:"wait_ack"`
+	QueueLen          int    `yaml:"queue_len"`
+}
+
+// FlowSpec is one replication flow between sites.
+type FlowSpec struct {
+	Name      string   `yaml:"name"`
+	Source    Ref      `yaml:"source"`
+	Target    Ref      `yaml:"target"`
+	Policy    string   `yaml:"policy"`
+	Separator string   `yaml:"separator"`
+	Topics    []string `yaml:"topics"`
+	Exclude   []string `yaml:"topics_exclude"`
+	Refresh   Duration `yaml:"refresh"`
+}
+
+// SinkSpec is one Kafka → InfluxDB sink at a site.
+type SinkSpec struct {
+	Name     string   `yaml:"name"`
+	Site     Ref      `yaml:"site"`
+	Topics   []string `yaml:"topics"`
+	Database string   `yaml:"database"`
+	Group    string   `yaml:"group"`
+}
+
+// Ref is a string value that remembers where it was written, so that a
+// dangling reference can be reported at its file:line:column.
+type Ref struct {
+	Value        string
+	Line, Column int
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a string", n.Line)
+	}
+	r.Value, r.Line, r.Column = n.Value, n.Line, n.Column
+	return nil
+}
+
+// Duration is a time.Duration written as "500ms", "2s".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: duration %q: want e.g. 500ms or 2s", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// LoadOptions adjust loading.
+type LoadOptions struct {
+	// InterfacesDir overrides the stand's "interfaces" (a ts_xml
+	// sal_interfaces directory).
+	InterfacesDir string
+}
+
+// Load reads, decodes and validates a stand file. Every error names the
+// file and, where it can, the line and column.
+func Load(path string, opts LoadOptions) (*Stand, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("stand: %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+var unknownField = regexp.MustCompile(`field (\S+) not found in type harness\.(\w+)`)
+
+// Parse decodes and validates stand YAML read from path.
+func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
+	var s Stand
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, yamlError(path, err)
+	}
+	s.File = path
+	if err := s.defaults(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ifaces, err := s.loadInterfaces(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: interfaces: %w", path, err)
+	}
+	s.Loaded = ifaces
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// yamlError rewrites yaml.v3's messages as "file:line: message".
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg := te.Errors[0]
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			text := m[2]
+			if u := unknownField.FindStringSubmatch(text); u != nil {
+				text = fmt.Sprintf("unknown key %q in %s", u[1], sectionName(u[2]))
+			}
+			return fmt.Errorf("%s:%s: %s", path, m[1], text)
+		}
+		return fmt.Errorf("%s: %s", path, msg)
+	}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s:%s: %s", path, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+func sectionName(goType string) string {
+	switch goType {
+	case "Stand":
+		return "the stand"
+	case "Site":
+		return "a site"
+	case "KafkaSpec":
+		return "kafka"
+	case "RegistrySpec":
+		return "registry"
+	case "InfluxSpec":
+		return "influxdb"
+	case "ProducerSpec":
+		return "a producer"
+	case "FlowSpec":
+		return "a replication flow"
+	case "SinkSpec":
+		return "a sink"
+	}
+	return goType
+}
+
+func (s *Stand) defaults() error {
+	if s.Version == 0 {
+		s.Version = 1
+	}
+	if s.Version != 1 {
+		return fmt.Errorf("version %d: this teststand reads version 1", s.Version)
+	}
+	if s.Backend == "" {
+		s.Backend = "embedded"
+	}
+	if s.Interfaces == "" {
+		s.Interfaces = "builtin"
+	}
+	for _, site := range s.Sites {
+		if site == nil {
+			continue
+		}
+		if site.Kafka.Brokers == 0 {
+			site.Kafka.Brokers = 1
+		}
+		if site.Registry != nil && site.Registry.Topic == "" {
+			site.Registry.Topic = "registry-schemas"
+			if site.Registry.Remote.Value != "" {
+				site.Registry.Topic = site.Registry.Remote.Value + ".registry-schemas"
+			}
+		}
+	}
+	for i, p := range s.Producers {
+		if p.Name == "" {
+			p.Name = "producer-" + strconv.Itoa(i+1)
+		}
+	}
+	for _, f := range s.Replication {
+		if f.Name == "" {
+			f.Name = f.Source.Value + "->" + f.Target.Value
+		}
+		if f.Refresh.Duration == 0 {
+			f.Refresh.Duration = 500 * time.Millisecond
+		}
+	}
+	for i, k := range s.Sinks {
+		if k.Name == "" {
+			k.Name = "sink-" + strconv.Itoa(i+1)
+		}
+		if k.Database == "" {
+			k.Database = "efd"
+		}
+	}
+	return nil
+}
+
+func (s *Stand) loadInterfaces(opts LoadOptions) (*sal.Interfaces, error) {
+	dir := opts.InterfacesDir
+	if dir == "" && s.Interfaces != "builtin" {
+		dir = s.Interfaces
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(s.File), dir)
+		}
+	}
+	if dir == "" {
+		return sal.Load(sample.FS)
+	}
+	return sal.LoadDir(dir)
+}
+
+// at formats a position in the stand file.
+func (s *Stand) at(r Ref) string {
+	if r.Line == 0 {
+		return s.File
+	}
+	return fmt.Sprintf("%s:%d:%d", s.File, r.Line, r.Column)
+}
+
+func (s *Stand) validate() error {
+	if s.Backend != "embedded" {
+		return fmt.Errorf("%s: backend %q: this build runs the embedded backend", s.File, s.Backend)
+	}
+	if len(s.Sites) == 0 {
+		return fmt.Errorf("%s: no sites defined", s.File)
+	}
+	site := func(r Ref, what string) error {
+		if r.Value == "" {
+			return fmt.Errorf("%s: %s: no site given", s.at(r), what)
+		}
+		if s.Sites[r.Value] == nil {
+			return fmt.Errorf("%s: %s: unknown site %q (defined: %s)", s.at(r), what, r.Value, strings.Join(s.SiteNames(), ", "))
+		}
+		return nil
+	}
+	for _, name := range s.SiteNames() {
+		st := s.Sites[name]
+		if st == nil {
+			return fmt.Errorf("%s: site %q is empty", s.File, name)
+		}
+		if st.Kafka.Brokers < 1 || st.Kafka.Brokers > 9 {
+			return fmt.Errorf("%s: site %q: kafka brokers %d: want 1 to 9", s.File, name, st.Kafka.Brokers)
+		}
+		if st.Registry != nil && st.Registry.Remote.Value != "" {
+			if err := site(st.Registry.Remote, "site "+name+" registry remote"); err != nil {
+				return err
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range s.Producers {
+		what := "producer " + strconv.Quote(p.Name)
+		if seen[p.Name] {
+			return fmt.Errorf("%s: duplicate component name %q", s.at(p.Site), p.Name)
+		}
+		seen[p.Name] = true
+		if err := site(p.Site, what); err != nil {
+			return err
+		}
+		if s.Sites[p.Site.Value].Registry == nil {
+			return fmt.Errorf("%s: %s: site %q has no registry", s.at(p.Site), what, p.Site.Value)
+		}
+		if p.Domain < 0 || p.Domain > 232 {
+			return fmt.Errorf("%s: %s: DDS domain %d: want 0 to 232", s.at(p.Site), what, p.Domain)
+		}
+		if len(p.CSCs) == 0 {
+			return fmt.Errorf("%s: %s: no cscs listed", s.at(p.Site), what)
+		}
+		for _, c := range p.CSCs {
+			if err := s.checkCSC(c, what); err != nil {
+				return err
+			}
+		}
+		if p.ReplicationFactor > int16(s.Sites[p.Site.Value].Kafka.Brokers) {
+			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", s.at(p.Site), what, p.ReplicationFactor, s.Sites[p.Site.Value].Kafka.Brokers)
+		}
+		switch p.WaitAck {
+		case "", "0", "1", "all":
+		default:
+			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", s.at(p.Site), what, p.WaitAck)
+		}
+	}
+	for _, f := range s.Replication {
+		what := "replication flow " + strconv.Quote(f.Name)
+		if err := site(f.Source, what+" source"); err != nil {
+			return err
+		}
+		if err := site(f.Target, what+" target"); err != nil {
+			return err
+		}
+		if f.Source.Value == f.Target.Value {
+			return fmt.Errorf("%s: %s: source and target are the same site", s.at(f.Target), what)
+		}
+		for _, re := range append(append([]string{}, f.Topics...), f.Exclude...) {
+			if _, err := regexp.Compile(re); err != nil {
+				return fmt.Errorf("%s: %s: topic pattern %q: %w", s.at(f.Source), what, re, err)
+			}
+		}
+	}
+	for _, k := range s.Sinks {
+		what := "sink " + strconv.Quote(k.Name)
+		if seen[k.Name] {
+			return fmt.Errorf("%s: duplicate component name %q", s.at(k.Site), k.Name)
+		}
+		seen[k.Name] = true
+		if err := site(k.Site, what); err != nil {
+			return err
+		}
+		st := s.Sites[k.Site.Value]
+		if st.InfluxDB == nil {
+			return fmt.Errorf("%s: %s: site %q has no influxdb", s.at(k.Site), what, k.Site.Value)
+		}
+		if st.Registry == nil {
+			return fmt.Errorf("%s: %s: site %q has no registry", s.at(k.Site), what, k.Site.Value)
+		}
+		if !contains(st.InfluxDB.Databases, k.Database) {
+			return fmt.Errorf("%s: %s: database %q is not among site %q's databases %v", s.at(k.Site), what, k.Database, k.Site.Value, st.InfluxDB.Databases)
+		}
+		if len(k.Topics) == 0 {
+			return fmt.Errorf("%s: %s: no topics listed", s.at(k.Site), what)
+		}
+		for _, re := range k.Topics {
+			if _, err := regexp.Compile(re); err != nil {
+				return fmt.Errorf("%s: %s: topic pattern %q: %w", s.at(k.Site), what, re, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Stand) checkCSC(c Ref, what string) error {
+	name, idx, hasIdx := strings.Cut(c.Value, ":")
+	comp := s.Loaded.Component(name)
+	if comp == nil {
+		return fmt.Errorf("%s: %s: unknown CSC %q (not in the loaded interfaces: %s)", s.at(c), what, name, strings.Join(s.Loaded.Names(), ", "))
+	}
+	if hasIdx {
+		n, err := strconv.Atoi(idx)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s: %s: %q: want CSC:N with N > 0", s.at(c), what, c.Value)
+		}
+		if !comp.Indexed {
+			return fmt.Errorf("%s: %s: %q: %s is not indexed", s.at(c), what, c.Value, name)
+		}
+	}
+	return nil
+}
+
+// SiteNames are the site names, sorted.
+func (s *Stand) SiteNames() []string {
+	names := make([]string, 0, len(s.Sites))
+	for n := range s.Sites {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,61 @@
+package harness
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	base := "version: 1\nsites:\n  summit:\n    kafka: {brokers: 1}\n    registry: {}\n  usdf:\n    registry: {remote: summit}\n    influxdb: {databases: [efd]}\n"
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown top key", "version: 1\nbogus: 1\n", `s.yaml:2: unknown key "bogus" in the stand`},
+		{"wrong type", "version: one\n", "s.yaml:1:"},
+		{"bad version", "version: 2\nsites: {a: {}}\n", "this teststand reads version 1"},
+		{"no sites", "version: 1\n", "no sites defined"},
+		{"unknown site", base + "producers:\n  - {site: moon, cscs: [ATDome]}\n", `s.yaml:10:13: producer "producer-1": unknown site "moon"`},
+		{"unknown csc", base + "producers:\n  - site: summit\n    cscs: [ATDome, Nope]\n", `s.yaml:11:20: producer "producer-1": unknown CSC "Nope"`},
+		{"index on unindexed", base + "producers:\n  - site: summit\n    cscs: [ATDome:1]\n", `ATDome is not indexed`},
+		{"bad index", base + "producers:\n  - site: summit\n    cscs: [MTHexapod:x]\n", `want CSC:N with N > 0`},
+		{"bad remote", "version: 1\nsites:\n  a:\n    registry: {remote: b}\n", `s.yaml:4:23: site a registry remote: unknown site "b"`},
+		{"sink without influx", base + "sinks:\n  - {site: summit, topics: [x]}\n", `site "summit" has no influxdb`},
+		{"sink db missing", base + "sinks:\n  - {site: usdf, topics: [x], database: dm}\n", `database "dm" is not among`},
+		{"bad regex", base + "sinks:\n  - {site: usdf, topics: ['(']}\n", `topic pattern "("`},
+		{"bad duration", base + "replication:\n  - {source: summit, target: usdf, refresh: soon}\n", `s.yaml:10: duration "soon"`},
+		{"same site flow", base + "replication:\n  - {source: summit, target: summit}\n", `source and target are the same site`},
+		{"rf too high", base + "producers:\n  - {site: summit, cscs: [ATDome], replication_factor: 3}\n", `replication_factor 3 exceeds the site's 1 brokers`},
+		{"bad wait_ack", base + "producers:\n  - {site: summit, cscs: [ATDome], wait_ack: two}\n", `wait_ack "two"`},
+		{"backend", "version: 1\nbackend: moon\nsites: {a: {}}\n", `backend "moon"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte(c.yaml), LoadOptions{})
+			if err == nil {
+				t.Fatalf("no error, want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not contain %q", err, c.want)
+			}
+			if !strings.HasPrefix(err.Error(), "s.yaml") {
+				t.Fatalf("error %q does not start with the file name", err)
+			}
+		})
+	}
+}
+
+func TestParseDefaultStand(t *testing.T) {
+	st, err := Load("../scenarios/summit-usdf.yaml", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Sites["usdf"].Registry.Topic; got != "summit.registry-schemas" {
+		t.Errorf("usdf registry topic %q, want summit.registry-schemas", got)
+	}
+	if got := st.Replication[0].Name; got != "summit->usdf" {
+		t.Errorf("flow name %q", got)
+	}
+	if st.Loaded.Component("ATDome") == nil {
+		t.Error("ATDome not loaded from the builtin interfaces")
+	}
+}

@@ -1,0 +1,301 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/reports"
+)
+
+// Steps binds the step library to a running stand. Step definitions stay
+// thin: each parses its arguments and calls the harness API.
+type Steps struct {
+	Env *Env
+
+	mu        sync.Mutex
+	scenarios map[string]*scenarioState // by pickle id
+	// Collected holds each finished scenario for the report.
+	Collected []reports.Scenario
+}
+
+type scenarioState struct {
+	sc         *Scenario
+	started    time.Time
+	failedStep string
+	lastTarget map[*Traffic]string
+}
+
+type ctxKey struct{}
+
+// StepDoc documents one step for `stand steps`.
+type StepDoc struct {
+	Pattern, Doc string
+}
+
+const (
+	cscArg   = `(\w+)(?::(\d+))?`
+	quoted   = `"([^"]+)"`
+	floatArg = `([0-9]+(?:\.[0-9]+)?)`
+)
+
+// Library is the documented step library.
+var Library = []StepDoc{
+	{`^the stand is up$`, "Every component of the stand is running."},
+	{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component (breaks a link)."},
+	{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Writes one topic of a CSC (CSC or CSC:index) at a rate for a duration on a DDS domain; blocks until written."},
+	{`^every sample of ` + cscArg + ` ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts none lost and none duplicated, against the ledger."},
+	{`^` + cscArg + ` ` + quoted + ` is reported as ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` after ` + floatArg + ` s$`, `Waits, then asserts the delivery verdict ("delivered exactly once", "not delivered", "partially delivered", "delivered with duplicates").`},
+	{`^topic ` + quoted + ` exists at ` + quoted + `$`, "Asserts a Kafka topic exists at a site's cluster."},
+	{`^topic ` + quoted + ` does not exist at ` + quoted + `$`, "Asserts a Kafka topic does not exist at a site's cluster."},
+	{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target."},
+}
+
+// Initialize registers hooks and steps on a godog scenario context.
+func (st *Steps) Initialize(sc *godog.ScenarioContext) {
+	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
+		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]string{}}
+		st.mu.Lock()
+		if st.scenarios == nil {
+			st.scenarios = map[string]*scenarioState{}
+		}
+		st.scenarios[p.Id] = state
+		st.mu.Unlock()
+		return context.WithValue(ctx, ctxKey{}, state), nil
+	})
+	sc.StepContext().After(func(ctx context.Context, step *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+		if state, ok := ctx.Value(ctxKey{}).(*scenarioState); ok && status == godog.StepFailed && state.failedStep == "" {
+			state.failedStep = step.Text
+		}
+		return ctx, nil
+	})
+	sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
+		state, ok := ctx.Value(ctxKey{}).(*scenarioState)
+		if !ok {
+			return ctx, nil
+		}
+		state.sc.Close()
+		r := reports.Scenario{
+			Feature: p.Uri, Name: p.Name, Status: "passed",
+			Duration: time.Since(state.started), Topics: state.sc.Results(),
+		}
+		if err != nil {
+			r.Status, r.Error, r.FailedStep = "failed", err.Error(), state.failedStep
+			if errors.Is(err, godog.ErrUndefined) {
+				r.Status = "undefined"
+			}
+		}
+		st.mu.Lock()
+		st.Collected = append(st.Collected, r)
+		delete(st.scenarios, p.Id)
+		st.mu.Unlock()
+		return ctx, nil
+	})
+
+	sc.Step(Library[0].Pattern, st.standIsUp)
+	sc.Step(Library[1].Pattern, st.stopComponent)
+	sc.Step(Library[2].Pattern, st.publish)
+	sc.Step(Library[3].Pattern, st.deliveredExactlyOnce)
+	sc.Step(Library[4].Pattern, st.reportedAs)
+	sc.Step(Library[5].Pattern, st.topicExists)
+	sc.Step(Library[6].Pattern, st.topicDoesNotExist)
+	sc.Step(Library[7].Pattern, st.latencyBelow)
+}
+
+func state(ctx context.Context) *scenarioState {
+	s, _ := ctx.Value(ctxKey{}).(*scenarioState)
+	return s
+}
+
+func (st *Steps) standIsUp(ctx context.Context) error {
+	for _, n := range st.Env.ComponentNames() {
+		if !st.Env.Running(n) {
+			return fmt.Errorf("component %q is not running", n)
+		}
+	}
+	return nil
+}
+
+func (st *Steps) stopComponent(ctx context.Context, name string) error {
+	return st.Env.Stop(name)
+}
+
+func parseIndex(s string) int32 {
+	if s == "" {
+		return 0
+	}
+	n, _ := strconv.Atoi(s)
+	return int32(n)
+}
+
+func seconds(s string) time.Duration {
+	f, _ := strconv.ParseFloat(s, 64)
+	return time.Duration(f * float64(time.Second))
+}
+
+func (st *Steps) publish(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
+	hz, _ := strconv.ParseFloat(rate, 64)
+	dom, _ := strconv.Atoi(domain)
+	tr, err := state(ctx).sc.Publish(ctx, PublishSpec{
+		CSC: csc, Index: parseIndex(index), Topic: topic, RateHz: hz, Duration: seconds(dur), Domain: dom,
+	})
+	if err != nil {
+		return err
+	}
+	if len(tr.Writes()) == 0 {
+		return fmt.Errorf("%s %s: nothing was written", csc, topic)
+	}
+	return nil
+}
+
+func (st *Steps) traffic(ctx context.Context, csc, index, topic string) (*Traffic, error) {
+	tr := state(ctx).sc.Traffic(csc, parseIndex(index), topic)
+	if tr == nil {
+		return nil, fmt.Errorf("no traffic of %s %q was published in this scenario", csc, topic)
+	}
+	return tr, nil
+}
+
+func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db, site, within string) error {
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	where := "influxdb@" + site + "/" + db
+	s := state(ctx)
+	s.lastTarget[tr] = where
+	res, err := s.sc.WaitDelivered(ctx, tr, where, seconds(within))
+	if err != nil {
+		return err
+	}
+	if res.Lost > 0 || res.Duplicated > 0 {
+		return fmt.Errorf("%s %s at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
+			csc, topic, where, DeliveryVerdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
+	}
+	return nil
+}
+
+func (st *Steps) reportedAs(ctx context.Context, csc, index, topic, verdict, db, site, after string) error {
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	where := "influxdb@" + site + "/" + db
+	s := state(ctx)
+	s.lastTarget[tr] = where
+	res, err := s.sc.Settle(ctx, tr, where, seconds(after))
+	if err != nil {
+		return err
+	}
+	if got := DeliveryVerdict(res); got != verdict {
+		return fmt.Errorf("%s %s at %s: verdict %q, want %q (sent %d, delivered %d, lost %d)", csc, topic, where, got, verdict, res.Sent, res.Delivered, res.Lost)
+	}
+	return nil
+}
+
+func (st *Steps) topicNames(ctx context.Context, site string) (map[string]bool, error) {
+	se := st.Env.Sites[site]
+	if se == nil {
+		return nil, fmt.Errorf("unknown site %q", site)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	td, err := kadm.NewClient(cl).ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list topics at %s: %w", site, err)
+	}
+	out := map[string]bool{}
+	for _, t := range td.Names() {
+		out[t] = true
+	}
+	return out, nil
+}
+
+func (st *Steps) topicExists(ctx context.Context, topic, site string) error {
+	names, err := st.topicNames(ctx, site)
+	if err != nil {
+		return err
+	}
+	if !names[topic] {
+		return fmt.Errorf("topic %q does not exist at %s (%d topics there)", topic, site, len(names))
+	}
+	return nil
+}
+
+func (st *Steps) topicDoesNotExist(ctx context.Context, topic, site string) error {
+	names, err := st.topicNames(ctx, site)
+	if err != nil {
+		return err
+	}
+	if names[topic] {
+		return fmt.Errorf("topic %q exists at %s", topic, site)
+	}
+	return nil
+}
+
+func (st *Steps) latencyBelow(ctx context.Context, pct, csc, index, topic, bound, unit string) error {
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	s := state(ctx)
+	where := s.lastTarget[tr]
+	if where == "" {
+		return errors.New("check delivery first: latency is measured to the last checked target")
+	}
+	res := s.sc.Verdict(tr, where)
+	var e2e *reports.Hop
+	for i := range res.Hops {
+		if res.Hops[i].Name == "end-to-end" {
+			e2e = &res.Hops[i]
+		}
+	}
+	if e2e == nil || e2e.Count == 0 {
+		return fmt.Errorf("no latency measured for %s %s at %s", csc, topic, where)
+	}
+	limit, _ := strconv.ParseFloat(bound, 64)
+	if unit == "s" {
+		limit *= 1000
+	}
+	var got float64
+	switch pct {
+	case "50":
+		got = e2e.P50
+	case "90":
+		got = e2e.P90
+	case "99":
+		got = e2e.P99
+	default:
+		got = e2e.P999
+	}
+	if got >= limit {
+		return fmt.Errorf("end-to-end latency p%s of %s %s is %.1f ms, not below %.1f ms", pct, csc, topic, got, limit)
+	}
+	return nil
+}
+
+func seqList(seqs []int64) string {
+	if len(seqs) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, min(len(seqs), 20))
+	for i, s := range seqs {
+		if i == 20 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(seqs)-20))
+			break
+		}
+		parts = append(parts, strconv.FormatInt(s, 10))
+	}
+	return strings.Join(parts, ",")
+}

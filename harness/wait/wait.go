@@ -1,0 +1,137 @@
+// Package wait describes readiness as values, separately from how a thing
+// starts (the testcontainers-go idea): an influxd subprocess, an in-process
+// kfake cluster, a real Kafka broker or a container are all ready when their
+// strategy says so.
+//
+// A strategy only observes; it never starts or stops anything.
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Strategy blocks until a thing is ready, ctx ends, or its timeout passes.
+type Strategy interface {
+	WaitUntilReady(ctx context.Context) error
+}
+
+// pollInterval is how often strategies look again.
+const pollInterval = 25 * time.Millisecond
+
+// HTTP is ready when GET URL answers with one of the status codes.
+type HTTP struct {
+	URL      string
+	Statuses []int         // nil means any 2xx
+	Timeout  time.Duration // 0 means 30 s
+}
+
+// ForHTTP waits for url to answer 2xx.
+func ForHTTP(url string) *HTTP { return &HTTP{URL: url} }
+
+// WithTimeout sets the timeout.
+func (h *HTTP) WithTimeout(d time.Duration) *HTTP { h.Timeout = d; return h }
+
+// WaitUntilReady implements Strategy.
+func (h *HTTP) WaitUntilReady(ctx context.Context) error {
+	return poll(ctx, h.Timeout, "HTTP "+h.URL, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if len(h.Statuses) == 0 && resp.StatusCode/100 == 2 {
+			return nil
+		}
+		for _, s := range h.Statuses {
+			if s == resp.StatusCode {
+				return nil
+			}
+		}
+		return fmt.Errorf("status %d", resp.StatusCode)
+	})
+}
+
+// KafkaMetadata is ready when the brokers answer a metadata request listing
+// at least Brokers brokers.
+type KafkaMetadata struct {
+	Seeds   []string
+	Brokers int
+	Timeout time.Duration
+}
+
+// ForKafkaMetadata waits until seeds answer metadata with n brokers.
+func ForKafkaMetadata(seeds []string, n int) *KafkaMetadata {
+	return &KafkaMetadata{Seeds: seeds, Brokers: n}
+}
+
+// WaitUntilReady implements Strategy.
+func (k *KafkaMetadata) WaitUntilReady(ctx context.Context) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Seeds...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	return poll(ctx, k.Timeout, fmt.Sprintf("Kafka metadata from %v", k.Seeds), func(ctx context.Context) error {
+		m, err := adm.BrokerMetadata(ctx)
+		if err != nil {
+			return err
+		}
+		if len(m.Brokers) < k.Brokers {
+			return fmt.Errorf("%d of %d brokers", len(m.Brokers), k.Brokers)
+		}
+		return nil
+	})
+}
+
+// All is ready when every strategy is.
+type All []Strategy
+
+// ForAll waits for each strategy in turn.
+func ForAll(s ...Strategy) All { return All(s) }
+
+// WaitUntilReady implements Strategy.
+func (a All) WaitUntilReady(ctx context.Context) error {
+	for _, s := range a {
+		if err := s.WaitUntilReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func poll(ctx context.Context, timeout time.Duration, what string, try func(context.Context) error) error {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		actx, acancel := context.WithTimeout(ctx, time.Second)
+		last = try(actx)
+		acancel()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%s not ready after %s: %w", what, timeout, last)
+			}
+			return ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+}

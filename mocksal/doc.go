@@ -1,0 +1,12 @@
+// Package mocksal generates SAL traffic: writers that publish valid random
+// samples of any CSC topic, at a given rate, on a DDS domain of the bus.
+//
+// Every sample carries the private fields a real SAL writer sets
+// (private_sndStamp in TAI at write time, private_seqNum monotonic per writer,
+// private_identity "CSC" or "CSC:index", private_origin the writer's process
+// id, private_revCode) and every write is reported to the caller, which keeps
+// the ground-truth ledger that delivery verdicts are checked against.
+//
+// Values are seeded and deterministic: the same seed gives the same values.
+// mocksal never talks to Kafka: it only writes to the bus.
+package mocksal

@@ -1,0 +1,158 @@
+package mocksal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/sal"
+)
+
+// WriterConfig describes one writer: a (CSC, index, topic) on a domain.
+type WriterConfig struct {
+	// Topic is the SAL topic written.
+	Topic *sal.Topic
+	// Index is the salIndex of an indexed CSC (ignored otherwise).
+	Index int32
+	// Domain is the DDS domain id written to.
+	Domain int
+	// PartitionPrefix is LSST_DDS_PARTITION_PREFIX of the writing process.
+	PartitionPrefix string
+	// RateHz is the publishing rate; sub-Hz rates are allowed. Zero or less
+	// writes as fast as readers accept.
+	RateHz float64
+	// Count is the number of samples to write; 0 means until Duration ends.
+	Count int
+	// Duration bounds the run when Count is 0.
+	Duration time.Duration
+	// Seed makes the values deterministic.
+	Seed uint64
+	// Origin is private_origin; 0 means this process's pid. Giving each
+	// simulated CSC process its own origin keeps ledgers of runs apart, as
+	// a restarted CSC gets a new pid.
+	Origin int32
+}
+
+// Write is what the ledger records of one written sample.
+type Write struct {
+	CSC      string
+	Topic    string // sal_name
+	Index    int32
+	Identity string
+	Origin   int32
+	SeqNum   int32
+	SndStamp float64 // TAI unix seconds
+	Domain   int
+	// Intended is when the pacing schedule meant the sample to go out; the
+	// difference to SndStamp shows writer lag (coordinated omission).
+	Intended time.Time
+	// Readers is how many bus readers received it.
+	Readers int
+}
+
+// Identity is the private_identity of a CSC writer: "CSC" or "CSC:index".
+func Identity(csc string, index int32) string {
+	if index == 0 {
+		return csc
+	}
+	return fmt.Sprintf("%s:%d", csc, index)
+}
+
+// Run writes samples until the count or duration is reached or ctx ends,
+// calling onWrite (which may be nil) after each sample was published. It
+// returns the number of samples written.
+func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write)) (int, error) {
+	t := cfg.Topic
+	if t == nil {
+		return 0, errors.New("mocksal: writer needs a topic")
+	}
+	if cfg.Count <= 0 && cfg.Duration <= 0 {
+		return 0, fmt.Errorf("mocksal: %s.%s: give a sample count or a duration", t.CSC, t.Name)
+	}
+	if t.Indexed && cfg.Index == 0 {
+		return 0, fmt.Errorf("mocksal: %s is indexed: give a non-zero index", t.CSC)
+	}
+	origin := cfg.Origin
+	if origin == 0 {
+		origin = int32(os.Getpid())
+	}
+	identity := Identity(t.CSC, cfg.Index)
+	if !t.Indexed {
+		identity = Identity(t.CSC, 0)
+	}
+	g := newGenerator(t, cfg.Seed)
+	pos := positions(t)
+
+	var interval time.Duration
+	if cfg.RateHz > 0 {
+		interval = time.Duration(float64(time.Second) / cfg.RateHz)
+	}
+	start := time.Now()
+	var end time.Time
+	if cfg.Count <= 0 {
+		end = start.Add(cfg.Duration)
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+
+	n := 0
+	for cfg.Count <= 0 || n < cfg.Count {
+		intended := start.Add(time.Duration(n) * interval)
+		if !end.IsZero() && !intended.Before(end) {
+			break
+		}
+		if d := time.Until(intended); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return n, ctx.Err()
+			}
+		}
+		s := sal.NewSample(t)
+		g.fill(s)
+		seq := int32(n + 1)
+		snd := sal.TAINow()
+		if pos.index >= 0 {
+			s.Values[pos.index] = cfg.Index
+		}
+		s.Values[pos.snd] = snd
+		s.Values[pos.seq] = seq
+		s.Values[pos.identity] = identity
+		s.Values[pos.origin] = origin
+		s.Values[pos.revCode] = g.revCode
+		readers, err := bus.Publish(ctx, cfg.Domain, cfg.PartitionPrefix, s)
+		if err != nil {
+			return n, fmt.Errorf("mocksal: publish %s.%s seq %d: %w", t.CSC, t.Name, seq, err)
+		}
+		n++
+		if onWrite != nil {
+			onWrite(Write{
+				CSC: t.CSC, Topic: t.Name, Index: cfg.Index, Identity: identity,
+				Origin: origin, SeqNum: seq, SndStamp: snd, Domain: cfg.Domain,
+				Intended: intended, Readers: readers,
+			})
+		}
+	}
+	return n, nil
+}
+
+// fieldPositions caches where the private fields a writer sets live.
+type fieldPositions struct {
+	index, snd, seq, identity, origin, revCode int
+}
+
+func positions(t *sal.Topic) fieldPositions {
+	return fieldPositions{
+		index:    t.FieldIndex("salIndex"),
+		snd:      t.FieldIndex("private_sndStamp"),
+		seq:      t.FieldIndex("private_seqNum"),
+		identity: t.FieldIndex("private_identity"),
+		origin:   t.FieldIndex("private_origin"),
+		revCode:  t.FieldIndex("private_revCode"),
+	}
+}

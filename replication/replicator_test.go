@@ -1,0 +1,193 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func cluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func client(t *testing.T, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// startFlow runs a replicator until the returned stop is called.
+func startFlow(t *testing.T, cfg Config) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	cfg.Ready = func() { close(ready) }
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := Run(ctx, cfg); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replicator not ready")
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// consumeAll reads n records of topic from the start.
+func consumeAll(t *testing.T, c *kfake.Cluster, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl := client(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%s: got %d of %d records", topic, len(out), n)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
+}
+
+func TestReplicatesRenamedWithEverything(t *testing.T) {
+	src, dst := cluster(t), cluster(t)
+	adm := kadm.NewClient(client(t, src))
+	ctx := context.Background()
+	if _, err := adm.CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": ptr("compact")}, "lsst.sal.ATDome.position"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "other.topic"); err != nil {
+		t.Fatal(err)
+	}
+	prod := client(t, src, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	ts := time.UnixMilli(1_700_000_000_123)
+	var want []*kgo.Record
+	for i := range 30 {
+		r := &kgo.Record{
+			Topic: "lsst.sal.ATDome.position", Partition: int32(i % 3),
+			Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i)),
+			Headers: []kgo.RecordHeader{{Key: "h", Value: []byte{byte(i)}}}, Timestamp: ts.Add(time.Duration(i) * time.Millisecond),
+		}
+		want = append(want, r)
+	}
+	if err := prod.ProduceSync(ctx, want...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "other.topic", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	stop := startFlow(t, Config{
+		SourceAlias: "summit", TargetAlias: "usdf",
+		SourceBrokers: src.ListenAddrs(), TargetBrokers: dst.ListenAddrs(),
+		Topics: []string{`lsst\.sal\..*`}, RefreshInterval: 100 * time.Millisecond,
+	})
+	defer stop()
+	got := consumeAll(t, dst, "summit.lsst.sal.ATDome.position", 30)
+	byKey := map[string]*kgo.Record{}
+	for _, r := range got {
+		byKey[string(r.Key)] = r
+	}
+	for _, w := range want {
+		g := byKey[string(w.Key)]
+		if g == nil {
+			t.Fatalf("record %s not replicated", w.Key)
+		}
+		if string(g.Value) != string(w.Value) || g.Partition != w.Partition || !g.Timestamp.Equal(w.Timestamp) ||
+			len(g.Headers) != 1 || g.Headers[0].Key != "h" || g.Headers[0].Value[0] != w.Headers[0].Value[0] {
+			t.Errorf("record %s: got value %q partition %d ts %v headers %v; want %q %d %v %v", w.Key, g.Value, g.Partition, g.Timestamp, g.Headers, w.Value, w.Partition, w.Timestamp, w.Headers)
+		}
+	}
+	dadm := kadm.NewClient(client(t, dst))
+	td, err := dadm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td.Has("summit.other.topic") || td.Has("lsst.sal.ATDome.position") {
+		t.Errorf("unexpected topics at target: %v", td.Names())
+	}
+	if n := len(td["summit.lsst.sal.ATDome.position"].Partitions); n != 3 {
+		t.Errorf("target partitions %d, want 3", n)
+	}
+	rc, err := dadm.DescribeTopicConfigs(ctx, "summit.lsst.sal.ATDome.position")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rc.On("summit.lsst.sal.ATDome.position", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy string
+	for _, c := range cfg.Configs {
+		if c.Key == "cleanup.policy" && c.Value != nil {
+			policy = *c.Value
+		}
+	}
+	if policy != "compact" {
+		t.Errorf("cleanup.policy at target %q, want compact (synced)", policy)
+	}
+}
+
+// TestRestartContinues stops the replicator and starts it again: records
+// written in between arrive, and none is lost.
+func TestRestartContinues(t *testing.T) {
+	src, dst := cluster(t), cluster(t)
+	ctx := context.Background()
+	adm := kadm.NewClient(client(t, src))
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "lsst.sal.Test.scalars"); err != nil {
+		t.Fatal(err)
+	}
+	prod := client(t, src)
+	produce := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "lsst.sal.Test.scalars", Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cfg := Config{
+		SourceAlias: "summit", TargetAlias: "usdf",
+		SourceBrokers: src.ListenAddrs(), TargetBrokers: dst.ListenAddrs(),
+		RefreshInterval: 100 * time.Millisecond,
+	}
+	produce(0, 20)
+	stop := startFlow(t, cfg)
+	consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 20)
+	stop()
+	produce(20, 40)
+	stop = startFlow(t, cfg)
+	defer stop()
+	got := consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 40)
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[string(r.Value)]++
+	}
+	for i := range 40 {
+		if seen[fmt.Sprint(i)] == 0 {
+			t.Errorf("record %d lost across the restart", i)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
