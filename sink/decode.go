@@ -103,6 +103,7 @@ func toPoint(measurement string, rec map[string]any, m Mapping) (*write.Point, e
 		}
 		addField(p, name, v)
 	}
+	p.SortFields()
 	return p, nil
 }
 
