@@ -215,11 +215,11 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 			} else if !t.Indexed {
 				tp.key = recordKey(t, 0, false)
 			}
-			ss, err := p.reg.CreateSchema(ctx, t.Subject(p.cfg.Subname), sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro})
+			id, err := p.reg.RegisterSchema(ctx, t.Subject(p.cfg.Subname), sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro}, -1, -1)
 			if err != nil {
 				return fmt.Errorf("producer: register %s at %s: %w", t.Subject(p.cfg.Subname), p.cfg.RegistryURL, err)
 			}
-			tp.schemaID = ss.ID
+			tp.schemaID = id
 			if err := p.createTopic(ctx, adm, t, tp.kafka); err != nil {
 				return err
 			}

@@ -1,0 +1,195 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+)
+
+const schemaA = `{"type": "record", "name": "position", "namespace": "lsst.sal.ATDome", "fields": [{"name": "a", "type": "double", "default": 0.0}]}`
+const schemaB = `{"type": "record", "name": "position", "namespace": "lsst.sal.ATDome", "fields": [{"name": "a", "type": "double", "default": 0.0}, {"name": "b", "type": "int", "default": 0}]}`
+
+func startCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func startRegistry(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+type call struct {
+	method, path, body string
+	status             int
+	want               string // substring of the response body
+}
+
+func do(t *testing.T, base string, c call) string {
+	t.Helper()
+	req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) {
+		t.Errorf("%s %s: %d %s; want %d containing %q", c.method, c.path, resp.StatusCode, b, c.status, c.want)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != contentType {
+		t.Errorf("%s %s: content type %q", c.method, c.path, ct)
+	}
+	return string(b)
+}
+
+func body(schema string) string {
+	b, _ := json.Marshal(map[string]string{"schema": schema})
+	return string(b)
+}
+
+func TestAPI(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	calls := []call{
+		{"GET", "/subjects", "", 200, "[]"},
+		{"POST", "/subjects/lsst.sal.ATDome.position-value/versions", body(schemaA), 200, `{"id":1}`},
+		{"POST", "/subjects/lsst.sal.ATDome.position-value/versions", body(schemaA), 200, `{"id":1}`},
+		// The same schema, spelt differently (canonical form), is the same.
+		{"POST", "/subjects/lsst.sal.ATDome.position-value/versions", body(strings.ReplaceAll(schemaA, " ", "")), 200, `{"id":1}`},
+		{"POST", "/subjects/other-value/versions", body(schemaA), 200, `{"id":1}`},
+		{"POST", "/subjects/lsst.sal.ATDome.position-value/versions", body(schemaB), 200, `{"id":2}`},
+		{"GET", "/subjects", "", 200, `["lsst.sal.ATDome.position-value","other-value"]`},
+		{"GET", "/subjects/lsst.sal.ATDome.position-value/versions", "", 200, "[1,2]"},
+		{"GET", "/subjects/lsst.sal.ATDome.position-value/versions/latest", "", 200, `"version":2,"id":2`},
+		{"GET", "/subjects/lsst.sal.ATDome.position-value/versions/1", "", 200, `"version":1,"id":1`},
+		{"GET", "/subjects/lsst.sal.ATDome.position-value/versions/1/schema", "", 200, `"name": "position"`},
+		{"GET", "/subjects/lsst.sal.ATDome.position-value/versions/3", "", 404, `"error_code":40402`},
+		{"GET", "/subjects/lsst.sal.ATDome.position-value/versions/x", "", 422, `"error_code":42202`},
+		{"GET", "/subjects/nope/versions", "", 404, `"error_code":40401`},
+		{"POST", "/subjects/lsst.sal.ATDome.position-value", body(schemaB), 200, `"version":2`},
+		{"POST", "/subjects/other-value", body(schemaB), 404, `"error_code":40403`},
+		{"GET", "/schemas/ids/2", "", 200, `"schema":`},
+		{"GET", "/schemas/ids/2/versions", "", 200, `[{"subject":"lsst.sal.ATDome.position-value","version":2}]`},
+		{"GET", "/schemas/ids/9", "", 404, `"error_code":40403`},
+		{"POST", "/subjects/x-value/versions", body(`{"type": "nonsense"}`), 422, `"error_code":42201`},
+		{"GET", "/schemas/types", "", 200, `["AVRO"]`},
+		{"GET", "/mode", "", 200, `READWRITE`},
+		{"GET", "/no/such/route", "", 404, `"error_code":404`},
+	}
+	for _, cl := range calls {
+		do(t, s.URL(), cl)
+	}
+}
+
+func TestFranzClientAndRestart(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	cl, err := sr.NewClient(sr.URLs(s.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ss, err := cl.CreateSchema(ctx, "a-value", sr.Schema{Schema: schemaA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss2, err := cl.CreateSchema(ctx, "a-value", sr.Schema{Schema: schemaB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss.ID != 1 || ss.Version != 1 || ss2.ID != 2 || ss2.Version != 2 {
+		t.Fatalf("ids/versions %d/%d, %d/%d", ss.ID, ss.Version, ss2.ID, ss2.Version)
+	}
+	got, err := cl.SchemaByID(ctx, 2)
+	if err != nil || !strings.Contains(got.Schema, `"b"`) {
+		t.Fatalf("SchemaByID: %v %v", got, err)
+	}
+	s.Close()
+	// A second registry on the same topic serves the same ids.
+	s2 := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	cl2, _ := sr.NewClient(sr.URLs(s2.URL()))
+	v, err := cl2.SchemaByVersion(ctx, "a-value", 2)
+	if err != nil || v.ID != 2 {
+		t.Fatalf("after restart: %+v %v", v, err)
+	}
+	id, err := cl2.RegisterSchema(ctx, "b-value", sr.Schema{Schema: schemaB}, -1, -1)
+	if err != nil || id != 2 {
+		t.Fatalf("same schema, new subject after restart: id %d, %v; want 2", id, err)
+	}
+}
+
+// TestRemoteMode copies the storage topic to another cluster as
+// summit.registry-schemas, as replication does, and serves it read-only.
+func TestRemoteMode(t *testing.T) {
+	summit, usdf := startCluster(t), startCluster(t)
+	s := startRegistry(t, Config{Brokers: summit.ListenAddrs()})
+	cl, _ := sr.NewClient(sr.URLs(s.URL()))
+	ctx := context.Background()
+	for _, sub := range []string{"a-value", "b-value"} {
+		if _, err := cl.RegisterSchema(ctx, sub, sr.Schema{Schema: schemaA}, -1, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cl.RegisterSchema(ctx, "a-value", sr.Schema{Schema: schemaB}, -1, -1); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := kgo.NewClient(kgo.SeedBrokers(summit.ListenAddrs()...), kgo.ConsumeTopics(DefaultTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	defer src.Close()
+	dst, _ := kgo.NewClient(kgo.SeedBrokers(usdf.ListenAddrs()...), kgo.AllowAutoTopicCreation())
+	defer dst.Close()
+	if err := usdf.CreateTopic("summit.registry-schemas", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for len(keys) < 3 {
+		fs := src.PollFetches(ctx)
+		fs.EachRecord(func(r *kgo.Record) {
+			keys = append(keys, string(r.Key))
+			if err := dst.ProduceSync(ctx, &kgo.Record{Topic: "summit.registry-schemas", Key: r.Key, Value: r.Value}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, k := range keys {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(k), &m); err != nil || m["keytype"] != "SCHEMA" || m["magic"] != float64(1) || m["subject"] == nil {
+			t.Errorf("storage key %s is not Confluent's SCHEMA key", k)
+		}
+	}
+	remote := startRegistry(t, Config{Brokers: usdf.ListenAddrs(), Topic: "summit.registry-schemas", ReadOnly: true})
+	rc, _ := sr.NewClient(sr.URLs(remote.URL()))
+	for id := 1; id <= 2; id++ {
+		a, err1 := cl.SchemaByID(ctx, id)
+		b, err2 := rc.SchemaByID(ctx, id)
+		if err1 != nil || err2 != nil || a.Schema != b.Schema {
+			t.Errorf("id %d: summit %q (%v), remote %q (%v)", id, a.Schema, err1, b.Schema, err2)
+		}
+	}
+	do(t, remote.URL(), call{"POST", "/subjects/c-value/versions", body(schemaA), 422, `"error_code":42205`})
+	do(t, remote.URL(), call{"GET", "/mode", "", 200, "READONLY"})
+}

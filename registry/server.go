@@ -1,0 +1,267 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// DefaultTopic is the storage topic of a registry.
+const DefaultTopic = "registry-schemas"
+
+// Config configures a registry.
+type Config struct {
+	// Brokers are the seed brokers of the cluster holding the topic.
+	Brokers []string
+	// Topic is the storage topic; "" means DefaultTopic.
+	Topic string
+	// Addr is the listen address; "" means 127.0.0.1:0.
+	Addr string
+	// ReadOnly serves the topic without writing to it: the remote mode,
+	// for a replicated storage topic. Writes get Confluent's error 42205.
+	ReadOnly bool
+	// Logger receives the registry's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// KafkaOpts are extra franz-go options.
+	KafkaOpts []kgo.Opt
+}
+
+// Server is a running registry.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	kafka *kgo.Client
+	st    *state
+	ln    net.Listener
+	http  *http.Server
+	url   string
+
+	writeMu sync.Mutex // one registration at a time: ids are max+1
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the reader exits
+	httpErr chan error
+}
+
+// Run serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	s.log.Info("registry: serving", "url", s.URL(), "topic", s.cfg.Topic, "read_only", s.cfg.ReadOnly)
+	select {
+	case <-ctx.Done():
+	case err = <-s.httpErr:
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Start connects to Kafka, makes sure the storage topic exists (a writable
+// registry creates it compacted with one partition; a read-only one waits
+// for it), reads it to its end, and starts serving HTTP.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("registry: no Kafka brokers given")
+	}
+	if cfg.Topic == "" {
+		cfg.Topic = DefaultTopic
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+		kgo.MetadataMinAge(100 * time.Millisecond),
+		kgo.FetchMaxWait(100 * time.Millisecond),
+	}, cfg.KafkaOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("registry: kafka client: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, kafka: cl, st: newState(), done: make(chan struct{}), httpErr: make(chan error, 1)}
+	end, err := s.prepareTopic(ctx)
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.read(rctx)
+	if end > 0 && !s.waitOffset(ctx, end-1) {
+		s.Close()
+		return nil, fmt.Errorf("registry: reading %s: %w", cfg.Topic, ctx.Err())
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("registry: listen %s: %w", cfg.Addr, err)
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.httpErr <- err
+		}
+	}()
+	return s, nil
+}
+
+// prepareTopic creates or waits for the storage topic and returns its end
+// offset at start.
+func (s *Server) prepareTopic(ctx context.Context) (int64, error) {
+	adm := kadm.NewClient(s.kafka)
+	for {
+		ends, err := adm.ListEndOffsets(ctx, s.cfg.Topic)
+		if err == nil {
+			if o, ok := ends.Lookup(s.cfg.Topic, 0); ok && o.Err == nil {
+				return o.Offset, nil
+			} else if ok && !errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
+				return 0, fmt.Errorf("registry: storage topic %s: %w", s.cfg.Topic, o.Err)
+			}
+		} else if !errors.Is(err, kerr.UnknownTopicOrPartition) && ctx.Err() == nil {
+			s.log.Debug("registry: storage topic not readable yet", "topic", s.cfg.Topic, "err", err)
+		}
+		if !s.cfg.ReadOnly {
+			compact := "compact"
+			resp, err := adm.CreateTopic(ctx, 1, -1, map[string]*string{"cleanup.policy": &compact}, s.cfg.Topic)
+			if err == nil {
+				err = resp.Err
+			}
+			if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+				return 0, fmt.Errorf("registry: create storage topic %s: %w", s.cfg.Topic, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("registry: storage topic %s did not appear: %w", s.cfg.Topic, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// read is the only writer of the state: it applies every record of the
+// storage topic in order.
+func (s *Server) read(ctx context.Context) {
+	defer close(s.done)
+	for {
+		fs := s.kafka.PollFetches(ctx)
+		if ctx.Err() != nil {
+			s.st.mu.Lock()
+			s.st.cond.Broadcast()
+			s.st.mu.Unlock()
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			s.log.Warn("registry: reading storage topic", "topic", t, "err", err)
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			if err := s.st.apply(r.Key, r.Value, r.Offset); err != nil {
+				s.log.Error("registry: storage record skipped", "topic", r.Topic, "err", err)
+			}
+		})
+	}
+}
+
+func (s *Server) waitOffset(ctx context.Context, offset int64) bool {
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+		case <-finished:
+			return
+		}
+		s.st.mu.Lock()
+		close(stop)
+		s.st.cond.Broadcast()
+		s.st.mu.Unlock()
+	}()
+	return s.st.waitApplied(offset, stop)
+}
+
+// URL is the registry's base URL.
+func (s *Server) URL() string { return s.url }
+
+// Close stops serving and reading.
+func (s *Server) Close() error {
+	var err error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err = s.http.Shutdown(ctx)
+		cancel()
+	}
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	s.kafka.Close()
+	return err
+}
+
+// register stores schema under subject, or returns the id and version it
+// already has there.
+func (s *Server) register(ctx context.Context, subject, schema string) (id, ver int, err error) {
+	canon, err := canonicalForm(schema)
+	if err != nil {
+		return 0, 0, &apiError{http.StatusUnprocessableEntity, 42201, "Invalid schema: " + err.Error()}
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.st.mu.RLock()
+	existing, known := s.st.canonical[canon]
+	latest := 0
+	for _, v := range s.st.subjects[subject] {
+		if !v.deleted && v.id == existing && known {
+			s.st.mu.RUnlock()
+			return v.id, v.version, nil
+		}
+		latest = max(latest, v.version)
+	}
+	id = existing
+	if !known {
+		id = s.st.maxID + 1
+	}
+	s.st.mu.RUnlock()
+	ver = latest + 1
+	key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: subject, Version: ver, Magic: 1})
+	val, _ := json.Marshal(schemaValue{Subject: subject, Version: ver, ID: id, Schema: schema})
+	res := s.kafka.ProduceSync(ctx, &kgo.Record{Topic: s.cfg.Topic, Partition: 0, Key: key, Value: val})
+	r, err := res.First()
+	if err != nil {
+		return 0, 0, &apiError{http.StatusInternalServerError, 50001, "Error while storing the schema: " + err.Error()}
+	}
+	if !s.waitOffset(ctx, r.Offset) {
+		return 0, 0, &apiError{http.StatusInternalServerError, 50002, "Timed out waiting for the stored schema to be read back"}
+	}
+	s.log.Debug("registry: registered", "subject", subject, "version", ver, "id", id)
+	return id, ver, nil
+}
+
+// apiError is a Confluent error body.
+type apiError struct {
+	status int
+	code   int
+	msg    string
+}
+
+func (e *apiError) Error() string { return strconv.Itoa(e.code) + ": " + e.msg }

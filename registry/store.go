@@ -1,0 +1,145 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hamba/avro/v2"
+)
+
+// schemaKey is Confluent's storage key for a schema version.
+type schemaKey struct {
+	KeyType string `json:"keytype"`
+	Subject string `json:"subject,omitempty"`
+	Version int    `json:"version,omitempty"`
+	Magic   int    `json:"magic"`
+}
+
+// schemaValue is Confluent's storage value for a schema version.
+type schemaValue struct {
+	Subject    string `json:"subject"`
+	Version    int    `json:"version"`
+	ID         int    `json:"id"`
+	SchemaType string `json:"schemaType,omitempty"`
+	Schema     string `json:"schema"`
+	Deleted    bool   `json:"deleted"`
+}
+
+type version struct {
+	version int
+	id      int
+	deleted bool
+}
+
+// state is what the storage topic says, applied record by record.
+type state struct {
+	mu        sync.RWMutex
+	subjects  map[string][]version // ordered by version
+	schemas   map[int]string       // id → schema text as first registered
+	canonical map[string]int       // canonical form → id
+	maxID     int
+	applied   int64 // next offset to apply
+	cond      *sync.Cond
+}
+
+func newState() *state {
+	s := &state{subjects: map[string][]version{}, schemas: map[int]string{}, canonical: map[string]int{}}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// canonicalForm parses an Avro schema and returns its Parsing Canonical
+// Form, the form schemas are compared in.
+func canonicalForm(schema string) (string, error) {
+	sc, err := avro.ParseWithCache(schema, "", &avro.SchemaCache{})
+	if err != nil {
+		return "", err
+	}
+	return sc.String(), nil
+}
+
+// apply applies one storage record at offset.
+func (s *state) apply(key, value []byte, offset int64) error {
+	s.mu.Lock()
+	defer func() {
+		if offset+1 > s.applied {
+			s.applied = offset + 1
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}()
+	var k schemaKey
+	if err := json.Unmarshal(key, &k); err != nil {
+		return fmt.Errorf("offset %d: key: %w", offset, err)
+	}
+	if k.KeyType != "SCHEMA" {
+		return nil // NOOP, CONFIG and the like carry no schema
+	}
+	if value == nil { // tombstone: permanent delete
+		vs := s.subjects[k.Subject]
+		for i, v := range vs {
+			if v.version == k.Version {
+				s.subjects[k.Subject] = append(vs[:i:i], vs[i+1:]...)
+				break
+			}
+		}
+		return nil
+	}
+	var v schemaValue
+	if err := json.Unmarshal(value, &v); err != nil {
+		return fmt.Errorf("offset %d: value: %w", offset, err)
+	}
+	canon, err := canonicalForm(v.Schema)
+	if err != nil {
+		return fmt.Errorf("offset %d: schema of %s v%d: %w", offset, v.Subject, v.Version, err)
+	}
+	if _, ok := s.schemas[v.ID]; !ok {
+		s.schemas[v.ID] = v.Schema
+	}
+	if _, ok := s.canonical[canon]; !ok {
+		s.canonical[canon] = v.ID
+	}
+	if v.ID > s.maxID {
+		s.maxID = v.ID
+	}
+	vs := s.subjects[v.Subject]
+	for i := range vs {
+		if vs[i].version == v.Version {
+			vs[i] = version{version: v.Version, id: v.ID, deleted: v.Deleted}
+			return nil
+		}
+	}
+	vs = append(vs, version{version: v.Version, id: v.ID, deleted: v.Deleted})
+	sort.Slice(vs, func(i, j int) bool { return vs[i].version < vs[j].version })
+	s.subjects[v.Subject] = vs
+	return nil
+}
+
+// waitApplied blocks until the record at offset has been applied or done
+// is closed.
+func (s *state) waitApplied(offset int64, done <-chan struct{}) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.applied <= offset {
+		select {
+		case <-done:
+			return false
+		default:
+		}
+		s.cond.Wait()
+	}
+	return true
+}
+
+// live returns a subject's versions that are not deleted.
+func (s *state) live(subject string) []version {
+	var out []version
+	for _, v := range s.subjects[subject] {
+		if !v.deleted {
+			out = append(out, v)
+		}
+	}
+	return out
+}
