@@ -83,6 +83,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			e.Down(context.WithoutCancel(ctx))
 		}
 	}()
+	last := start
+	phase := func(what string) {
+		log.Debug("stand: "+what, "took", time.Since(last))
+		last = time.Now()
+	}
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
 		c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
@@ -122,6 +127,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			}
 		}
 	}
+	phase("sites")
 	// Writable registries first: replication copies their storage topics.
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
@@ -132,11 +138,13 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			return nil, err
 		}
 	}
+	phase("registries")
 	for _, f := range st.Replication {
 		if err := e.startFlow(ctx, f); err != nil {
 			return nil, err
 		}
 	}
+	phase("replication")
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
 		if spec.Registry == nil || spec.Registry.Remote.Value == "" {
@@ -146,17 +154,21 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			return nil, err
 		}
 	}
+	phase("remote registries")
 	for _, k := range st.Sinks {
 		if err := e.startSink(ctx, k); err != nil {
 			return nil, err
 		}
 	}
+	phase("sinks")
 	for _, p := range st.Producers {
 		if err := e.startProducer(ctx, p); err != nil {
 			return nil, err
 		}
 	}
+	phase("producers")
 	e.BootTime = time.Since(start)
+	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
 	return e, nil
 }
 

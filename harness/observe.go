@@ -168,8 +168,8 @@ func kafkaTap(ctx context.Context, brokers []string, topic, where, hop string, t
 func influxTap(ctx context.Context, url, db, where, hop string, tr *Traffic) *Tap {
 	tap := newTap(where, hop)
 	c := &influxd.Client{URL: url}
-	q := fmt.Sprintf(`SELECT "private_seqNum","private_rcvStamp" FROM %q WHERE "private_origin" = %d AND time >= %dus`,
-		tr.Topic.FullName(), tr.Origin, tr.Start.Add(-time.Minute).UnixMicro())
+	q := fmt.Sprintf(`SELECT "private_seqNum","private_rcvStamp" FROM %q WHERE "private_origin" = %d AND time >= '%s'`,
+		tr.Topic.FullName(), tr.Origin, tr.Start.Add(-time.Minute).UTC().Format(time.RFC3339Nano))
 	go func() {
 		defer close(tap.done)
 		t := time.NewTicker(InfluxPoll)

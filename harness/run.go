@@ -75,7 +75,9 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	}
 	logger := cfg.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		lvl := slog.LevelWarn
+		_ = lvl.UnmarshalText([]byte(os.Getenv("TESTSTAND_LOG")))
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	}
 	env, err := Up(ctx, st, UpOptions{Logger: logger})
 	if err != nil {

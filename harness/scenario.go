@@ -229,6 +229,16 @@ func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, where string,
 	return s.Verdict(tr, where), nil
 }
 
+// TapError is the last error of tr's tap at where (an InfluxDB query that
+// failed, say), or nil.
+func (s *Scenario) TapError(tr *Traffic, where string) error {
+	if t := s.tap(tr, where); t != nil {
+		_, _, err := t.snapshot()
+		return err
+	}
+	return nil
+}
+
 // Settle waits d (so that late samples would show) and returns the verdict.
 func (s *Scenario) Settle(ctx context.Context, tr *Traffic, where string, d time.Duration) (reports.Topic, error) {
 	if s.tap(tr, where) == nil {

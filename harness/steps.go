@@ -177,8 +177,12 @@ func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db
 		return err
 	}
 	if res.Lost > 0 || res.Duplicated > 0 {
-		return fmt.Errorf("%s %s at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
+		err := fmt.Errorf("%s %s at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
 			csc, topic, where, DeliveryVerdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
+		if terr := s.sc.TapError(tr, where); terr != nil {
+			err = fmt.Errorf("%w; the tap itself failed: %w", err, terr)
+		}
+		return err
 	}
 	return nil
 }

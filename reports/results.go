@@ -1,0 +1,169 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// SchemaV1 names the results.json format below.
+const SchemaV1 = "teststand/results/v1"
+
+// Results are the figures of one run (results.json). Times are RFC 3339,
+// durations nanoseconds, latencies milliseconds.
+type Results struct {
+	Schema    string            `json:"schema"`
+	Run       string            `json:"run"`
+	Stand     string            `json:"stand"`
+	Backend   string            `json:"backend"`
+	Versions  map[string]string `json:"versions,omitempty"`
+	Started   time.Time         `json:"started"`
+	Finished  time.Time         `json:"finished"`
+	Passed    bool              `json:"passed"`
+	Scenarios []Scenario        `json:"scenarios"`
+	Notes     []string          `json:"notes,omitempty"`
+}
+
+// Scenario is one scenario's verdict and the topics it checked.
+type Scenario struct {
+	Feature    string        `json:"feature"`
+	Name       string        `json:"name"`
+	Status     string        `json:"status"` // passed, failed, skipped, undefined
+	FailedStep string        `json:"failed_step,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
+	Topics     []Topic       `json:"topics,omitempty"`
+}
+
+// Topic is the delivery verdict of one writer's samples at one target.
+type Topic struct {
+	Topic      string  `json:"topic"`
+	Target     string  `json:"target"`
+	Sent       int     `json:"sent"`
+	Delivered  int     `json:"delivered"`
+	Lost       int     `json:"lost"`
+	Duplicated int     `json:"duplicated"`
+	Reordered  int     `json:"reordered"`
+	Missing    []int64 `json:"missing_seqnums,omitempty"`
+	Hops       []Hop   `json:"hops"`
+}
+
+// Hop is the latency from private_sndStamp to one observation point.
+type Hop struct {
+	Name  string  `json:"name"`
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	P999  float64 `json:"p999_ms"`
+	Max   float64 `json:"max_ms"`
+	Mean  float64 `json:"mean_ms"`
+	// Corrected says whether coordinated-omission correction was applied.
+	Corrected bool    `json:"co_corrected,omitempty"`
+	Series    []Point `json:"series,omitempty"`
+}
+
+// Point is one sample's latency, by its send time.
+type Point struct {
+	At        time.Time `json:"at"`
+	LatencyMS float64   `json:"latency_ms"`
+}
+
+// HopFromLatencies summarises latencies with an HdrHistogram (1 µs to 1 h,
+// 3 significant digits). With expectedInterval > 0 (paced traffic) each
+// latency longer than the interval also records the samples a stalled
+// writer would have sent meanwhile (coordinated-omission correction).
+func HopFromLatencies(name string, pts []Point, expectedInterval time.Duration) Hop {
+	h := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+	interval := int64(expectedInterval / time.Microsecond)
+	for _, p := range pts {
+		us := int64(math.Round(p.LatencyMS * 1000))
+		if us < 1 {
+			us = 1
+		}
+		if interval > 0 {
+			_ = h.RecordCorrectedValue(us, interval)
+		} else {
+			_ = h.RecordValue(us)
+		}
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	hop := Hop{Name: name, Count: int64(len(pts)), Corrected: interval > 0, Series: pts}
+	if len(pts) == 0 {
+		return hop
+	}
+	hop.P50 = ms(h.ValueAtQuantile(50))
+	hop.P90 = ms(h.ValueAtQuantile(90))
+	hop.P99 = ms(h.ValueAtQuantile(99))
+	hop.P999 = ms(h.ValueAtQuantile(99.9))
+	hop.Max = ms(h.Max())
+	hop.Mean = h.Mean() / 1000
+	return hop
+}
+
+// Write writes index.html and results.json into dir, each atomically.
+func Write(dir string, r *Results) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	if r.Schema == "" {
+		r.Schema = SchemaV1
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("reports: results.json: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(dir, "results.json"), js); err != nil {
+		return err
+	}
+	page, err := renderHTML(dir, r)
+	if err != nil {
+		return fmt.Errorf("reports: index.html: %w", err)
+	}
+	return writeAtomic(filepath.Join(dir, "index.html"), page)
+}
+
+// Load reads a results.json.
+func Load(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("reports: %s: %w", path, err)
+	}
+	if r.Schema != SchemaV1 {
+		return nil, fmt.Errorf("reports: %s: schema %q, want %q", path, r.Schema, SchemaV1)
+	}
+	return &r, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("reports: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("reports: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("reports: %w", err)
+	}
+	return nil
+}
