@@ -44,7 +44,7 @@ func privateField(name, idl, units, desc string) Field {
 // The private fields every topic starts with; salIndex only for indexed
 // CSCs. Descriptions are ts_xml's.
 var (
-	salIndexField  = privateField("salIndex", "long", "unitless", "SAL index (only present for indexed SAL components)")
+	salIndexField = privateField("salIndex", "long", "unitless", "SAL index (only present for indexed SAL components)")
 	privateFields = []Field{
 		privateField("private_sndStamp", "double", "second", "Time of instance publication"),
 		privateField("private_rcvStamp", "double", "second", "Time of instance reception"),

@@ -106,7 +106,7 @@ func Start(ctx context.Context, binary string) (*Server, error) {
 		case <-wctx.Done():
 		}
 	}()
-	if err := wait.ForHTTP(s.url+"/ping").WithTimeout(30*time.Second).WaitUntilReady(wctx); err != nil {
+	if err := wait.ForHTTP(s.url + "/ping").WithTimeout(30 * time.Second).WaitUntilReady(wctx); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("influxd did not start: %w\n%s", err, tail(s.logs.String(), 2000))
 	}
