@@ -165,7 +165,7 @@ pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c6
 {{if .Missing}}<details{{if lt (len .Topic.Missing) 20}} open{{end}}><summary>missing seqNums ({{.Lost}})</summary><p>{{.Missing}}</p></details>{{end}}
 <table>
 <tr><th>hop (from private_sndStamp)</th><th class="num">samples</th><th class="num">p50 ms</th><th class="num">p90 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">max ms</th><th class="num">mean ms</th></tr>
-{{range .Hops}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{ms .P50}}</td><td class="num">{{ms .P90}}</td><td class="num">{{ms .P99}}</td><td class="num">{{ms .P999}}</td><td class="num">{{ms .Max}}</td><td class="num">{{ms .Mean}}</td></tr>
+{{range .Hops}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td>{{if .Count}}<td class="num">{{ms .P50}}</td><td class="num">{{ms .P90}}</td><td class="num">{{ms .P99}}</td><td class="num">{{ms .P999}}</td><td class="num">{{ms .Max}}</td><td class="num">{{ms .Mean}}</td>{{else}}<td class="num" colspan="6">no sample seen here</td>{{end}}</tr>
 {{end}}</table>
 <div class="charts">{{.Time}}{{.CDF}}</div>
 {{end}}

@@ -231,48 +231,56 @@ func (r *reader) scalar(o op) any {
 	}
 }
 
-// array reads Avro array blocks into a typed slice; SAL arrays have a
-// fixed length, and a different length is an error.
+// array reads Avro array blocks straight into a typed slice; SAL arrays
+// have a fixed length, and a different length is an error.
 func (r *reader) array(c fieldCodec) any {
-	var items []any
+	switch c.op {
+	case opBool:
+		return readArray(r, c.count, func(r *reader) bool { return r.scalar(opBool).(bool) })
+	case opInt:
+		return readArray(r, c.count, func(r *reader) int32 { return int32(r.varint()) })
+	case opLong:
+		return readArray(r, c.count, (*reader).varint)
+	case opFloat:
+		return readArray(r, c.count, func(r *reader) float32 {
+			b := r.take(4)
+			if b == nil {
+				return 0
+			}
+			return math.Float32frombits(binary.LittleEndian.Uint32(b))
+		})
+	default:
+		return readArray(r, c.count, func(r *reader) float64 {
+			b := r.take(8)
+			if b == nil {
+				return 0
+			}
+			return math.Float64frombits(binary.LittleEndian.Uint64(b))
+		})
+	}
+}
+
+func readArray[T any](r *reader, count int, item func(*reader) T) []T {
+	out := make([]T, 0, count)
 	for r.err == nil {
 		n := r.varint()
 		if n == 0 {
 			break
 		}
-		if n < 0 { // block with byte size
+		if n < 0 { // a block with its byte size
 			n = -n
 			r.varint()
 		}
-		if int(n) > len(r.b)+1 || len(items)+int(n) > c.count {
-			r.err = fmt.Errorf("array longer than its %d items", c.count)
+		if n > int64(count-len(out)) {
+			r.err = fmt.Errorf("array longer than its %d items", count)
 			break
 		}
 		for range n {
-			items = append(items, r.scalar(c.op))
+			out = append(out, item(r))
 		}
 	}
-	if r.err == nil && len(items) != c.count {
-		r.err = fmt.Errorf("array of %d items, want %d", len(items), c.count)
-	}
-	switch c.op {
-	case opBool:
-		return typed[bool](items)
-	case opInt:
-		return typed[int32](items)
-	case opLong:
-		return typed[int64](items)
-	case opFloat:
-		return typed[float32](items)
-	default:
-		return typed[float64](items)
-	}
-}
-
-func typed[T any](items []any) []T {
-	out := make([]T, len(items))
-	for i, v := range items {
-		out[i], _ = v.(T)
+	if r.err == nil && len(out) != count {
+		r.err = fmt.Errorf("array of %d items, want %d", len(out), count)
 	}
 	return out
 }

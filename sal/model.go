@@ -259,3 +259,13 @@ func (i *Interfaces) NumTopics() map[Kind]int {
 	}
 	return out
 }
+
+// Count is the number of values a sample of the topic carries, each array
+// item counted.
+func (t *Topic) Count() int {
+	n := 0
+	for _, f := range t.Fields {
+		n += f.Count
+	}
+	return n
+}
