@@ -140,6 +140,11 @@ func (r *Reader) matches(partition string, s *sal.Sample) bool {
 // the sample itself is shared and must not be modified.
 func (r *Reader) Read(ctx context.Context) (*sal.Sample, float64, error) {
 	select {
+	case <-r.done:
+		return nil, 0, ErrClosed
+	default:
+	}
+	select {
 	case s := <-r.q:
 		return s, sal.TAINow(), nil
 	case <-r.done:
