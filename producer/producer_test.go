@@ -1,0 +1,211 @@
+package producer
+
+import (
+	"context"
+	"encoding/binary"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/mocksal"
+	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
+)
+
+type rig struct {
+	cluster *kfake.Cluster
+	reg     *registry.Server
+	bus     *dds.Bus
+	ifaces  *sal.Interfaces
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	reg, err := registry.Start(ctx, registry.Config{Brokers: c.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	ifaces, err := sal.Load(sample.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := dds.NewBus()
+	t.Cleanup(bus.Close)
+	return &rig{cluster: c, reg: reg, bus: bus, ifaces: ifaces}
+}
+
+// start runs a producer until the test ends.
+func (r *rig) start(t *testing.T, cfg Config) *Producer {
+	t.Helper()
+	cfg.Brokers, cfg.RegistryURL, cfg.Bus, cfg.Interfaces = r.cluster.ListenAddrs(), r.reg.URL(), r.bus, r.ifaces
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return p
+}
+
+func consume(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%s: %d of %d records", topic, len(out), n)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
+}
+
+func TestForwardsFramedRecordsWithStamps(t *testing.T) {
+	r := newRig(t)
+	r.start(t, Config{Components: []string{"ATDome", "MTHexapod:2"}})
+	ctx := context.Background()
+	cases := []struct {
+		csc, topic string
+		index      int32
+		key        string
+	}{
+		{"ATDome", "position", 0, ""},
+		{"ATDome", "logevent_azimuthState", 0, `{"name":"ATDome","topic":"logevent_azimuthState"}`},
+		{"MTHexapod", "logevent_inPosition", 2, `{"name":"MTHexapod","topic":"logevent_inPosition","index":2}`},
+	}
+	reg, _ := sr.NewClient(sr.URLs(r.reg.URL()))
+	adm := kadm.NewClient(mustClient(t, r.cluster))
+	for _, c := range cases {
+		tp := r.ifaces.Topic(c.csc, c.topic)
+		var ledger []mocksal.Write
+		if _, err := mocksal.Run(ctx, r.bus, mocksal.WriterConfig{Topic: tp, Index: c.index, Count: 5, RateHz: 100}, func(w mocksal.Write) { ledger = append(ledger, w) }); err != nil {
+			t.Fatal(err)
+		}
+		recs := consume(t, r.cluster.ListenAddrs(), tp.KafkaTopic(""), 5)
+		for i, rec := range recs {
+			if rec.Value[0] != 0 {
+				t.Fatalf("%s: magic byte %d", c.topic, rec.Value[0])
+			}
+			id := int(binary.BigEndian.Uint32(rec.Value[1:5]))
+			got, err := reg.SchemaByID(ctx, id)
+			if err != nil || got.Schema != tp.Schema() {
+				t.Fatalf("%s: schema id %d does not resolve to the topic's schema: %v", c.topic, id, err)
+			}
+			s, err := tp.DecodeAvro(rec.Value[5:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			snd, rcv, efd, kafka := s.Get("private_sndStamp").(float64), s.Get("private_rcvStamp").(float64), s.Get("private_efdStamp").(float64), s.Get("private_kafkaStamp").(float64)
+			if snd != ledger[i].SndStamp || rcv < snd || kafka < rcv || efd != snd-sal.TAIMinusUTC {
+				t.Errorf("%s #%d stamps snd %f rcv %f kafka %f efd %f", c.topic, i, snd, rcv, kafka, efd)
+			}
+			if s.Get("private_seqNum") != int32(i+1) {
+				t.Errorf("%s #%d seqNum %v", c.topic, i, s.Get("private_seqNum"))
+			}
+			if string(rec.Key) != c.key {
+				t.Errorf("%s key %q, want %q", c.topic, rec.Key, c.key)
+			}
+		}
+		rc, err := adm.DescribeTopicConfigs(ctx, tp.KafkaTopic(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := ""
+		if cfg, err := rc.On(tp.KafkaTopic(""), nil); err == nil {
+			for _, kv := range cfg.Configs {
+				if kv.Key == "cleanup.policy" && kv.Value != nil && kv.Source == 1 {
+					policy = *kv.Value
+				}
+			}
+		}
+		if wantCompact := tp.Kind != sal.Telemetry; wantCompact != (policy == "compact") {
+			t.Errorf("%s: cleanup.policy %q", c.topic, policy)
+		}
+	}
+}
+
+// TestIndexFilter: a producer for MTHexapod:2 forwards index 2 only.
+func TestIndexFilter(t *testing.T) {
+	r := newRig(t)
+	p := r.start(t, Config{Components: []string{"MTHexapod:2"}})
+	tp := r.ifaces.Topic("MTHexapod", "application")
+	for _, idx := range []int32{1, 2} {
+		if _, err := mocksal.Run(context.Background(), r.bus, mocksal.WriterConfig{Topic: tp, Index: idx, Count: 3}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := consume(t, r.cluster.ListenAddrs(), tp.KafkaTopic(""), 3)
+	for _, rec := range recs {
+		s, _ := tp.DecodeAvro(rec.Value[5:])
+		if s.Get("salIndex") != int32(2) {
+			t.Errorf("salIndex %v forwarded by a producer for index 2", s.Get("salIndex"))
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := p.Stats.Read.Load(); n != 3 {
+		t.Errorf("read %d samples, want 3", n)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	r := newRig(t)
+	cases := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Components: []string{"Nope"}}, `unknown CSC "Nope"`},
+		{Config{Components: []string{"MTHexapod:x"}}, `bad index in "MTHexapod:x"`},
+		{Config{}, "no CSCs given"},
+		{Config{Components: []string{"ATDome"}, Acks: "2"}, `wait-ack "2"`},
+		{Config{Components: []string{"ATDome"}, RegistryURL: "http://127.0.0.1:1"}, "register lsst.sal.ATDome"},
+	}
+	for _, c := range cases {
+		cfg := c.cfg
+		cfg.Brokers, cfg.Bus, cfg.Interfaces = r.cluster.ListenAddrs(), r.bus, r.ifaces
+		if cfg.RegistryURL == "" {
+			cfg.RegistryURL = r.reg.URL()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := New(ctx, cfg)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.cfg.Components, err, c.want)
+		}
+	}
+}
+
+func mustClient(t *testing.T, c *kfake.Cluster) *kgo.Client {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
