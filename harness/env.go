@@ -55,6 +55,9 @@ type component struct {
 	done       chan struct{}
 	err        error
 	stats      func() map[string]int64
+	// settle, when set, makes the component take up what the stand
+	// created since it started (new topics), once the stand is up.
+	settle func(ctx context.Context) error
 }
 
 // UpOptions adjust how a stand comes up.
@@ -167,6 +170,19 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	phase("producers")
+	// Replication flows first, then sinks: each takes up the topics the
+	// producers just created, so that the first samples of a scenario do
+	// not wait for a periodic discovery.
+	for _, kind := range []string{"replication", "sink"} {
+		for _, n := range e.order {
+			if c := e.components[n]; c.kind == kind && c.settle != nil {
+				if err := c.settle(ctx); err != nil {
+					return nil, fmt.Errorf("%s %s: %w", kind, n, err)
+				}
+			}
+		}
+	}
+	phase("settle")
 	e.BootTime = time.Since(start)
 	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
 	return e, nil
@@ -189,9 +205,9 @@ func (e *Env) startRegistry(ctx context.Context, site string, spec *RegistrySpec
 
 // startComponent runs fn in its own goroutine with its own context, and
 // waits until it calls ready (or fails first).
-func (e *Env) startComponent(ctx context.Context, name, kind string, stats func() map[string]int64, fn func(ctx context.Context, ready func()) error) error {
+func (e *Env) startComponent(ctx context.Context, name, kind string, stats func() map[string]int64, settle func(context.Context) error, fn func(ctx context.Context, ready func()) error) error {
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := &component{name: name, kind: kind, cancel: cancel, done: make(chan struct{}), stats: stats}
+	c := &component{name: name, kind: kind, cancel: cancel, done: make(chan struct{}), stats: stats, settle: settle}
 	readyCh := make(chan struct{})
 	var once sync.Once
 	ready := func() { once.Do(func() { close(readyCh) }) }
@@ -236,7 +252,7 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 	stats := func() map[string]int64 {
 		return map[string]int64{"replicated": r.Stats.Replicated.Load(), "topics": r.Stats.Topics.Load()}
 	}
-	return e.startComponent(ctx, f.Name, "replication", stats, func(ctx context.Context, ready func()) error {
+	return e.startComponent(ctx, f.Name, "replication", stats, r.Refresh, func(ctx context.Context, ready func()) error {
 		r.SetReady(ready)
 		return r.Run(ctx)
 	})
@@ -257,7 +273,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	stats := func() map[string]int64 {
 		return map[string]int64{"points": s.Stats.Points.Load(), "decode_errors": s.Stats.DecodeErrors.Load()}
 	}
-	return e.startComponent(ctx, k.Name, "sink", stats, func(ctx context.Context, ready func()) error {
+	return e.startComponent(ctx, k.Name, "sink", stats, func(context.Context) error { s.Refresh(); return nil }, func(ctx context.Context, ready func()) error {
 		ready()
 		return s.Run(ctx)
 	})
@@ -282,7 +298,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 	stats := func() map[string]int64 {
 		return map[string]int64{"read": pr.Stats.Read.Load(), "produced": pr.Stats.Produced.Load(), "failed": pr.Stats.Failed.Load()}
 	}
-	return e.startComponent(ctx, p.Name, "producer", stats, func(ctx context.Context, ready func()) error {
+	return e.startComponent(ctx, p.Name, "producer", stats, nil, func(ctx context.Context, ready func()) error {
 		ready()
 		return pr.Run(ctx)
 	})

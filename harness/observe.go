@@ -19,7 +19,7 @@ import (
 
 // InfluxPoll is how often the InfluxDB tap looks for new points: the
 // resolution of "visible in InfluxDB" times.
-const InfluxPoll = 50 * time.Millisecond
+const InfluxPoll = 10 * time.Millisecond
 
 // Traffic is what one writer wrote in a scenario: the ground-truth ledger
 // its deliveries are checked against.

@@ -198,11 +198,13 @@ func parseAcks(s string) (kgo.Acks, error) {
 }
 
 // setup registers schemas, creates topics and subscribes readers for every
-// topic of every component.
+// topic of every component. Topics of a component are created in two
+// requests (telemetry, and the compacted rest) rather than one per topic.
 func (p *Producer) setup(ctx context.Context, comps []Component) error {
 	adm := kadm.NewClient(p.kafka)
 	for _, c := range comps {
 		comp := p.cfg.Interfaces.Component(c.Name)
+		var telemetry, other []string
 		for _, t := range comp.Topics {
 			tp := &topicProducer{p: p, topic: t, kafka: t.KafkaTopic(p.cfg.Subname)}
 			tp.pos.index = t.FieldIndex("salIndex")
@@ -212,17 +214,18 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 			tp.pos.kafka = t.FieldIndex("private_kafkaStamp")
 			if t.Kind == sal.Telemetry {
 				tp.key = []byte{}
-			} else if !t.Indexed {
-				tp.key = recordKey(t, 0, false)
+				telemetry = append(telemetry, tp.kafka)
+			} else {
+				other = append(other, tp.kafka)
+				if !t.Indexed {
+					tp.key = recordKey(t, 0, false)
+				}
 			}
 			id, err := p.reg.RegisterSchema(ctx, t.Subject(p.cfg.Subname), sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro}, -1, -1)
 			if err != nil {
 				return fmt.Errorf("producer: register %s at %s: %w", t.Subject(p.cfg.Subname), p.cfg.RegistryURL, err)
 			}
 			tp.schemaID = id
-			if err := p.createTopic(ctx, adm, t, tp.kafka); err != nil {
-				return err
-			}
 			r, err := p.cfg.Bus.Subscribe(dds.ReaderConfig{
 				Domain: p.cfg.Domain, PartitionPrefix: p.cfg.PartitionPrefix,
 				Topic: t, Index: c.Index, Depth: p.cfg.QueueDepth,
@@ -233,28 +236,33 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 			tp.reader = r
 			p.readers = append(p.readers, tp)
 		}
+		compact := "compact"
+		if err := p.createTopics(ctx, adm, p.cfg.Partitions, nil, telemetry); err != nil {
+			return err
+		}
+		if err := p.createTopics(ctx, adm, 1, map[string]*string{"cleanup.policy": &compact}, other); err != nil {
+			return err
+		}
 		p.log.Info("producer: component ready", "csc", c.Name, "index", c.Index, "topics", len(comp.Topics), "domain", p.cfg.Domain)
 	}
 	return nil
 }
 
-// createTopic creates a topic before its first record: telemetry with the
-// configured partitions; events and the rest compacted with one partition,
-// as Kafka-era salobj does.
-func (p *Producer) createTopic(ctx context.Context, adm *kadm.Client, t *sal.Topic, name string) error {
-	parts := p.cfg.Partitions
-	var configs map[string]*string
-	if t.Kind != sal.Telemetry {
-		parts = 1
-		compact := "compact"
-		configs = map[string]*string{"cleanup.policy": &compact}
+// createTopics creates topics before their first record: telemetry with
+// the configured partitions; events and the rest compacted with one
+// partition, as Kafka-era salobj does. Existing topics are left alone.
+func (p *Producer) createTopics(ctx context.Context, adm *kadm.Client, partitions int32, configs map[string]*string, names []string) error {
+	if len(names) == 0 {
+		return nil
 	}
-	resp, err := adm.CreateTopic(ctx, parts, p.cfg.ReplicationFactor, configs, name)
-	if err == nil {
-		err = resp.Err
+	resps, err := adm.CreateTopics(ctx, partitions, p.cfg.ReplicationFactor, configs, names...)
+	if err != nil {
+		return fmt.Errorf("producer: create topics: %w", err)
 	}
-	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("producer: create topic %s: %w", name, err)
+	for _, r := range resps.Sorted() {
+		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("producer: create topic %s: %w", r.Topic, r.Err)
+		}
 	}
 	return nil
 }

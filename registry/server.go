@@ -86,7 +86,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
 		kgo.MetadataMinAge(100 * time.Millisecond),
@@ -101,6 +100,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cl.Close()
 		return nil, err
 	}
+	// Consume only once the topic exists: a client that looked for it
+	// before backs off for up to a second before it looks again.
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}})
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.read(rctx)

@@ -46,6 +46,8 @@ type Stats struct {
 
 // Replicator runs one flow.
 type Replicator struct {
+	refreshMu sync.Mutex // one discovery at a time
+
 	cfg    Config
 	log    *slog.Logger
 	policy Policy
@@ -159,11 +161,17 @@ func (r *Replicator) Run(ctx context.Context) error {
 	return err
 }
 
+// Refresh discovers new source topics now instead of at the next interval
+// (a stand calls it after its producers created their topics).
+func (r *Replicator) Refresh(ctx context.Context) error { return r.refresh(ctx) }
+
 // refresh discovers source topics, creates their replicas at the target
 // with the same partition count and cleanup policy, and starts consuming
 // the new ones. A topic is consumed only once its replica exists, so no
 // record reaches an auto-created topic.
 func (r *Replicator) refresh(ctx context.Context) error {
+	r.refreshMu.Lock()
+	defer r.refreshMu.Unlock()
 	sadm := kadm.NewClient(r.src)
 	dadm := kadm.NewClient(r.dst)
 	details, err := sadm.ListTopics(ctx)

@@ -135,6 +135,10 @@ func New(cfg Config) (*Sink, error) {
 	}, nil
 }
 
+// Refresh looks for new matching topics now instead of at the next
+// metadata refresh.
+func (s *Sink) Refresh() { s.kafka.ForceMetadataRefresh() }
+
 // Run consumes until ctx ends, then closes its clients.
 func (s *Sink) Run(ctx context.Context) error {
 	defer s.influx.Close()
