@@ -32,14 +32,27 @@ func Partition(prefix string, t *sal.Topic) string {
 // Bus is an in-process DDS data space holding any number of domains. The zero
 // value is not usable; call NewBus.
 type Bus struct {
-	mu      sync.RWMutex
-	readers map[int][]*Reader // by domain id
-	closed  bool
+	mu         sync.RWMutex
+	readers    map[int][]*Reader // by domain id
+	forwarders map[int][]Forwarder
+	closed     bool
+}
+
+// Forwarder receives every sample published on a domain of this bus by a
+// local writer, to carry it to other processes (see Join). It may block:
+// that is backpressure on the writer.
+type Forwarder func(ctx context.Context, prefix string, s *sal.Sample) error
+
+// AddForwarder registers f for samples written locally on domain.
+func (b *Bus) AddForwarder(domain int, f Forwarder) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.forwarders[domain] = append(b.forwarders[domain], f)
 }
 
 // NewBus returns an empty bus.
 func NewBus() *Bus {
-	return &Bus{readers: make(map[int][]*Reader)}
+	return &Bus{readers: make(map[int][]*Reader), forwarders: make(map[int][]Forwarder)}
 }
 
 // ReaderConfig says what a reader subscribes to.
@@ -94,10 +107,29 @@ func (b *Bus) Subscribe(cfg ReaderConfig) (*Reader, error) {
 }
 
 // Publish delivers s to every matching reader of domain, in the partition
-// derived from prefix. It blocks while a matching reader's queue is full,
-// until ctx ends. It returns the number of readers that received the sample.
-// Readers share s and must not modify it.
+// derived from prefix, and hands it to the domain's forwarders. It blocks
+// while a matching reader's queue is full, until ctx ends. It returns the
+// number of local readers that received the sample. Readers share s and
+// must not modify it.
 func (b *Bus) Publish(ctx context.Context, domain int, prefix string, s *sal.Sample) (int, error) {
+	n, err := b.Deliver(ctx, domain, prefix, s)
+	if err != nil {
+		return n, err
+	}
+	b.mu.RLock()
+	fw := b.forwarders[domain]
+	b.mu.RUnlock()
+	for _, f := range fw {
+		if err := f(ctx, prefix, s); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Deliver is Publish for a sample that came from another process: local
+// readers get it, forwarders do not (it would echo back).
+func (b *Bus) Deliver(ctx context.Context, domain int, prefix string, s *sal.Sample) (int, error) {
 	part := Partition(prefix, s.Topic)
 	b.mu.RLock()
 	if b.closed {
