@@ -5,7 +5,11 @@ package cli
 import (
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
 )
 
 // List splits a comma-separated flag value, dropping blanks.
@@ -26,4 +30,29 @@ func Logger(debug bool) *slog.Logger {
 		lvl = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+// Env is $name, or def when unset or empty.
+func Env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// EnvInt is $name as an integer, or def.
+func EnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// Interfaces loads a ts_xml sal_interfaces directory, or the project's
+// built-in sample interfaces when dir is "".
+func Interfaces(dir string) (*sal.Interfaces, error) {
+	if dir != "" {
+		return sal.LoadDir(dir)
+	}
+	return sal.Load(sample.FS)
 }

@@ -1,0 +1,130 @@
+// Command mocksal writes mock SAL traffic on a DDS domain, for the salkafka
+// producers listening there (in this process tree or on a test stand).
+//
+//	mocksal --domain 12 --csc ATDome --topic position --rate 10 --duration 5s
+//	mocksal --salmock 100 --duration 1m     # kafkaefd salmock: first 100 topics at 1 Hz
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/mocksal"
+	"github.com/lsst-ts/teststand/sal"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mocksal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	domain := fs.Int("domain", cli.EnvInt("LSST_DDS_DOMAIN_ID", 0), "DDS domain id")
+	prefix := fs.String("partition-prefix", os.Getenv("LSST_DDS_PARTITION_PREFIX"), "DDS partition prefix")
+	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
+	csc := fs.String("csc", "", "CSC or CSC:index")
+	topics := fs.String("topic", "", "sal_names, comma-separated (default: every telemetry topic of the CSC)")
+	rate := fs.Float64("rate", 1, "samples per second per topic (sub-Hz allowed)")
+	duration := fs.Duration("duration", 0, "how long to write")
+	count := fs.Int("count", 0, "samples per topic (instead of a duration)")
+	seed := fs.Uint64("seed", 1, "seed of the values")
+	origin := fs.Int("origin", 0, "private_origin (default: this pid)")
+	salmock := fs.Int("salmock", 0, "kafkaefd salmock mode: the first N topics, alphabetical, at 1 Hz")
+	ledger := fs.String("ledger", "", "write one JSON line per sample to this file (- for stdout)")
+	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
+	waitPeers := fs.Int("wait-peers", 0, "wait for this many connections on the domain before writing")
+	debug := fs.Bool("debug", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "mocksal: "+format+"\n", a...)
+		return 2
+	}
+	ifaces, err := cli.Interfaces(*tsxml)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if *count <= 0 && *duration <= 0 {
+		return fail("give --duration or --count")
+	}
+	var writers []mocksal.WriterConfig
+	base := mocksal.WriterConfig{RateHz: *rate, Count: *count, Duration: *duration, Seed: *seed, Origin: int32(*origin)}
+	switch {
+	case *salmock > 0:
+		base.RateHz = 1
+		for _, t := range mocksal.SalmockTopics(ifaces, *salmock) {
+			w := base
+			w.Topic = t
+			if t.Indexed {
+				w.Index = 1
+			}
+			writers = append(writers, w)
+		}
+	case *csc != "":
+		name, idx, _ := strings.Cut(*csc, ":")
+		comp := ifaces.Component(name)
+		if comp == nil {
+			return fail("unknown CSC %q (loaded: %s)", name, strings.Join(ifaces.Names(), ", "))
+		}
+		index := 0
+		if idx != "" {
+			if index, err = strconv.Atoi(idx); err != nil || index <= 0 {
+				return fail("--csc %q: want CSC:N with N > 0", *csc)
+			}
+		}
+		if comp.Indexed && index == 0 {
+			return fail("%s is indexed: give --csc %s:N", name, name)
+		}
+		var chosen []*sal.Topic
+		if *topics == "" {
+			for _, t := range comp.Topics {
+				if t.Kind == sal.Telemetry {
+					chosen = append(chosen, t)
+				}
+			}
+		}
+		for _, n := range cli.List(*topics) {
+			t := comp.Topic(n)
+			if t == nil {
+				return fail("%s has no topic %q", name, n)
+			}
+			chosen = append(chosen, t)
+		}
+		for _, t := range chosen {
+			w := base
+			w.Topic, w.Index = t, int32(index)
+			writers = append(writers, w)
+		}
+	default:
+		return fail("give --csc or --salmock")
+	}
+	cfg := mocksal.ProcessConfig{Interfaces: ifaces, Domain: *domain, PartitionPrefix: *prefix, Writers: writers,
+		DDSBasePort: *ddsBase, WaitPeers: *waitPeers, Logger: cli.Logger(*debug)}
+	switch *ledger {
+	case "":
+	case "-":
+		cfg.Ledger = stdout
+	default:
+		f, err := os.Create(*ledger)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		cfg.Ledger = f
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := mocksal.RunProcess(ctx, cfg); err != nil {
+		fmt.Fprintln(stderr, "mocksal:", err)
+		return 1
+	}
+	return 0
+}

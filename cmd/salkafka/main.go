@@ -1,0 +1,106 @@
+// Command salkafka forwards SAL samples from a DDS domain to Kafka. It
+// takes ts_salkafka's command line (run_salkafka_producer.py), including
+// the environment variables its deployment passes:
+//
+//	salkafka --broker $BROKER_IP:$BROKER_PORT --registry $REGISTRY_ADDR \
+//	  --partitions $PARTITIONS --loglevel $LOG_LEVEL --replication-factor $REPLICATION \
+//	  --wait-ack $WAIT_ACK $CSC_LIST
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/producer"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("salkafka", flag.ContinueOnError)
+	broker := fs.String("broker", cli.Env("LSST_KAFKA_BROKER_ADDR", joinHostPort(os.Getenv("BROKER_IP"), os.Getenv("BROKER_PORT"))), "Kafka broker host:port (no transport)")
+	registry := fs.String("registry", cli.Env("REGISTRY_ADDR", os.Getenv("LSST_SCHEMA_REGISTRY_URL")), "schema registry URL (with transport)")
+	partitions := fs.Int("partitions", cli.EnvInt("PARTITIONS", 1), "partitions of each telemetry topic created")
+	replication := fs.Int("replication-factor", cli.EnvInt("REPLICATION", cli.EnvInt("LSST_KAFKA_REPLICATION_FACTOR", 3)), "replication factor of each topic created")
+	loglevel := fs.Int("loglevel", cli.EnvInt("LOG_LEVEL", 20), "log level, Python style: 10 debug, 20 info, 30 warning, 40 error")
+	waitAck := fs.String("wait-ack", cli.Env("WAIT_ACK", cli.Env("LSST_KAFKA_PRODUCER_WAIT_ACKS", "1")), "acks: 0, 1 or all")
+	domain := fs.Int("domain", cli.EnvInt("LSST_DDS_DOMAIN_ID", 0), "DDS domain id")
+	prefix := fs.String("partition-prefix", os.Getenv("LSST_DDS_PARTITION_PREFIX"), "DDS partition prefix")
+	subname := fs.String("subname", cli.Env("LSST_TOPIC_SUBNAME", "sal"), "topic subname: lsst.<subname>.<CSC>.<topic>")
+	queueLen := fs.Int("queue-len", 100, "DDS read queue depth per topic")
+	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
+	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
+	readyFile := fs.String("ready-file", "", "readiness semaphore (default /tmp/SALKAFKA_PRODUCER_RUNNING[_SUFFIX])")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cscs := fs.Args()
+	if len(cscs) == 0 {
+		cscs = cli.List(strings.ReplaceAll(os.Getenv("CSC_LIST"), " ", ","))
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: pythonLevel(*loglevel)}))
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "salkafka:", err)
+		return 2
+	}
+	switch {
+	case len(cscs) == 0:
+		return fail(fmt.Errorf("no CSCs given (positional names or CSC_LIST)"))
+	case *broker == "":
+		return fail(fmt.Errorf("no broker given (--broker or BROKER_IP/BROKER_PORT)"))
+	case *registry == "":
+		return fail(fmt.Errorf("no schema registry given (--registry or REGISTRY_ADDR)"))
+	}
+	ifaces, err := cli.Interfaces(*tsxml)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	err = producer.RunProcess(ctx, producer.ProcessConfig{
+		Config: producer.Config{
+			Brokers: cli.List(*broker), RegistryURL: *registry, Interfaces: ifaces, Components: cscs,
+			Domain: *domain, PartitionPrefix: *prefix, Subname: *subname,
+			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
+			QueueDepth: *queueLen, Logger: log,
+		},
+		DDSBasePort: *ddsBase, ReadyFile: *readyFile,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "salkafka:", err)
+		return 1
+	}
+	return 0
+}
+
+func joinHostPort(host, port string) string {
+	if host == "" {
+		return ""
+	}
+	if port == "" {
+		port = "9092"
+	}
+	return host + ":" + port
+}
+
+// pythonLevel maps Python logging levels to slog's.
+func pythonLevel(l int) slog.Level {
+	switch {
+	case l <= 10:
+		return slog.LevelDebug
+	case l <= 20:
+		return slog.LevelInfo
+	case l <= 30:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}

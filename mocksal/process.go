@@ -1,0 +1,101 @@
+package mocksal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/sal"
+)
+
+// ProcessConfig is mocksal running as its own process on a DDS domain.
+type ProcessConfig struct {
+	Interfaces *sal.Interfaces
+	// Domain and PartitionPrefix say where the writers publish.
+	Domain          int
+	PartitionPrefix string
+	// Writers run concurrently; their Domain and PartitionPrefix are
+	// taken from above.
+	Writers []WriterConfig
+	// DDSBasePort is the cross-process bus's base port; 0 means
+	// dds.BasePort().
+	DDSBasePort int
+	// WaitPeers waits until the link has this many connections before
+	// writing (readers on a domain only get samples written after they
+	// joined, as with volatile DDS topics).
+	WaitPeers int
+	// Ledger receives one JSON line per written sample (a Write), the
+	// ground truth the harness checks deliveries against. May be nil.
+	Ledger io.Writer
+	Logger *slog.Logger
+}
+
+// SalmockTopics returns the first n topics of the loaded interfaces in
+// alphabetical order of their Kafka names, which kafkaefd's salmock
+// publishes at 1 Hz.
+func SalmockTopics(ifaces *sal.Interfaces, n int) []*sal.Topic {
+	var all []*sal.Topic
+	for _, c := range ifaces.Names() {
+		all = append(all, ifaces.Component(c).Topics...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].KafkaTopic("") < all[j].KafkaTopic("") })
+	if n > len(all) {
+		n = len(all)
+	}
+	return all[:n]
+}
+
+// RunProcess joins the domain and runs the writers until they finish or
+// ctx ends.
+func RunProcess(ctx context.Context, cfg ProcessConfig) error {
+	bus := dds.NewBus()
+	defer bus.Close()
+	link, err := dds.Join(ctx, bus, dds.LinkConfig{Domain: cfg.Domain, Interfaces: cfg.Interfaces, BasePort: cfg.DDSBasePort, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	defer link.Close()
+	for link.Peers() < cfg.WaitPeers {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	var mu sync.Mutex
+	enc := json.NewEncoder(io.Discard)
+	if cfg.Ledger != nil {
+		enc = json.NewEncoder(cfg.Ledger)
+	}
+	var ledgerErr error
+	onWrite := func(w Write) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := enc.Encode(w); err != nil && ledgerErr == nil {
+			ledgerErr = fmt.Errorf("mocksal: ledger: %w", err)
+		}
+	}
+	errs := make([]error, len(cfg.Writers))
+	var wg sync.WaitGroup
+	for i, w := range cfg.Writers {
+		w.Domain, w.PartitionPrefix = cfg.Domain, cfg.PartitionPrefix
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = Run(ctx, bus, w, onWrite)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return ledgerErr
+}
