@@ -1,11 +1,16 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +34,13 @@ type Env struct {
 	// BootTime is how long Up took.
 	BootTime time.Duration
 
+	// DDSBasePort is the stand's own base port of the cross-process DDS
+	// bus, so that stands on one machine never share a domain.
+	DDSBasePort int
+
 	log        *slog.Logger
+	links      []*dds.Link
+	tmp        string
 	mu         sync.Mutex
 	components map[string]*component
 	order      []string
@@ -51,6 +62,7 @@ type SiteEnv struct {
 // component is one in-process component with its own lifetime.
 type component struct {
 	name, kind string
+	proc       *process // for components run as binaries
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
@@ -164,6 +176,9 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	phase("sinks")
+	if err := e.joinDomains(ctx); err != nil {
+		return nil, err
+	}
 	for _, p := range st.Producers {
 		if err := e.startProducer(ctx, p); err != nil {
 			return nil, err
@@ -279,7 +294,124 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	})
 }
 
+// joinDomains connects the stand's bus to the cross-process DDS domains
+// its binary producers listen on, on a base port of the stand's own.
+func (e *Env) joinDomains(ctx context.Context) error {
+	domains := map[int]bool{}
+	for _, p := range e.Stand.Producers {
+		if p.Run == "binary" {
+			domains[p.Domain] = true
+		}
+	}
+	if len(domains) == 0 {
+		return nil
+	}
+	base, err := freeBasePort(domains)
+	if err != nil {
+		return err
+	}
+	e.DDSBasePort = base
+	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
+		return err
+	}
+	for d := range domains {
+		l, err := dds.Join(ctx, e.Bus, dds.LinkConfig{Domain: d, Interfaces: e.Stand.Loaded, BasePort: base, Logger: e.log.With("component", "dds")})
+		if err != nil {
+			return err
+		}
+		e.links = append(e.links, l)
+	}
+	return nil
+}
+
+// freeBasePort finds a base port whose domain ports are all free.
+func freeBasePort(domains map[int]bool) (int, error) {
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		base := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		ok := true
+		for d := range domains {
+			port := dds.Port(base, d)
+			if port > 65535 {
+				ok = false
+				break
+			}
+			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+				ok = false
+				break
+			} else {
+				l.Close()
+			}
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, errors.New("no free base port for the DDS domains")
+}
+
+// startBinaryProducer runs the salkafka binary with ts_salkafka's command
+// line and waits for its readiness semaphore.
+func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
+	se := e.Sites[p.Site.Value]
+	bin, err := binary(ctx, "salkafka")
+	if err != nil {
+		return fmt.Errorf("producer %s: %w", p.Name, err)
+	}
+	ready := filepath.Join(e.tmp, "SALKAFKA_PRODUCER_RUNNING_"+strings.ToUpper(p.Name))
+	rf := p.ReplicationFactor
+	if rf == 0 {
+		rf = 1
+	}
+	args := []string{
+		"--broker", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL,
+		"--partitions", fmt.Sprint(max(p.Partitions, 1)), "--replication-factor", fmt.Sprint(rf),
+		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
+		"--domain", fmt.Sprint(p.Domain), "--partition-prefix", p.PartitionPrefix,
+		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
+		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--ready-file", ready,
+	}
+	if dir := e.Stand.InterfacesDir(); dir != "" {
+		args = append(args, "--ts-xml", dir)
+	}
+	for _, c := range p.CSCs {
+		args = append(args, c.Value)
+	}
+	proc, err := startProcess("producer "+p.Name, bin, args, nil)
+	if err != nil {
+		return err
+	}
+	w := wait.ForFile(ready)
+	w.Timeout = 60 * time.Second
+	w.Alive = func() error {
+		select {
+		case <-proc.done:
+			return fmt.Errorf("salkafka exited: %v\n%s", proc.err, proc.tail())
+		default:
+			return nil
+		}
+	}
+	if err := w.WaitUntilReady(ctx); err != nil {
+		proc.stop(5 * time.Second)
+		return fmt.Errorf("producer %s: %w", p.Name, err)
+	}
+	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done}
+	c.cancel = func() { proc.stop(5 * time.Second) }
+	e.mu.Lock()
+	e.components[p.Name] = c
+	e.order = append(e.order, p.Name)
+	e.mu.Unlock()
+	return nil
+}
+
 func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
+	if p.Run == "binary" {
+		return e.startBinaryProducer(ctx, p)
+	}
 	se := e.Sites[p.Site.Value]
 	cscs := make([]string, len(p.CSCs))
 	for i, c := range p.CSCs {
@@ -367,8 +499,14 @@ func (e *Env) Down(ctx context.Context) error {
 	for i := len(order) - 1; i >= 0; i-- {
 		_ = e.Stop(order[i])
 	}
+	for _, l := range e.links {
+		l.Close()
+	}
 	e.Bus.Close()
 	var errs []error
+	if e.tmp != "" {
+		errs = append(errs, os.RemoveAll(e.tmp))
+	}
 	for _, se := range e.Sites {
 		if se.Registry != nil {
 			errs = append(errs, se.Registry.Close())

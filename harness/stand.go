@@ -34,6 +34,8 @@ type Stand struct {
 	File string `yaml:"-"`
 	// Loaded is the interface model the stand's CSC names refer to.
 	Loaded *sal.Interfaces `yaml:"-"`
+
+	interfacesDir string
 }
 
 // Site is one Kafka cluster with its registry and, optionally, an InfluxDB.
@@ -73,6 +75,9 @@ type ProducerSpec struct {
 	ReplicationFactor int16  `yaml:"replication_factor"`
 	WaitAck           string `yaml:"wait_ack"`
 	QueueLen          int    `yaml:"queue_len"`
+	// Run is "inprocess" (default) or "binary": the salkafka binary as a
+	// subprocess, on the cross-process DDS bus, as deployed.
+	Run string `yaml:"run"`
 }
 
 // FlowSpec is one replication flow between sites.
@@ -261,6 +266,10 @@ func (s *Stand) defaults() error {
 	return nil
 }
 
+// InterfacesDir is the ts_xml directory the stand's interfaces came from,
+// or "" for the built-in sample set.
+func (s *Stand) InterfacesDir() string { return s.interfacesDir }
+
 func (s *Stand) loadInterfaces(opts LoadOptions) (*sal.Interfaces, error) {
 	dir := opts.InterfacesDir
 	if dir == "" && s.Interfaces != "builtin" {
@@ -269,6 +278,12 @@ func (s *Stand) loadInterfaces(opts LoadOptions) (*sal.Interfaces, error) {
 			dir = filepath.Join(filepath.Dir(s.File), dir)
 		}
 	}
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+	}
+	s.interfacesDir = dir
 	if dir == "" {
 		return sal.Load(sample.FS)
 	}
@@ -344,6 +359,11 @@ func (s *Stand) validate() error {
 		case "", "0", "1", "all":
 		default:
 			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", s.at(p.Site), what, p.WaitAck)
+		}
+		switch p.Run {
+		case "", "inprocess", "binary":
+		default:
+			return fmt.Errorf("%s: %s: run %q: want inprocess or binary", s.at(p.Site), what, p.Run)
 		}
 	}
 	for _, f := range s.Replication {

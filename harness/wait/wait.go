@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -125,6 +126,10 @@ func poll(ctx context.Context, timeout time.Duration, what string, try func(cont
 		if last == nil {
 			return nil
 		}
+		var perm *permanent
+		if errors.As(last, &perm) {
+			return fmt.Errorf("%s: %w", what, perm.error)
+		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -135,3 +140,33 @@ func poll(ctx context.Context, timeout time.Duration, what string, try func(cont
 		}
 	}
 }
+
+// File is ready when a file exists (ts_salkafka's readiness semaphore).
+type File struct {
+	Path    string
+	Timeout time.Duration
+	// Alive, when set, is checked while waiting: an error ends the wait
+	// early (the process that should create the file has died).
+	Alive func() error
+}
+
+// ForFile waits until path exists.
+func ForFile(path string) *File { return &File{Path: path} }
+
+// WaitUntilReady implements Strategy.
+func (f *File) WaitUntilReady(ctx context.Context) error {
+	return poll(ctx, f.Timeout, "file "+f.Path, func(context.Context) error {
+		if f.Alive != nil {
+			if err := f.Alive(); err != nil {
+				return &permanent{err}
+			}
+		}
+		_, err := os.Stat(f.Path)
+		return err
+	})
+}
+
+// permanent marks an error that ends polling at once.
+type permanent struct{ error }
+
+func (p *permanent) Unwrap() error { return p.error }
