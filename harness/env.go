@@ -295,16 +295,13 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 }
 
 // joinDomains connects the stand's bus to the cross-process DDS domains
-// its binary producers listen on, on a base port of the stand's own.
+// its producers listen on, on a base port of the stand's own, so that
+// binary producers and mocksal processes meet the stand's writers and
+// readers there.
 func (e *Env) joinDomains(ctx context.Context) error {
 	domains := map[int]bool{}
 	for _, p := range e.Stand.Producers {
-		if p.Run == "binary" {
-			domains[p.Domain] = true
-		}
-	}
-	if len(domains) == 0 {
-		return nil
+		domains[p.Domain] = true
 	}
 	base, err := freeBasePort(domains)
 	if err != nil {

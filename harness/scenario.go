@@ -2,6 +2,11 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -82,6 +87,73 @@ func (s *Scenario) Publish(ctx context.Context, p PublishSpec) (*Traffic, error)
 	tr.end = time.Now()
 	tr.mu.Unlock()
 	return tr, err
+}
+
+// PublishProcess writes traffic from a mocksal process of its own on the
+// stand's cross-process DDS bus, and reads its ledger when it exits.
+func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (*Traffic, error) {
+	tr, err := s.Start(p)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := binary(ctx, "mocksal")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "teststand-mocksal-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ledger := filepath.Join(dir, "ledger.jsonl")
+	csc := p.CSC
+	if p.Index != 0 {
+		csc = fmt.Sprintf("%s:%d", p.CSC, p.Index)
+	}
+	args := []string{"--domain", strconv.Itoa(p.Domain), "--partition-prefix", p.PartitionPrefix,
+		"--csc", csc, "--topic", p.Topic, "--rate", strconv.FormatFloat(p.RateHz, 'f', -1, 64),
+		"--origin", strconv.Itoa(int(tr.Origin)), "--seed", strconv.FormatUint(p.Seed, 10),
+		"--ledger", ledger, "--dds-base-port", strconv.Itoa(s.env.DDSBasePort)}
+	if p.Count > 0 {
+		args = append(args, "--count", strconv.Itoa(p.Count))
+	} else {
+		args = append(args, "--duration", p.Duration.String())
+	}
+	if dir := s.env.Stand.InterfacesDir(); dir != "" {
+		args = append(args, "--ts-xml", dir)
+	}
+	proc, err := startProcess("mocksal", bin, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-proc.done:
+	case <-ctx.Done():
+		proc.stop(5 * time.Second)
+		return nil, ctx.Err()
+	}
+	if proc.err != nil {
+		return nil, fmt.Errorf("mocksal process: %w\n%s", proc.err, proc.tail())
+	}
+	f, err := os.Open(ledger)
+	if err != nil {
+		return nil, fmt.Errorf("mocksal ledger: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	for {
+		var w mocksal.Write
+		if err := dec.Decode(&w); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("mocksal ledger: %w", err)
+		}
+		tr.record(w)
+	}
+	tr.mu.Lock()
+	tr.end = time.Now()
+	tr.mu.Unlock()
+	return tr, nil
 }
 
 // Start registers traffic and its taps without writing anything.

@@ -39,6 +39,8 @@ type ctxKey struct{}
 // StepDoc documents one step for `stand steps`.
 type StepDoc struct {
 	Pattern, Doc string
+	// Func implements the step.
+	Func any
 }
 
 const (
@@ -47,17 +49,23 @@ const (
 	floatArg = `([0-9]+(?:\.[0-9]+)?)`
 )
 
-// Library is the documented step library.
-var Library = []StepDoc{
-	{`^the stand is up$`, "Every component of the stand is running."},
-	{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component (breaks a link)."},
-	{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Writes one topic of a CSC (CSC or CSC:index) at a rate for a duration on a DDS domain; blocks until written."},
-	{`^every sample of ` + cscArg + ` ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts none lost and none duplicated, against the ledger."},
-	{`^` + cscArg + ` ` + quoted + ` is reported as ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` after ` + floatArg + ` s$`, `Waits, then asserts the delivery verdict ("delivered exactly once", "not delivered", "partially delivered", "delivered with duplicates").`},
-	{`^topic ` + quoted + ` exists at ` + quoted + `$`, "Asserts a Kafka topic exists at a site's cluster."},
-	{`^topic ` + quoted + ` does not exist at ` + quoted + `$`, "Asserts a Kafka topic does not exist at a site's cluster."},
-	{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target."},
+// library is the documented step library, each step with its function.
+func (st *Steps) library() []StepDoc {
+	return []StepDoc{
+		{`^the stand is up$`, "Every component of the stand is running.", st.standIsUp},
+		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component (breaks a link).", st.stopComponent},
+		{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Writes one topic of a CSC (CSC or CSC:index) at a rate for a duration on a DDS domain; blocks until written.", st.publish},
+		{`^every sample of ` + cscArg + ` ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts none lost and none duplicated, against the ledger.", st.deliveredExactlyOnce},
+		{`^` + cscArg + ` ` + quoted + ` is reported as ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` after ` + floatArg + ` s$`, `Waits, then asserts the delivery verdict ("delivered exactly once", "not delivered", "partially delivered", "delivered with duplicates").`, st.reportedAs},
+		{`^topic ` + quoted + ` exists at ` + quoted + `$`, "Asserts a Kafka topic exists at a site's cluster.", st.topicExists},
+		{`^topic ` + quoted + ` does not exist at ` + quoted + `$`, "Asserts a Kafka topic does not exist at a site's cluster.", st.topicDoesNotExist},
+		{`^a mocksal process publishes ` + cscArg + ` ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Runs the mocksal binary as a process of its own on a DDS domain of the stand's cross-process bus; blocks until it exits.", st.publishProcess},
+		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBelow},
+	}
 }
+
+// Library documents the steps (`stand steps` prints it).
+func Library() []StepDoc { return (&Steps{}).library() }
 
 // Initialize registers hooks and steps on a godog scenario context.
 func (st *Steps) Initialize(sc *godog.ScenarioContext) {
@@ -100,14 +108,9 @@ func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 		return ctx, nil
 	})
 
-	sc.Step(Library[0].Pattern, st.standIsUp)
-	sc.Step(Library[1].Pattern, st.stopComponent)
-	sc.Step(Library[2].Pattern, st.publish)
-	sc.Step(Library[3].Pattern, st.deliveredExactlyOnce)
-	sc.Step(Library[4].Pattern, st.reportedAs)
-	sc.Step(Library[5].Pattern, st.topicExists)
-	sc.Step(Library[6].Pattern, st.topicDoesNotExist)
-	sc.Step(Library[7].Pattern, st.latencyBelow)
+	for _, d := range st.library() {
+		sc.Step(d.Pattern, d.Func)
+	}
 }
 
 func state(ctx context.Context) *scenarioState {
@@ -152,6 +155,21 @@ func (st *Steps) publish(ctx context.Context, csc, index, topic, rate, dur, doma
 	}
 	if len(tr.Writes()) == 0 {
 		return fmt.Errorf("%s %s: nothing was written", csc, topic)
+	}
+	return nil
+}
+
+func (st *Steps) publishProcess(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
+	hz, _ := strconv.ParseFloat(rate, 64)
+	dom, _ := strconv.Atoi(domain)
+	tr, err := state(ctx).sc.PublishProcess(ctx, PublishSpec{
+		CSC: csc, Index: parseIndex(index), Topic: topic, RateHz: hz, Duration: seconds(dur), Domain: dom,
+	})
+	if err != nil {
+		return err
+	}
+	if len(tr.Writes()) == 0 {
+		return fmt.Errorf("%s %s: the mocksal process wrote nothing", csc, topic)
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return code
 	case "steps":
-		for _, s := range harness.Library {
+		for _, s := range harness.Library() {
 			fmt.Fprintf(stdout, "%s\n    %s\n", s.Pattern, s.Doc)
 		}
 		return 0
