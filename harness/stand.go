@@ -1,8 +1,6 @@
 package harness
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lsst-ts/teststand/internal/yamlx"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 )
@@ -147,16 +146,11 @@ func Load(path string, opts LoadOptions) (*Stand, error) {
 	return Parse(path, data, opts)
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
-var unknownField = regexp.MustCompile(`field (\S+) not found in type harness\.(\w+)`)
-
 // Parse decodes and validates stand YAML read from path.
 func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	var s Stand
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		return nil, yamlError(path, err)
+	if err := yamlx.Decode(path, data, &s, sectionName); err != nil {
+		return nil, err
 	}
 	s.File = path
 	if err := s.defaults(); err != nil {
@@ -171,26 +165,6 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		return nil, err
 	}
 	return &s, nil
-}
-
-// yamlError rewrites yaml.v3's messages as "file:line: message".
-func yamlError(path string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := te.Errors[0]
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			text := m[2]
-			if u := unknownField.FindStringSubmatch(text); u != nil {
-				text = fmt.Sprintf("unknown key %q in %s", u[1], sectionName(u[2]))
-			}
-			return fmt.Errorf("%s:%s: %s", path, m[1], text)
-		}
-		return fmt.Errorf("%s: %s", path, msg)
-	}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Errorf("%s:%s: %s", path, m[1], m[2])
-	}
-	return fmt.Errorf("%s: %w", path, err)
 }
 
 func sectionName(goType string) string {
