@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -28,6 +29,12 @@ type WriterConfig struct {
 	Count int
 	// Duration bounds the run when Count is 0.
 	Duration time.Duration
+	// Burst writes this many samples back to back at each tick (0 or 1:
+	// one sample per tick); the rate counts ticks.
+	Burst int
+	// Jitter moves each tick by a uniform random offset in
+	// [-Jitter, +Jitter] around its schedule, without drifting the rate.
+	Jitter time.Duration
 	// Seed makes the values deterministic.
 	Seed uint64
 	// Origin is private_origin; 0 means this process's pid. Giving each
@@ -99,11 +106,17 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 	defer timer.Stop()
 	<-timer.C
 
+	burst := max(cfg.Burst, 1)
+	jitter := rand.New(rand.NewPCG(cfg.Seed, 0x6a09e667)) // apart from the values' generator
 	n := 0
 	for cfg.Count <= 0 || n < cfg.Count {
-		intended := start.Add(time.Duration(n) * interval)
+		tick := n / burst
+		intended := start.Add(time.Duration(tick) * interval)
 		if !end.IsZero() && !intended.Before(end) {
 			break
+		}
+		if cfg.Jitter > 0 && n%burst == 0 {
+			intended = intended.Add(time.Duration(jitter.Int64N(int64(2*cfg.Jitter)+1)) - cfg.Jitter)
 		}
 		if d := time.Until(intended); d > 0 {
 			timer.Reset(d)

@@ -141,3 +141,59 @@ func TestRate(t *testing.T) {
 		t.Error("no count and no duration: want an error")
 	}
 }
+
+// TestBurstAndJitter: a burst of 3 writes three samples per tick; jitter
+// moves ticks around their schedule without drifting the rate.
+func TestBurstAndJitter(t *testing.T) {
+	ifaces, err := sal.Load(sample.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := ifaces.Topic("ATDome", "position")
+	cases := []struct {
+		name   string
+		cfg    WriterConfig
+		checks func(t *testing.T, ledger []Write)
+	}{
+		{"burst", WriterConfig{Topic: tp, RateHz: 50, Count: 9, Burst: 3}, func(t *testing.T, l []Write) {
+			for i := range l {
+				if !l[i].Intended.Equal(l[i-i%3].Intended) {
+					t.Errorf("sample %d not in its tick's burst", i)
+				}
+			}
+			if d := l[3].Intended.Sub(l[0].Intended); d != 20*time.Millisecond {
+				t.Errorf("ticks %s apart, want 20ms", d)
+			}
+		}},
+		{"jitter", WriterConfig{Topic: tp, RateHz: 100, Count: 30, Jitter: 3 * time.Millisecond, Seed: 5}, func(t *testing.T, l []Write) {
+			start := l[0].Intended.Add(3 * time.Millisecond) // the earliest possible schedule start
+			moved := 0
+			for i, w := range l {
+				off := w.Intended.Sub(start.Add(time.Duration(i) * 10 * time.Millisecond))
+				if off < -6*time.Millisecond || off > 6*time.Millisecond {
+					t.Errorf("sample %d is %s off its schedule", i, off)
+				}
+				if i > 0 && w.Intended.Sub(l[i-1].Intended) != 10*time.Millisecond {
+					moved++
+				}
+			}
+			if moved == 0 {
+				t.Error("jitter moved no tick")
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bus := dds.NewBus()
+			defer bus.Close()
+			var ledger []Write
+			if _, err := Run(context.Background(), bus, c.cfg, func(w Write) { ledger = append(ledger, w) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(ledger) != c.cfg.Count {
+				t.Fatalf("wrote %d, want %d", len(ledger), c.cfg.Count)
+			}
+			c.checks(t, ledger)
+		})
+	}
+}
