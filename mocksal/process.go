@@ -1,7 +1,9 @@
 package mocksal
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,7 +35,18 @@ type ProcessConfig struct {
 	// Ledger receives one JSON line per written sample (a Write), the
 	// ground truth the harness checks deliveries against. May be nil.
 	Ledger io.Writer
-	Logger *slog.Logger
+	// Record, when set, receives a recording of everything written.
+	Record io.Writer
+	// Replay, when set, is a recording to replay instead of Writers.
+	Replay       io.Reader
+	ReplayConfig ReplayConfig
+	// MetricsAddr, when set, serves Prometheus metrics there
+	// (mocksal_samples_written_total by csc and topic) at /metrics.
+	MetricsAddr string
+	// Progress, when set, receives a status line every ProgressEvery.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	Logger        *slog.Logger
 }
 
 // SalmockTopics returns the first n topics of the loaded interfaces in
@@ -68,6 +81,37 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	var rec *Recorder
+	if cfg.Record != nil {
+		if rec, err = NewRecorder(cfg.Record); err != nil {
+			return err
+		}
+		rec.Attach(bus, cfg.Domain)
+	}
+	m := newMetrics()
+	if cfg.MetricsAddr != "" {
+		log := cfg.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		addr, stop, err := m.serve(cfg.MetricsAddr, log)
+		if err != nil {
+			return err
+		}
+		log.Info("mocksal: metrics", "url", "http://"+addr+"/metrics")
+		defer stop()
+	}
+	if cfg.Progress != nil {
+		every := cmp.Or(cfg.ProgressEvery, time.Second)
+		pctx, cancel := context.WithCancel(ctx)
+		var pw sync.WaitGroup
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			m.progress(pctx, cfg.Progress, every)
+		}()
+		defer func() { cancel(); pw.Wait() }()
+	}
 	var mu sync.Mutex
 	enc := json.NewEncoder(io.Discard)
 	if cfg.Ledger != nil {
@@ -75,11 +119,20 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	}
 	var ledgerErr error
 	onWrite := func(w Write) {
+		m.wrote(w)
 		mu.Lock()
 		defer mu.Unlock()
 		if err := enc.Encode(w); err != nil && ledgerErr == nil {
 			ledgerErr = fmt.Errorf("mocksal: ledger: %w", err)
 		}
+	}
+	if cfg.Replay != nil {
+		rc := cfg.ReplayConfig
+		if rc.Domain < 0 {
+			rc.Domain = cfg.Domain
+		}
+		_, err := Replay(ctx, bus, cfg.Interfaces, cfg.Replay, rc, onWrite)
+		return errors.Join(err, ledgerErr, closeRecorder(rec))
 	}
 	errs := make([]error, len(cfg.Writers))
 	var wg sync.WaitGroup
@@ -92,10 +145,12 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	return errors.Join(errors.Join(errs...), ledgerErr, closeRecorder(rec))
+}
+
+func closeRecorder(r *Recorder) error {
+	if r == nil {
+		return nil
 	}
-	return ledgerErr
+	return r.Close()
 }

@@ -119,16 +119,22 @@ type Planned struct {
 	Source string
 }
 
-// Resolve gives every telemetry topic (and event topic, if asked) of the
-// loaded interfaces its writer; indexed CSCs are written at index 1. A
-// rule naming a CSC that is not loaded is an error, so a profile cannot
-// silently stop covering a component.
-func (p *Profile) Resolve(ifaces *sal.Interfaces) ([]Planned, error) {
+// Unused lists the CSCs of rules that the loaded interfaces do not have
+// (one profile serves several interface sets; callers say which rules
+// went unused rather than drop them silently).
+func (p *Profile) Unused(ifaces *sal.Interfaces) []string {
+	var out []string
 	for _, r := range p.Rules {
 		if ifaces.Component(r.CSC) == nil {
-			return nil, fmt.Errorf("%s: rule for CSC %q, which the interfaces do not have", p.file, r.CSC)
+			out = append(out, r.CSC)
 		}
 	}
+	return out
+}
+
+// Resolve gives every telemetry topic (and event topic, if asked) of the
+// loaded interfaces its writer; indexed CSCs are written at index 1.
+func (p *Profile) Resolve(ifaces *sal.Interfaces) ([]Planned, error) {
 	kinds := map[sal.Kind]bool{sal.Telemetry: true}
 	if len(p.Kinds) > 0 {
 		kinds = map[sal.Kind]bool{}

@@ -3,6 +3,8 @@
 //
 //	mocksal --domain 12 --csc ATDome --topic position --rate 10 --duration 5s
 //	mocksal --salmock 100 --duration 1m     # kafkaefd salmock: first 100 topics at 1 Hz
+//	mocksal --profile scenarios/profiles/nominal-summit.yaml --duration 10m --record run.jsonl
+//	mocksal --replay run.jsonl --speed 4     # the same traffic, four times faster
 package main
 
 import (
@@ -40,6 +42,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ledger := fs.String("ledger", "", "write one JSON line per sample to this file (- for stdout)")
 	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
 	waitPeers := fs.Int("wait-peers", 0, "wait for this many connections on the domain before writing")
+	profile := fs.String("profile", "", "traffic profile YAML (rates for every telemetry topic)")
+	dryRun := fs.Bool("dry-run", false, "with --profile: print the writers and their rates, write nothing")
+	record := fs.String("record", "", "record everything written to this file")
+	replay := fs.String("replay", "", "replay a recording instead of generating traffic")
+	speed := fs.Float64("speed", 1, "replay speed: 1 as recorded, N times faster, 0 as fast as possible")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9108)")
+	progress := fs.Duration("progress", 0, "print progress at this interval (e.g. 1s)")
 	debug := fs.Bool("debug", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -52,12 +61,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *count <= 0 && *duration <= 0 {
+	if *replay == "" && *count <= 0 && *duration <= 0 {
 		return fail("give --duration or --count")
 	}
 	var writers []mocksal.WriterConfig
 	base := mocksal.WriterConfig{RateHz: *rate, Count: *count, Duration: *duration, Seed: *seed, Origin: int32(*origin)}
 	switch {
+	case *replay != "":
+	case *profile != "":
+		p, err := mocksal.LoadProfile(*profile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		planned, err := p.Resolve(ifaces)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if unused := p.Unused(ifaces); len(unused) > 0 {
+			fmt.Fprintf(stderr, "mocksal: %s: no rates written for %s (not in the loaded interfaces)\n", *profile, strings.Join(unused, ", "))
+		}
+		if *dryRun {
+			fmt.Fprint(stdout, mocksal.Describe(planned))
+			fmt.Fprintf(stdout, "%d writers, %.1f samples/s\n", len(planned), mocksal.Rate(planned))
+			return 0
+		}
+		for i, pl := range planned {
+			w := pl.Writer
+			w.Count, w.Duration, w.Seed, w.Origin = base.Count, base.Duration, base.Seed+uint64(i), base.Origin
+			writers = append(writers, w)
+		}
 	case *salmock > 0:
 		base.RateHz = 1
 		for _, t := range mocksal.SalmockTopics(ifaces, *salmock) {
@@ -104,10 +136,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 			writers = append(writers, w)
 		}
 	default:
-		return fail("give --csc or --salmock")
+		return fail("give --csc, --profile, --salmock or --replay")
 	}
 	cfg := mocksal.ProcessConfig{Interfaces: ifaces, Domain: *domain, PartitionPrefix: *prefix, Writers: writers,
-		DDSBasePort: *ddsBase, WaitPeers: *waitPeers, Logger: cli.Logger(*debug)}
+		DDSBasePort: *ddsBase, WaitPeers: *waitPeers, Logger: cli.Logger(*debug), MetricsAddr: *metrics,
+		ReplayConfig: mocksal.ReplayConfig{Speed: *speed, Domain: -1, Origin: int32(*origin)}}
+	if *progress > 0 {
+		cfg.Progress, cfg.ProgressEvery = stderr, *progress
+	}
+	if *record != "" {
+		f, err := os.Create(*record)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		cfg.Record = f
+	}
+	if *replay != "" {
+		f, err := os.Open(*replay)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		cfg.Replay = f
+	}
 	switch *ledger {
 	case "":
 	case "-":

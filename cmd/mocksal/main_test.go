@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func freeBase(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+func TestRunWritesLedgerRecordsAndReplays(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec.jsonl")
+	var out, errb bytes.Buffer
+	code := run([]string{"--csc", "MTHexapod:2", "--topic", "application,actuators", "--rate", "100", "--count", "3",
+		"--ledger", "-", "--record", rec, "--dds-base-port", freeBase(t), "--origin", "77"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("%d ledger lines, want 6:\n%s", len(lines), out.String())
+	}
+	var w struct {
+		CSC      string
+		Identity string
+		Origin   int32
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &w); err != nil || w.CSC != "MTHexapod" || w.Identity != "MTHexapod:2" || w.Origin != 77 {
+		t.Fatalf("ledger line %s: %+v %v", lines[0], w, err)
+	}
+	if b, err := os.ReadFile(rec); err != nil || strings.Count(string(b), "\n") != 7 {
+		t.Fatalf("recording: %d lines, %v", strings.Count(string(b), "\n"), err)
+	}
+	out.Reset()
+	if code := run([]string{"--replay", rec, "--speed", "0", "--ledger", "-", "--dds-base-port", freeBase(t)}, &out, &errb); code != 0 {
+		t.Fatalf("replay exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 6 {
+		t.Fatalf("replay ledger %d lines, want 6", n)
+	}
+}
+
+func TestDryRunProfile(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--profile", "../../scenarios/profiles/nominal-summit.yaml", "--dry-run", "--duration", "1s"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "lsst.sal.MTM1M3.forceActuatorData") || !strings.Contains(out.String(), "50.000 Hz") {
+		t.Fatalf("dry run:\n%s", out.String())
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--csc", "Nope", "--count", "1"}, `unknown CSC "Nope"`},
+		{[]string{"--csc", "MTHexapod", "--count", "1"}, "MTHexapod is indexed"},
+		{[]string{"--csc", "ATDome", "--topic", "nope", "--count", "1"}, `ATDome has no topic "nope"`},
+		{[]string{"--csc", "ATDome"}, "give --duration or --count"},
+		{[]string{"--count", "1"}, "give --csc, --profile, --salmock or --replay"},
+		{[]string{"--profile", "missing.yaml", "--count", "1"}, "no such file"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
+}
