@@ -437,18 +437,3 @@ func (s *Scenario) Results() []reports.Topic {
 func taiTime(tai float64) time.Time {
 	return time.UnixMicro(int64(sal.UTCFromTAI(tai) * 1e6))
 }
-
-// DeliveryVerdict summarises a topic result in words.
-func DeliveryVerdict(r reports.Topic) string {
-	switch {
-	case r.Sent == 0:
-		return "nothing sent"
-	case r.Delivered == 0:
-		return "not delivered"
-	case r.Lost > 0:
-		return "partially delivered"
-	case r.Duplicated > 0:
-		return "delivered with duplicates"
-	}
-	return "delivered exactly once"
-}

@@ -182,21 +182,31 @@ func (st *Steps) traffic(ctx context.Context, csc, index, topic string) (*Traffi
 	return tr, nil
 }
 
-func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db, site, within string) error {
+// target finds the traffic a step checks and makes database db at site
+// its latency target.
+func (st *Steps) target(ctx context.Context, csc, index, topic, db, site string) (*scenarioState, *Traffic, string, error) {
 	tr, err := st.traffic(ctx, csc, index, topic)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	where := "influxdb@" + site + "/" + db
 	s := state(ctx)
 	s.lastTarget[tr] = where
+	return s, tr, where, nil
+}
+
+func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db, site, within string) error {
+	s, tr, where, err := st.target(ctx, csc, index, topic, db, site)
+	if err != nil {
+		return err
+	}
 	res, err := s.sc.WaitDelivered(ctx, tr, where, seconds(within))
 	if err != nil {
 		return err
 	}
 	if res.Lost > 0 || res.Duplicated > 0 {
 		err := fmt.Errorf("%s %s at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
-			csc, topic, where, DeliveryVerdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
+			csc, topic, where, reports.Verdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
 		if terr := s.sc.TapError(tr, where); terr != nil {
 			err = fmt.Errorf("%w; the tap itself failed: %w", err, terr)
 		}
@@ -206,18 +216,15 @@ func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db
 }
 
 func (st *Steps) reportedAs(ctx context.Context, csc, index, topic, verdict, db, site, after string) error {
-	tr, err := st.traffic(ctx, csc, index, topic)
+	s, tr, where, err := st.target(ctx, csc, index, topic, db, site)
 	if err != nil {
 		return err
 	}
-	where := "influxdb@" + site + "/" + db
-	s := state(ctx)
-	s.lastTarget[tr] = where
 	res, err := s.sc.Settle(ctx, tr, where, seconds(after))
 	if err != nil {
 		return err
 	}
-	if got := DeliveryVerdict(res); got != verdict {
+	if got := reports.Verdict(res); got != verdict {
 		return fmt.Errorf("%s %s at %s: verdict %q, want %q (sent %d, delivered %d, lost %d)", csc, topic, where, got, verdict, res.Sent, res.Delivered, res.Lost)
 	}
 	return nil

@@ -36,7 +36,10 @@ type page struct {
 	Links     []string
 }
 
-func verdict(t Topic) string {
+// Verdict words a delivery result: "delivered exactly once", "delivered
+// with duplicates", "partially delivered", "not delivered" or "nothing
+// sent". Steps assert these words and the report shows them.
+func Verdict(t Topic) string {
 	switch {
 	case t.Sent == 0:
 		return "nothing sent"
@@ -68,7 +71,7 @@ func renderHTML(dir string, r *Results) ([]byte, error) {
 			pg.NFailed++
 		}
 		for j, t := range sc.Topics {
-			pt := pageTopic{Topic: t, Anchor: fmt.Sprintf("s%d-t%d", i+1, j+1), Verdict: verdict(t)}
+			pt := pageTopic{Topic: t, Anchor: fmt.Sprintf("s%d-t%d", i+1, j+1), Verdict: Verdict(t)}
 			pt.Failed = t.Lost > 0 || t.Duplicated > 0
 			tc, err := timeChart(t)
 			if err != nil {

@@ -117,35 +117,42 @@ func (e *ParseError) Unwrap() error { return e.Err }
 
 var topicElements = map[string]Kind{"SALTelemetry": Telemetry, "SALEvent": Event, "SALCommand": Command}
 
-// parseTopics reads every SALTelemetry, SALEvent and SALCommand element of
-// an interface file.
-func parseTopics(r io.Reader, file string) ([]topicDef, error) {
+// eachElement calls fn for every start element of the named kinds, with
+// the line it starts on; fn consumes the element.
+func eachElement(r io.Reader, file string, names func(string) bool, fn func(dec *xml.Decoder, se xml.StartElement, line int) error) error {
 	dec := xml.NewDecoder(r)
-	var out []topicDef
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
 			line, _ := dec.InputPos()
-			return nil, &ParseError{File: file, Line: line, Err: fmt.Errorf("malformed XML: %w", err)}
+			return &ParseError{File: file, Line: line, Err: fmt.Errorf("malformed XML: %w", err)}
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
+		if se, ok := tok.(xml.StartElement); ok && names(se.Name.Local) {
+			line, _ := dec.InputPos()
+			if err := fn(dec, se, line); err != nil {
+				return err
+			}
 		}
-		kind, ok := topicElements[se.Name.Local]
-		if !ok {
-			continue
-		}
-		line, _ := dec.InputPos()
-		td, err := parseTopic(dec, file, line, kind)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, td)
 	}
+}
+
+// parseTopics reads every SALTelemetry, SALEvent and SALCommand element of
+// an interface file.
+func parseTopics(r io.Reader, file string) ([]topicDef, error) {
+	var out []topicDef
+	isTopic := func(n string) bool { _, ok := topicElements[n]; return ok }
+	err := eachElement(r, file, isTopic, func(dec *xml.Decoder, se xml.StartElement, line int) error {
+		td, err := parseTopic(dec, file, line, topicElements[se.Name.Local])
+		out = append(out, td)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func parseTopic(dec *xml.Decoder, file string, line int, kind Kind) (topicDef, error) {
@@ -280,33 +287,25 @@ type subsystemXML struct {
 }
 
 func parseSubsystems(r io.Reader, file string) ([]subsystemXML, error) {
-	dec := xml.NewDecoder(r)
 	var out []subsystemXML
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			line, _ := dec.InputPos()
-			return nil, &ParseError{File: file, Line: line, Err: fmt.Errorf("malformed XML: %w", err)}
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "SALSubsystem" {
-			continue
-		}
-		line, _ := dec.InputPos()
+	isSub := func(n string) bool { return n == "SALSubsystem" }
+	err := eachElement(r, file, isSub, func(dec *xml.Decoder, se xml.StartElement, line int) error {
 		var s subsystemXML
 		if err := dec.DecodeElement(&s, &se); err != nil {
-			return nil, &ParseError{File: file, Line: line, Err: fmt.Errorf("malformed XML: %w", err)}
+			return &ParseError{File: file, Line: line, Err: fmt.Errorf("malformed XML: %w", err)}
 		}
 		s.line = line
 		s.Name = strings.TrimSpace(s.Name)
 		if s.Name == "" {
-			return nil, &ParseError{File: file, Line: line, Err: errors.New("SALSubsystem without Name")}
+			return &ParseError{File: file, Line: line, Err: errors.New("SALSubsystem without Name")}
 		}
 		out = append(out, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // fileKinds are a CSC's interface files, in component_info.py's order.
