@@ -86,3 +86,32 @@ func TestProfileErrors(t *testing.T) {
 		t.Errorf("unused rules %v, want [Nope]", got)
 	}
 }
+
+// TestSalmockTopics: kafkaefd salmock's selection, the first N topics in
+// alphabetical order of their Kafka names.
+func TestSalmockTopics(t *testing.T) {
+	ifaces := sharedInterfaces(t)
+	got := SalmockTopics(ifaces, 100)
+	if len(got) != 100 {
+		t.Fatalf("%d topics, want 100", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i-1].KafkaTopic("") >= got[i].KafkaTopic("") {
+			t.Fatalf("not in order at %d: %s, %s", i, got[i-1].KafkaTopic(""), got[i].KafkaTopic(""))
+		}
+	}
+	if first := got[0].KafkaTopic(""); first != "lsst.sal.ATDome.ackcmd" {
+		t.Errorf("first topic %s, want lsst.sal.ATDome.ackcmd", first)
+	}
+	if n := len(SalmockTopics(ifaces, 1<<20)); n != 0 && n != sumTopics(ifaces) {
+		t.Errorf("asking for more than there are gives %d, want all %d", n, sumTopics(ifaces))
+	}
+}
+
+func sumTopics(ifaces *sal.Interfaces) int {
+	n := 0
+	for _, c := range ifaces.NumTopics() {
+		n += c
+	}
+	return n
+}
