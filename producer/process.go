@@ -3,8 +3,12 @@ package producer
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/lsst-ts/teststand/internal/promserve"
 
 	"github.com/lsst-ts/teststand/dds"
 )
@@ -20,6 +24,10 @@ type ProcessConfig struct {
 	// ReadyFile is touched once every topic producer has started; ""
 	// means ReadyFilePath(os.Getenv("SALKAFKA_SEMAPHORE_SUFFIX")).
 	ReadyFile string
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics.
+	MetricsAddr string
+	// StatusEvery, when set, logs a status line at this interval.
+	StatusEvery time.Duration
 }
 
 // ReadyFilePath is ts_salkafka's readiness semaphore (its Kubernetes
@@ -63,5 +71,51 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		}
 	}
 	defer os.Remove(cfg.ReadyFile)
-	return Run(ctx, cfg.Config)
+	p, err := New(ctx, cfg.Config)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.MetricsAddr != "" {
+		addr, stop, err := promserve.Serve(cfg.MetricsAddr, p.Registry(), log)
+		if err != nil {
+			p.close()
+			return fmt.Errorf("producer: %w", err)
+		}
+		defer stop()
+		log.Info("producer: metrics", "url", "http://"+addr+"/metrics")
+	}
+	if cfg.StatusEvery > 0 {
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.statusLines(sctx, cfg.StatusEvery, log)
+		}()
+		defer func() { cancel(); <-done }()
+	}
+	return p.Run(ctx)
+}
+
+// statusLines logs the producer's counters at every interval.
+func (p *Producer) statusLines(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p50, p99, n := p.Latency()
+			deepest := 0
+			for _, tp := range p.readers {
+				deepest = max(deepest, tp.reader.Len())
+			}
+			log.Info("producer: status", "read", p.Stats.Read.Load(), "produced", p.Stats.Produced.Load(),
+				"failed", p.Stats.Failed.Load(), "deepest_queue", deepest, "acked", n, "latency_p50", p50, "latency_p99", p99)
+		}
+	}
 }

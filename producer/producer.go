@@ -46,6 +46,10 @@ type Config struct {
 	ReplicationFactor int16
 	// Acks is "0", "1" or "all"; "" means "1" as ts_salkafka.
 	Acks string
+	// NoAutoRegister requires every schema to be registered already (the
+	// recommended production setting: schemas change only by review);
+	// a missing one is an error at start naming subject and registry.
+	NoAutoRegister bool
 	// QueueDepth is the DDS read queue depth per topic; 0 means 100.
 	QueueDepth int
 	// Logger receives the producer's logs; nil means slog.Default().
@@ -93,6 +97,7 @@ type Producer struct {
 	kafka   *kgo.Client
 	reg     *sr.Client
 	readers []*topicProducer
+	metrics *metrics
 	Stats   Stats
 }
 
@@ -104,6 +109,9 @@ type topicProducer struct {
 	reader   *dds.Reader
 	key      []byte // fixed key, nil when per-sample (indexed, not telemetry)
 	pos      struct{ index, snd, rcv, efd, kafka int }
+	checker  *QueueChecker
+	m        topicMetrics
+	size     int // last encoded size, to size the next buffer
 }
 
 // Run starts the producer, forwards until ctx ends, then flushes in-flight
@@ -177,7 +185,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		cl.Close()
 		return nil, fmt.Errorf("producer: registry client for %s: %w", cfg.RegistryURL, err)
 	}
-	p := &Producer{cfg: cfg, log: log, kafka: cl, reg: reg}
+	p := &Producer{cfg: cfg, log: log, kafka: cl, reg: reg, metrics: newMetrics()}
 	if err := p.setup(ctx, comps); err != nil {
 		p.close()
 		return nil, err
@@ -206,7 +214,12 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 		comp := p.cfg.Interfaces.Component(c.Name)
 		var telemetry, other []string
 		for _, t := range comp.Topics {
-			tp := &topicProducer{p: p, topic: t, kafka: t.KafkaTopic(p.cfg.Subname)}
+			depth := p.cfg.QueueDepth
+			if depth <= 0 {
+				depth = dds.DefaultQueueDepth
+			}
+			tp := &topicProducer{p: p, topic: t, kafka: t.KafkaTopic(p.cfg.Subname),
+				checker: NewQueueChecker(t.AttrName(), depth, p.log), m: p.metrics.topic(t.CSC, t.Name)}
 			tp.pos.index = t.FieldIndex("salIndex")
 			tp.pos.snd = t.FieldIndex("private_sndStamp")
 			tp.pos.rcv = t.FieldIndex("private_rcvStamp")
@@ -221,9 +234,9 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 					tp.key = recordKey(t, 0, false)
 				}
 			}
-			id, err := p.reg.RegisterSchema(ctx, t.Subject(p.cfg.Subname), sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro}, -1, -1)
+			id, err := p.schemaID(ctx, t)
 			if err != nil {
-				return fmt.Errorf("producer: register %s at %s: %w", t.Subject(p.cfg.Subname), p.cfg.RegistryURL, err)
+				return err
 			}
 			tp.schemaID = id
 			r, err := p.cfg.Bus.Subscribe(dds.ReaderConfig{
@@ -246,6 +259,24 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 		p.log.Info("producer: component ready", "csc", c.Name, "index", c.Index, "topics", len(comp.Topics), "domain", p.cfg.Domain)
 	}
 	return nil
+}
+
+// schemaID registers t's schema, or with NoAutoRegister looks it up.
+func (p *Producer) schemaID(ctx context.Context, t *sal.Topic) (int, error) {
+	subject := t.Subject(p.cfg.Subname)
+	schema := sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro}
+	if !p.cfg.NoAutoRegister {
+		id, err := p.reg.RegisterSchema(ctx, subject, schema, -1, -1)
+		if err != nil {
+			return 0, fmt.Errorf("producer: register %s at %s: %w", subject, p.cfg.RegistryURL, err)
+		}
+		return id, nil
+	}
+	ss, err := p.reg.LookupSchema(ctx, subject, schema)
+	if err != nil {
+		return 0, fmt.Errorf("producer: schema of %s is not registered at %s (auto-registration is off; register it first): %w", subject, p.cfg.RegistryURL, err)
+	}
+	return ss.ID, nil
 }
 
 // createTopics creates topics before their first record: telemetry with
@@ -322,19 +353,26 @@ func (tp *topicProducer) run(ctx context.Context) {
 			return
 		}
 		p.Stats.Read.Add(1)
+		tp.m.read.Inc()
+		queued := tp.reader.Len()
+		tp.m.depth.Set(float64(queued))
+		tp.checker.Check(queued + 1)
+		taken := time.Now()
 		vals = append(vals[:0], s.Values...)
 		snd, _ := vals[tp.pos.snd].(float64)
 		vals[tp.pos.rcv] = rcv
 		vals[tp.pos.efd] = sal.UTCFromTAI(snd)
 		vals[tp.pos.kafka] = sal.TAINow()
-		buf := make([]byte, 5, 5+64)
+		buf := make([]byte, 5, 5+tp.size+tp.size/8)
 		binary.BigEndian.PutUint32(buf[1:5], uint32(tp.schemaID))
 		buf, err = tp.topic.AppendAvro(buf, &sal.Sample{Topic: tp.topic, Values: vals})
 		if err != nil {
 			p.Stats.Failed.Add(1)
+			tp.m.failed.Inc()
 			p.log.Error("producer: encode", "topic", tp.kafka, "err", err)
 			continue
 		}
+		tp.size = len(buf)
 		key := tp.key
 		if key == nil {
 			idx, _ := vals[tp.pos.index].(int32)
@@ -344,13 +382,23 @@ func (tp *topicProducer) run(ctx context.Context) {
 		p.kafka.Produce(context.WithoutCancel(ctx), rec, func(r *kgo.Record, err error) {
 			if err != nil {
 				p.Stats.Failed.Add(1)
+				tp.m.failed.Inc()
 				p.log.Error("producer: produce", "topic", r.Topic, "err", err)
 				return
 			}
 			p.Stats.Produced.Add(1)
+			tp.m.produced.Inc()
+			took := time.Since(taken)
+			p.metrics.observe(tp.m, took)
+			if took > slowAck {
+				p.log.Warn("producer: slow acknowledgement", "topic", r.Topic, "took", took)
+			}
 		})
 	}
 }
+
+// slowAck is when Kafka-era salobj warns about an acknowledgement.
+const slowAck = 100 * time.Millisecond
 
 // flushTimeout bounds the flush of in-flight records at shutdown
 // (ts_salkafka stops within 5 s of SIGTERM).

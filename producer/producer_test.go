@@ -185,6 +185,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{}, "no CSCs given"},
 		{Config{Components: []string{"ATDome"}, Acks: "2"}, `wait-ack "2"`},
 		{Config{Components: []string{"ATDome"}, RegistryURL: "http://127.0.0.1:1"}, "register lsst.sal.ATDome"},
+		{Config{Components: []string{"Test:1"}, NoAutoRegister: true}, "schema of lsst.sal.Test.logevent_heartbeat-value is not registered at http://127.0.0.1"},
 	}
 	for _, c := range cases {
 		cfg := c.cfg
@@ -208,4 +209,17 @@ func mustClient(t *testing.T, c *kfake.Cluster) *kgo.Client {
 	}
 	t.Cleanup(cl.Close)
 	return cl
+}
+
+// TestNoAutoRegisterUsesExistingSchemas: with auto-registration off a
+// producer starts when every schema is registered, and gets the same ids.
+func TestNoAutoRegisterUsesExistingSchemas(t *testing.T) {
+	r := newRig(t)
+	first := r.start(t, Config{Components: []string{"ATDome"}})
+	second := r.start(t, Config{Components: []string{"ATDome"}, NoAutoRegister: true, Domain: 3})
+	for i := range first.readers {
+		if first.readers[i].schemaID != second.readers[i].schemaID {
+			t.Errorf("%s: id %d with auto-registration, %d without", first.readers[i].kafka, first.readers[i].schemaID, second.readers[i].schemaID)
+		}
+	}
 }

@@ -40,6 +40,9 @@ func run(args []string) int {
 	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
 	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
 	readyFile := fs.String("ready-file", "", "readiness semaphore (default /tmp/SALKAFKA_PRODUCER_RUNNING[_SUFFIX])")
+	noAuto := fs.Bool("no-auto-register", false, "require every schema to be registered already (recommended in production)")
+	metrics := fs.String("metrics", os.Getenv("SALKAFKA_METRICS_ADDR"), "serve Prometheus metrics on this address (e.g. 0.0.0.0:9100)")
+	status := fs.Duration("status-interval", 0, "log a status line at this interval (e.g. 30s)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -71,9 +74,9 @@ func run(args []string) int {
 			Brokers: cli.List(*broker), RegistryURL: *registry, Interfaces: ifaces, Components: cscs,
 			Domain: *domain, PartitionPrefix: *prefix, Subname: *subname,
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
-			QueueDepth: *queueLen, Logger: log,
+			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
 		},
-		DDSBasePort: *ddsBase, ReadyFile: *readyFile,
+		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "salkafka:", err)
