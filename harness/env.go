@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -63,6 +64,7 @@ type SiteEnv struct {
 type component struct {
 	name, kind string
 	proc       *process // for components run as binaries
+	metricsURL string   // a binary's Prometheus endpoint
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
@@ -321,6 +323,41 @@ func (e *Env) joinDomains(ctx context.Context) error {
 	return nil
 }
 
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ProducerRead is how many samples of csc's topic producer name has read
+// from its DDS domain, from its own metrics (in-process counters, or a
+// binary's Prometheus endpoint).
+func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64, error) {
+	e.mu.Lock()
+	c := e.components[name]
+	e.mu.Unlock()
+	if c == nil || c.kind != "producer" {
+		return 0, fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
+	}
+	var reg prometheus.Gatherer
+	if c.metricsURL != "" {
+		return scrapeCounter(ctx, c.metricsURL, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic})
+	}
+	for _, se := range e.Sites {
+		if p := se.Producers[name]; p != nil {
+			reg = p.Registry()
+		}
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, err
+	}
+	return counterValue(mfs, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic}), nil
+}
+
 // freeBasePort finds a base port whose domain ports are all free.
 func freeBasePort(domains map[int]bool) (int, error) {
 	for range 100 {
@@ -364,7 +401,13 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	if rf == 0 {
 		rf = 1
 	}
+	mport, err := freePort()
+	if err != nil {
+		return err
+	}
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", mport)
 	args := []string{
+		"--metrics", metricsAddr,
 		"--broker", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL,
 		"--partitions", fmt.Sprint(max(p.Partitions, 1)), "--replication-factor", fmt.Sprint(rf),
 		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
@@ -396,7 +439,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		proc.stop(5 * time.Second)
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
-	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done}
+	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics"}
 	c.cancel = func() { proc.stop(5 * time.Second) }
 	e.mu.Lock()
 	e.components[p.Name] = c

@@ -60,6 +60,8 @@ func (st *Steps) library() []StepDoc {
 		{`^topic ` + quoted + ` exists at ` + quoted + `$`, "Asserts a Kafka topic exists at a site's cluster.", st.topicExists},
 		{`^topic ` + quoted + ` does not exist at ` + quoted + `$`, "Asserts a Kafka topic does not exist at a site's cluster.", st.topicDoesNotExist},
 		{`^a mocksal process publishes ` + cscArg + ` ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Runs the mocksal binary as a process of its own on a DDS domain of the stand's cross-process bus; blocks until it exits.", st.publishProcess},
+		{`^producer ` + quoted + ` has read no sample of ` + cscArg + ` ` + quoted + `$`, "Asserts from the producer's own metrics that it never read the topic (domain isolation at the producer).", st.producerReadNone},
+		{`^producer ` + quoted + ` has read every sample of ` + cscArg + ` ` + quoted + `$`, "Asserts from the producer's own metrics that it read as many samples of the topic as this scenario wrote.", st.producerReadAll},
 		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBelow},
 	}
 }
@@ -170,6 +172,32 @@ func (st *Steps) publishProcess(ctx context.Context, csc, index, topic, rate, du
 	}
 	if len(tr.Writes()) == 0 {
 		return fmt.Errorf("%s %s: the mocksal process wrote nothing", csc, topic)
+	}
+	return nil
+}
+
+func (st *Steps) producerReadNone(ctx context.Context, producer, csc, index, topic string) error {
+	n, err := st.Env.ProducerRead(ctx, producer, csc, topic)
+	if err != nil {
+		return err
+	}
+	if n != 0 {
+		return fmt.Errorf("producer %s has read %d samples of %s %s", producer, n, csc, topic)
+	}
+	return nil
+}
+
+func (st *Steps) producerReadAll(ctx context.Context, producer, csc, index, topic string) error {
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	n, err := st.Env.ProducerRead(ctx, producer, csc, topic)
+	if err != nil {
+		return err
+	}
+	if want := int64(len(tr.Writes())); n < want {
+		return fmt.Errorf("producer %s has read %d samples of %s %s, this scenario wrote %d", producer, n, csc, topic, want)
 	}
 	return nil
 }
