@@ -98,8 +98,8 @@ func TestAssertionsCanFail(t *testing.T) {
 		t.Fatal("suite passed with the sink stopped")
 	}
 	want := map[string][]string{
-		"delivery without a sink":             {"not delivered", "lost 20"},
-		"a producer that did read the topic":  {"producer summit-salkafka has read", "samples of ATDome position"},
+		"delivery without a sink":            {"not delivered", "lost 20"},
+		"a producer that did read the topic": {"producer summit-salkafka has read", "samples of ATDome position"},
 		"a verdict that is not the one seen": {`verdict "not delivered", want "delivered exactly once"`},
 	}
 	for _, sc := range res.Results.Scenarios {
