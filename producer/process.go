@@ -97,7 +97,21 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		}()
 		defer func() { cancel(); <-done }()
 	}
-	return p.Run(ctx)
+	err = p.Run(ctx)
+	p.logStatus(log, "producer: stopped")
+	return err
+}
+
+// logStatus logs the producer's counters and its rcvStamp → ack latency.
+func (p *Producer) logStatus(log *slog.Logger, msg string) {
+	p50, p99, n := p.Latency()
+	deepest := 0
+	for _, tp := range p.readers {
+		deepest = max(deepest, tp.reader.Len())
+	}
+	log.Info(msg, "read", p.Stats.Read.Load(), "produced", p.Stats.Produced.Load(),
+		"failed", p.Stats.Failed.Load(), "deepest_queue", deepest, "acked", n,
+		"latency_p50_us", p50.Microseconds(), "latency_p99_us", p99.Microseconds())
 }
 
 // statusLines logs the producer's counters at every interval.
@@ -109,13 +123,7 @@ func (p *Producer) statusLines(ctx context.Context, every time.Duration, log *sl
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p50, p99, n := p.Latency()
-			deepest := 0
-			for _, tp := range p.readers {
-				deepest = max(deepest, tp.reader.Len())
-			}
-			log.Info("producer: status", "read", p.Stats.Read.Load(), "produced", p.Stats.Produced.Load(),
-				"failed", p.Stats.Failed.Load(), "deepest_queue", deepest, "acked", n, "latency_p50", p50, "latency_p99", p99)
+			p.logStatus(log, "producer: status")
 		}
 	}
 }
