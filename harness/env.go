@@ -1,12 +1,16 @@
 package harness
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -65,6 +69,7 @@ type component struct {
 	name, kind string
 	proc       *process // for components run as binaries
 	metricsURL string   // a binary's Prometheus endpoint
+	adminURL   string   // a binary producer's admin API
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
@@ -332,6 +337,42 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// AddToProducer hot-adds CSCs to a running producer: through its admin
+// API for a binary, directly for an in-process one.
+func (e *Env) AddToProducer(ctx context.Context, name string, cscs ...string) error {
+	e.mu.Lock()
+	c := e.components[name]
+	e.mu.Unlock()
+	if c == nil || c.kind != "producer" {
+		return fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
+	}
+	if c.adminURL != "" {
+		body, _ := json.Marshal(map[string][]string{"components": cscs})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.adminURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("producer %s: hot add: %w", name, err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("producer %s: hot add %v: %s: %s", name, cscs, resp.Status, bytes.TrimSpace(msg))
+		}
+		return nil
+	}
+	for _, se := range e.Sites {
+		if p := se.Producers[name]; p != nil {
+			_, err := p.Add(ctx, cscs...)
+			return err
+		}
+	}
+	return fmt.Errorf("producer %s cannot be reached", name)
+}
+
 // ProducerRead is how many samples of csc's topic producer name has read
 // from its DDS domain, from its own metrics (in-process counters, or a
 // binary's Prometheus endpoint).
@@ -406,8 +447,13 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		return err
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", mport)
+	aport, err := freePort()
+	if err != nil {
+		return err
+	}
+	adminAddr := fmt.Sprintf("127.0.0.1:%d", aport)
 	args := []string{
-		"--metrics", metricsAddr,
+		"--metrics", metricsAddr, "--admin", adminAddr,
 		"--broker", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL,
 		"--partitions", fmt.Sprint(max(p.Partitions, 1)), "--replication-factor", fmt.Sprint(rf),
 		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
@@ -439,7 +485,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		proc.stop(5 * time.Second)
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
-	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics"}
+	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components"}
 	c.cancel = func() { proc.stop(5 * time.Second) }
 	e.mu.Lock()
 	e.components[p.Name] = c

@@ -34,6 +34,32 @@ type Traffic struct {
 	mu     sync.Mutex
 	writes []mocksal.Write
 	end    time.Time
+	// written is closed once the writer is done (the ledger is complete).
+	written chan struct{}
+	// readBefore is each producer's read counter for the topic when the
+	// traffic started, so that producer steps count this traffic only.
+	readBefore map[string]int64
+	err     error
+}
+
+// finish records the end of writing.
+func (t *Traffic) finish(err error) {
+	t.mu.Lock()
+	t.end, t.err = time.Now(), err
+	t.mu.Unlock()
+	close(t.written)
+}
+
+// Wait waits until the writer is done and returns its error.
+func (t *Traffic) Wait(ctx context.Context) error {
+	select {
+	case <-t.written:
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return t.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Writes returns a copy of the ledger.

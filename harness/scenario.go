@@ -38,6 +38,7 @@ type Scenario struct {
 	taps     map[*Traffic][]*Tap
 	results  []reports.Topic
 	observed map[*Traffic]bool
+	bg       sync.WaitGroup // background writers
 }
 
 // NewScenario starts a scenario; Close ends its taps.
@@ -46,9 +47,10 @@ func (e *Env) NewScenario(ctx context.Context) *Scenario {
 	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}, observed: map[*Traffic]bool{}}
 }
 
-// Close stops the scenario's taps and waits for them.
+// Close stops the scenario's writers and taps and waits for them.
 func (s *Scenario) Close() {
 	s.cancel()
+	s.bg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, taps := range s.taps {
@@ -79,23 +81,46 @@ func (s *Scenario) Publish(ctx context.Context, p PublishSpec) (*Traffic, error)
 	if err != nil {
 		return nil, err
 	}
-	_, err = mocksal.Run(ctx, s.env.Bus, mocksal.WriterConfig{
-		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
-		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
-	}, tr.record)
-	tr.mu.Lock()
-	tr.end = time.Now()
-	tr.mu.Unlock()
-	return tr, err
+	s.write(ctx, tr, p)
+	return tr, tr.Wait(ctx)
 }
 
-// PublishProcess writes traffic from a mocksal process of its own on the
-// stand's cross-process DDS bus, and reads its ledger when it exits.
-func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (*Traffic, error) {
+// PublishAsync starts writing traffic and returns at once; steps that
+// check its delivery wait for the writer first.
+func (s *Scenario) PublishAsync(p PublishSpec) (*Traffic, error) {
 	tr, err := s.Start(p)
 	if err != nil {
 		return nil, err
 	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.write(s.ctx, tr, p)
+	}()
+	return tr, nil
+}
+
+func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
+	_, err := mocksal.Run(ctx, s.env.Bus, mocksal.WriterConfig{
+		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
+		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
+	}, tr.record)
+	tr.finish(err)
+}
+
+// PublishProcess writes traffic from a mocksal process of its own on the
+// stand's cross-process DDS bus, and reads its ledger when it exits.
+func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffic, err error) {
+	tr, err := s.Start(p)
+	if err != nil {
+		return nil, err
+	}
+	finished := false
+	defer func() {
+		if !finished { // the ledger is as complete as it will get
+			tr.finish(err)
+		}
+	}()
 	bin, err := binary(ctx, "mocksal")
 	if err != nil {
 		return nil, err
@@ -150,9 +175,8 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (*Traffic,
 		}
 		tr.record(w)
 	}
-	tr.mu.Lock()
-	tr.end = time.Now()
-	tr.mu.Unlock()
+	finished = true
+	tr.finish(nil)
 	return tr, nil
 }
 
@@ -169,10 +193,16 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	if comp.Indexed && p.Index == 0 {
 		return nil, fmt.Errorf("%s is indexed: say which index (e.g. %s:1)", p.CSC, p.CSC)
 	}
-	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, Origin: origins.Add(1), RateHz: p.RateHz, Start: time.Now()}
+	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, Origin: origins.Add(1), RateHz: p.RateHz, Start: time.Now(), written: make(chan struct{})}
 	taps, err := s.tapsFor(tr)
 	if err != nil {
 		return nil, err
+	}
+	tr.readBefore = map[string]int64{}
+	for _, pr := range s.env.Stand.Producers {
+		if n, err := s.env.ProducerRead(s.ctx, pr.Name, t.CSC, t.Name); err == nil {
+			tr.readBefore[pr.Name] = n
+		}
 	}
 	s.mu.Lock()
 	s.traffic = append(s.traffic, tr)
@@ -289,6 +319,9 @@ func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, where string,
 	if tap == nil {
 		return reports.Topic{}, fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, where, strings.Join(s.Taps(tr), ", "))
 	}
+	if err := tr.Wait(ctx); err != nil {
+		return reports.Topic{}, fmt.Errorf("writing %s.%s: %w", tr.Topic.CSC, tr.Topic.Name, err)
+	}
 	sent := len(tr.Writes())
 	deadline := time.Now().Add(timeout)
 	for tap.Count() < sent && time.Now().Before(deadline) {
@@ -315,6 +348,9 @@ func (s *Scenario) TapError(tr *Traffic, where string) error {
 func (s *Scenario) Settle(ctx context.Context, tr *Traffic, where string, d time.Duration) (reports.Topic, error) {
 	if s.tap(tr, where) == nil {
 		return reports.Topic{}, fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, where, strings.Join(s.Taps(tr), ", "))
+	}
+	if err := tr.Wait(ctx); err != nil {
+		return reports.Topic{}, fmt.Errorf("writing %s.%s: %w", tr.Topic.CSC, tr.Topic.Name, err)
 	}
 	select {
 	case <-ctx.Done():

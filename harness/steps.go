@@ -62,6 +62,8 @@ func (st *Steps) library() []StepDoc {
 		{`^a mocksal process publishes ` + cscArg + ` ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Runs the mocksal binary as a process of its own on a DDS domain of the stand's cross-process bus; blocks until it exits.", st.publishProcess},
 		{`^producer ` + quoted + ` has read no sample of ` + cscArg + ` ` + quoted + `$`, "Asserts from the producer's own metrics that it never read the topic (domain isolation at the producer).", st.producerReadNone},
 		{`^producer ` + quoted + ` has read every sample of ` + cscArg + ` ` + quoted + `$`, "Asserts from the producer's own metrics that it read as many samples of the topic as this scenario wrote.", st.producerReadAll},
+		{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+) in the background$`, "Starts writing a topic and goes on to the next step at once; delivery checks wait for the writer.", st.publishBackground},
+		{`^CSC ` + quoted + ` is added to producer ` + quoted + `$`, "Hot-adds a CSC (CSC or CSC:index) to a running producer (its admin API for a binary).", st.hotAdd},
 		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBelow},
 	}
 }
@@ -161,6 +163,19 @@ func (st *Steps) publish(ctx context.Context, csc, index, topic, rate, dur, doma
 	return nil
 }
 
+func (st *Steps) publishBackground(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
+	hz, _ := strconv.ParseFloat(rate, 64)
+	dom, _ := strconv.Atoi(domain)
+	_, err := state(ctx).sc.PublishAsync(PublishSpec{
+		CSC: csc, Index: parseIndex(index), Topic: topic, RateHz: hz, Duration: seconds(dur), Domain: dom,
+	})
+	return err
+}
+
+func (st *Steps) hotAdd(ctx context.Context, csc, producer string) error {
+	return st.Env.AddToProducer(ctx, producer, csc)
+}
+
 func (st *Steps) publishProcess(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
 	hz, _ := strconv.ParseFloat(rate, 64)
 	dom, _ := strconv.Atoi(domain)
@@ -176,8 +191,23 @@ func (st *Steps) publishProcess(ctx context.Context, csc, index, topic, rate, du
 	return nil
 }
 
+// producerReadSince is how many samples of tr's topic producer read since
+// tr started (its counter counts every index and scenario).
+func (st *Steps) producerReadSince(ctx context.Context, producer string, tr *Traffic) (int64, error) {
+	if err := tr.Wait(ctx); err != nil {
+		return 0, err
+	}
+	n, err := st.Env.ProducerRead(ctx, producer, tr.Topic.CSC, tr.Topic.Name)
+	return n - tr.readBefore[producer], err
+}
+
 func (st *Steps) producerReadNone(ctx context.Context, producer, csc, index, topic string) error {
-	n, err := st.Env.ProducerRead(ctx, producer, csc, topic)
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	time.Sleep(200 * time.Millisecond) // samples in flight on the bus
+	n, err := st.producerReadSince(ctx, producer, tr)
 	if err != nil {
 		return err
 	}
@@ -192,7 +222,7 @@ func (st *Steps) producerReadAll(ctx context.Context, producer, csc, index, topi
 	if err != nil {
 		return err
 	}
-	n, err := st.Env.ProducerRead(ctx, producer, csc, topic)
+	n, err := st.producerReadSince(ctx, producer, tr)
 	if err != nil {
 		return err
 	}

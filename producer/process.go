@@ -28,6 +28,12 @@ type ProcessConfig struct {
 	MetricsAddr string
 	// StatusEvery, when set, logs a status line at this interval.
 	StatusEvery time.Duration
+	// AdminAddr, when set, serves the admin API (hot add) there.
+	AdminAddr string
+	// File is the --file the groups came from; each receive on Reload
+	// re-reads it and adds the CSCs it now lists (hot add).
+	File   string
+	Reload <-chan struct{}
 }
 
 // ReadyFilePath is ts_salkafka's readiness semaphore (its Kubernetes
@@ -88,6 +94,31 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		defer stop()
 		log.Info("producer: metrics", "url", "http://"+addr+"/metrics")
 	}
+	if cfg.AdminAddr != "" {
+		addr, stop, err := p.serveAdmin(cfg.AdminAddr, log)
+		if err != nil {
+			p.close()
+			return fmt.Errorf("producer: admin on %s: %w", cfg.AdminAddr, err)
+		}
+		defer stop()
+		log.Info("producer: admin", "url", "http://"+addr+"/components")
+	}
+	if cfg.Reload != nil {
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-rctx.Done():
+					return
+				case <-cfg.Reload:
+					p.reload(rctx, cfg.File, log)
+				}
+			}
+		}()
+		defer func() { cancel(); <-done }()
+	}
 	if cfg.StatusEvery > 0 {
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -102,11 +133,27 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	return err
 }
 
+// reload re-reads the --file and adds the CSCs it now lists. A bad file
+// changes nothing and is reported.
+func (p *Producer) reload(ctx context.Context, file string, log *slog.Logger) {
+	groups, err := LoadFile(file, p.cfg.Interfaces)
+	if err != nil {
+		log.Error("producer: reload refused; nothing changed", "err", err)
+		return
+	}
+	added, err := p.AddGroups(ctx, nil, groups)
+	if err != nil {
+		log.Error("producer: reload failed", "file", file, "err", err)
+		return
+	}
+	log.Info("producer: reloaded", "file", file, "added", added)
+}
+
 // logStatus logs the producer's counters and its rcvStamp → ack latency.
 func (p *Producer) logStatus(log *slog.Logger, msg string) {
 	p50, p99, n := p.Latency()
 	deepest := 0
-	for _, tp := range p.readers {
+	for _, tp := range p.topicProducers() {
 		deepest = max(deepest, tp.reader.Len())
 	}
 	log.Info(msg, "read", p.Stats.Read.Load(), "produced", p.Stats.Produced.Load(),

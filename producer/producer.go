@@ -1,12 +1,14 @@
 package producer
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +36,8 @@ type Config struct {
 	Interfaces *sal.Interfaces
 	// Components lists CSCs as "CSC" (all indices) or "CSC:index".
 	Components []string
+	// Groups are CSCs from a --file, with their topic sets.
+	Groups []Group
 	// Domain is the DDS domain id (LSST_DDS_DOMAIN_ID).
 	Domain int
 	// PartitionPrefix is LSST_DDS_PARTITION_PREFIX.
@@ -60,10 +64,15 @@ type Config struct {
 	KafkaOpts []kgo.Opt
 }
 
-// Component is a parsed "CSC" or "CSC:index" entry.
+// Component is a parsed "CSC" or "CSC:index" entry, with the per-topic
+// settings of its --file group if it came from one.
 type Component struct {
 	Name  string
 	Index int32 // 0 means every index
+	// Partitions overrides the partitions of topics by sal_name.
+	Partitions map[string]int32
+	// QueueLen overrides the DDS read queue depth.
+	QueueLen int
 }
 
 // ParseComponent parses "CSC" or "CSC:index".
@@ -96,9 +105,15 @@ type Producer struct {
 	log     *slog.Logger
 	kafka   *kgo.Client
 	reg     *sr.Client
-	readers []*topicProducer
 	metrics *metrics
 	Stats   Stats
+
+	mu      sync.Mutex // guards readers, served, runCtx
+	readers []*topicProducer
+	served  map[string]bool
+	runCtx  context.Context
+	wg      sync.WaitGroup // topic producers' goroutines
+	addMu   sync.Mutex     // serialises hot adds with shutdown
 }
 
 type topicProducer struct {
@@ -151,19 +166,9 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var comps []Component
-	for _, s := range cfg.Components {
-		c, err := ParseComponent(s)
-		if err != nil {
-			return nil, fmt.Errorf("producer: %w", err)
-		}
-		if cfg.Interfaces.Component(c.Name) == nil {
-			return nil, fmt.Errorf("producer: unknown CSC %q (not in the loaded interfaces)", c.Name)
-		}
-		comps = append(comps, c)
-	}
-	if len(comps) == 0 {
-		return nil, errors.New("producer: no CSCs given")
+	comps, err := parseComponents(cfg.Interfaces, cfg.Components, cfg.Groups)
+	if err != nil {
+		return nil, err
 	}
 
 	opts := []kgo.Opt{
@@ -185,12 +190,123 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		cl.Close()
 		return nil, fmt.Errorf("producer: registry client for %s: %w", cfg.RegistryURL, err)
 	}
-	p := &Producer{cfg: cfg, log: log, kafka: cl, reg: reg, metrics: newMetrics()}
-	if err := p.setup(ctx, comps); err != nil {
+	p := &Producer{cfg: cfg, log: log, kafka: cl, reg: reg, metrics: newMetrics(), served: map[string]bool{}}
+	tps, err := p.setup(ctx, comps)
+	p.readers = tps
+	if err != nil {
 		p.close()
 		return nil, err
 	}
+	for _, c := range comps {
+		p.served[c.String()] = true
+	}
 	return p, nil
+}
+
+// parseComponents parses "CSC" and "CSC:index" entries and --file groups,
+// and checks them against the interfaces.
+func parseComponents(ifaces *sal.Interfaces, list []string, groups []Group) ([]Component, error) {
+	var comps []Component
+	for _, g := range groups {
+		list = append(list, g.Component)
+	}
+	for i, s := range list {
+		c, err := ParseComponent(s)
+		if err != nil {
+			return nil, fmt.Errorf("producer: %w", err)
+		}
+		if j := i - (len(list) - len(groups)); j >= 0 {
+			c.Partitions, c.QueueLen = groups[j].partitions(), groups[j].QueueLen
+		}
+		comp := ifaces.Component(c.Name)
+		if comp == nil {
+			return nil, fmt.Errorf("producer: unknown CSC %q (not in the loaded interfaces)", c.Name)
+		}
+		if c.Index != 0 && !comp.Indexed {
+			return nil, fmt.Errorf("producer: %q: %s is not indexed", s, c.Name)
+		}
+		comps = append(comps, c)
+	}
+	if len(comps) == 0 {
+		return nil, errors.New("producer: no CSCs given")
+	}
+	return comps, nil
+}
+
+// Add starts forwarding more CSCs while the producer runs (hot add). The
+// CSCs already served keep running untouched, so none of their samples is
+// lost; a CSC already served is left as it is. It returns what was added.
+func (p *Producer) Add(ctx context.Context, list ...string) ([]string, error) {
+	return p.AddGroups(ctx, list, nil)
+}
+
+// AddGroups is Add for names and --file groups.
+func (p *Producer) AddGroups(ctx context.Context, list []string, groups []Group) ([]string, error) {
+	comps, err := parseComponents(p.cfg.Interfaces, list, groups)
+	if err != nil {
+		return nil, err
+	}
+	p.addMu.Lock() // one hot add at a time
+	defer p.addMu.Unlock()
+	var fresh []Component
+	var added []string
+	p.mu.Lock()
+	for _, c := range comps {
+		if !p.served[c.String()] {
+			fresh = append(fresh, c)
+			added = append(added, c.String())
+		}
+	}
+	p.mu.Unlock()
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	tps, err := p.setup(ctx, fresh)
+	if err != nil {
+		for _, tp := range tps {
+			tp.reader.Close()
+		}
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range fresh {
+		p.served[c.String()] = true
+	}
+	p.readers = append(p.readers, tps...)
+	if p.runCtx != nil {
+		for _, tp := range tps {
+			p.start(tp)
+		}
+	}
+	p.log.Info("producer: components added", "components", added)
+	return added, nil
+}
+
+// Components lists the CSCs served, as "CSC" or "CSC:index".
+func (p *Producer) Components() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for c := range p.served {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// String is "CSC" or "CSC:index".
+func (c Component) String() string {
+	if c.Index == 0 {
+		return c.Name
+	}
+	return c.Name + ":" + strconv.Itoa(int(c.Index))
+}
+
+func (p *Producer) topicProducers() []*topicProducer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*topicProducer(nil), p.readers...)
 }
 
 func parseAcks(s string) (kgo.Acks, error) {
@@ -206,18 +322,19 @@ func parseAcks(s string) (kgo.Acks, error) {
 }
 
 // setup registers schemas, creates topics and subscribes readers for every
-// topic of every component. Topics of a component are created in two
-// requests (telemetry, and the compacted rest) rather than one per topic.
-func (p *Producer) setup(ctx context.Context, comps []Component) error {
+// topic of every component. Topics of a component are created in one
+// request per kind (partitions, compaction) rather than one per topic.
+func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicProducer, _ error) {
 	adm := kadm.NewClient(p.kafka)
 	for _, c := range comps {
 		comp := p.cfg.Interfaces.Component(c.Name)
-		var telemetry, other []string
+		type kind struct {
+			partitions int32
+			compact    bool
+		}
+		create := map[kind][]string{}
+		depth := cmp.Or(c.QueueLen, p.cfg.QueueDepth, dds.DefaultQueueDepth)
 		for _, t := range comp.Topics {
-			depth := p.cfg.QueueDepth
-			if depth <= 0 {
-				depth = dds.DefaultQueueDepth
-			}
 			tp := &topicProducer{p: p, topic: t, kafka: t.KafkaTopic(p.cfg.Subname),
 				checker: NewQueueChecker(t.AttrName(), depth, p.log), m: p.metrics.topic(t.CSC, t.Name)}
 			tp.pos.index = t.FieldIndex("salIndex")
@@ -225,40 +342,48 @@ func (p *Producer) setup(ctx context.Context, comps []Component) error {
 			tp.pos.rcv = t.FieldIndex("private_rcvStamp")
 			tp.pos.efd = t.FieldIndex("private_efdStamp")
 			tp.pos.kafka = t.FieldIndex("private_kafkaStamp")
+			// Telemetry with the configured partitions; events and the rest
+			// compacted with one, as Kafka-era salobj; a --file topic set
+			// may give a topic more (never an event).
+			k := kind{partitions: cmp.Or(c.Partitions[t.Name], 1)}
 			if t.Kind == sal.Telemetry {
 				tp.key = []byte{}
-				telemetry = append(telemetry, tp.kafka)
+				k.partitions = cmp.Or(c.Partitions[t.Name], p.cfg.Partitions)
 			} else {
-				other = append(other, tp.kafka)
+				k.compact = true
 				if !t.Indexed {
 					tp.key = recordKey(t, 0, false)
 				}
 			}
+			create[k] = append(create[k], tp.kafka)
 			id, err := p.schemaID(ctx, t)
 			if err != nil {
-				return err
+				return out, err
 			}
 			tp.schemaID = id
 			r, err := p.cfg.Bus.Subscribe(dds.ReaderConfig{
 				Domain: p.cfg.Domain, PartitionPrefix: p.cfg.PartitionPrefix,
-				Topic: t, Index: c.Index, Depth: p.cfg.QueueDepth,
+				Topic: t, Index: c.Index, Depth: depth,
 			})
 			if err != nil {
-				return fmt.Errorf("producer: subscribe %s: %w", t.Name, err)
+				return out, fmt.Errorf("producer: subscribe %s: %w", t.Name, err)
 			}
 			tp.reader = r
-			p.readers = append(p.readers, tp)
+			out = append(out, tp)
 		}
 		compact := "compact"
-		if err := p.createTopics(ctx, adm, p.cfg.Partitions, nil, telemetry); err != nil {
-			return err
-		}
-		if err := p.createTopics(ctx, adm, 1, map[string]*string{"cleanup.policy": &compact}, other); err != nil {
-			return err
+		for k, names := range create {
+			var configs map[string]*string
+			if k.compact {
+				configs = map[string]*string{"cleanup.policy": &compact}
+			}
+			if err := p.createTopics(ctx, adm, k.partitions, configs, names); err != nil {
+				return out, err
+			}
 		}
 		p.log.Info("producer: component ready", "csc", c.Name, "index", c.Index, "topics", len(comp.Topics), "domain", p.cfg.Domain)
 	}
-	return nil
+	return out, nil
 }
 
 // schemaID registers t's schema, or with NoAutoRegister looks it up.
@@ -279,9 +404,8 @@ func (p *Producer) schemaID(ctx context.Context, t *sal.Topic) (int, error) {
 	return ss.ID, nil
 }
 
-// createTopics creates topics before their first record: telemetry with
-// the configured partitions; events and the rest compacted with one
-// partition, as Kafka-era salobj does. Existing topics are left alone.
+// createTopics creates topics before their first record. Existing topics
+// are left alone.
 func (p *Producer) createTopics(ctx context.Context, adm *kadm.Client, partitions int32, configs map[string]*string, names []string) error {
 	if len(names) == 0 {
 		return nil
@@ -314,24 +438,34 @@ func recordKey(t *sal.Topic, index int32, indexed bool) []byte {
 
 // Run forwards samples until ctx ends, then flushes and closes.
 func (p *Producer) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
+	p.mu.Lock()
+	p.runCtx = ctx
 	for _, tp := range p.readers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tp.run(ctx)
-		}()
+		p.start(tp)
 	}
+	p.mu.Unlock()
 	if p.cfg.Ready != nil {
 		p.cfg.Ready()
 	}
-	wg.Wait()
+	<-ctx.Done()
+	p.addMu.Lock() // no hot add after this point
+	p.wg.Wait()
 	p.close()
+	p.addMu.Unlock()
 	return nil
 }
 
+// start runs one topic producer; p.mu is held.
+func (p *Producer) start(tp *topicProducer) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tp.run(p.runCtx)
+	}()
+}
+
 func (p *Producer) close() {
-	for _, tp := range p.readers {
+	for _, tp := range p.topicProducers() {
 		if tp.reader != nil {
 			tp.reader.Close()
 		}

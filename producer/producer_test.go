@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -221,5 +222,51 @@ func TestNoAutoRegisterUsesExistingSchemas(t *testing.T) {
 		if first.readers[i].schemaID != second.readers[i].schemaID {
 			t.Errorf("%s: id %d with auto-registration, %d without", first.readers[i].kafka, first.readers[i].schemaID, second.readers[i].schemaID)
 		}
+	}
+}
+
+// TestHotAddLosesNothing adds CSCs to a running producer while another
+// CSC's samples flow: none of those is lost, and the new CSC is forwarded
+// from then on, with its --file topic set's partitions.
+func TestHotAddLosesNothing(t *testing.T) {
+	r := newRig(t)
+	p := r.start(t, Config{Components: []string{"ATDome"}})
+	pos := r.ifaces.Topic("ATDome", "position")
+	ctx := context.Background()
+	done := make(chan int)
+	go func() {
+		n, err := mocksal.Run(ctx, r.bus, mocksal.WriterConfig{Topic: pos, RateHz: 200, Count: 200}, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- n
+	}()
+	time.Sleep(200 * time.Millisecond)
+	added, err := p.AddGroups(ctx, []string{"ATDome", "Test:2"}, []Group{{Component: "MTM1M3", TopicSets: []TopicSet{{Telemetry: []string{"forceActuatorData"}, Partitions: 2}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"Test:2", "MTM1M3"}, added); d != "" {
+		t.Errorf("added:\n%s", d)
+	}
+	n := <-done
+	if got := len(consume(t, r.cluster.ListenAddrs(), pos.KafkaTopic(""), n)); got != n {
+		t.Fatalf("ATDome position: %d of %d records during the hot add", got, n)
+	}
+	scalars := r.ifaces.Topic("Test", "scalars")
+	if _, err := mocksal.Run(ctx, r.bus, mocksal.WriterConfig{Topic: scalars, Index: 2, Count: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	consume(t, r.cluster.ListenAddrs(), scalars.KafkaTopic(""), 5)
+	adm := kadm.NewClient(mustClient(t, r.cluster))
+	td, err := adm.ListTopics(ctx, "lsst.sal.MTM1M3.forceActuatorData")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(td["lsst.sal.MTM1M3.forceActuatorData"].Partitions); n != 2 {
+		t.Errorf("forceActuatorData created with %d partitions, want 2 from its topic set", n)
+	}
+	if d := cmp.Diff([]string{"ATDome", "MTM1M3", "Test:2"}, p.Components()); d != "" {
+		t.Errorf("components:\n%s", d)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -22,11 +23,12 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("salkafka", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	broker := fs.String("broker", cli.Env("LSST_KAFKA_BROKER_ADDR", joinHostPort(os.Getenv("BROKER_IP"), os.Getenv("BROKER_PORT"))), "Kafka broker host:port (no transport)")
 	registry := fs.String("registry", cli.Env("REGISTRY_ADDR", os.Getenv("LSST_SCHEMA_REGISTRY_URL")), "schema registry URL (with transport)")
 	partitions := fs.Int("partitions", cli.EnvInt("PARTITIONS", 1), "partitions of each telemetry topic created")
@@ -40,46 +42,90 @@ func run(args []string) int {
 	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
 	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
 	readyFile := fs.String("ready-file", "", "readiness semaphore (default /tmp/SALKAFKA_PRODUCER_RUNNING[_SUFFIX])")
+	file := fs.String("file", "", "YAML producer groups (ts_salkafka's --file); SIGHUP re-reads it and adds new CSCs")
+	validate := fs.Bool("validate", false, "with --file: check the file and exit")
+	showSchema := fs.Bool("show-schema", false, "print the JSON schema of --file and exit")
+	admin := fs.String("admin", "", "serve the admin API (GET/POST /components: hot add) on this address")
 	noAuto := fs.Bool("no-auto-register", false, "require every schema to be registered already (recommended in production)")
 	metrics := fs.String("metrics", os.Getenv("SALKAFKA_METRICS_ADDR"), "serve Prometheus metrics on this address (e.g. 0.0.0.0:9100)")
 	status := fs.Duration("status-interval", 0, "log a status line at this interval (e.g. 30s)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if *showSchema {
+		fmt.Fprintln(stdout, producer.FileSchema())
+		return 0
+	}
 	cscs := fs.Args()
-	if len(cscs) == 0 {
+	if len(cscs) == 0 && *file == "" {
 		cscs = cli.List(strings.ReplaceAll(os.Getenv("CSC_LIST"), " ", ","))
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: pythonLevel(*loglevel)}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: pythonLevel(*loglevel)}))
 	fail := func(err error) int {
-		fmt.Fprintln(os.Stderr, "salkafka:", err)
+		fmt.Fprintln(stderr, "salkafka:", err)
 		return 2
-	}
-	switch {
-	case len(cscs) == 0:
-		return fail(fmt.Errorf("no CSCs given (positional names or CSC_LIST)"))
-	case *broker == "":
-		return fail(fmt.Errorf("no broker given (--broker or BROKER_IP/BROKER_PORT)"))
-	case *registry == "":
-		return fail(fmt.Errorf("no schema registry given (--registry or REGISTRY_ADDR)"))
 	}
 	ifaces, err := cli.Interfaces(*tsxml)
 	if err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var groups []producer.Group
+	if *file != "" {
+		if len(cscs) > 0 {
+			return fail(fmt.Errorf("--file and CSC names exclude each other"))
+		}
+		if groups, err = producer.LoadFile(*file, ifaces); err != nil {
+			return fail(err)
+		}
+		if *validate {
+			fmt.Fprintf(stdout, "File '%s' is valid.\n", *file)
+			return 0
+		}
+	} else if *validate {
+		return fail(fmt.Errorf("--validate needs --file"))
+	}
+	switch {
+	case len(cscs) == 0 && len(groups) == 0:
+		return fail(fmt.Errorf("no CSCs given (positional names, --file or CSC_LIST)"))
+	case *broker == "":
+		return fail(fmt.Errorf("no broker given (--broker or BROKER_IP/BROKER_PORT)"))
+	case *registry == "":
+		return fail(fmt.Errorf("no schema registry given (--registry or REGISTRY_ADDR)"))
+	}
+	// SIGTERM and SIGINT stop; so does SIGHUP, as ts_salkafka, unless a
+	// --file is given: then SIGHUP re-reads it (hot add).
+	stopSignals := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	var reload chan struct{}
+	if *file != "" {
+		reload = make(chan struct{}, 1)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer func() { signal.Stop(hup); close(hup) }()
+		go func() {
+			for range hup {
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	} else {
+		stopSignals = append(stopSignals, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	err = producer.RunProcess(ctx, producer.ProcessConfig{
 		Config: producer.Config{
-			Brokers: cli.List(*broker), RegistryURL: *registry, Interfaces: ifaces, Components: cscs,
+			Brokers: cli.List(*broker), RegistryURL: *registry, Interfaces: ifaces, Components: cscs, Groups: groups,
 			Domain: *domain, PartitionPrefix: *prefix, Subname: *subname,
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
 			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
 		},
 		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
+		AdminAddr: *admin, File: *file, Reload: reload,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "salkafka:", err)
+		fmt.Fprintln(stderr, "salkafka:", err)
 		return 1
 	}
 	return 0
