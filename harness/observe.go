@@ -39,7 +39,7 @@ type Traffic struct {
 	// readBefore is each producer's read counter for the topic when the
 	// traffic started, so that producer steps count this traffic only.
 	readBefore map[string]int64
-	err     error
+	err        error
 }
 
 // finish records the end of writing.
