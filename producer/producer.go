@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/sal"
 )
 
@@ -60,7 +61,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Ready, when set, is called once every topic producer has started.
 	Ready func()
-	// KafkaOpts are extra franz-go options (TLS, SASL, test hooks).
+	// Security is how to authenticate to Kafka (Sasquatch's producers are
+	// SCRAM-SHA-512 users).
+	Security kafkasec.Config
+	// RegistryUsername and RegistryPassword are the registry's basic auth.
+	RegistryUsername, RegistryPassword string
+	// KafkaOpts are extra franz-go options (test hooks).
 	KafkaOpts []kgo.Opt
 }
 
@@ -180,12 +186,20 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	if acks != kgo.AllISRAcks() {
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
-	opts = append(opts, cfg.KafkaOpts...)
+	sec, err := cfg.Security.Opts()
+	if err != nil {
+		return nil, fmt.Errorf("producer: kafka security: %w", err)
+	}
+	opts = append(append(opts, sec...), cfg.KafkaOpts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("producer: kafka client: %w", err)
 	}
-	reg, err := sr.NewClient(sr.URLs(cfg.RegistryURL))
+	srOpts := []sr.ClientOpt{sr.URLs(cfg.RegistryURL)}
+	if cfg.RegistryUsername != "" {
+		srOpts = append(srOpts, sr.BasicAuth(cfg.RegistryUsername, cfg.RegistryPassword))
+	}
+	reg, err := sr.NewClient(srOpts...)
 	if err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("producer: registry client for %s: %w", cfg.RegistryURL, err)

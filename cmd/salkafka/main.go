@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/producer"
 )
 
@@ -46,6 +47,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	validate := fs.Bool("validate", false, "with --file: check the file and exit")
 	showSchema := fs.Bool("show-schema", false, "print the JSON schema of --file and exit")
 	admin := fs.String("admin", "", "serve the admin API (GET/POST /components: hot add) on this address")
+	username := fs.String("username", os.Getenv("LSST_KAFKA_SECURITY_USERNAME"), "Kafka SASL username (with --password: SASL_PLAINTEXT SCRAM-SHA-512)")
+	password := fs.String("password", os.Getenv("LSST_KAFKA_SECURITY_PASSWORD"), "Kafka SASL password, or @FILE to read it from a file")
+	protocol := fs.String("security-protocol", os.Getenv("LSST_KAFKA_SECURITY_PROTOCOL"), "PLAINTEXT, SASL_PLAINTEXT, SSL or SASL_SSL")
+	mechanism := fs.String("sasl-mechanism", cli.Env("LSST_KAFKA_SECURITY_MECHANISM", "SCRAM-SHA-512"), "SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN")
+	tlsCA := fs.String("tls-ca", "", "CA certificate file (SSL, SASL_SSL)")
+	tlsCert := fs.String("tls-cert", "", "client certificate file")
+	tlsKey := fs.String("tls-key", "", "client key file")
+	regUser := fs.String("registry-username", os.Getenv("LSST_SCHEMA_REGISTRY_USERNAME"), "schema registry basic-auth user")
+	regPass := fs.String("registry-password", os.Getenv("LSST_SCHEMA_REGISTRY_PASSWORD"), "schema registry basic-auth password, or @FILE")
 	noAuto := fs.Bool("no-auto-register", false, "require every schema to be registered already (recommended in production)")
 	metrics := fs.String("metrics", os.Getenv("SALKAFKA_METRICS_ADDR"), "serve Prometheus metrics on this address (e.g. 0.0.0.0:9100)")
 	status := fs.Duration("status-interval", 0, "log a status line at this interval (e.g. 30s)")
@@ -92,6 +102,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *registry == "":
 		return fail(fmt.Errorf("no schema registry given (--registry or REGISTRY_ADDR)"))
 	}
+	if (*username == "") != (*password == "") {
+		return fail(fmt.Errorf("--username and --password go together"))
+	}
+	kpass, err := kafkasec.Secret(*password)
+	if err != nil {
+		return fail(err)
+	}
+	rpass, err := kafkasec.Secret(*regPass)
+	if err != nil {
+		return fail(err)
+	}
+	sec := kafkasec.Config{Protocol: *protocol, Mechanism: *mechanism, Username: *username, Password: kpass,
+		CAFile: *tlsCA, CertFile: *tlsCert, KeyFile: *tlsKey}
+	if _, err := sec.Opts(); err != nil {
+		return fail(err)
+	}
 	// SIGTERM and SIGINT stop; so does SIGHUP, as ts_salkafka, unless a
 	// --file is given: then SIGHUP re-reads it (hot add).
 	stopSignals := []os.Signal{os.Interrupt, syscall.SIGTERM}
@@ -120,6 +146,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Domain: *domain, PartitionPrefix: *prefix, Subname: *subname,
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
 			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
+			Security: sec, RegistryUsername: *regUser, RegistryPassword: rpass,
 		},
 		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
 		AdminAddr: *admin, File: *file, Reload: reload,
