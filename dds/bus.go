@@ -186,6 +186,17 @@ func (r *Reader) Read(ctx context.Context) (*sal.Sample, float64, error) {
 	}
 }
 
+// TryRead takes a queued sample without waiting; ok is false when the
+// queue is empty. A closing producer drains its queue with it.
+func (r *Reader) TryRead() (s *sal.Sample, rcv float64, ok bool) {
+	select {
+	case s := <-r.q:
+		return s, sal.TAINow(), true
+	default:
+		return nil, 0, false
+	}
+}
+
 // Len is the number of samples waiting in the queue.
 func (r *Reader) Len() int { return len(r.q) }
 

@@ -51,6 +51,12 @@ type Config struct {
 	ReplicationFactor int16
 	// Acks is "0", "1" or "all"; "" means "1" as ts_salkafka.
 	Acks string
+	// Linger is how long a record may wait for others to batch with; 0
+	// (the default) sends at once: at summit rates batching buys nothing
+	// and costs latency.
+	Linger time.Duration
+	// Compression is none (default), gzip, snappy, lz4 or zstd.
+	Compression string
 	// NoAutoRegister requires every schema to be registered already (the
 	// recommended production setting: schemas change only by review);
 	// a missing one is an error at start naming subject and registry.
@@ -177,11 +183,15 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		return nil, err
 	}
 
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RequiredAcks(acks),
-		kgo.ProducerLinger(0),
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.ProducerLinger(cfg.Linger),
+		kgo.ProducerBatchCompression(codec),
 	}
 	if acks != kgo.AllISRAcks() {
 		opts = append(opts, kgo.DisableIdempotentWrite())
@@ -321,6 +331,22 @@ func (p *Producer) topicProducers() []*topicProducer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]*topicProducer(nil), p.readers...)
+}
+
+func compression(s string) (kgo.CompressionCodec, error) {
+	switch s {
+	case "", "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("producer: compression %q: want none, gzip, snappy, lz4 or zstd", s)
 }
 
 func parseAcks(s string) (kgo.Acks, error) {
@@ -492,57 +518,73 @@ func (p *Producer) close() {
 	p.kafka.Close()
 }
 
+// run forwards the topic's samples until ctx ends, then forwards what is
+// still queued: samples the reader already took are never dropped at
+// shutdown.
 func (tp *topicProducer) run(ctx context.Context) {
-	p := tp.p
 	var vals []any
 	for {
 		s, rcv, err := tp.reader.Read(ctx)
 		if err != nil {
+			break
+		}
+		vals = tp.forward(ctx, s, rcv, vals)
+	}
+	for {
+		s, rcv, ok := tp.reader.TryRead()
+		if !ok {
 			return
 		}
-		p.Stats.Read.Add(1)
-		tp.m.read.Inc()
-		queued := tp.reader.Len()
-		tp.m.depth.Set(float64(queued))
-		tp.checker.Check(queued + 1)
-		taken := time.Now()
-		vals = append(vals[:0], s.Values...)
-		snd, _ := vals[tp.pos.snd].(float64)
-		vals[tp.pos.rcv] = rcv
-		vals[tp.pos.efd] = sal.UTCFromTAI(snd)
-		vals[tp.pos.kafka] = sal.TAINow()
-		buf := make([]byte, 5, 5+tp.size+tp.size/8)
-		binary.BigEndian.PutUint32(buf[1:5], uint32(tp.schemaID))
-		buf, err = tp.topic.AppendAvro(buf, &sal.Sample{Topic: tp.topic, Values: vals})
+		vals = tp.forward(ctx, s, rcv, vals)
+	}
+}
+
+// forward stamps, encodes and produces one sample; vals is scratch space.
+func (tp *topicProducer) forward(ctx context.Context, s *sal.Sample, rcv float64, vals []any) []any {
+	p := tp.p
+	p.Stats.Read.Add(1)
+	tp.m.read.Inc()
+	queued := tp.reader.Len()
+	tp.m.depth.Set(float64(queued))
+	tp.checker.Check(queued + 1)
+	taken := time.Now()
+	vals = append(vals[:0], s.Values...)
+	snd, _ := vals[tp.pos.snd].(float64)
+	vals[tp.pos.rcv] = rcv
+	vals[tp.pos.efd] = sal.UTCFromTAI(snd)
+	vals[tp.pos.kafka] = sal.TAINow()
+	buf := make([]byte, 5, 5+tp.size+tp.size/8)
+	binary.BigEndian.PutUint32(buf[1:5], uint32(tp.schemaID))
+	buf, err := tp.topic.AppendAvro(buf, &sal.Sample{Topic: tp.topic, Values: vals})
+	if err != nil {
+		p.Stats.Failed.Add(1)
+		tp.m.failed.Inc()
+		p.log.Error("producer: encode", "topic", tp.kafka, "err", err)
+		return vals
+	}
+	tp.size = len(buf)
+	key := tp.key
+	if key == nil {
+		idx, _ := vals[tp.pos.index].(int32)
+		key = recordKey(tp.topic, idx, true)
+	}
+	rec := &kgo.Record{Topic: tp.kafka, Key: key, Value: buf}
+	p.kafka.Produce(context.WithoutCancel(ctx), rec, func(r *kgo.Record, err error) {
 		if err != nil {
 			p.Stats.Failed.Add(1)
 			tp.m.failed.Inc()
-			p.log.Error("producer: encode", "topic", tp.kafka, "err", err)
-			continue
+			p.log.Error("producer: produce", "topic", r.Topic, "err", err)
+			return
 		}
-		tp.size = len(buf)
-		key := tp.key
-		if key == nil {
-			idx, _ := vals[tp.pos.index].(int32)
-			key = recordKey(tp.topic, idx, true)
+		p.Stats.Produced.Add(1)
+		tp.m.produced.Inc()
+		took := time.Since(taken)
+		p.metrics.observe(tp.m, took)
+		if took > slowAck {
+			p.log.Warn("producer: slow acknowledgement", "topic", r.Topic, "took", took)
 		}
-		rec := &kgo.Record{Topic: tp.kafka, Key: key, Value: buf}
-		p.kafka.Produce(context.WithoutCancel(ctx), rec, func(r *kgo.Record, err error) {
-			if err != nil {
-				p.Stats.Failed.Add(1)
-				tp.m.failed.Inc()
-				p.log.Error("producer: produce", "topic", r.Topic, "err", err)
-				return
-			}
-			p.Stats.Produced.Add(1)
-			tp.m.produced.Inc()
-			took := time.Since(taken)
-			p.metrics.observe(tp.m, took)
-			if took > slowAck {
-				p.log.Warn("producer: slow acknowledgement", "topic", r.Topic, "took", took)
-			}
-		})
-	}
+	})
+	return vals
 }
 
 // slowAck is when Kafka-era salobj warns about an acknowledgement.

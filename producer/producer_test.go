@@ -3,6 +3,7 @@ package producer
 import (
 	"context"
 	"encoding/binary"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/dds"
@@ -185,6 +187,8 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Components: []string{"MTHexapod:x"}}, `bad index in "MTHexapod:x"`},
 		{Config{}, "no CSCs given"},
 		{Config{Components: []string{"ATDome"}, Acks: "2"}, `wait-ack "2"`},
+		{Config{Components: []string{"ATDome"}, Compression: "brotli"}, `compression "brotli"`},
+		{Config{Components: []string{"ATDome:1"}}, `ATDome is not indexed`},
 		{Config{Components: []string{"ATDome"}, RegistryURL: "http://127.0.0.1:1"}, "register lsst.sal.ATDome"},
 		{Config{Components: []string{"Test:1"}, NoAutoRegister: true}, "schema of lsst.sal.Test.logevent_heartbeat-value is not registered at http://127.0.0.1"},
 	}
@@ -269,4 +273,60 @@ func TestHotAddLosesNothing(t *testing.T) {
 	if d := cmp.Diff([]string{"ATDome", "MTM1M3", "Test:2"}, p.Components()); d != "" {
 		t.Errorf("components:\n%s", d)
 	}
+}
+
+// TestBackpressureLosesNothing slows the broker down so that the
+// producer's read queue fills: the queue warns as salobj does, the writer
+// is held back instead of samples being dropped, and every sample arrives.
+func TestBackpressureLosesNothing(t *testing.T) {
+	r := newRig(t)
+	r.cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		r.cluster.KeepControl()
+		time.Sleep(2 * time.Millisecond)
+		return nil, nil, false
+	})
+	var logs syncBuffer
+	p := r.start(t, Config{Components: []string{"ATDome"}, QueueDepth: 20,
+		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		KafkaOpts: []kgo.Opt{kgo.MaxBufferedRecords(2)}})
+	pos := r.ifaces.Topic("ATDome", "position")
+	var ledger []mocksal.Write
+	n, err := mocksal.Run(context.Background(), r.bus, mocksal.WriterConfig{Topic: pos, Count: 300}, func(w mocksal.Write) { ledger = append(ledger, w) })
+	if err != nil || n != 300 {
+		t.Fatalf("wrote %d: %v", n, err)
+	}
+	recs := consume(t, r.cluster.ListenAddrs(), pos.KafkaTopic(""), 300)
+	seen := map[int32]bool{}
+	for _, rec := range recs {
+		s, _ := pos.DecodeAvro(rec.Value[5:])
+		seen[s.Get("private_seqNum").(int32)] = true
+	}
+	for _, w := range ledger {
+		if !seen[w.SeqNum] {
+			t.Fatalf("sample %d lost", w.SeqNum)
+		}
+	}
+	if !strings.Contains(logs.String(), "tel_position DDS read queue is full (20 elements); data may be lost") {
+		t.Errorf("no queue-full report; logs:\n%s", logs.String())
+	}
+	if p.Stats.Failed.Load() != 0 {
+		t.Errorf("%d failed", p.Stats.Failed.Load())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

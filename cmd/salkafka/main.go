@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tlsKey := fs.String("tls-key", "", "client key file")
 	regUser := fs.String("registry-username", os.Getenv("LSST_SCHEMA_REGISTRY_USERNAME"), "schema registry basic-auth user")
 	regPass := fs.String("registry-password", os.Getenv("LSST_SCHEMA_REGISTRY_PASSWORD"), "schema registry basic-auth password, or @FILE")
+	linger := fs.Duration("linger", 0, "how long a record may wait to batch (0: send at once, for latency)")
+	compression := fs.String("compression", "none", "none, gzip, snappy, lz4 or zstd")
 	noAuto := fs.Bool("no-auto-register", false, "require every schema to be registered already (recommended in production)")
 	metrics := fs.String("metrics", os.Getenv("SALKAFKA_METRICS_ADDR"), "serve Prometheus metrics on this address (e.g. 0.0.0.0:9100)")
 	status := fs.Duration("status-interval", 0, "log a status line at this interval (e.g. 30s)")
@@ -147,6 +149,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
 			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
 			Security: sec, RegistryUsername: *regUser, RegistryPassword: rpass,
+			Linger: *linger, Compression: *compression,
 		},
 		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
 		AdminAddr: *admin, File: *file, Reload: reload,
