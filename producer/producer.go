@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/plugin/kslog"
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/internal/kafkasec"
@@ -192,6 +193,8 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		kgo.RequiredAcks(acks),
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.ProducerBatchCompression(codec),
+		// Broker trouble (retries, reconnects) is reported in our log.
+		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
 	}
 	if acks != kgo.AllISRAcks() {
 		opts = append(opts, kgo.DisableIdempotentWrite())

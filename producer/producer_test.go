@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -329,4 +330,56 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestBrokerTroubleIsRetriedAndReported makes the broker refuse produce
+// requests for a while with a retriable error: the producer retries with
+// backoff, says so in its log, and loses nothing.
+func TestBrokerTroubleIsRetriedAndReported(t *testing.T) {
+	r := newRig(t)
+	var logs syncBuffer
+	p := r.start(t, Config{Components: []string{"ATDome"},
+		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		KafkaOpts: []kgo.Opt{kgo.MetadataMinAge(50 * time.Millisecond)}})
+	var mu sync.Mutex
+	refusals := 0
+	r.cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r.cluster.KeepControl()
+		mu.Lock()
+		defer mu.Unlock()
+		if refusals >= 5 {
+			return nil, nil, false
+		}
+		refusals++
+		pr := req.(*kmsg.ProduceRequest)
+		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range pr.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	pos := r.ifaces.Topic("ATDome", "position")
+	if _, err := mocksal.Run(context.Background(), r.bus, mocksal.WriterConfig{Topic: pos, Count: 20, RateHz: 100}, nil); err != nil {
+		t.Fatal(err)
+	}
+	consume(t, r.cluster.ListenAddrs(), pos.KafkaTopic(""), 20)
+	mu.Lock()
+	defer mu.Unlock()
+	if refusals < 5 {
+		t.Fatalf("only %d produce requests refused", refusals)
+	}
+	if p.Stats.Failed.Load() != 0 {
+		t.Errorf("%d records failed despite retries", p.Stats.Failed.Load())
+	}
+	if !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("broker trouble not reported in the log:\n%s", logs.String())
+	}
 }
