@@ -24,3 +24,9 @@ Feature: The SAL Kafka producer forwards every CSC it serves
     Then every sample of Test:1 "scalars" is in database "efd" at "usdf" exactly once within 20 s
     And producer "test-salkafka" has read every sample of Test:1 "scalars"
     And producer "summit-salkafka" has read no sample of Test:1 "scalars"
+
+  Scenario: The first record to a new topic is not lost
+    The producer creates every topic before its first record; a broker
+    that auto-created it on that record could lose it.
+    When Test:1 publishes 1 sample of "arrays" on domain 0
+    Then every sample of Test:1 "arrays" is in database "efd" at "usdf" exactly once within 20 s

@@ -62,6 +62,7 @@ func (st *Steps) library() []StepDoc {
 		{`^a mocksal process publishes ` + cscArg + ` ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Runs the mocksal binary as a process of its own on a DDS domain of the stand's cross-process bus; blocks until it exits.", st.publishProcess},
 		{`^producer ` + quoted + ` has read no sample of ` + cscArg + ` ` + quoted + `$`, "Asserts from the producer's own metrics that it never read the topic (domain isolation at the producer).", st.producerReadNone},
 		{`^producer ` + quoted + ` has read every sample of ` + cscArg + ` ` + quoted + `$`, "Asserts from the producer's own metrics that it read as many samples of the topic as this scenario wrote.", st.producerReadAll},
+		{`^` + cscArg + ` publishes (\d+) samples? of ` + quoted + ` on domain (\d+)$`, "Writes a number of samples of a topic as fast as readers take them; blocks until written.", st.publishCount},
 		{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+) in the background$`, "Starts writing a topic and goes on to the next step at once; delivery checks wait for the writer.", st.publishBackground},
 		{`^CSC ` + quoted + ` is added to producer ` + quoted + `$`, "Hot-adds a CSC (CSC or CSC:index) to a running producer (its admin API for a binary).", st.hotAdd},
 		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBelow},
@@ -161,6 +162,16 @@ func (st *Steps) publish(ctx context.Context, csc, index, topic, rate, dur, doma
 		return fmt.Errorf("%s %s: nothing was written", csc, topic)
 	}
 	return nil
+}
+
+func (st *Steps) publishCount(ctx context.Context, csc, index, count, topic, domain string) error {
+	n, _ := strconv.Atoi(count)
+	dom, _ := strconv.Atoi(domain)
+	if n <= 0 {
+		return fmt.Errorf("publish %d samples: want at least one", n)
+	}
+	_, err := state(ctx).sc.Publish(ctx, PublishSpec{CSC: csc, Index: parseIndex(index), Topic: topic, Count: n, Domain: dom})
+	return err
 }
 
 func (st *Steps) publishBackground(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
