@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lsst-ts/teststand/internal/promserve"
+	"github.com/lsst-ts/teststand/internal/httpserve"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -38,7 +38,7 @@ func (m *metrics) wrote(w Write) {
 
 // serve exposes /metrics on addr until stop is called.
 func (m *metrics) serve(addr string, log *slog.Logger) (bound string, stop func(), err error) {
-	return promserve.Serve(addr, m.reg, log)
+	return httpserve.Metrics(addr, m.reg, log)
 }
 
 // progress prints the samples written so far and the current rate.

@@ -1,14 +1,12 @@
 package producer
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
+
+	"github.com/lsst-ts/teststand/internal/httpserve"
 )
 
 // adminHandler serves the producer's admin API:
@@ -47,22 +45,5 @@ func (p *Producer) adminHandler() http.Handler {
 
 // serveAdmin serves the admin API on addr until stop is called.
 func (p *Producer) serveAdmin(addr string, log *slog.Logger) (bound string, stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: p.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("producer: admin endpoint stopped", "err", err)
-		}
-	}()
-	return ln.Addr().String(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	}, nil
+	return httpserve.Serve(addr, p.adminHandler(), log)
 }

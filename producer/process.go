@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lsst-ts/teststand/internal/promserve"
+	"github.com/lsst-ts/teststand/internal/httpserve"
 
 	"github.com/lsst-ts/teststand/dds"
 )
@@ -86,7 +86,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		log = slog.Default()
 	}
 	if cfg.MetricsAddr != "" {
-		addr, stop, err := promserve.Serve(cfg.MetricsAddr, p.Registry(), log)
+		addr, stop, err := httpserve.Metrics(cfg.MetricsAddr, p.Registry(), log)
 		if err != nil {
 			p.close()
 			return fmt.Errorf("producer: %w", err)
