@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,16 +27,16 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /schemas/ids/{id}/schema", s.getByID)
 	mux.HandleFunc("GET /schemas/ids/{id}/versions", s.idVersions)
 	mux.HandleFunc("GET /schemas/types", func(w http.ResponseWriter, r *http.Request) { reply(w, []string{"AVRO"}) })
-	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, map[string]string{"compatibilityLevel": "BACKWARD"})
-	})
-	mux.HandleFunc("GET /mode", func(w http.ResponseWriter, r *http.Request) {
-		mode := "READWRITE"
-		if s.cfg.ReadOnly {
-			mode = "READONLY"
-		}
-		reply(w, map[string]string{"mode": mode})
-	})
+	mux.HandleFunc("DELETE /subjects/{subject}", s.deleteSubject)
+	mux.HandleFunc("DELETE /subjects/{subject}/versions/{version}", s.deleteVersion)
+	mux.HandleFunc("GET /config", s.getConfig)
+	mux.HandleFunc("PUT /config", s.putConfig)
+	mux.HandleFunc("GET /config/{subject}", s.getConfig)
+	mux.HandleFunc("PUT /config/{subject}", s.putConfig)
+	mux.HandleFunc("DELETE /config/{subject}", s.deleteConfig)
+	mux.HandleFunc("GET /mode", s.getMode)
+	mux.HandleFunc("PUT /mode", s.putMode)
+	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions/{version}", s.checkCompatibility)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			fail(w, &apiError{http.StatusNotFound, 404, "HTTP 404 Not Found"})
@@ -65,10 +66,11 @@ func subjectNotFound(subject string) error {
 }
 
 func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request) {
+	deleted := r.URL.Query().Get("deleted") == "true"
 	s.st.mu.RLock()
 	out := []string{}
-	for subj := range s.st.subjects {
-		if len(s.st.live(subj)) > 0 {
+	for subj, vs := range s.st.subjects {
+		if len(s.st.live(subj)) > 0 || (deleted && len(vs) > 0) {
 			out = append(out, subj)
 		}
 	}
@@ -166,8 +168,8 @@ func readSchema(r *http.Request) (schemaRequest, error) {
 }
 
 func (s *Server) registerHandler(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.ReadOnly {
-		fail(w, &apiError{http.StatusUnprocessableEntity, 42205, "Subject " + r.PathValue("subject") + " is in read-only mode"})
+	if err := s.writable(); err != nil {
+		fail(w, err)
 		return
 	}
 	req, err := readSchema(r)
@@ -260,5 +262,283 @@ func (s *Server) idVersions(w http.ResponseWriter, r *http.Request) {
 		}
 		return out[i].Version < out[j].Version
 	})
+	reply(w, out)
+}
+
+// findVersion resolves "latest", "-1" or a number among vs.
+func findVersion(vs []version, v string) (*version, error) {
+	if v == "latest" || v == "-1" {
+		if len(vs) == 0 {
+			return nil, nil
+		}
+		return &vs[len(vs)-1], nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return nil, &apiError{http.StatusUnprocessableEntity, 42202, "The specified version '" + v + "' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\""}
+	}
+	for i := range vs {
+		if vs[i].version == n {
+			return &vs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// deleteSubject soft-deletes every version of a subject, or with
+// ?permanent=true removes versions that were soft-deleted first.
+func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
+	if err := s.writable(); err != nil {
+		fail(w, err)
+		return
+	}
+	subject := r.PathValue("subject")
+	permanent := r.URL.Query().Get("permanent") == "true"
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.st.mu.RLock()
+	all := append([]version(nil), s.st.subjects[subject]...)
+	live := s.st.live(subject)
+	schemas := map[int]string{}
+	for _, v := range all {
+		schemas[v.id] = s.st.schemas[v.id]
+	}
+	s.st.mu.RUnlock()
+	if len(all) == 0 {
+		fail(w, subjectNotFound(subject))
+		return
+	}
+	var done []int
+	if permanent {
+		if len(live) > 0 {
+			fail(w, &apiError{http.StatusNotFound, 40405, fmt.Sprintf("Subject '%s' was not deleted first before being permanently deleted", subject)})
+			return
+		}
+		for _, v := range all {
+			if err := s.store(r.Context(), schemaKey{KeyType: "SCHEMA", Subject: subject, Version: v.version, Magic: 1}, nil); err != nil {
+				fail(w, err)
+				return
+			}
+			done = append(done, v.version)
+		}
+		reply(w, done)
+		return
+	}
+	if len(live) == 0 {
+		fail(w, &apiError{http.StatusNotFound, 40404, fmt.Sprintf("Subject '%s' was soft deleted. Set permanent=true to delete permanently", subject)})
+		return
+	}
+	for _, v := range live {
+		if err := s.store(r.Context(), schemaKey{KeyType: "SCHEMA", Subject: subject, Version: v.version, Magic: 1},
+			schemaValue{Subject: subject, Version: v.version, ID: v.id, Schema: schemas[v.id], Deleted: true}); err != nil {
+			fail(w, err)
+			return
+		}
+		done = append(done, v.version)
+	}
+	reply(w, done)
+}
+
+// deleteVersion soft-deletes one version, or with ?permanent=true removes
+// a version that was soft-deleted first.
+func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) {
+	if err := s.writable(); err != nil {
+		fail(w, err)
+		return
+	}
+	subject, vstr := r.PathValue("subject"), r.PathValue("version")
+	permanent := r.URL.Query().Get("permanent") == "true"
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.st.mu.RLock()
+	all := append([]version(nil), s.st.subjects[subject]...)
+	s.st.mu.RUnlock()
+	if len(all) == 0 {
+		fail(w, subjectNotFound(subject))
+		return
+	}
+	pool := all
+	if !permanent {
+		pool = nil
+		for _, v := range all {
+			if !v.deleted {
+				pool = append(pool, v)
+			}
+		}
+	}
+	v, err := findVersion(pool, vstr)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	if v == nil {
+		fail(w, &apiError{http.StatusNotFound, 40402, fmt.Sprintf("Version %s not found.", vstr)})
+		return
+	}
+	s.st.mu.RLock()
+	schema := s.st.schemas[v.id]
+	s.st.mu.RUnlock()
+	key := schemaKey{KeyType: "SCHEMA", Subject: subject, Version: v.version, Magic: 1}
+	if permanent {
+		if !v.deleted {
+			fail(w, &apiError{http.StatusNotFound, 40407, fmt.Sprintf("Subject '%s' Version %d was not deleted first before being permanently deleted", subject, v.version)})
+			return
+		}
+		err = s.store(r.Context(), key, nil)
+	} else {
+		err = s.store(r.Context(), key, schemaValue{Subject: subject, Version: v.version, ID: v.id, Schema: schema, Deleted: true})
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	reply(w, v.version)
+}
+
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	s.st.mu.RLock()
+	level, set := s.st.subjCompat[subject]
+	global := s.st.compatibility("")
+	s.st.mu.RUnlock()
+	if subject == "" {
+		reply(w, map[string]string{"compatibilityLevel": global})
+		return
+	}
+	if !set {
+		if r.URL.Query().Get("defaultToGlobal") == "true" {
+			reply(w, map[string]string{"compatibilityLevel": global})
+			return
+		}
+		fail(w, &apiError{http.StatusNotFound, 40408, fmt.Sprintf("Subject '%s' does not have subject-level compatibility configured", subject)})
+		return
+	}
+	reply(w, map[string]string{"compatibilityLevel": level})
+}
+
+func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
+	if err := s.writable(); err != nil {
+		fail(w, err)
+		return
+	}
+	var req struct {
+		Compatibility string `json:"compatibility"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err := json.Unmarshal(body, &req); err != nil || !levels[strings.ToUpper(req.Compatibility)] {
+		fail(w, &apiError{http.StatusUnprocessableEntity, 42203, "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"})
+		return
+	}
+	level := strings.ToUpper(req.Compatibility)
+	var subj *string
+	if sub := r.PathValue("subject"); sub != "" {
+		subj = &sub
+	}
+	if err := s.store(r.Context(), configKey{KeyType: "CONFIG", Subject: subj}, configValue{CompatibilityLevel: level}); err != nil {
+		fail(w, err)
+		return
+	}
+	reply(w, map[string]string{"compatibility": level})
+}
+
+func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request) {
+	if err := s.writable(); err != nil {
+		fail(w, err)
+		return
+	}
+	subject := r.PathValue("subject")
+	s.st.mu.RLock()
+	level, set := s.st.subjCompat[subject]
+	s.st.mu.RUnlock()
+	if !set {
+		fail(w, subjectNotFound(subject))
+		return
+	}
+	if err := s.store(r.Context(), configKey{KeyType: "CONFIG", Subject: &subject}, nil); err != nil {
+		fail(w, err)
+		return
+	}
+	reply(w, map[string]string{"compatibilityLevel": level})
+}
+
+func (s *Server) getMode(w http.ResponseWriter, r *http.Request) {
+	s.st.mu.RLock()
+	mode := s.st.mode
+	s.st.mu.RUnlock()
+	if s.cfg.ReadOnly {
+		mode = "READONLY"
+	}
+	reply(w, map[string]string{"mode": cmp.Or(mode, "READWRITE")})
+}
+
+func (s *Server) putMode(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.ReadOnly {
+		fail(w, &apiError{http.StatusUnprocessableEntity, 42205, "This registry serves a replicated topic and is read-only"})
+		return
+	}
+	var req struct {
+		Mode string `json:"mode"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	mode := ""
+	if json.Unmarshal(body, &req) == nil {
+		mode = strings.ToUpper(req.Mode)
+	}
+	if mode != "READWRITE" && mode != "READONLY" && mode != "IMPORT" {
+		fail(w, &apiError{http.StatusUnprocessableEntity, 42204, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT"})
+		return
+	}
+	if err := s.store(r.Context(), configKey{KeyType: "MODE"}, modeValue{Mode: mode}); err != nil {
+		fail(w, err)
+		return
+	}
+	reply(w, map[string]string{"mode": mode})
+}
+
+// checkCompatibility answers whether a schema could be registered as the
+// next version of a subject (against one version, or every one for a
+// transitive level).
+func (s *Server) checkCompatibility(w http.ResponseWriter, r *http.Request) {
+	subject, vstr := r.PathValue("subject"), r.PathValue("version")
+	req, err := readSchema(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	s.st.mu.RLock()
+	live := s.st.live(subject)
+	level := s.st.compatibility(subject)
+	var earlier []string
+	v, verr := findVersion(live, vstr)
+	if v != nil {
+		if strings.HasSuffix(level, "_TRANSITIVE") {
+			for _, x := range live {
+				earlier = append(earlier, s.st.schemas[x.id])
+			}
+		} else {
+			earlier = []string{s.st.schemas[v.id]}
+		}
+	}
+	s.st.mu.RUnlock()
+	switch {
+	case len(live) == 0:
+		fail(w, subjectNotFound(subject))
+		return
+	case verr != nil:
+		fail(w, verr)
+		return
+	case v == nil:
+		fail(w, &apiError{http.StatusNotFound, 40402, fmt.Sprintf("Version %s not found.", vstr)})
+		return
+	}
+	reasons, err := checkCompatible(level, req.Schema, earlier)
+	if err != nil {
+		fail(w, &apiError{http.StatusUnprocessableEntity, 42201, "Invalid schema: " + err.Error()})
+		return
+	}
+	out := map[string]any{"is_compatible": len(reasons) == 0}
+	if r.URL.Query().Get("verbose") == "true" {
+		out["messages"] = append([]string{}, reasons...)
+	}
 	reply(w, out)
 }

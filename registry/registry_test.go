@@ -193,3 +193,62 @@ func TestRemoteMode(t *testing.T) {
 	do(t, remote.URL(), call{"POST", "/subjects/c-value/versions", body(schemaA), 422, `"error_code":42205`})
 	do(t, remote.URL(), call{"GET", "/mode", "", 200, "READONLY"})
 }
+
+const schemaBreaking = `{"type": "record", "name": "position", "namespace": "lsst.sal.ATDome", "fields": [{"name": "a", "type": "string", "default": ""}]}`
+
+func TestCompatibilityDeleteConfigMode(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	calls := []call{
+		{"GET", "/config", "", 200, `{"compatibilityLevel":"BACKWARD"}`},
+		{"POST", "/subjects/p-value/versions", body(schemaA), 200, `{"id":1}`},
+		// A breaking change is refused under BACKWARD, with the reason.
+		{"POST", "/subjects/p-value/versions", body(schemaBreaking), 409, `"error_code":409`},
+		{"POST", "/compatibility/subjects/p-value/versions/latest", body(schemaBreaking), 200, `{"is_compatible":false}`},
+		{"POST", "/compatibility/subjects/p-value/versions/latest?verbose=true", body(schemaBreaking), 200, `"messages":["BACKWARD: the new schema cannot read`},
+		{"POST", "/compatibility/subjects/p-value/versions/1", body(schemaB), 200, `{"is_compatible":true}`},
+		{"POST", "/compatibility/subjects/nope/versions/latest", body(schemaB), 404, `"error_code":40401`},
+		{"GET", "/config/p-value", "", 404, `"error_code":40408`},
+		{"GET", "/config/p-value?defaultToGlobal=true", "", 200, `BACKWARD`},
+		{"PUT", "/config/p-value", `{"compatibility":"NONE"}`, 200, `{"compatibility":"NONE"}`},
+		{"PUT", "/config/p-value", `{"compatibility":"SOMETIMES"}`, 422, `"error_code":42203`},
+		{"GET", "/config/p-value", "", 200, `{"compatibilityLevel":"NONE"}`},
+		{"POST", "/subjects/p-value/versions", body(schemaBreaking), 200, `{"id":2}`},
+		{"PUT", "/config", `{"compatibility":"FULL"}`, 200, `{"compatibility":"FULL"}`},
+		{"DELETE", "/config/p-value", "", 200, `NONE`},
+		{"GET", "/config/p-value", "", 404, `"error_code":40408`},
+		// Deletes: soft, then permanent; permanent first is refused.
+		{"DELETE", "/subjects/p-value/versions/1?permanent=true", "", 404, `"error_code":40407`},
+		{"DELETE", "/subjects/p-value/versions/1", "", 200, `1`},
+		{"GET", "/subjects/p-value/versions", "", 200, `[2]`},
+		{"GET", "/subjects/p-value/versions/1", "", 404, `"error_code":40402`},
+		{"GET", "/schemas/ids/1", "", 200, `"schema"`}, // ids stay resolvable: records still carry them
+		{"DELETE", "/subjects/p-value/versions/1?permanent=true", "", 200, `1`},
+		{"DELETE", "/subjects/p-value?permanent=true", "", 404, `"error_code":40405`},
+		{"DELETE", "/subjects/p-value", "", 200, `[2]`},
+		{"GET", "/subjects", "", 200, `[]`},
+		{"GET", "/subjects?deleted=true", "", 200, `["p-value"]`},
+		{"DELETE", "/subjects/p-value", "", 404, `"error_code":40404`},
+		{"DELETE", "/subjects/p-value?permanent=true", "", 200, `[2]`},
+		{"GET", "/subjects?deleted=true", "", 200, `[]`},
+		// Mode READONLY refuses writes.
+		{"PUT", "/mode", `{"mode":"READONLY"}`, 200, `{"mode":"READONLY"}`},
+		{"POST", "/subjects/q-value/versions", body(schemaA), 422, `"error_code":42205`},
+		{"PUT", "/mode", `{"mode":"SLEEPY"}`, 422, `"error_code":42204`},
+		{"PUT", "/mode", `{"mode":"READWRITE"}`, 200, `READWRITE`},
+		{"POST", "/subjects/q-value/versions", body(schemaA), 200, `{"id":1}`},
+	}
+	for _, cl := range calls {
+		do(t, s.URL(), cl)
+	}
+	// A restarted registry reads the same config and deletes back.
+	s.Close()
+	s2 := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	for _, cl := range []call{
+		{"GET", "/config", "", 200, `FULL`},
+		{"GET", "/subjects", "", 200, `["q-value"]`},
+		{"GET", "/mode", "", 200, `READWRITE`},
+	} {
+		do(t, s2.URL(), cl)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -220,9 +221,43 @@ func (s *Server) Close() error {
 	return err
 }
 
+// store writes one storage record and waits until the reader applied it,
+// so that the answer reflects it (read your writes).
+func (s *Server) store(ctx context.Context, key, value any) error {
+	k, _ := json.Marshal(key)
+	var v []byte
+	if value != nil {
+		v, _ = json.Marshal(value)
+	}
+	r, err := s.kafka.ProduceSync(ctx, &kgo.Record{Topic: s.cfg.Topic, Partition: 0, Key: k, Value: v}).First()
+	if err != nil {
+		return &apiError{http.StatusInternalServerError, 50001, "Error in the backend data store: " + err.Error()}
+	}
+	if !s.waitOffset(ctx, r.Offset) {
+		return &apiError{http.StatusInternalServerError, 50002, "Timed out waiting for the stored record to be read back"}
+	}
+	return nil
+}
+
+// writable refuses writes on a read-only (remote) registry or in mode
+// READONLY, with Confluent's error.
+func (s *Server) writable() error {
+	s.st.mu.RLock()
+	mode := s.st.mode
+	s.st.mu.RUnlock()
+	if s.cfg.ReadOnly || mode == "READONLY" {
+		return &apiError{http.StatusUnprocessableEntity, 42205, "Subject is in read-only mode"}
+	}
+	return nil
+}
+
 // register stores schema under subject, or returns the id and version it
-// already has there.
+// already has there. A new version must pass the subject's compatibility
+// level against the earlier live versions.
 func (s *Server) register(ctx context.Context, subject, schema string) (id, ver int, err error) {
+	if err := s.writable(); err != nil {
+		return 0, 0, err
+	}
 	canon, err := canonicalForm(schema)
 	if err != nil {
 		return 0, 0, &apiError{http.StatusUnprocessableEntity, 42201, "Invalid schema: " + err.Error()}
@@ -232,28 +267,35 @@ func (s *Server) register(ctx context.Context, subject, schema string) (id, ver 
 	s.st.mu.RLock()
 	existing, known := s.st.canonical[canon]
 	latest := 0
+	var earlier []string
 	for _, v := range s.st.subjects[subject] {
-		if !v.deleted && v.id == existing && known {
+		latest = max(latest, v.version)
+		if v.deleted {
+			continue
+		}
+		if known && v.id == existing {
 			s.st.mu.RUnlock()
 			return v.id, v.version, nil
 		}
-		latest = max(latest, v.version)
+		earlier = append(earlier, s.st.schemas[v.id])
 	}
+	level := s.st.compatibility(subject)
 	id = existing
 	if !known {
 		id = s.st.maxID + 1
 	}
 	s.st.mu.RUnlock()
-	ver = latest + 1
-	key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: subject, Version: ver, Magic: 1})
-	val, _ := json.Marshal(schemaValue{Subject: subject, Version: ver, ID: id, Schema: schema})
-	res := s.kafka.ProduceSync(ctx, &kgo.Record{Topic: s.cfg.Topic, Partition: 0, Key: key, Value: val})
-	r, err := res.First()
+	reasons, err := checkCompatible(level, schema, earlier)
 	if err != nil {
-		return 0, 0, &apiError{http.StatusInternalServerError, 50001, "Error while storing the schema: " + err.Error()}
+		return 0, 0, &apiError{http.StatusUnprocessableEntity, 42201, "Invalid schema: " + err.Error()}
 	}
-	if !s.waitOffset(ctx, r.Offset) {
-		return 0, 0, &apiError{http.StatusInternalServerError, 50002, "Timed out waiting for the stored schema to be read back"}
+	if len(reasons) > 0 {
+		return 0, 0, &apiError{http.StatusConflict, 409, fmt.Sprintf("Schema being registered is incompatible with an earlier schema for subject %q; %s", subject, strings.Join(reasons, "; "))}
+	}
+	ver = latest + 1
+	if err := s.store(ctx, schemaKey{KeyType: "SCHEMA", Subject: subject, Version: ver, Magic: 1},
+		schemaValue{Subject: subject, Version: ver, ID: id, Schema: schema}); err != nil {
+		return 0, 0, err
 	}
 	s.log.Debug("registry: registered", "subject", subject, "version", ver, "id", id)
 	return id, ver, nil

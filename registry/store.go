@@ -42,10 +42,30 @@ type state struct {
 	maxID     int
 	applied   int64 // next offset to apply
 	cond      *sync.Cond
+
+	compat     string            // global compatibility level ("" = default)
+	subjCompat map[string]string // per subject
+	mode       string            // global mode ("" = READWRITE)
+}
+
+// configKey is Confluent's storage key for CONFIG, MODE and DELETE_SUBJECT
+// records (subject null for the global setting).
+type configKey struct {
+	KeyType string  `json:"keytype"`
+	Subject *string `json:"subject"`
+	Magic   int     `json:"magic"`
+}
+
+type configValue struct {
+	CompatibilityLevel string `json:"compatibilityLevel"`
+}
+
+type modeValue struct {
+	Mode string `json:"mode"`
 }
 
 func newState() *state {
-	s := &state{subjects: map[string][]version{}, schemas: map[int]string{}, canonical: map[string]int{}}
+	s := &state{subjects: map[string][]version{}, schemas: map[int]string{}, canonical: map[string]int{}, subjCompat: map[string]string{}}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -74,8 +94,36 @@ func (s *state) apply(key, value []byte, offset int64) error {
 	if err := json.Unmarshal(key, &k); err != nil {
 		return fmt.Errorf("offset %d: key: %w", offset, err)
 	}
-	if k.KeyType != "SCHEMA" {
-		return nil // NOOP, CONFIG and the like carry no schema
+	switch k.KeyType {
+	case "SCHEMA":
+	case "CONFIG":
+		var v configValue
+		if value != nil {
+			if err := json.Unmarshal(value, &v); err != nil {
+				return fmt.Errorf("offset %d: config: %w", offset, err)
+			}
+		}
+		if k.Subject == "" {
+			s.compat = v.CompatibilityLevel
+		} else if v.CompatibilityLevel == "" {
+			delete(s.subjCompat, k.Subject)
+		} else {
+			s.subjCompat[k.Subject] = v.CompatibilityLevel
+		}
+		return nil
+	case "MODE":
+		var v modeValue
+		if value != nil {
+			if err := json.Unmarshal(value, &v); err != nil {
+				return fmt.Errorf("offset %d: mode: %w", offset, err)
+			}
+		}
+		if k.Subject == "" {
+			s.mode = v.Mode
+		}
+		return nil
+	default:
+		return nil // NOOP and DELETE_SUBJECT (versions carry their own deleted flag)
 	}
 	if value == nil { // tombstone: permanent delete
 		vs := s.subjects[k.Subject]
@@ -131,6 +179,17 @@ func (s *state) waitApplied(offset int64, done <-chan struct{}) bool {
 		s.cond.Wait()
 	}
 	return true
+}
+
+// compatibility is the level in force for subject.
+func (s *state) compatibility(subject string) string {
+	if l := s.subjCompat[subject]; l != "" {
+		return l
+	}
+	if s.compat != "" {
+		return s.compat
+	}
+	return DefaultCompatibility
 }
 
 // live returns a subject's versions that are not deleted.
