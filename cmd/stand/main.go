@@ -15,12 +15,20 @@ import (
 	"syscall"
 
 	"github.com/lsst-ts/teststand/harness"
+	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/registry"
 )
 
 const usage = `usage:
   stand run STAND.yaml [--features DIR[,DIR]] [--tags EXPR] [--report DIR] [--ts-xml DIR]
   stand validate STAND.yaml...
-  stand steps`
+  stand steps
+  stand registry [--url URL] list [--versions] [--compatibility]
+  stand registry [--url URL] show SUBJECT [--version N]
+  stand registry [--url URL] test SUBJECT FILE.avsc [--version N]
+  stand registry [--url URL] upload SUBJECT FILE.avsc
+  stand registry [--url URL] delete SUBJECT [--version N] [--permanent]
+  stand registry [--url URL] compat [--subject S] [--set LEVEL]`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -77,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s: valid\n", f)
 		}
 		return code
+	case "registry":
+		return registryCommand(ctx, args[1:], stdout, stderr)
 	case "steps":
 		for _, s := range harness.Library() {
 			fmt.Fprintf(stdout, "%s\n    %s\n", s.Pattern, s.Doc)
@@ -109,4 +119,81 @@ func splitFirst(args []string) (string, []string) {
 		}
 	}
 	return file, rest
+}
+
+// registryCommand parses `stand registry` and calls registry.Admin.
+func registryCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	top := flag.NewFlagSet("registry", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	url := top.String("url", cli.Env("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081"), "registry URL")
+	if err := top.Parse(args); err != nil || top.NArg() == 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	cmd, rest := top.Arg(0), top.Args()[1:]
+	fs := flag.NewFlagSet("registry "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	versions := fs.Bool("versions", false, "list: show versions")
+	compat := fs.Bool("compatibility", false, "list: show compatibility levels")
+	version := fs.Int("version", 0, "version (default: the latest, or all for delete)")
+	permanent := fs.Bool("permanent", false, "delete: permanently (after a soft delete)")
+	subject := fs.String("subject", "", "compat: subject (default: the global level)")
+	set := fs.String("set", "", "compat: set this level")
+	pos, flags := positional(rest)
+	if err := fs.Parse(flags); err != nil {
+		return 2
+	}
+	need := map[string]int{"list": 0, "show": 1, "test": 2, "upload": 2, "delete": 1, "compat": 0}
+	n, ok := need[cmd]
+	if !ok || len(pos) != n {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	a, err := registry.NewAdmin(*url, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "stand registry:", err)
+		return 2
+	}
+	switch cmd {
+	case "list":
+		err = a.List(ctx, *versions, *compat)
+	case "show":
+		err = a.Show(ctx, pos[0], *version)
+	case "test":
+		var okc bool
+		okc, err = a.Test(ctx, pos[0], pos[1], *version)
+		if err == nil && !okc {
+			return 1
+		}
+	case "upload":
+		err = a.Upload(ctx, pos[0], pos[1])
+	case "delete":
+		err = a.Delete(ctx, pos[0], *version, *permanent)
+	case "compat":
+		err = a.Compat(ctx, *subject, *set)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "stand registry:", err)
+		return 1
+	}
+	return 0
+}
+
+// positional separates positional arguments from flags (which take a value
+// unless they are booleans of the registry commands).
+func positional(args []string) (pos, flags []string) {
+	boolean := map[string]bool{"--versions": true, "--compatibility": true, "--permanent": true, "-versions": true, "-compatibility": true, "-permanent": true}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+			if !boolean[a] && !strings.Contains(a, "=") && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return pos, flags
 }
