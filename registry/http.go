@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /mode", s.getMode)
 	mux.HandleFunc("PUT /mode", s.putMode)
 	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions/{version}", s.checkCompatibility)
+	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions", s.checkCompatibility)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			fail(w, &apiError{http.StatusNotFound, 404, "HTTP 404 Not Found"})
@@ -499,7 +500,7 @@ func (s *Server) putMode(w http.ResponseWriter, r *http.Request) {
 // next version of a subject (against one version, or every one for a
 // transitive level).
 func (s *Server) checkCompatibility(w http.ResponseWriter, r *http.Request) {
-	subject, vstr := r.PathValue("subject"), r.PathValue("version")
+	subject, vstr := r.PathValue("subject"), cmp.Or(r.PathValue("version"), "latest")
 	req, err := readSchema(r)
 	if err != nil {
 		fail(w, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	hregistry "github.com/hamba/avro/v2/registry"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -17,7 +18,7 @@ import (
 const schemaA = `{"type": "record", "name": "position", "namespace": "lsst.sal.ATDome", "fields": [{"name": "a", "type": "double", "default": 0.0}]}`
 const schemaB = `{"type": "record", "name": "position", "namespace": "lsst.sal.ATDome", "fields": [{"name": "a", "type": "double", "default": 0.0}, {"name": "b", "type": "int", "default": 0}]}`
 
-func startCluster(t *testing.T) *kfake.Cluster {
+func startCluster(t testing.TB) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
@@ -27,7 +28,7 @@ func startCluster(t *testing.T) *kfake.Cluster {
 	return c
 }
 
-func startRegistry(t *testing.T, cfg Config) *Server {
+func startRegistry(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -250,5 +251,52 @@ func TestCompatibilityDeleteConfigMode(t *testing.T) {
 		{"GET", "/mode", "", 200, `READWRITE`},
 	} {
 		do(t, s2.URL(), cl)
+	}
+}
+
+// TestHambaClient: hamba/avro's registry client, written by others against
+// Confluent's registry, round-trips against this one.
+func TestHambaClient(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	cl, err := hregistry.NewClient(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id, _, err := cl.CreateSchema(ctx, "h-value", schemaA)
+	if err != nil || id != 1 {
+		t.Fatalf("CreateSchema: %d %v", id, err)
+	}
+	if id2, _, err := cl.IsRegistered(ctx, "h-value", schemaA); err != nil || id2 != id {
+		t.Fatalf("IsRegistered: %d %v", id2, err)
+	}
+	if ok, err := cl.IsCompatible(ctx, "h-value", schemaB); err != nil || !ok {
+		t.Fatalf("IsCompatible(B): %v %v", ok, err)
+	}
+	if ok, err := cl.IsCompatible(ctx, "h-value", schemaBreaking); err != nil || ok {
+		t.Fatalf("IsCompatible(breaking): %v %v", ok, err)
+	}
+	if _, _, err := cl.CreateSchema(ctx, "h-value", schemaB); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.GetSchema(ctx, 2)
+	if err != nil || !strings.Contains(got.String(), `"b"`) {
+		t.Fatalf("GetSchema(2): %v %v", got, err)
+	}
+	if info, err := cl.GetLatestSchemaInfo(ctx, "h-value"); err != nil || info.Version != 2 || info.ID != 2 {
+		t.Fatalf("GetLatestSchemaInfo: %+v %v", info, err)
+	}
+	if subs, err := cl.GetSubjects(ctx); err != nil || len(subs) != 1 {
+		t.Fatalf("GetSubjects: %v %v", subs, err)
+	}
+	if err := cl.SetCompatibilityLevel(ctx, "h-value", "FULL"); err != nil {
+		t.Fatal(err)
+	}
+	if lvl, err := cl.GetCompatibilityLevel(ctx, "h-value"); err != nil || lvl != "FULL" {
+		t.Fatalf("GetCompatibilityLevel: %q %v", lvl, err)
+	}
+	if vs, err := cl.DeleteSubject(ctx, "h-value"); err != nil || len(vs) != 2 {
+		t.Fatalf("DeleteSubject: %v %v", vs, err)
 	}
 }
