@@ -20,11 +20,11 @@ var builds struct {
 	done map[string]error
 }
 
-// binary returns the path of one of the project's commands ("salkafka",
+// commandPath returns the path of one of the project's commands ("salkafka",
 // "mocksal"). Inside the source tree it is built from the sources with the
 // go tool (cached by Go's build cache), so a stand never runs a stale
 // binary; elsewhere it is found next to the running executable or on PATH.
-func binary(ctx context.Context, name string) (string, error) {
+func commandPath(ctx context.Context, name string) (string, error) {
 	if root := moduleRoot(); root != "" {
 		if goTool, err := exec.LookPath("go"); err == nil {
 			builds.Lock()

@@ -433,7 +433,7 @@ func freeBasePort(domains map[int]bool) (int, error) {
 // line and waits for its readiness semaphore.
 func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	se := e.Sites[p.Site.Value]
-	bin, err := binary(ctx, "salkafka")
+	bin, err := commandPath(ctx, "salkafka")
 	if err != nil {
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}

@@ -121,7 +121,7 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 			tr.finish(err)
 		}
 	}()
-	bin, err := binary(ctx, "mocksal")
+	bin, err := commandPath(ctx, "mocksal")
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,10 @@ type scenarioState struct {
 	started    time.Time
 	failedStep string
 	lastTarget map[*Traffic]string
+	// startErr is what the last producer started by a step stopped with;
+	// topicEnds are topic end offsets noted before it started.
+	startErr  error
+	topicEnds map[string]int64
 }
 
 type ctxKey struct{}
@@ -65,6 +69,10 @@ func (st *Steps) library() []StepDoc {
 		{`^` + cscArg + ` publishes (\d+) samples? of ` + quoted + ` on domain (\d+)$`, "Writes a number of samples of a topic as fast as readers take them; blocks until written.", st.publishCount},
 		{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+) in the background$`, "Starts writing a topic and goes on to the next step at once; delivery checks wait for the writer.", st.publishBackground},
 		{`^CSC ` + quoted + ` is added to producer ` + quoted + `$`, "Hot-adds a CSC (CSC or CSC:index) to a running producer (its admin API for a binary).", st.hotAdd},
+		{`^every schema id in topic ` + quoted + ` at ` + quoted + ` resolves at its registry to the schema it has at ` + quoted + `$`, "Reads every record of a topic and checks that each schema id resolves at the site's registry (a remote one, for replicated topics) to the very schema the source site's registry has.", st.idsResolve},
+		{`^a producer starts at ` + quoted + ` for (\w+) with field ` + quoted + ` of ` + quoted + ` changed to ` + quoted + `$`, "Starts a producer whose interface has one field's IDL type changed (a new ts_xml release); notes the topic's records before.", st.changedProducer},
+		{`^the producer is refused with an error naming ` + quoted + `$`, "Asserts the producer of the previous step did not start, and why.", st.producerRefused},
+		{`^no record was added to topic ` + quoted + ` at ` + quoted + `$`, "Asserts a topic has as many records as before the producer of the previous step started.", st.noRecordAdded},
 		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBelow},
 	}
 }
@@ -239,6 +247,73 @@ func (st *Steps) producerReadAll(ctx context.Context, producer, csc, index, topi
 	}
 	if want := int64(len(tr.Writes())); n < want {
 		return fmt.Errorf("producer %s has read %d samples of %s %s, this scenario wrote %d", producer, n, csc, topic, want)
+	}
+	return nil
+}
+
+func (st *Steps) idsResolve(ctx context.Context, topic, site, source string) error {
+	ids, err := st.Env.SchemaIDs(ctx, site, topic)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("topic %s at %s has no record", topic, site)
+	}
+	for id, n := range ids {
+		here, err := st.Env.SchemaAt(ctx, site, id)
+		if err != nil {
+			return fmt.Errorf("schema id %d (%d records of %s) does not resolve at %s: %w", id, n, topic, site, err)
+		}
+		there, err := st.Env.SchemaAt(ctx, source, id)
+		if err != nil {
+			return fmt.Errorf("schema id %d does not resolve at %s: %w", id, source, err)
+		}
+		if here != there {
+			return fmt.Errorf("schema id %d is a different schema at %s than at %s", id, site, source)
+		}
+	}
+	return nil
+}
+
+func (st *Steps) changedProducer(ctx context.Context, site, csc, field, topic, idlType string) error {
+	s := state(ctx)
+	s.topicEnds = map[string]int64{}
+	comp := st.Env.Stand.Loaded.Component(csc)
+	if comp == nil || comp.Topic(topic) == nil {
+		return fmt.Errorf("no topic %s of %s in the stand's interfaces", topic, csc)
+	}
+	name := comp.Topic(topic).KafkaTopic("")
+	n, err := st.Env.TopicEnd(ctx, site, name)
+	if err != nil {
+		return err
+	}
+	s.topicEnds[site+"/"+name] = n
+	s.startErr = st.Env.StartChangedProducer(ctx, site, csc, topic, field, idlType)
+	return nil
+}
+
+func (st *Steps) producerRefused(ctx context.Context, want string) error {
+	err := state(ctx).startErr
+	if err == nil {
+		return errors.New("the producer started")
+	}
+	if !strings.Contains(err.Error(), want) {
+		return fmt.Errorf("the producer was refused, but its error does not name %q: %v", want, err)
+	}
+	return nil
+}
+
+func (st *Steps) noRecordAdded(ctx context.Context, topic, site string) error {
+	before, ok := state(ctx).topicEnds[site+"/"+topic]
+	if !ok {
+		return fmt.Errorf("no record count of %s at %s was noted before", topic, site)
+	}
+	now, err := st.Env.TopicEnd(ctx, site, topic)
+	if err != nil {
+		return err
+	}
+	if now != before {
+		return fmt.Errorf("%s at %s: %d records before, %d now", topic, site, before, now)
 	}
 	return nil
 }
