@@ -194,7 +194,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.ProducerBatchCompression(codec),
 		// Broker trouble (retries, reconnects) is reported in our log.
-		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
+		kgo.WithLogger(kslog.New(slog.New(atLeast{log.With("component", "kafka").Handler(), slog.LevelWarn}))),
 	}
 	if acks != kgo.AllISRAcks() {
 		opts = append(opts, kgo.DisableIdempotentWrite())
@@ -589,6 +589,20 @@ func (tp *topicProducer) forward(ctx context.Context, s *sal.Sample, rcv float64
 	})
 	return vals
 }
+
+// atLeast passes on records of at least a level: franz-go narrates
+// routine metadata work at info, which would drown the producer's own.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(a []slog.Attr) slog.Handler { return atLeast{h.Handler.WithAttrs(a), h.min} }
+func (h atLeast) WithGroup(n string) slog.Handler      { return atLeast{h.Handler.WithGroup(n), h.min} }
 
 // slowAck is when Kafka-era salobj warns about an acknowledgement.
 const slowAck = 100 * time.Millisecond

@@ -329,6 +329,13 @@ func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
 		fail(w, &apiError{http.StatusNotFound, 40404, fmt.Sprintf("Subject '%s' was soft deleted. Set permanent=true to delete permanently", subject)})
 		return
 	}
+	// As Confluent: a DELETE_SUBJECT record up to the latest version, and
+	// each version marked deleted.
+	if err := s.store(r.Context(), configKey{KeyType: "DELETE_SUBJECT", Subject: &subject},
+		map[string]any{"subject": subject, "version": live[len(live)-1].version}); err != nil {
+		fail(w, err)
+		return
+	}
 	for _, v := range live {
 		if err := s.store(r.Context(), schemaKey{KeyType: "SCHEMA", Subject: subject, Version: v.version, Magic: 1},
 			schemaValue{Subject: subject, Version: v.version, ID: v.id, Schema: schemas[v.id], Deleted: true}); err != nil {

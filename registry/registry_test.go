@@ -301,3 +301,33 @@ func TestHambaClient(t *testing.T) {
 		t.Fatalf("DeleteSubject: %v %v", vs, err)
 	}
 }
+
+// TestPrimaryAndReplicaAgree: a read-only registry on the primary's own
+// topic serves the ids the primary hands out.
+func TestPrimaryAndReplicaAgree(t *testing.T) {
+	c := startCluster(t)
+	primary := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	replica := startRegistry(t, Config{Brokers: c.ListenAddrs(), ReadOnly: true})
+	pc, _ := sr.NewClient(sr.URLs(primary.URL()))
+	rc, _ := sr.NewClient(sr.URLs(replica.URL()))
+	ctx := context.Background()
+	for i, schema := range []string{schemaA, schemaB} {
+		id, err := pc.RegisterSchema(ctx, "s-value", sr.Schema{Schema: schema}, -1, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got sr.SubjectSchema
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			got, err = rc.SchemaByVersion(ctx, "s-value", i+1)
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil || got.ID != id {
+			t.Fatalf("version %d: replica has id %d (%v), primary gave %d", i+1, got.ID, err, id)
+		}
+	}
+	if _, err := rc.RegisterSchema(ctx, "x-value", sr.Schema{Schema: schemaA}, -1, -1); err == nil {
+		t.Fatal("the replica took a write")
+	}
+}
