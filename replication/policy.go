@@ -57,17 +57,40 @@ func (p DefaultPolicy) UpstreamTopic(topic string) string {
 
 // IdentityPolicy is MirrorMaker 2's IdentityReplicationPolicy: names are
 // kept, so the source of a topic cannot be told from its name and cycles
-// cannot be detected (use it one-way only).
-type IdentityPolicy struct{}
+// cannot be detected (use it one-way only). Heartbeats topics are the
+// exception and are renamed as by DefaultPolicy, so that they cannot loop.
+type IdentityPolicy struct {
+	// Separator for heartbeats topics; "" means ".".
+	Separator string
+}
+
+func (p IdentityPolicy) heartbeat(topic string) bool {
+	return strings.HasSuffix(topic, HeartbeatsTopic)
+}
 
 // FormatRemoteTopic implements Policy.
-func (IdentityPolicy) FormatRemoteTopic(_, topic string) string { return topic }
+func (p IdentityPolicy) FormatRemoteTopic(source, topic string) string {
+	if p.heartbeat(topic) {
+		return DefaultPolicy(p).FormatRemoteTopic(source, topic)
+	}
+	return topic
+}
 
 // TopicSource implements Policy.
-func (IdentityPolicy) TopicSource(string) string { return "" }
+func (p IdentityPolicy) TopicSource(topic string) string {
+	if p.heartbeat(topic) {
+		return DefaultPolicy(p).TopicSource(topic)
+	}
+	return ""
+}
 
 // UpstreamTopic implements Policy.
-func (IdentityPolicy) UpstreamTopic(string) string { return "" }
+func (p IdentityPolicy) UpstreamTopic(topic string) string {
+	if p.heartbeat(topic) {
+		return DefaultPolicy(p).UpstreamTopic(topic)
+	}
+	return ""
+}
 
 // NewPolicy returns the policy named "default" or "identity".
 func NewPolicy(name, separator string) (Policy, error) {
@@ -75,9 +98,32 @@ func NewPolicy(name, separator string) (Policy, error) {
 	case "", "default", "DefaultReplicationPolicy":
 		return DefaultPolicy{Separator: separator}, nil
 	case "identity", "IdentityReplicationPolicy":
-		return IdentityPolicy{}, nil
+		return IdentityPolicy{Separator: separator}, nil
 	}
 	return nil, fmt.Errorf("replication policy %q: want default or identity", name)
+}
+
+// HeartbeatsTopic is the name of MirrorMaker 2's heartbeats topic at the
+// cluster heartbeats are emitted into.
+const HeartbeatsTopic = "heartbeats"
+
+// OriginalTopic is the name topic had at the cluster it was first produced
+// at: the policy's upstream names followed to the end (MM2's
+// ReplicationPolicy.originalTopic).
+func OriginalTopic(p Policy, topic string) string {
+	for {
+		up := p.UpstreamTopic(topic)
+		if up == "" {
+			return topic
+		}
+		topic = up
+	}
+}
+
+// IsHeartbeatsTopic reports heartbeats topics and their replicas
+// ("summit.heartbeats"), which MM2 replicates whatever the topic filter.
+func IsHeartbeatsTopic(p Policy, topic string) bool {
+	return OriginalTopic(p, topic) == HeartbeatsTopic
 }
 
 // isInternal reports topics that MirrorMaker 2 never replicates: Kafka's and
@@ -101,6 +147,41 @@ func isCycle(p Policy, topic, target string) bool {
 		}
 	}
 	return false
+}
+
+// Flow is one direction's topic selection and naming: which source topics
+// go to the target and under which name. The replicator and a stand's
+// expectations both use it, so what a stand expects is what replicates.
+type Flow struct {
+	Source, Target string
+	Policy         Policy
+	Filter         *Filter
+}
+
+// NewFlow builds the flow source → target from MM2's settings.
+func NewFlow(source, target string, topics, exclude []string, policy, separator string) (*Flow, error) {
+	pol, err := NewPolicy(policy, separator)
+	if err != nil {
+		return nil, err
+	}
+	f, err := NewFilter(topics, exclude)
+	if err != nil {
+		return nil, err
+	}
+	return &Flow{Source: source, Target: target, Policy: pol, Filter: f}, nil
+}
+
+// Replicates reports whether a source topic is replicated, as MM2's
+// MirrorSourceConnector.shouldReplicateTopic decides: selected by the
+// filter or a heartbeats topic, never internal, never a cycle.
+func (f *Flow) Replicates(topic string) bool {
+	return (f.Filter.Match(topic) || IsHeartbeatsTopic(f.Policy, topic)) &&
+		!isInternal(topic) && !isCycle(f.Policy, topic, f.Target)
+}
+
+// RemoteTopic is the name of a source topic at the target.
+func (f *Flow) RemoteTopic(topic string) string {
+	return f.Policy.FormatRemoteTopic(f.Source, topic)
 }
 
 // Filter selects topics by MirrorMaker 2's "topics" and "topics.exclude"

@@ -27,7 +27,7 @@ func TestDefaultPolicy(t *testing.T) {
 	}
 }
 
-func TestReplicable(t *testing.T) {
+func TestFlowReplicates(t *testing.T) {
 	cases := []struct {
 		policy, target string
 		include        []string
@@ -47,17 +47,58 @@ func TestReplicable(t *testing.T) {
 		{"default", "usdf", nil, "summit.usdf.lsst.sal.ATDome.position", false},
 		{"default", "usdf", nil, "base.lsst.sal.ATDome.position", true},
 		{"identity", "usdf", nil, "usdf.lsst.sal.ATDome.position", true},
+		// Heartbeats are replicated whatever the filter, but never back.
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "heartbeats", true},
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "base.heartbeats", true},
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "usdf.heartbeats", false},
+		{"identity", "usdf", []string{`lsst\.sal\..*`}, "heartbeats", true},
+		{"identity", "usdf", nil, "usdf.heartbeats", false},
 	}
 	for _, c := range cases {
-		r, err := New(Config{SourceAlias: "summit", TargetAlias: c.target, SourceBrokers: []string{"127.0.0.1:1"}, TargetBrokers: []string{"127.0.0.1:2"}, Topics: c.include, Policy: c.policy})
+		f, err := NewFlow("summit", c.target, c.include, nil, c.policy, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := r.Replicable(c.topic); got != c.want {
-			t.Errorf("%s policy, include %v: Replicable(%q) = %v, want %v", c.policy, c.include, c.topic, got, c.want)
+		if got := f.Replicates(c.topic); got != c.want {
+			t.Errorf("%s policy, include %v: Replicates(%q) = %v, want %v", c.policy, c.include, c.topic, got, c.want)
 		}
-		r.src.Close()
-		r.dst.Close()
+	}
+}
+
+func TestIdentityPolicyRenamesOnlyHeartbeats(t *testing.T) {
+	p := IdentityPolicy{}
+	cases := []struct{ topic, remote string }{
+		{"lsst.sal.ATDome.position", "lsst.sal.ATDome.position"},
+		{"registry-schemas", "registry-schemas"},
+		{"heartbeats", "summit.heartbeats"},
+		{"base.heartbeats", "summit.base.heartbeats"},
+	}
+	for _, c := range cases {
+		if got := p.FormatRemoteTopic("summit", c.topic); got != c.remote {
+			t.Errorf("FormatRemoteTopic(summit, %q) = %q, want %q", c.topic, got, c.remote)
+		}
+	}
+}
+
+func TestOriginalTopic(t *testing.T) {
+	cases := []struct {
+		policy Policy
+		topic  string
+		want   string
+	}{
+		// MM2 splits at every separator, so a dotted name's "original" is
+		// its last part; only heartbeats detection relies on it.
+		{DefaultPolicy{}, "summit.lsst.sal.ATDome.position", "position"},
+		{DefaultPolicy{}, "usdf.summit.heartbeats", "heartbeats"},
+		{DefaultPolicy{}, "heartbeats", "heartbeats"},
+		{DefaultPolicy{Separator: "_"}, "usdf_summit_registry-schemas", "registry-schemas"},
+		{IdentityPolicy{}, "lsst.sal.ATDome.position", "lsst.sal.ATDome.position"},
+		{IdentityPolicy{}, "summit.heartbeats", "heartbeats"},
+	}
+	for _, c := range cases {
+		if got := OriginalTopic(c.policy, c.topic); got != c.want {
+			t.Errorf("OriginalTopic(%T, %q) = %q, want %q", c.policy, c.topic, got, c.want)
+		}
 	}
 }
 

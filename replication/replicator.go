@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +23,17 @@ type Config struct {
 	SourceBrokers, TargetBrokers []string
 	// Topics and TopicsExclude are MM2's "topics" and "topics.exclude".
 	Topics, TopicsExclude []string
-	// Policy is "default" or "identity"; Separator is the default policy's
+	// Policy is "default" or "identity"; Separator is the policy's
 	// separator ("" means ".").
 	Policy, Separator string
-	// RefreshInterval is refresh.topics.interval.seconds; 0 means MM2's 600 s.
+	// RefreshInterval is refresh.topics.interval.seconds: how often new
+	// topics and new partitions are looked for; 0 means MM2's 600 s.
 	RefreshInterval time.Duration
+	// SyncConfigsInterval is sync.topic.configs.interval.seconds: how
+	// often topic configs are copied again; 0 means MM2's 600 s, and a
+	// negative value turns the periodic sync off (configs are still
+	// copied when a replica is created).
+	SyncConfigsInterval time.Duration
 	// GroupID is the source consumer group holding progress; "" means
 	// "mirror-<source>-<target>".
 	GroupID string
@@ -34,6 +41,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Ready, when set, is called after the first topic discovery.
 	Ready func()
+	// Metrics, when set, receives the flow's per-partition metrics; nil
+	// means a registry of the replicator's own (see Replicator.Metrics).
+	Metrics *Metrics
 	// SourceOpts and TargetOpts are extra franz-go options per cluster.
 	SourceOpts, TargetOpts []kgo.Opt
 }
@@ -42,22 +52,25 @@ type Config struct {
 type Stats struct {
 	Replicated atomic.Int64
 	Topics     atomic.Int64
+	Partitions atomic.Int64 // partitions added to existing replicas
+	Synced     atomic.Int64 // topic config updates applied at the target
 }
 
 // Replicator runs one flow.
 type Replicator struct {
 	refreshMu sync.Mutex // one discovery at a time
 
-	cfg    Config
-	log    *slog.Logger
-	policy Policy
-	filter *Filter
-	src    *kgo.Client
-	dst    *kgo.Client
-	Stats  Stats
+	cfg     Config
+	log     *slog.Logger
+	flow    *Flow
+	src     *kgo.Client
+	dst     *kgo.Client
+	metrics *Metrics
+	Stats   Stats
 
-	mu     sync.Mutex
-	remote map[string]string // source topic → target topic, for topics consumed
+	mu      sync.Mutex
+	remote  map[string]string            // source topic → target topic, for topics consumed
+	configs map[string]map[string]string // target topic → configs last set there
 }
 
 // Run replicates until ctx ends.
@@ -74,19 +87,19 @@ func New(cfg Config) (*Replicator, error) {
 	if cfg.SourceAlias == "" || cfg.TargetAlias == "" {
 		return nil, errors.New("replication: source and target aliases are required")
 	}
+	name := cfg.SourceAlias + "->" + cfg.TargetAlias
 	if len(cfg.SourceBrokers) == 0 || len(cfg.TargetBrokers) == 0 {
-		return nil, fmt.Errorf("replication %s->%s: brokers of both clusters are required", cfg.SourceAlias, cfg.TargetAlias)
+		return nil, fmt.Errorf("replication %s: brokers of both clusters are required", name)
 	}
-	pol, err := NewPolicy(cfg.Policy, cfg.Separator)
+	flow, err := NewFlow(cfg.SourceAlias, cfg.TargetAlias, cfg.Topics, cfg.TopicsExclude, cfg.Policy, cfg.Separator)
 	if err != nil {
-		return nil, fmt.Errorf("replication %s->%s: %w", cfg.SourceAlias, cfg.TargetAlias, err)
-	}
-	f, err := NewFilter(cfg.Topics, cfg.TopicsExclude)
-	if err != nil {
-		return nil, fmt.Errorf("replication %s->%s: %w", cfg.SourceAlias, cfg.TargetAlias, err)
+		return nil, fmt.Errorf("replication %s: %w", name, err)
 	}
 	if cfg.RefreshInterval <= 0 {
 		cfg.RefreshInterval = 600 * time.Second
+	}
+	if cfg.SyncConfigsInterval == 0 {
+		cfg.SyncConfigsInterval = 600 * time.Second
 	}
 	if cfg.GroupID == "" {
 		cfg.GroupID = "mirror-" + cfg.SourceAlias + "-" + cfg.TargetAlias
@@ -95,7 +108,11 @@ func New(cfg Config) (*Replicator, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	log = log.With("flow", cfg.SourceAlias+"->"+cfg.TargetAlias)
+	log = log.With("flow", name)
+	m := cfg.Metrics
+	if m == nil {
+		m = NewMetrics()
+	}
 	src, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.SourceBrokers...),
 		kgo.ConsumerGroup(cfg.GroupID),
@@ -104,7 +121,7 @@ func New(cfg Config) (*Replicator, error) {
 		kgo.FetchMaxWait(100 * time.Millisecond),
 	}, cfg.SourceOpts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("replication: source client: %w", err)
+		return nil, fmt.Errorf("replication %s: source client: %w", name, err)
 	}
 	dst, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.TargetBrokers...),
@@ -114,22 +131,30 @@ func New(cfg Config) (*Replicator, error) {
 	}, cfg.TargetOpts...)...)
 	if err != nil {
 		src.Close()
-		return nil, fmt.Errorf("replication: target client: %w", err)
+		return nil, fmt.Errorf("replication %s: target client: %w", name, err)
 	}
-	return &Replicator{cfg: cfg, log: log, policy: pol, filter: f, src: src, dst: dst, remote: map[string]string{}}, nil
+	return &Replicator{
+		cfg: cfg, log: log, flow: flow, src: src, dst: dst, metrics: m,
+		remote: map[string]string{}, configs: map[string]map[string]string{},
+	}, nil
 }
+
+// Flow is the replicator's topic selection and naming.
+func (r *Replicator) Flow() *Flow { return r.flow }
+
+// Metrics is where the replicator's metrics are kept.
+func (r *Replicator) Metrics() *Metrics { return r.metrics }
 
 // RemoteTopic is the target name of a source topic under this flow's policy.
-func (r *Replicator) RemoteTopic(topic string) string {
-	return r.policy.FormatRemoteTopic(r.cfg.SourceAlias, topic)
-}
+func (r *Replicator) RemoteTopic(topic string) string { return r.flow.RemoteTopic(topic) }
 
 // Replicable reports whether a source topic is replicated by this flow.
-func (r *Replicator) Replicable(topic string) bool {
-	return !isInternal(topic) && r.filter.Match(topic) && !isCycle(r.policy, topic, r.cfg.TargetAlias)
-}
+func (r *Replicator) Replicable(topic string) bool { return r.flow.Replicates(topic) }
 
-// Run replicates until ctx ends, then closes both clients.
+// Run replicates until ctx ends, then closes both clients. Offsets are
+// committed only after the target acknowledged, so ending at any moment
+// loses nothing: what was copied but not committed is copied again by the
+// next run.
 func (r *Replicator) Run(ctx context.Context) error {
 	defer r.dst.Close()
 	defer r.src.Close()
@@ -140,35 +165,44 @@ func (r *Replicator) Run(ctx context.Context) error {
 		r.cfg.Ready()
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(r.cfg.RefreshInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := r.refresh(ctx); err != nil && ctx.Err() == nil {
-					r.log.Warn("replication: topic discovery", "err", err)
+	every := func(d time.Duration, what string, f func(context.Context) error) {
+		if d <= 0 {
+			return
+		}
+		wg.Go(func() {
+			t := time.NewTicker(d)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := f(ctx); err != nil && ctx.Err() == nil {
+						r.log.Warn("replication: "+what, "err", err)
+					}
 				}
 			}
-		}
-	}()
+		})
+	}
+	every(r.cfg.RefreshInterval, "topic discovery", r.refresh)
+	every(r.cfg.SyncConfigsInterval, "topic config sync", r.syncConfigs)
 	err := r.copyLoop(ctx)
 	wg.Wait()
 	return err
 }
 
-// Refresh discovers new source topics now instead of at the next interval
-// (a stand calls it after its producers created their topics).
+// Refresh discovers new source topics and partitions now instead of at the
+// next interval (a stand calls it after its producers created their topics).
 func (r *Replicator) Refresh(ctx context.Context) error { return r.refresh(ctx) }
 
+// SyncConfigs copies topic configs to the replicas now.
+func (r *Replicator) SyncConfigs(ctx context.Context) error { return r.syncConfigs(ctx) }
+
 // refresh discovers source topics, creates their replicas at the target
-// with the same partition count and cleanup policy, and starts consuming
-// the new ones. A topic is consumed only once its replica exists, so no
-// record reaches an auto-created topic.
+// with the same partition count and configs, adds partitions to replicas
+// whose source grew, and starts consuming the new topics. A topic is
+// consumed only once its replica exists, so no record reaches an
+// auto-created topic.
 func (r *Replicator) refresh(ctx context.Context) error {
 	r.refreshMu.Lock()
 	defer r.refreshMu.Unlock()
@@ -179,65 +213,168 @@ func (r *Replicator) refresh(ctx context.Context) error {
 		return fmt.Errorf("list source topics: %w", err)
 	}
 	var fresh []string
+	var known []string
 	for _, d := range details.Sorted() {
-		if d.Err != nil || !r.Replicable(d.Topic) {
+		if d.Err != nil || !r.flow.Replicates(d.Topic) {
 			continue
 		}
 		r.mu.Lock()
-		_, known := r.remote[d.Topic]
+		_, ok := r.remote[d.Topic]
 		r.mu.Unlock()
-		if known {
-			continue
+		if ok {
+			known = append(known, d.Topic)
+		} else {
+			fresh = append(fresh, d.Topic)
 		}
-		target := r.RemoteTopic(d.Topic)
-		configs, err := r.topicConfigs(ctx, sadm, d.Topic)
+	}
+	if len(fresh) > 0 {
+		configs, err := r.topicConfigs(ctx, sadm, fresh...)
 		if err != nil {
 			return err
 		}
-		resp, err := dadm.CreateTopic(ctx, int32(len(d.Partitions)), -1, configs, target)
-		if err == nil {
-			err = resp.Err
+		for _, topic := range fresh {
+			target := r.RemoteTopic(topic)
+			resp, err := dadm.CreateTopic(ctx, int32(len(details[topic].Partitions)), -1, ptrs(configs[topic]), target)
+			if err == nil {
+				err = resp.Err
+			}
+			if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+				return fmt.Errorf("create %s at %s: %w", target, r.cfg.TargetAlias, err)
+			}
+			r.mu.Lock()
+			r.remote[topic] = target
+			if err == nil {
+				r.configs[target] = configs[topic]
+			}
+			r.mu.Unlock()
+			r.log.Debug("replication: topic added", "source", topic, "target", target)
 		}
-		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			return fmt.Errorf("create %s at %s: %w", target, r.cfg.TargetAlias, err)
-		}
-		r.mu.Lock()
-		r.remote[d.Topic] = target
-		r.mu.Unlock()
-		fresh = append(fresh, d.Topic)
-		r.log.Debug("replication: topic added", "source", d.Topic, "target", target)
-	}
-	if len(fresh) > 0 {
 		r.Stats.Topics.Add(int64(len(fresh)))
+		r.metrics.topics.WithLabelValues(r.cfg.SourceAlias, r.cfg.TargetAlias).Add(float64(len(fresh)))
 		r.src.AddConsumeTopics(fresh...)
 		r.log.Info("replication: consuming new topics", "count", len(fresh))
+	}
+	if len(known) > 0 {
+		if err := r.growPartitions(ctx, dadm, details, known); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// topicConfigs returns the source topic's configs that MM2 would sync.
-func (r *Replicator) topicConfigs(ctx context.Context, adm *kadm.Client, topic string) (map[string]*string, error) {
-	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("describe %s: %w", topic, err)
+// growPartitions adds partitions to replicas whose source topic has more,
+// as MM2 does on refresh: a record's partition is kept, so the replica
+// needs every partition the source has.
+func (r *Replicator) growPartitions(ctx context.Context, dadm *kadm.Client, src kadm.TopicDetails, topics []string) error {
+	targets := make([]string, len(topics))
+	for i, t := range topics {
+		targets[i] = r.RemoteTopic(t)
 	}
-	out := map[string]*string{}
+	dst, err := dadm.ListTopics(ctx, targets...)
+	if err != nil {
+		return fmt.Errorf("list target topics: %w", err)
+	}
+	for i, t := range topics {
+		have, want := len(dst[targets[i]].Partitions), len(src[t].Partitions)
+		if dst[targets[i]].Err != nil || have >= want {
+			continue
+		}
+		resp, err := dadm.UpdatePartitions(ctx, want, targets[i])
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			return fmt.Errorf("grow %s at %s to %d partitions: %w", targets[i], r.cfg.TargetAlias, want, err)
+		}
+		r.Stats.Partitions.Add(int64(want - have))
+		r.dst.ForceMetadataRefresh()
+		r.log.Info("replication: partitions added", "target", targets[i], "from", have, "to", want)
+	}
+	return nil
+}
+
+// syncConfigs copies the configs of every replicated topic to its replica
+// where they changed since the last sync.
+func (r *Replicator) syncConfigs(ctx context.Context) error {
+	r.mu.Lock()
+	topics := make([]string, 0, len(r.remote))
+	for t := range r.remote {
+		topics = append(topics, t)
+	}
+	r.mu.Unlock()
+	if len(topics) == 0 {
+		return nil
+	}
+	configs, err := r.topicConfigs(ctx, kadm.NewClient(r.src), topics...)
+	if err != nil {
+		return err
+	}
+	dadm := kadm.NewClient(r.dst)
+	for _, t := range topics {
+		target := r.RemoteTopic(t)
+		r.mu.Lock()
+		same := maps.Equal(r.configs[target], configs[t])
+		r.mu.Unlock()
+		if same || len(configs[t]) == 0 {
+			continue
+		}
+		var alter []kadm.AlterConfig
+		for k, v := range configs[t] {
+			alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: &v})
+		}
+		resp, err := dadm.AlterTopicConfigs(ctx, alter, target)
+		for _, a := range resp {
+			err = errors.Join(err, a.Err)
+		}
+		if err != nil {
+			return fmt.Errorf("sync configs of %s at %s: %w", target, r.cfg.TargetAlias, err)
+		}
+		r.mu.Lock()
+		r.configs[target] = configs[t]
+		r.mu.Unlock()
+		r.Stats.Synced.Add(1)
+		r.log.Debug("replication: topic configs synced", "target", target)
+	}
+	return nil
+}
+
+// topicConfigs returns, per topic, the source configs that MM2 would sync:
+// those set on the topic (not broker defaults), less MM2's excluded ones.
+func (r *Replicator) topicConfigs(ctx context.Context, adm *kadm.Client, topics ...string) (map[string]map[string]string, error) {
+	rcs, err := adm.DescribeTopicConfigs(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("describe source topic configs: %w", err)
+	}
+	out := map[string]map[string]string{}
 	for _, rc := range rcs {
+		if rc.Err != nil {
+			return nil, fmt.Errorf("describe %s: %w", rc.Name, rc.Err)
+		}
+		m := map[string]string{}
 		for _, c := range rc.Configs {
 			if c.Source != 1 || c.Value == nil { // only DYNAMIC_TOPIC_CONFIG
 				continue
 			}
-			if syncedConfig(c.Key) {
-				out[c.Key] = c.Value
+			if SyncedConfig(c.Key) {
+				m[c.Key] = *c.Value
 			}
 		}
+		out[rc.Name] = m
 	}
 	return out, nil
 }
 
-// syncedConfig reports whether MM2's DefaultConfigPropertyFilter lets a
-// topic property through.
-func syncedConfig(key string) bool {
+func ptrs(m map[string]string) map[string]*string {
+	out := make(map[string]*string, len(m))
+	for k, v := range m {
+		out[k] = &v
+	}
+	return out
+}
+
+// SyncedConfig reports whether MM2's DefaultConfigPropertyFilter lets a
+// topic property through to the replica.
+func SyncedConfig(key string) bool {
 	switch key {
 	case "follower.replication.throttled.replicas", "leader.replication.throttled.replicas",
 		"message.timestamp.difference.max.ms", "message.timestamp.type", "unclean.leader.election.enable",
@@ -250,6 +387,7 @@ func syncedConfig(key string) bool {
 // copyLoop polls the source, produces every record to the target, and
 // commits source offsets only after the target acknowledged the batch.
 func (r *Replicator) copyLoop(ctx context.Context) error {
+	hwm := map[string]map[int32]int64{}
 	for {
 		fetches := r.src.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -259,18 +397,24 @@ func (r *Replicator) copyLoop(ctx context.Context) error {
 			r.log.Warn("replication: fetch", "topic", t, "partition", p, "err", err)
 		})
 		var in, out []*kgo.Record
-		fetches.EachRecord(func(rec *kgo.Record) {
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if hwm[p.Topic] == nil {
+				hwm[p.Topic] = map[int32]int64{}
+			}
+			hwm[p.Topic][p.Partition] = p.HighWatermark
 			r.mu.Lock()
-			target, ok := r.remote[rec.Topic]
+			target, ok := r.remote[p.Topic]
 			r.mu.Unlock()
 			if !ok {
 				return
 			}
-			in = append(in, rec)
-			out = append(out, &kgo.Record{
-				Topic: target, Partition: rec.Partition, Key: rec.Key, Value: rec.Value,
-				Headers: rec.Headers, Timestamp: rec.Timestamp,
-			})
+			for _, rec := range p.Records {
+				in = append(in, rec)
+				out = append(out, &kgo.Record{
+					Topic: target, Partition: rec.Partition, Key: rec.Key, Value: rec.Value,
+					Headers: rec.Headers, Timestamp: rec.Timestamp,
+				})
+			}
 		})
 		if len(out) == 0 {
 			continue
@@ -284,13 +428,16 @@ func (r *Replicator) copyLoop(ctx context.Context) error {
 				return nil
 			}
 			r.log.Warn("replication: produce to target failed; retrying", "err", err)
+			r.dst.ForceMetadataRefresh() // a partition may have just been added
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-time.After(time.Second):
 			}
 		}
+		acked := time.Now()
 		r.Stats.Replicated.Add(int64(len(out)))
+		r.metrics.observe(r.cfg.SourceAlias, r.cfg.TargetAlias, in, out, hwm, acked)
 		if err := r.src.CommitRecords(ctx, in...); err != nil && ctx.Err() == nil {
 			r.log.Warn("replication: commit source offsets", "err", err)
 		}

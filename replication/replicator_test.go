@@ -191,3 +191,88 @@ func TestRestartContinues(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// TestPartitionsGrowAndConfigsSync adds partitions and changes a config at
+// the source after replication started: the replica follows both, and a
+// record in a new partition lands in the same partition at the target.
+func TestPartitionsGrowAndConfigsSync(t *testing.T) {
+	src, dst := cluster(t), cluster(t)
+	ctx := context.Background()
+	sadm := kadm.NewClient(client(t, src))
+	if _, err := sadm.CreateTopic(ctx, 1, 1, nil, "lsst.sal.Test.scalars"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{
+		SourceAlias: "summit", TargetAlias: "usdf",
+		SourceBrokers: src.ListenAddrs(), TargetBrokers: dst.ListenAddrs(),
+		RefreshInterval: time.Hour, SyncConfigsInterval: time.Hour,
+		SourceOpts: []kgo.Opt{kgo.MetadataMinAge(50 * time.Millisecond), kgo.MetadataMaxAge(200 * time.Millisecond)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	if err := r.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sadm.UpdatePartitions(ctx, 3, "lsst.sal.Test.scalars"); err != nil {
+		t.Fatal(err)
+	}
+	retention := "3600000"
+	if _, err := sadm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: &retention}}, "lsst.sal.Test.scalars"); err != nil {
+		t.Fatal(err)
+	}
+	// The source client answers metadata from a cache for MetadataMinAge,
+	// so discovery sees the growth within a few refreshes.
+	for deadline := time.Now().Add(5 * time.Second); r.Stats.Partitions.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(60 * time.Millisecond)
+		if err := r.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.SyncConfigs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dadm := kadm.NewClient(client(t, dst))
+	td, err := dadm.ListTopics(ctx, "summit.lsst.sal.Test.scalars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(td["summit.lsst.sal.Test.scalars"].Partitions); n != 3 {
+		t.Errorf("replica has %d partitions after the source grew to 3", n)
+	}
+	if got := r.Stats.Partitions.Load(); got != 2 {
+		t.Errorf("Stats.Partitions = %d, want 2", got)
+	}
+	rc, err := dadm.DescribeTopicConfigs(ctx, "summit.lsst.sal.Test.scalars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for _, c := range rc[0].Configs {
+		if c.Key == "retention.ms" && c.Value != nil {
+			got = *c.Value
+		}
+	}
+	if got != retention {
+		t.Errorf("retention.ms at the replica %q, want %q (synced)", got, retention)
+	}
+	prod := client(t, src, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "lsst.sal.Test.scalars", Partition: 2, Value: []byte("p2")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	recs := consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 1)
+	if recs[0].Partition != 2 || string(recs[0].Value) != "p2" {
+		t.Errorf("record in new partition arrived as partition %d value %q", recs[0].Partition, recs[0].Value)
+	}
+	var lags []Lag
+	for deadline := time.Now().Add(5 * time.Second); len(lags) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		lags = r.Metrics().Lags() // observed just after the target's ack
+	}
+	if len(lags) != 1 || lags[0].Topic != "summit.lsst.sal.Test.scalars" || lags[0].Partition != 2 || lags[0].Records != 0 {
+		t.Errorf("lags = %+v, want one caught-up partition 2", lags)
+	}
+}
