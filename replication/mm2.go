@@ -69,19 +69,69 @@ func ReadProperties(r io.Reader) ([]Property, error) {
 		if text == "" || text[0] == '#' || text[0] == '!' {
 			continue
 		}
-		i := strings.IndexAny(text, "=: \t")
-		if i < 0 {
-			out = append(out, Property{Key: text, Line: start})
-			continue
-		}
+		i := keyEnd(text)
 		key := text[:i]
 		val := strings.TrimLeft(text[i:], " \t")
 		if val != "" && (val[0] == '=' || val[0] == ':') {
 			val = val[1:]
 		}
-		out = append(out, Property{Key: key, Value: strings.TrimSpace(val), Line: start})
+		out = append(out, Property{Key: unescape(key), Value: unescape(strings.TrimSpace(val)), Line: start})
 	}
 	return out, sc.Err()
+}
+
+// keyEnd is where a properties line's key ends: at the first separator
+// ('=', ':' or blank) not escaped with a backslash.
+func keyEnd(text string) int {
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '\\':
+			i++
+		case '=', ':', ' ', '\t':
+			return i
+		}
+	}
+	return len(text)
+}
+
+// unescape applies Java properties escapes: \t \n \r \f, \uXXXX, and
+// a backslash before any other character stands for that character (so a
+// regex dot is written "\\." in a properties file, as for MM2).
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'f':
+			b.WriteByte('\f')
+		case 'u':
+			if i+4 < len(s) {
+				if r, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
+					b.WriteRune(rune(r))
+					i += 4
+					continue
+				}
+			}
+			b.WriteByte('u')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // flowKeys are the keys a flow takes, globally or after "A->B.".

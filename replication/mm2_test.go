@@ -199,3 +199,32 @@ func TestRunMM2TwoWay(t *testing.T) {
 		}
 	}
 }
+
+func TestReadProperties(t *testing.T) {
+	cases := []struct {
+		text       string
+		key, value string
+		line       int
+	}{
+		{"a = b", "a", "b", 1},
+		{"a:b", "a", "b", 1},
+		{"a b c", "a", "b c", 1},
+		{"\n# comment\n! also\n  a.b  =  x  ", "a.b", "x", 4},
+		{`topics = lsst\\.sal\\..*`, "topics", `lsst\.sal\..*`, 1},
+		{`topics = lsst\.sal\..*`, "topics", `lsst.sal..*`, 1},
+		{"k = one, \\\n    two", "k", "one, two", 1},
+		{`x\=y = z`, "x=y", "z", 1},
+		{`u = \u00e9t\u00e9`, "u", "été", 1},
+		{"flag", "flag", "", 1},
+	}
+	for _, c := range cases {
+		props, err := ReadProperties(strings.NewReader(c.text))
+		if err != nil || len(props) != 1 {
+			t.Errorf("%q: %v, %v", c.text, props, err)
+			continue
+		}
+		if p := props[0]; p.Key != c.key || p.Value != c.value || p.Line != c.line {
+			t.Errorf("%q: got %q=%q line %d, want %q=%q line %d", c.text, p.Key, p.Value, p.Line, c.key, c.value, c.line)
+		}
+	}
+}

@@ -82,12 +82,15 @@ func Run(ctx context.Context, cfg Config) error {
 	return r.Run(ctx)
 }
 
-// New validates cfg and connects clients (lazily; nothing blocks).
-func New(cfg Config) (*Replicator, error) {
+// Validate checks cfg without connecting and returns its flow.
+func (cfg Config) Validate() (*Flow, error) {
 	if cfg.SourceAlias == "" || cfg.TargetAlias == "" {
 		return nil, errors.New("replication: source and target aliases are required")
 	}
 	name := cfg.SourceAlias + "->" + cfg.TargetAlias
+	if cfg.SourceAlias == cfg.TargetAlias {
+		return nil, fmt.Errorf("replication %s: source and target are the same cluster", name)
+	}
 	if len(cfg.SourceBrokers) == 0 || len(cfg.TargetBrokers) == 0 {
 		return nil, fmt.Errorf("replication %s: brokers of both clusters are required", name)
 	}
@@ -95,6 +98,16 @@ func New(cfg Config) (*Replicator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replication %s: %w", name, err)
 	}
+	return flow, nil
+}
+
+// New validates cfg and connects clients (lazily; nothing blocks).
+func New(cfg Config) (*Replicator, error) {
+	flow, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.SourceAlias + "->" + cfg.TargetAlias
 	if cfg.RefreshInterval <= 0 {
 		cfg.RefreshInterval = 600 * time.Second
 	}

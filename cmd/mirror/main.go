@@ -1,41 +1,65 @@
-// Command mirror replicates Kafka topics between two clusters with
-// MirrorMaker 2's naming and filtering; see package replication.
+// Command mirror replicates Kafka topics between clusters with MirrorMaker
+// 2's naming, filtering and heartbeats, from an MM2 properties file or
+// from flags for one flow; see package replication.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/replication"
 )
 
-func main() {
-	var cfg replication.Config
-	src := flag.String("source-brokers", "", "source cluster seed brokers, host:port[,host:port]")
-	dst := flag.String("target-brokers", "", "target cluster seed brokers")
-	topics := flag.String("topics", ".*", "topics to replicate: comma-separated regexes (MM2 topics)")
-	exclude := flag.String("topics-exclude", strings.Join(replication.DefaultExclude, ","), "topics never replicated (MM2 topics.exclude)")
-	flag.StringVar(&cfg.SourceAlias, "source-alias", "", "source cluster alias, e.g. summit")
-	flag.StringVar(&cfg.TargetAlias, "target-alias", "", "target cluster alias, e.g. usdf")
-	flag.StringVar(&cfg.Policy, "policy", "default", "replication policy: default or identity")
-	flag.StringVar(&cfg.Separator, "separator", ".", "replication.policy.separator")
-	flag.DurationVar(&cfg.RefreshInterval, "refresh", 0, "refresh.topics.interval (default 600s)")
-	flag.StringVar(&cfg.GroupID, "group", "", "source consumer group holding progress")
-	debug := flag.Bool("debug", false, "debug logging")
-	flag.Parse()
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mirror", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pc replication.ProcessConfig
+	cfg := &pc.Flow
+	fs.StringVar(&pc.ConfigFile, "config", "", "MM2 properties file (clusters, A->B.enabled, A->B.topics, ...); replaces the flow flags")
+	src := fs.String("source-brokers", "", "source cluster seed brokers, host:port[,host:port]")
+	dst := fs.String("target-brokers", "", "target cluster seed brokers")
+	topics := fs.String("topics", ".*", "topics to replicate: comma-separated regexes (MM2 topics)")
+	exclude := fs.String("topics-exclude", strings.Join(replication.DefaultExclude, ","), "topics never replicated (MM2 topics.exclude)")
+	fs.StringVar(&cfg.SourceAlias, "source-alias", "", "source cluster alias, e.g. summit")
+	fs.StringVar(&cfg.TargetAlias, "target-alias", "", "target cluster alias, e.g. usdf")
+	fs.StringVar(&cfg.Policy, "policy", "default", "replication policy: default or identity")
+	fs.StringVar(&cfg.Separator, "separator", ".", "replication.policy.separator")
+	fs.DurationVar(&cfg.RefreshInterval, "refresh", 0, "refresh.topics.interval (default 600s)")
+	fs.DurationVar(&cfg.SyncConfigsInterval, "sync-configs", 0, "sync.topic.configs.interval (default 600s; negative: off)")
+	fs.DurationVar(&pc.Heartbeats, "heartbeats", time.Second, "emit.heartbeats.interval (0: off)")
+	fs.StringVar(&cfg.GroupID, "group", "", "source consumer group holding progress")
+	fs.StringVar(&pc.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
+	debug := fs.Bool("debug", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 	cfg.SourceBrokers, cfg.TargetBrokers = cli.List(*src), cli.List(*dst)
 	cfg.Topics, cfg.TopicsExclude = cli.List(*topics), cli.List(*exclude)
-	cfg.Logger = cli.Logger(*debug)
+	lvl := slog.LevelInfo
+	if *debug {
+		lvl = slog.LevelDebug
+	}
+	pc.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := replication.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "mirror:", err)
-		os.Exit(1)
+	if err := replication.RunProcess(ctx, pc); err != nil {
+		fmt.Fprintln(stderr, "mirror:", err)
+		if errors.As(err, new(*replication.ConfigError)) {
+			return 2
+		}
+		return 1
 	}
+	return 0
 }

@@ -1,0 +1,88 @@
+package replication
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestRunProcessMetrics runs the mirror process from a properties file and
+// scrapes its metrics endpoint: records, lag and heartbeats are there.
+func TestRunProcessMetrics(t *testing.T) {
+	summit, usdf := cluster(t), cluster(t)
+	ctx := context.Background()
+	prod := client(t, summit)
+	if _, err := kadm.NewClient(prod).CreateTopic(ctx, 2, 1, nil, "lsst.sal.ATDome.position"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "lsst.sal.ATDome.position", Key: []byte{byte(i)}, Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "mm2.properties")
+	text := "clusters = summit, usdf\n" +
+		"summit.bootstrap.servers = " + strings.Join(summit.ListenAddrs(), ",") + "\n" +
+		"usdf.bootstrap.servers = " + strings.Join(usdf.ListenAddrs(), ",") + "\n" +
+		"summit->usdf.enabled = true\nsummit->usdf.topics = lsst\\\\.sal\\\\..*\n" +
+		"emit.heartbeats.interval.seconds = 0.1\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunProcess(rctx, ProcessConfig{ConfigFile: path, MetricsAddr: addr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	consumeAll(t, usdf, "summit.lsst.sal.ATDome.position", 10)
+	want := []string{
+		`mirror_records_total{partition="0",source="summit",target="usdf",topic="summit.lsst.sal.ATDome.position"}`,
+		`mirror_lag_records{partition="1",source="summit",target="usdf",topic="summit.lsst.sal.ATDome.position"} 0`,
+		`mirror_heartbeats_total{source="usdf",target="summit"}`,
+		`mirror_replication_latency_seconds_bucket{`,
+	}
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		missing := false
+		for _, w := range want {
+			missing = missing || !strings.Contains(body, w)
+		}
+		if !missing {
+			return
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
+}
