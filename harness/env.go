@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/kfault"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -50,6 +52,8 @@ type Env struct {
 	components map[string]*component
 	order      []string
 	ownInflux  []*influxd.Server
+	// mirrorMetrics are all flows' replication metrics.
+	mirrorMetrics *replication.Metrics
 }
 
 // SiteEnv is one running site.
@@ -62,6 +66,18 @@ type SiteEnv struct {
 	InfluxURL   string
 	// Producers are the in-process producers at this site, by name.
 	Producers map[string]*producer.Producer
+
+	commitFaults sync.Once
+	commitFault  *kfault.CommitFault
+}
+
+// FailCommits makes the site's cluster refuse (or accept again) consumer
+// group offset commits, as an unreachable group coordinator would: a
+// replicator copies records but cannot record its progress, so a
+// restarted one copies them again.
+func (se *SiteEnv) FailCommits(fail bool) {
+	se.commitFaults.Do(func() { se.commitFault = kfault.FailOffsetCommits(se.Kafka) })
+	se.commitFault.Set(fail)
 }
 
 // component is one in-process component with its own lifetime.
@@ -99,7 +115,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	e := &Env{Stand: st, Bus: dds.NewBus(), Sites: map[string]*SiteEnv{}, components: map[string]*component{}, log: log}
+	e := &Env{Stand: st, Bus: dds.NewBus(), Sites: map[string]*SiteEnv{}, components: map[string]*component{}, log: log, mirrorMetrics: replication.NewMetrics()}
 	defer func() {
 		if err != nil {
 			e.Down(context.WithoutCancel(ctx))
@@ -163,6 +179,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	phase("registries")
 	for _, f := range st.Replication {
 		if err := e.startFlow(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range st.Heartbeats {
+		if err := e.startHeartbeats(ctx, h); err != nil {
 			return nil, err
 		}
 	}
@@ -251,8 +272,10 @@ func (e *Env) startComponent(ctx context.Context, name, kind string, stats func(
 		return ctx.Err()
 	}
 	e.mu.Lock()
+	if _, restarted := e.components[name]; !restarted && !slices.Contains(e.order, name) {
+		e.order = append(e.order, name)
+	}
 	e.components[name] = c
-	e.order = append(e.order, name)
 	e.mu.Unlock()
 	return nil
 }
@@ -264,20 +287,75 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 		SourceBrokers: src.Brokers, TargetBrokers: dst.Brokers,
 		Topics: f.Topics, TopicsExclude: f.Exclude,
 		Policy: f.Policy, Separator: f.Separator,
-		RefreshInterval: f.Refresh.Duration,
-		Logger:          e.log.With("component", "mirror "+f.Name),
-		SourceOpts:      []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
+		RefreshInterval:     f.Refresh.Duration,
+		SyncConfigsInterval: f.SyncConfigs.Duration,
+		Metrics:             e.mirrorMetrics,
+		Logger:              e.log.With("component", "mirror "+f.Name),
+		SourceOpts:          []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
 	})
 	if err != nil {
 		return fmt.Errorf("replication %s: %w", f.Name, err)
 	}
 	stats := func() map[string]int64 {
-		return map[string]int64{"replicated": r.Stats.Replicated.Load(), "topics": r.Stats.Topics.Load()}
+		return map[string]int64{
+			"replicated": r.Stats.Replicated.Load(), "topics": r.Stats.Topics.Load(),
+			"partitions_added": r.Stats.Partitions.Load(), "configs_synced": r.Stats.Synced.Load(),
+		}
 	}
 	return e.startComponent(ctx, f.Name, "replication", stats, r.Refresh, func(ctx context.Context, ready func()) error {
 		r.SetReady(ready)
 		return r.Run(ctx)
 	})
+}
+
+// startHeartbeats emits MM2-style heartbeats for one pair of sites.
+func (e *Env) startHeartbeats(ctx context.Context, h HeartbeatSpec) error {
+	name := "heartbeats " + h.Source + "->" + h.Target
+	return e.startComponent(ctx, name, "heartbeats", nil, nil, func(ctx context.Context, ready func()) error {
+		ready()
+		return replication.EmitHeartbeats(ctx, replication.HeartbeatConfig{
+			SourceAlias: h.Source, TargetAlias: h.Target, TargetBrokers: e.Sites[h.Target].Brokers,
+			Interval: h.Interval, Metrics: e.mirrorMetrics, Logger: e.log.With("component", name),
+		})
+	})
+}
+
+// Restart starts a stopped replication flow or sink again, as a restarted
+// pod would: it continues from the progress it committed.
+func (e *Env) Restart(ctx context.Context, name string) error {
+	e.mu.Lock()
+	c := e.components[name]
+	e.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
+	}
+	if e.Running(name) {
+		return fmt.Errorf("%s %s is running: stop it first", c.kind, name)
+	}
+	e.mu.Lock()
+	delete(e.components, name)
+	e.mu.Unlock()
+	switch c.kind {
+	case "replication":
+		for _, f := range e.Stand.Replication {
+			if f.Name == name {
+				if err := e.startFlow(ctx, f); err != nil {
+					return err
+				}
+				e.mu.Lock()
+				settle := e.components[name].settle
+				e.mu.Unlock()
+				return settle(ctx)
+			}
+		}
+	case "sink":
+		for _, k := range e.Stand.Sinks {
+			if k.Name == name {
+				return e.startSink(ctx, k)
+			}
+		}
+	}
+	return fmt.Errorf("%s %s cannot be restarted (replication flows and sinks can)", c.kind, name)
 }
 
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
@@ -362,15 +440,33 @@ func (e *Env) AddToProducer(ctx context.Context, name string, cscs ...string) er
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("producer %s: hot add %v: %s: %s", name, cscs, resp.Status, bytes.TrimSpace(msg))
 		}
+		e.served(name, cscs)
 		return nil
 	}
 	for _, se := range e.Sites {
 		if p := se.Producers[name]; p != nil {
-			_, err := p.Add(ctx, cscs...)
-			return err
+			if _, err := p.Add(ctx, cscs...); err != nil {
+				return err
+			}
+			e.served(name, cscs)
+			return nil
 		}
 	}
 	return fmt.Errorf("producer %s cannot be reached", name)
+}
+
+// served records CSCs a producer took up after it started, so that the
+// stand knows where their samples go.
+func (e *Env) served(name string, cscs []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.Stand.Producers {
+		if p.Name == name {
+			for _, c := range cscs {
+				p.CSCs = append(p.CSCs, Ref{Value: c})
+			}
+		}
+	}
 }
 
 // ProducerRead is how many samples of csc's topic producer name has read

@@ -56,7 +56,15 @@ func TestFeatureSuite(t *testing.T) {
 	if !checked {
 		t.Error("no delivered ATDome position result in the report")
 	}
-	for _, f := range []string{"index.html", "results.json", "junit.xml", "cucumber.json"} {
+	// Features tagged @stand:NAME ran on their own stands.
+	stands := map[string]int{}
+	for _, sc := range res.Results.Scenarios {
+		stands[filepath.Base(sc.Stand)]++
+	}
+	if stands["two-way.yaml"] == 0 || stands["identity.yaml"] == 0 {
+		t.Errorf("scenarios per stand %v: want the two-way and identity stands used", stands)
+	}
+	for _, f := range []string{"index.html", "results.json", "junit.xml", "cucumber.json", "junit-two-way.xml", "junit-identity.xml"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("report file %s missing or empty: %v", f, err)
 		}
@@ -83,6 +91,20 @@ func TestAssertionsCanFail(t *testing.T) {
   Scenario: a verdict that is not the one seen
     When ATDome publishes "position" at 20 Hz for 1 s on domain 12
     Then ATDome "position" is reported as "delivered exactly once" in database "efd" at "usdf" after 1 s
+
+  Scenario: renamed with the wrong alias
+    When ATDome publishes "position" at 20 Hz for 1 s on domain 0
+    Then every topic published in this scenario reaches "usdf" as "usdf.<topic>" exactly once within 2 s
+
+  Scenario: duplicates that were not made
+    When ATDome publishes "position" at 20 Hz for 1 s on domain 0
+    Then every sample of ATDome "position" is in topic "summit.lsst.sal.ATDome.position" at "usdf" with none lost and 5 duplicates within 1 s
+
+  Scenario: heartbeats of a pair that has none
+    Then heartbeats from "usdf" to "base" arrive in topic "heartbeats" at "usdf" within 1 s
+
+  Scenario: conflicts where there are none
+    Then the registry at "usdf" reports schema id conflicts
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +123,10 @@ func TestAssertionsCanFail(t *testing.T) {
 		"delivery without a sink":            {"not delivered", "lost 20"},
 		"a producer that did read the topic": {"producer summit-salkafka has read", "samples of ATDome position"},
 		"a verdict that is not the one seen": {`verdict "not delivered", want "delivered exactly once"`},
+		"renamed with the wrong alias":       {"kafka@usdf/usdf.lsst.sal.ATDome.position", "is not observed"},
+		"duplicates that were not made":      {"0 duplicates, want none lost and 5 duplicates"},
+		"heartbeats of a pair that has none": {"no heartbeat usdf->base in heartbeats at usdf"},
+		"conflicts where there are none":     {"the registry at usdf reports no schema id conflict"},
 	}
 	for _, sc := range res.Results.Scenarios {
 		if sc.Status != "failed" || sc.FailedStep == "" {

@@ -1,12 +1,15 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -59,10 +62,9 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	if len(features) == 0 {
 		features = []string{"features"}
 	}
-	for _, f := range features {
-		if _, err := os.Stat(f); err != nil {
-			return nil, &BadInputError{Err: fmt.Errorf("features: %w", err)}
-		}
+	groups, err := groupFeatures(st, features, cfg.InterfacesDir)
+	if err != nil {
+		return nil, &BadInputError{Err: err}
 	}
 	started := time.Now().UTC()
 	runID := started.Format("20060102T150405Z")
@@ -79,50 +81,48 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		_ = lvl.UnmarshalText([]byte(os.Getenv("TESTSTAND_LOG")))
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	}
-	env, err := Up(ctx, st, UpOptions{Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("stand %s did not come up: %w", st.File, err)
-	}
-	defer env.Down(context.WithoutCancel(ctx))
-	if cfg.Prepare != nil {
-		if err := cfg.Prepare(env); err != nil {
-			return nil, err
-		}
-	}
 	out := cfg.Output
 	if out == nil {
 		out = os.Stdout
 	}
-	steps := &Steps{Env: env}
-	suite := godog.TestSuite{
-		Name:                "teststand",
-		ScenarioInitializer: steps.Initialize,
-		Options: &godog.Options{
-			Format:         "pretty,junit:" + filepath.Join(dir, "junit.xml") + ",cucumber:" + filepath.Join(dir, "cucumber.json"),
-			Paths:          features,
-			Tags:           cfg.Tags,
-			Strict:         true,
-			Concurrency:    1,
-			NoColors:       true,
-			Output:         out,
-			DefaultContext: ctx,
-		},
-	}
-	status := suite.Run()
-	finished := time.Now().UTC()
 	res := &reports.Results{
 		Schema: "teststand/results/v1", Run: runID, Stand: st.File, Backend: st.Backend,
 		Versions: map[string]string{"kafka": "kfake (franz-go)", "influxd": influxd.Version, "registry": "teststand"},
-		Started:  started, Finished: finished,
-		Scenarios: steps.Collected,
+		Started:  started,
 		Notes: []string{
-			fmt.Sprintf("Stand boot time %s.", env.BootTime.Round(time.Millisecond)),
 			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", InfluxPoll),
 			"One machine, one clock: all latencies use the local wall clock; private_sndStamp is TAI and converted with TAI-UTC = 37 s.",
 		},
 	}
+	allPassed := true
+	var boot time.Duration
+	for i, g := range groups {
+		suffix := ""
+		if i > 0 {
+			suffix = "-" + strings.TrimSuffix(filepath.Base(g.stand.File), filepath.Ext(g.stand.File))
+		}
+		scenarios, bootTime, passed, err := runGroup(ctx, cfg, g, logger, out, dir, suffix)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			boot = bootTime
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("Stand %s: boot time %s, %d features.", g.stand.File, bootTime.Round(time.Millisecond), len(g.paths)))
+		for _, w := range g.stand.Warnings() {
+			res.Notes = append(res.Notes, "Warning: "+w)
+		}
+		if len(groups) > 1 || g.stand != st {
+			for i := range scenarios {
+				scenarios[i].Stand = g.stand.File
+			}
+		}
+		res.Scenarios = append(res.Scenarios, scenarios...)
+		allPassed = allPassed && passed
+	}
+	res.Finished = time.Now().UTC()
 	sort.SliceStable(res.Scenarios, func(i, j int) bool { return res.Scenarios[i].Feature < res.Scenarios[j].Feature })
-	res.Passed = status == 0 && len(res.Scenarios) > 0
+	res.Passed = allPassed && len(res.Scenarios) > 0
 	for _, sc := range res.Scenarios {
 		if sc.Status != "passed" {
 			res.Passed = false
@@ -134,7 +134,111 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	if err := reports.Write(dir, res); err != nil {
 		return nil, err
 	}
-	return &RunResult{Passed: res.Passed, ReportDir: dir, Results: res, BootTime: env.BootTime}, nil
+	return &RunResult{Passed: res.Passed, ReportDir: dir, Results: res, BootTime: boot}, nil
+}
+
+// featureGroup is the feature files that run on one stand.
+type featureGroup struct {
+	stand *Stand
+	paths []string
+}
+
+var standTag = regexp.MustCompile(`(?m)^\s*@[^\n]*@stand:(\S+)|^\s*@stand:(\S+)`)
+
+// groupFeatures sorts feature files by the stand they ask for with a
+// feature-level tag @stand:NAME (scenarios/NAME.yaml beside the main
+// stand); untagged features run on the main stand. Every stand is loaded
+// here, so a bad one is reported before anything starts.
+func groupFeatures(main *Stand, paths []string, interfacesDir string) ([]featureGroup, error) {
+	var files []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("features: %w", err)
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".feature") {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("features: %w", err)
+		}
+	}
+	groups := []featureGroup{{stand: main}}
+	byStand := map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("features: %w", err)
+		}
+		head := string(data)
+		if i := strings.Index(head, "Feature:"); i >= 0 {
+			head = head[:i]
+		}
+		m := standTag.FindStringSubmatch(head)
+		if m == nil {
+			groups[0].paths = append(groups[0].paths, f)
+			continue
+		}
+		name := cmp.Or(m[1], m[2])
+		path := name
+		if !strings.ContainsRune(name, '/') {
+			path = filepath.Join(filepath.Dir(main.File), name+".yaml")
+		}
+		i, ok := byStand[path]
+		if !ok {
+			st, err := Load(path, LoadOptions{InterfacesDir: interfacesDir})
+			if err != nil {
+				return nil, fmt.Errorf("%s asks for @stand:%s: %w", f, name, err)
+			}
+			i = len(groups)
+			byStand[path] = i
+			groups = append(groups, featureGroup{stand: st})
+		}
+		groups[i].paths = append(groups[i].paths, f)
+	}
+	if len(groups[0].paths) == 0 {
+		groups = groups[1:]
+	}
+	return groups, nil
+}
+
+// runGroup brings one stand up, runs its features and tears it down.
+func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string) ([]reports.Scenario, time.Duration, bool, error) {
+	env, err := Up(ctx, g.stand, UpOptions{Logger: logger})
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("stand %s did not come up: %w", g.stand.File, err)
+	}
+	defer env.Down(context.WithoutCancel(ctx))
+	if cfg.Prepare != nil {
+		if err := cfg.Prepare(env); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	steps := &Steps{Env: env}
+	suite := godog.TestSuite{
+		Name:                "teststand",
+		ScenarioInitializer: steps.Initialize,
+		Options: &godog.Options{
+			Format: "pretty,junit:" + filepath.Join(dir, "junit"+suffix+".xml") +
+				",cucumber:" + filepath.Join(dir, "cucumber"+suffix+".json"),
+			Paths:          g.paths,
+			Tags:           cfg.Tags,
+			Strict:         true,
+			Concurrency:    1,
+			NoColors:       true,
+			Output:         out,
+			DefaultContext: ctx,
+		},
+	}
+	status := suite.Run()
+	return steps.Collected, env.BootTime, status == 0, nil
 }
 
 // BadInputError marks errors in what the user gave (exit code 2).
@@ -152,7 +256,11 @@ func Summary(r *RunResult) string {
 	}
 	fmt.Fprintf(&b, "%s  stand %s, %d scenarios, boot %s\n", verdict, r.Results.Stand, len(r.Results.Scenarios), r.BootTime.Round(time.Millisecond))
 	for _, sc := range r.Results.Scenarios {
-		fmt.Fprintf(&b, "  %-8s %s\n", sc.Status, sc.Name)
+		if sc.Stand != "" {
+			fmt.Fprintf(&b, "  %-8s %s  (stand %s)\n", sc.Status, sc.Name, sc.Stand)
+		} else {
+			fmt.Fprintf(&b, "  %-8s %s\n", sc.Status, sc.Name)
+		}
 		for _, t := range sc.Topics {
 			line := fmt.Sprintf("           %s → %s: sent %d, delivered %d, lost %d, dup %d", t.Topic, t.Target, t.Sent, t.Delivered, t.Lost, t.Duplicated)
 			for _, h := range t.Hops {

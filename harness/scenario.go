@@ -238,11 +238,13 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			if f.Source.Value != places[i].site {
 				continue
 			}
-			pol, err := replication.NewPolicy(f.Policy, f.Separator)
+			flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
 			if err != nil {
 				return nil, err
 			}
-			add(place{f.Target.Value, pol.FormatRemoteTopic(f.Source.Value, places[i].topic)})
+			if flow.Replicates(places[i].topic) {
+				add(place{f.Target.Value, flow.RemoteTopic(places[i].topic)})
+			}
 		}
 	}
 	var taps []*Tap
@@ -274,6 +276,13 @@ func matchAny(patterns []string, topic string) bool {
 		}
 	}
 	return false
+}
+
+// AllTraffic returns every traffic of the scenario, in publishing order.
+func (s *Scenario) AllTraffic() []*Traffic {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Traffic(nil), s.traffic...)
 }
 
 // Traffic returns the scenario's traffic of csc[:index] topic, the latest first.

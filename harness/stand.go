@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lsst-ts/teststand/internal/yamlx"
+	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 )
@@ -27,7 +28,15 @@ type Stand struct {
 	Sites       map[string]*Site `yaml:"sites"`
 	Producers   []*ProducerSpec  `yaml:"producers"`
 	Replication []*FlowSpec      `yaml:"replication"`
-	Sinks       []*SinkSpec      `yaml:"sinks"`
+	// MirrorMaker is replication written as MM2 properties (the keys of
+	// connect-mirror-maker.properties, less bootstrap servers, which
+	// come from the sites); it replaces Replication.
+	MirrorMaker MM2Block    `yaml:"mirrormaker"`
+	Sinks       []*SinkSpec `yaml:"sinks"`
+
+	// Heartbeats are the pairs MM2-style heartbeats are emitted for,
+	// derived from the flows.
+	Heartbeats []HeartbeatSpec `yaml:"-"`
 
 	// File is the path the stand was loaded from.
 	File string `yaml:"-"`
@@ -89,6 +98,45 @@ type FlowSpec struct {
 	Topics    []string `yaml:"topics"`
 	Exclude   []string `yaml:"topics_exclude"`
 	Refresh   Duration `yaml:"refresh"`
+	// SyncConfigs is sync.topic.configs.interval; 0 means MM2's 600 s.
+	SyncConfigs Duration `yaml:"sync_configs"`
+	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
+	Heartbeats *Duration `yaml:"heartbeats"`
+}
+
+// HeartbeatSpec is one pair heartbeats are emitted for: into Target's
+// "heartbeats" topic, keyed Source → Target.
+type HeartbeatSpec struct {
+	Source, Target string
+	Interval       time.Duration
+}
+
+// MM2Block is a mapping of MM2 properties, each with its line.
+type MM2Block []replication.Property
+
+// UnmarshalYAML implements yaml.Unmarshaler: scalars are taken as written,
+// lists are joined with ", " as MM2's list properties are.
+func (b *MM2Block) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: mirrormaker: want a mapping of MM2 properties", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		val := v.Value
+		switch v.Kind {
+		case yaml.ScalarNode:
+		case yaml.SequenceNode:
+			var parts []string
+			for _, e := range v.Content {
+				parts = append(parts, e.Value)
+			}
+			val = strings.Join(parts, ", ")
+		default:
+			return fmt.Errorf("line %d: mirrormaker: %s: want a value or a list", v.Line, k.Value)
+		}
+		*b = append(*b, replication.Property{Key: k.Value, Value: val, Line: k.Line})
+	}
+	return nil
 }
 
 // SinkSpec is one Kafka → InfluxDB sink at a site.
@@ -153,6 +201,11 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		return nil, err
 	}
 	s.File = path
+	if len(s.MirrorMaker) > 0 {
+		if err := s.mirrorMakerFlows(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.defaults(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -189,6 +242,66 @@ func sectionName(goType string) string {
 	return goType
 }
 
+// mirrorMakerFlows turns the mirrormaker block into flows and heartbeat
+// pairs with the same parser cmd/mirror uses for a properties file.
+func (s *Stand) mirrorMakerFlows() error {
+	if len(s.Replication) > 0 {
+		return fmt.Errorf("%s:%d: replication and mirrormaker exclude each other: write the flows one way", s.File, s.MirrorMaker[0].Line)
+	}
+	props := append(MM2Block(nil), s.MirrorMaker...)
+	has := map[string]bool{}
+	for _, p := range props {
+		has[p.Key] = true
+		if strings.HasSuffix(p.Key, ".bootstrap.servers") {
+			return fmt.Errorf("%s:%d: mirrormaker: %s: a stand's clusters are its sites; leave bootstrap servers out", s.File, p.Line, p.Key)
+		}
+	}
+	if !has["clusters"] {
+		props = append(props, replication.Property{Key: "clusters", Value: strings.Join(s.SiteNames(), ", ")})
+	}
+	if !has["refresh.topics.interval.seconds"] {
+		props = append(props, replication.Property{Key: "refresh.topics.interval.seconds", Value: "0.5"})
+	}
+	for _, p := range props {
+		if p.Key != "clusters" {
+			continue
+		}
+		for _, c := range strings.Split(p.Value, ",") {
+			if c = strings.TrimSpace(c); c != "" && s.Sites[c] == nil {
+				return fmt.Errorf("%s:%d: mirrormaker: cluster %q is not a site (have %s)", s.File, p.Line, c, strings.Join(s.SiteNames(), ", "))
+			}
+		}
+	}
+	brokers := map[string][]string{}
+	for _, name := range s.SiteNames() {
+		brokers[name] = []string{"stand"} // the stand's own clusters, known once up
+	}
+	cfg, err := replication.NewMM2Config(s.File, props, brokers)
+	if err != nil {
+		return err
+	}
+	line := func(key string) int {
+		for _, p := range props {
+			if p.Key == key {
+				return p.Line
+			}
+		}
+		return s.MirrorMaker[0].Line
+	}
+	for _, f := range cfg.Flows {
+		l := line(f.SourceAlias + "->" + f.TargetAlias + ".enabled")
+		s.Replication = append(s.Replication, &FlowSpec{
+			Source: Ref{Value: f.SourceAlias, Line: l}, Target: Ref{Value: f.TargetAlias, Line: l},
+			Policy: f.Policy, Separator: f.Separator, Topics: f.Topics, Exclude: f.TopicsExclude,
+			Refresh: Duration{f.RefreshInterval}, SyncConfigs: Duration{f.SyncConfigsInterval},
+		})
+	}
+	for _, h := range cfg.Heartbeats {
+		s.Heartbeats = append(s.Heartbeats, HeartbeatSpec{Source: h.SourceAlias, Target: h.TargetAlias, Interval: h.Interval})
+	}
+	return nil
+}
+
 func (s *Stand) defaults() error {
 	if s.Version == 0 {
 		s.Version = 1
@@ -221,12 +334,31 @@ func (s *Stand) defaults() error {
 			p.Name = "producer-" + strconv.Itoa(i+1)
 		}
 	}
+	pairs := map[[2]string]bool{}
 	for _, f := range s.Replication {
 		if f.Name == "" {
 			f.Name = f.Source.Value + "->" + f.Target.Value
 		}
 		if f.Refresh.Duration == 0 {
 			f.Refresh.Duration = 500 * time.Millisecond
+		}
+		if len(s.MirrorMaker) > 0 {
+			continue // heartbeats come from the MM2 properties
+		}
+		every := time.Second
+		if f.Heartbeats != nil {
+			every = f.Heartbeats.Duration
+		}
+		if every <= 0 {
+			continue
+		}
+		// As MM2: heartbeats into the target, and into the source for
+		// the flow to carry them over as "<source>.heartbeats".
+		for _, p := range [][2]string{{f.Source.Value, f.Target.Value}, {f.Target.Value, f.Source.Value}} {
+			if !pairs[p] {
+				pairs[p] = true
+				s.Heartbeats = append(s.Heartbeats, HeartbeatSpec{Source: p[0], Target: p[1], Interval: every})
+			}
 		}
 	}
 	for i, k := range s.Sinks {
@@ -407,6 +539,28 @@ func (s *Stand) checkCSC(c Ref, what string) error {
 }
 
 // SiteNames are the site names, sorted.
+// Warnings are what a stand does that is valid but known to hurt in
+// production, so that a stand meant to show the trap says so and one that
+// falls into it by accident is told.
+func (s *Stand) Warnings() []string {
+	var out []string
+	for _, f := range s.Replication {
+		src, dst := s.Sites[f.Source.Value], s.Sites[f.Target.Value]
+		if src == nil || dst == nil || src.Registry == nil || dst.Registry == nil || dst.Registry.Remote.Value != "" {
+			continue
+		}
+		flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
+		if err != nil || !flow.Replicates(src.Registry.Topic) {
+			continue
+		}
+		if flow.RemoteTopic(src.Registry.Topic) == dst.Registry.Topic {
+			out = append(out, fmt.Sprintf("%s:%d: replication flow %q copies %s's registry storage %q onto %s's own registry topic %q: two registries allocate the same schema ids, which will conflict (the %s registry refuses and reports the copies)",
+				s.File, f.Source.Line, f.Name, f.Source.Value, src.Registry.Topic, f.Target.Value, dst.Registry.Topic, f.Target.Value))
+		}
+	}
+	return out
+}
+
 func (s *Stand) SiteNames() []string {
 	names := make([]string, 0, len(s.Sites))
 	for n := range s.Sites {

@@ -3,6 +3,7 @@ package harness
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -27,6 +28,12 @@ func TestParseErrors(t *testing.T) {
 		{"rf too high", base + "producers:\n  - {site: summit, cscs: [ATDome], replication_factor: 3}\n", `replication_factor 3 exceeds the site's 1 brokers`},
 		{"bad wait_ack", base + "producers:\n  - {site: summit, cscs: [ATDome], wait_ack: two}\n", `wait_ack "two"`},
 		{"backend", "version: 1\nbackend: moon\nsites: {a: {}}\n", `backend "moon"`},
+		{"mm2 typo", base + "mirrormaker:\n  summit->usdf.enabled: true\n  summit->usdf.topcs: x\n", `s.yaml:11: summit->usdf.topcs: unknown flow setting "topcs"`},
+		{"mm2 unknown cluster", base + "mirrormaker:\n  clusters: summit, moon\n  summit->moon.enabled: true\n", `s.yaml:10: mirrormaker: cluster "moon" is not a site`},
+		{"mm2 bootstrap", base + "mirrormaker:\n  summit->usdf.enabled: true\n  usdf.bootstrap.servers: x:1\n", `s.yaml:11: mirrormaker: usdf.bootstrap.servers: a stand's clusters are its sites`},
+		{"mm2 and flows", base + "replication:\n  - {source: summit, target: usdf}\nmirrormaker:\n  summit->usdf.enabled: true\n", `s.yaml:12: replication and mirrormaker exclude each other`},
+		{"mm2 bad bool", base + "mirrormaker:\n  summit->usdf.enabled: maybe\n", `s.yaml:10: summit->usdf.enabled: "maybe" is not true or false`},
+		{"mm2 not a map", base + "mirrormaker: [a]\n", `s.yaml:9`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,5 +64,42 @@ func TestParseDefaultStand(t *testing.T) {
 	}
 	if st.Loaded.Component("ATDome") == nil {
 		t.Error("ATDome not loaded from the builtin interfaces")
+	}
+	// The stand's replication is written as MM2 properties.
+	f := st.Replication[0]
+	if f.Source.Value != "summit" || f.Target.Value != "usdf" || f.Policy != "default" ||
+		strings.Join(f.Topics, " ") != `lsst\.sal\..* registry-schemas` || f.Refresh.Duration != 500*time.Millisecond {
+		t.Errorf("flow from the mirrormaker block: %+v", f)
+	}
+	beats := map[string]bool{}
+	for _, h := range st.Heartbeats {
+		beats[h.Source+"->"+h.Target] = h.Interval == time.Second
+	}
+	if !beats["summit->usdf"] || !beats["usdf->summit"] || len(beats) != 2 {
+		t.Errorf("heartbeat pairs %v: want both pairs at 1 s, as MM2", beats)
+	}
+	if w := st.Warnings(); len(w) != 0 {
+		t.Errorf("default stand warnings: %v", w)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	cases := []struct {
+		file string
+		want string
+	}{
+		{"../scenarios/identity.yaml", `copies summit's registry storage "registry-schemas" onto usdf's own registry topic "registry-schemas"`},
+		{"../scenarios/two-way.yaml", ""},
+		{"../scenarios/summit-usdf.yaml", ""},
+	}
+	for _, c := range cases {
+		st, err := Load(c.file, LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(st.Warnings(), "\n")
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: warnings %q, want %q", c.file, got, c.want)
+		}
 	}
 }

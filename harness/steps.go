@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/reports"
 )
 
@@ -57,9 +59,18 @@ const (
 func (st *Steps) library() []StepDoc {
 	return []StepDoc{
 		{`^the stand is up$`, "Every component of the stand is running.", st.standIsUp},
-		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component (breaks a link).", st.stopComponent},
+		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is (?:stopped|killed)$`, "Stops a component at once, without a final commit (breaks a link, or kills a pod).", st.stopComponent},
+		{`^` + floatArg + ` s pass(?:es)?$`, "Waits (lets background traffic flow before a fault).", st.pass},
+		{`^the (?:sink|replication flow|component) ` + quoted + ` is restarted$`, "Starts a stopped replication flow or sink again; it continues from the progress it committed.", st.restartComponent},
 		{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Writes one topic of a CSC (CSC or CSC:index) at a rate for a duration on a DDS domain; blocks until written.", st.publish},
 		{`^every sample of ` + cscArg + ` ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts none lost and none duplicated, against the ledger.", st.deliveredExactlyOnce},
+		{`^every sample of ` + cscArg + ` ` + quoted + ` is in topic ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts every sample is in a Kafka topic at a site once (duplicates counted from the records).", st.inTopicExactlyOnce},
+		{`^every sample of ` + cscArg + ` ` + quoted + ` is in topic ` + quoted + ` at ` + quoted + ` at least once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts no sample is lost from a Kafka topic at a site; duplicates are allowed, counted and reported.", st.inTopicAtLeastOnce},
+		{`^every sample of ` + cscArg + ` ` + quoted + ` is in topic ` + quoted + ` at ` + quoted + ` with none lost and (\d+) duplicates? within ` + floatArg + ` s$`, "Waits up to the bound, then asserts no sample is lost from a Kafka topic and exactly that many duplicates were counted.", st.inTopicWithDuplicates},
+		{`^offset commits (fail|succeed) at ` + quoted + `$`, "Makes a site's cluster refuse consumer offset commits (an unreachable group coordinator), or accept them again.", st.commitsFail},
+		{`^every topic published in this scenario reaches ` + quoted + ` as ` + quoted + ` exactly once within ` + floatArg + ` s$`, `Asserts each topic this scenario published is at a site under a name made from the pattern ("summit.<topic>"), every sample once, and not under its own name.`, st.renamedExactlyOnce},
+		{`^heartbeats from ` + quoted + ` to ` + quoted + ` arrive in topic ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Waits for a MirrorMaker-2 heartbeat with that source and target alias, emitted after the scenario started, in a topic at a site.", st.heartbeatArrives},
+		{`^the registry at ` + quoted + ` reports (no )?schema id conflicts$`, "Asserts whether a site's registry refused storage records whose id was already another schema's (identity replication of registry-schemas onto a site with its own registry).", st.registryConflicts},
 		{`^` + cscArg + ` ` + quoted + ` is reported as ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` after ` + floatArg + ` s$`, `Waits, then asserts the delivery verdict ("delivered exactly once", "not delivered", "partially delivered", "delivered with duplicates").`, st.reportedAs},
 		{`^topic ` + quoted + ` exists at ` + quoted + `$`, "Asserts a Kafka topic exists at a site's cluster.", st.topicExists},
 		{`^topic ` + quoted + ` does not exist at ` + quoted + `$`, "Asserts a Kafka topic does not exist at a site's cluster.", st.topicDoesNotExist},
@@ -355,6 +366,184 @@ func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db
 			err = fmt.Errorf("%w; the tap itself failed: %w", err, terr)
 		}
 		return err
+	}
+	return nil
+}
+
+func (st *Steps) inTopicExactlyOnce(ctx context.Context, csc, index, topic, kafkaTopic, site, within string) error {
+	return st.inTopic(ctx, csc, index, topic, kafkaTopic, site, within, false)
+}
+
+func (st *Steps) inTopicAtLeastOnce(ctx context.Context, csc, index, topic, kafkaTopic, site, within string) error {
+	return st.inTopic(ctx, csc, index, topic, kafkaTopic, site, within, true)
+}
+
+// inTopic checks a traffic's samples in a Kafka topic at a site, the
+// topic becoming the traffic's latency target.
+func (st *Steps) inTopic(ctx context.Context, csc, index, topic, kafkaTopic, site, within string, dupsAllowed bool) error {
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	s := state(ctx)
+	where := "kafka@" + site + "/" + kafkaTopic
+	s.lastTarget[tr] = where
+	res, err := s.sc.WaitDelivered(ctx, tr, where, seconds(within))
+	if err != nil {
+		return err
+	}
+	if res.Lost > 0 || (res.Duplicated > 0 && !dupsAllowed) {
+		return fmt.Errorf("%s %s at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
+			csc, topic, where, reports.Verdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
+	}
+	return nil
+}
+
+func (st *Steps) pass(ctx context.Context, secs string) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(seconds(secs)):
+		return nil
+	}
+}
+
+func (st *Steps) inTopicWithDuplicates(ctx context.Context, csc, index, topic, kafkaTopic, site, dups, within string) error {
+	if err := st.inTopic(ctx, csc, index, topic, kafkaTopic, site, within, true); err != nil {
+		return err
+	}
+	tr, _ := st.traffic(ctx, csc, index, topic)
+	where := "kafka@" + site + "/" + kafkaTopic
+	want, _ := strconv.Atoi(dups)
+	sc := state(ctx).sc
+	res := sc.Verdict(tr, where)
+	// Copies made again after a restart arrive after the first ones.
+	for deadline := time.Now().Add(seconds(within)); res.Duplicated < want && time.Now().Before(deadline); res = sc.Verdict(tr, where) {
+		if err := st.pass(ctx, "0.05"); err != nil {
+			return err
+		}
+	}
+	if res.Lost > 0 || res.Duplicated != want {
+		return fmt.Errorf("%s %s at %s: lost %d, %d duplicates, want none lost and %d duplicates (sent %d, delivered %d)",
+			csc, topic, where, res.Lost, res.Duplicated, want, res.Sent, res.Delivered)
+	}
+	return nil
+}
+
+func (st *Steps) commitsFail(ctx context.Context, what, site string) error {
+	se := st.Env.Sites[site]
+	if se == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	se.FailCommits(what == "fail")
+	return nil
+}
+
+func (st *Steps) restartComponent(ctx context.Context, name string) error {
+	return st.Env.Restart(ctx, name)
+}
+
+func (st *Steps) renamedExactlyOnce(ctx context.Context, site, pattern, within string) error {
+	if !strings.Contains(pattern, "<topic>") {
+		return fmt.Errorf("pattern %q has no <topic>", pattern)
+	}
+	s := state(ctx)
+	all := s.sc.AllTraffic()
+	if len(all) == 0 {
+		return errors.New("no traffic was published in this scenario")
+	}
+	names, err := st.topicNames(ctx, site)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, tr := range all {
+		own := tr.Topic.KafkaTopic(st.subnameOf(tr))
+		renamed := strings.ReplaceAll(pattern, "<topic>", own)
+		if names[own] && own != renamed {
+			errs = append(errs, fmt.Errorf("%s exists at %s under its own name", own, site))
+		}
+		index := ""
+		if tr.Index != 0 {
+			index = strconv.Itoa(int(tr.Index))
+		}
+		if err := st.inTopic(ctx, tr.Topic.CSC, index, tr.Topic.Name, renamed, site, within, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// subnameOf is the Kafka subname of the producer serving a traffic's CSC.
+func (st *Steps) subnameOf(tr *Traffic) string {
+	for _, p := range st.Env.Stand.Producers {
+		for _, c := range p.CSCs {
+			if name, _, _ := strings.Cut(c.Value, ":"); name == tr.Topic.CSC && p.Domain == tr.Domain {
+				return p.Subname
+			}
+		}
+	}
+	return ""
+}
+
+func (st *Steps) heartbeatArrives(ctx context.Context, source, target, topic, site, within string) error {
+	se := st.Env.Sites[site]
+	if se == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	since := state(ctx).started
+	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	wctx, cancel := context.WithTimeout(ctx, seconds(within))
+	defer cancel()
+	seen := 0
+	for {
+		fs := cl.PollFetches(wctx)
+		if wctx.Err() != nil {
+			return fmt.Errorf("no heartbeat %s->%s in %s at %s within %s s (%d other records)", source, target, topic, site, within, seen)
+		}
+		found := false
+		fs.EachRecord(func(r *kgo.Record) {
+			h, err := replication.ParseHeartbeat(r.Key, r.Value)
+			if err == nil && h.SourceAlias == source && h.TargetAlias == target && !h.Timestamp.Before(since.Truncate(time.Millisecond)) {
+				found = true
+				return
+			}
+			seen++
+		})
+		if found {
+			return nil
+		}
+	}
+}
+
+func (st *Steps) registryConflicts(ctx context.Context, site, no string) error {
+	se := st.Env.Sites[site]
+	if se == nil || se.Registry == nil {
+		return fmt.Errorf("site %q has no registry", site)
+	}
+	var c []registry.Conflict
+	// Replicated storage records arrive shortly after the schemas are
+	// registered: give them the time a flow takes (less to show none).
+	settle := 5 * time.Second
+	if no != "" {
+		settle = time.Second
+	}
+	for deadline := time.Now().Add(settle); ; time.Sleep(50 * time.Millisecond) {
+		c = se.Registry.Conflicts()
+		if len(c) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	switch {
+	case no == "" && len(c) == 0:
+		return fmt.Errorf("the registry at %s reports no schema id conflict", site)
+	case no != "" && len(c) > 0:
+		return fmt.Errorf("the registry at %s reports %d schema id conflicts, the first: %v", site, len(c), c[0])
 	}
 	return nil
 }

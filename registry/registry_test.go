@@ -331,3 +331,41 @@ func TestPrimaryAndReplicaAgree(t *testing.T) {
 		t.Fatal("the replica took a write")
 	}
 }
+
+// TestIdConflictFlagged writes into a registry's storage topic the record
+// another registry wrote for its own id 1 (what identity replication of
+// registry-schemas does): the registry keeps its schema for id 1, refuses
+// the record, and reports the conflict.
+func TestIdConflictFlagged(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	do(t, s.URL(), call{"POST", "/subjects/lsst.sal.Test.scalars-value/versions", body(schemaA), 200, `{"id":1}`})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	other, _ := json.Marshal(schemaValue{Subject: "lsst.sal.ATDome.position-value", Version: 1, ID: 1, Schema: schemaB})
+	same, _ := json.Marshal(schemaValue{Subject: "copy-value", Version: 1, ID: 1, Schema: schemaA})
+	for _, v := range [][]byte{other, same} {
+		var k schemaKey
+		_ = json.Unmarshal(v, &k)
+		key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: k.Subject, Version: 1})
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "registry-schemas", Key: key, Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var conflicts []Conflict
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if conflicts = s.Conflicts(); len(conflicts) > 0 {
+			break
+		}
+	}
+	if len(conflicts) != 1 || conflicts[0].ID != 1 || conflicts[0].Subject != "lsst.sal.ATDome.position-value" {
+		t.Fatalf("conflicts %+v, want the ATDome record's id 1", conflicts)
+	}
+	do(t, s.URL(), call{"GET", "/schemas/ids/1", "", 200, `\"a\"`})
+	do(t, s.URL(), call{"GET", "/subjects/lsst.sal.ATDome.position-value/versions", "", 404, `"error_code":40401`})
+	// A record that gives id 1 to the schema it already is, is no conflict.
+	do(t, s.URL(), call{"GET", "/subjects/copy-value/versions", "", 200, "[1]"})
+}

@@ -205,6 +205,14 @@ func (s *Server) waitOffset(ctx context.Context, offset int64) bool {
 // URL is the registry's base URL.
 func (s *Server) URL() string { return s.url }
 
+// Conflicts are the storage records refused because their schema id was
+// already another schema's; see Conflict.
+func (s *Server) Conflicts() []Conflict {
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	return append([]Conflict(nil), s.st.conflicts...)
+}
+
 // Close stops serving and reading.
 func (s *Server) Close() error {
 	var err error

@@ -38,6 +38,8 @@ type state struct {
 	mu        sync.RWMutex
 	subjects  map[string][]version // ordered by version
 	schemas   map[int]string       // id → schema text as first registered
+	idCanon   map[int]string       // id → canonical form of that schema
+	conflicts []Conflict
 	canonical map[string]int       // canonical form → id
 	maxID     int
 	applied   int64 // next offset to apply
@@ -64,8 +66,21 @@ type modeValue struct {
 	Mode string `json:"mode"`
 }
 
+// Conflict is a storage record that gave an id already in use to another
+// schema. The registry keeps the id's first schema; a reader of records
+// written with the other one would decode them with the wrong schema.
+type Conflict struct {
+	ID, Version int
+	Subject     string
+	Offset      int64
+}
+
+func (c Conflict) Error() string {
+	return fmt.Sprintf("schema id conflict: offset %d gives id %d to %s version %d, but id %d is another schema", c.Offset, c.ID, c.Subject, c.Version, c.ID)
+}
+
 func newState() *state {
-	s := &state{subjects: map[string][]version{}, schemas: map[int]string{}, canonical: map[string]int{}, subjCompat: map[string]string{}}
+	s := &state{subjects: map[string][]version{}, schemas: map[int]string{}, idCanon: map[int]string{}, canonical: map[string]int{}, subjCompat: map[string]string{}}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -143,8 +158,17 @@ func (s *state) apply(key, value []byte, offset int64) error {
 	if err != nil {
 		return fmt.Errorf("offset %d: schema of %s v%d: %w", offset, v.Subject, v.Version, err)
 	}
+	if prev, ok := s.idCanon[v.ID]; ok && prev != canon {
+		// Two registries wrote one storage topic (an identity-replicated
+		// registry-schemas onto a site with its own registry): the id
+		// already means another schema. Keep the first, refuse this one.
+		c := Conflict{ID: v.ID, Subject: v.Subject, Version: v.Version, Offset: offset}
+		s.conflicts = append(s.conflicts, c)
+		return c
+	}
 	if _, ok := s.schemas[v.ID]; !ok {
 		s.schemas[v.ID] = v.Schema
+		s.idCanon[v.ID] = canon
 	}
 	if _, ok := s.canonical[canon]; !ok {
 		s.canonical[canon] = v.ID

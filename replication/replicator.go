@@ -37,6 +37,11 @@ type Config struct {
 	// GroupID is the source consumer group holding progress; "" means
 	// "mirror-<source>-<target>".
 	GroupID string
+	// CommitInterval is how often progress is committed, in the
+	// background (Connect's offset.flush.interval.ms); 0 means 1 s. Only
+	// records the target acknowledged are committed, and a failing
+	// commit does not stop the copying.
+	CommitInterval time.Duration
 	// Logger receives the replicator's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Ready, when set, is called after the first topic discovery.
@@ -117,6 +122,9 @@ func New(cfg Config) (*Replicator, error) {
 	if cfg.GroupID == "" {
 		cfg.GroupID = "mirror-" + cfg.SourceAlias + "-" + cfg.TargetAlias
 	}
+	if cfg.CommitInterval <= 0 {
+		cfg.CommitInterval = time.Second
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -129,7 +137,18 @@ func New(cfg Config) (*Replicator, error) {
 	src, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.SourceBrokers...),
 		kgo.ConsumerGroup(cfg.GroupID),
-		kgo.DisableAutoCommit(),
+		kgo.AutoCommitMarks(), // only what the target acknowledged
+		kgo.AutoCommitInterval(cfg.CommitInterval),
+		// On revocation and on close, commit what was copied, as a
+		// stopped Connect task does, but give up after a while: what is
+		// not committed is copied again by the next owner.
+		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+			defer cancel()
+			if err := cl.CommitMarkedOffsets(cctx); err != nil {
+				log.Warn("replication: commit on revoke failed; those records will be copied again", "err", err)
+			}
+		}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(100 * time.Millisecond),
 	}, cfg.SourceOpts...)...)
@@ -398,7 +417,8 @@ func SyncedConfig(key string) bool {
 }
 
 // copyLoop polls the source, produces every record to the target, and
-// commits source offsets only after the target acknowledged the batch.
+// marks source offsets for commit only after the target acknowledged the
+// batch.
 func (r *Replicator) copyLoop(ctx context.Context) error {
 	hwm := map[string]map[int32]int64{}
 	for {
@@ -451,9 +471,7 @@ func (r *Replicator) copyLoop(ctx context.Context) error {
 		acked := time.Now()
 		r.Stats.Replicated.Add(int64(len(out)))
 		r.metrics.observe(r.cfg.SourceAlias, r.cfg.TargetAlias, in, out, hwm, acked)
-		if err := r.src.CommitRecords(ctx, in...); err != nil && ctx.Err() == nil {
-			r.log.Warn("replication: commit source offsets", "err", err)
-		}
+		r.src.MarkCommitRecords(in...)
 	}
 }
 

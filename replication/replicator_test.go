@@ -3,6 +3,8 @@ package replication
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/internal/kfault"
 )
 
 func cluster(t *testing.T) *kfake.Cluster {
@@ -274,5 +278,47 @@ func TestPartitionsGrowAndConfigsSync(t *testing.T) {
 	}
 	if len(lags) != 1 || lags[0].Topic != "summit.lsst.sal.Test.scalars" || lags[0].Partition != 2 || lags[0].Records != 0 {
 		t.Errorf("lags = %+v, want one caught-up partition 2", lags)
+	}
+}
+
+// TestUncommittedCopiesAreDuplicatedNotLost: the target acknowledged a
+// batch but the source commit failed (the replicator was killed in
+// between): the next run copies the batch again. Nothing is lost, and the
+// duplicates are exactly the uncommitted records.
+func TestUncommittedCopiesAreDuplicatedNotLost(t *testing.T) {
+	src, dst := cluster(t), cluster(t)
+	ctx := context.Background()
+	if _, err := kadm.NewClient(client(t, src)).CreateTopic(ctx, 1, 1, nil, "lsst.sal.Test.scalars"); err != nil {
+		t.Fatal(err)
+	}
+	prod := client(t, src)
+	for i := range 20 {
+		if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "lsst.sal.Test.scalars", Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fault := kfault.FailOffsetCommits(src)
+	fault.Set(true)
+	cfg := Config{
+		SourceAlias: "summit", TargetAlias: "usdf",
+		SourceBrokers: src.ListenAddrs(), TargetBrokers: dst.ListenAddrs(),
+		RefreshInterval: time.Hour,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	stop := startFlow(t, cfg)
+	consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 20)
+	stop()
+	fault.Set(false)
+	stop = startFlow(t, cfg)
+	defer stop()
+	got := consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 40)
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[string(r.Value)]++
+	}
+	for i := range 20 {
+		if seen[fmt.Sprint(i)] != 2 {
+			t.Errorf("record %d copied %d times, want 2 (once per run: its commit failed)", i, seen[fmt.Sprint(i)])
+		}
 	}
 }

@@ -157,7 +157,7 @@ pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c6
 
 {{range .Scenarios}}
 <h2 id="{{.Anchor}}">{{.Name}} <span class="{{.Status}}">{{.Status}}</span></h2>
-<p class="notes">{{.Feature}}</p>
+<p class="notes">{{.Feature}}{{if .Stand}} — on stand {{.Stand}}{{end}}</p>
 {{if .Error}}<pre class="err">{{.Error}}</pre>{{end}}
 {{range .Topics}}
 <h3 id="{{.Anchor}}">{{.Topic.Topic}} → {{.Target}}: <span class="{{if .Failed}}failed{{else}}passed{{end}}">{{.Verdict}}</span></h3>

@@ -31,8 +31,11 @@ type Results struct {
 
 // Scenario is one scenario's verdict and the topics it checked.
 type Scenario struct {
-	Feature    string        `json:"feature"`
-	Name       string        `json:"name"`
+	Feature string `json:"feature"`
+	Name    string `json:"name"`
+	// Stand is the stand file the scenario ran on, when a run used more
+	// than one (features tagged @stand:NAME).
+	Stand      string        `json:"stand,omitempty"`
 	Status     string        `json:"status"` // passed, failed, skipped, undefined
 	FailedStep string        `json:"failed_step,omitempty"`
 	Error      string        `json:"error,omitempty"`

@@ -77,10 +77,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		code := 0
 		for _, f := range args[1:] {
-			if _, err := harness.Load(f, harness.LoadOptions{InterfacesDir: os.Getenv("TS_XML_DIR")}); err != nil {
+			st, err := harness.Load(f, harness.LoadOptions{InterfacesDir: os.Getenv("TS_XML_DIR")})
+			if err != nil {
 				fmt.Fprintln(stderr, err)
 				code = 2
 				continue
+			}
+			for _, w := range st.Warnings() {
+				fmt.Fprintln(stderr, "warning:", w)
 			}
 			fmt.Fprintf(stdout, "%s: valid\n", f)
 		}

@@ -1,0 +1,47 @@
+// Package kfault injects faults into an embedded (kfake) Kafka cluster
+// the way a real cluster fails, for tests and stand scenarios that prove
+// what a component does when it happens.
+package kfault
+
+import (
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// CommitFault switches a cluster's refusal of offset commits.
+type CommitFault struct{ on atomic.Bool }
+
+// Set turns the fault on or off.
+func (f *CommitFault) Set(on bool) { f.on.Store(on) }
+
+// FailOffsetCommits installs a fault that, while on, answers every
+// OffsetCommit with COORDINATOR_NOT_AVAILABLE for each partition, as an
+// unreachable group coordinator does: consumers keep reading but their
+// progress is not recorded. It starts off.
+func FailOffsetCommits(c *kfake.Cluster) *CommitFault {
+	f := &CommitFault{}
+	c.ControlKey(kmsg.OffsetCommit.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !f.on.Load() {
+			return nil, nil, false
+		}
+		r := req.(*kmsg.OffsetCommitRequest)
+		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, rt := range r.Topics {
+			t := kmsg.NewOffsetCommitResponseTopic()
+			t.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewOffsetCommitResponseTopicPartition()
+				p.Partition = rp.Partition
+				p.ErrorCode = kerr.CoordinatorNotAvailable.Code
+				t.Partitions = append(t.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, t)
+		}
+		return resp, nil, true
+	})
+	return f
+}
