@@ -40,7 +40,7 @@ type state struct {
 	schemas   map[int]string       // id → schema text as first registered
 	idCanon   map[int]string       // id → canonical form of that schema
 	conflicts []Conflict
-	canonical map[string]int       // canonical form → id
+	canonical map[string]int // canonical form → id
 	maxID     int
 	applied   int64 // next offset to apply
 	cond      *sync.Cond
