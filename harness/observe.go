@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/sal"
 )
@@ -198,14 +199,7 @@ func influxTap(ctx context.Context, url, db, where, hop string, tr *Traffic) *Ta
 		tr.Topic.FullName(), tr.Origin, tr.Start.Add(-time.Minute).UTC().Format(time.RFC3339Nano))
 	go func() {
 		defer close(tap.done)
-		t := time.NewTicker(InfluxPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		every.Run(ctx, InfluxPoll, func(ctx context.Context) {
 			series, err := c.Query(ctx, db, q)
 			now := time.Now()
 			if err != nil {
@@ -214,7 +208,7 @@ func influxTap(ctx context.Context, url, db, where, hop string, tr *Traffic) *Ta
 					tap.err = err
 					tap.mu.Unlock()
 				}
-				continue
+				return
 			}
 			tap.mu.Lock()
 			tap.err = nil
@@ -237,7 +231,7 @@ func influxTap(ctx context.Context, url, db, where, hop string, tr *Traffic) *Ta
 					}
 				}
 			}
-		}
+		})
 	}()
 	return tap
 }

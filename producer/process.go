@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/internal/httpserve"
 
 	"github.com/lsst-ts/teststand/dds"
@@ -162,15 +163,6 @@ func (p *Producer) logStatus(log *slog.Logger, msg string) {
 }
 
 // statusLines logs the producer's counters at every interval.
-func (p *Producer) statusLines(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			p.logStatus(log, "producer: status")
-		}
-	}
+func (p *Producer) statusLines(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	every.Run(ctx, interval, func(context.Context) { p.logStatus(log, "producer: status") })
 }

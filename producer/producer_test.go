@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/kfault"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/sal"
@@ -341,40 +342,14 @@ func TestBrokerTroubleIsRetriedAndReported(t *testing.T) {
 	p := r.start(t, Config{Components: []string{"ATDome"},
 		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		KafkaOpts: []kgo.Opt{kgo.MetadataMinAge(50 * time.Millisecond)}})
-	var mu sync.Mutex
-	refusals := 0
-	r.cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		r.cluster.KeepControl()
-		mu.Lock()
-		defer mu.Unlock()
-		if refusals >= 5 {
-			return nil, nil, false
-		}
-		refusals++
-		pr := req.(*kmsg.ProduceRequest)
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, rt := range pr.Topics {
-			st := kmsg.NewProduceResponseTopic()
-			st.Topic = rt.Topic
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewProduceResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.NotLeaderForPartition.Code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		return resp, nil, true
-	})
+	refused := kfault.RefuseProduce(r.cluster, 5, kerr.NotLeaderForPartition.Code)
 	pos := r.ifaces.Topic("ATDome", "position")
 	if _, err := mocksal.Run(context.Background(), r.bus, mocksal.WriterConfig{Topic: pos, Count: 20, RateHz: 100}, nil); err != nil {
 		t.Fatal(err)
 	}
 	consume(t, r.cluster.ListenAddrs(), pos.KafkaTopic(""), 20)
-	mu.Lock()
-	defer mu.Unlock()
-	if refusals < 5 {
-		t.Fatalf("only %d produce requests refused", refusals)
+	if n := refused(); n < 5 {
+		t.Fatalf("only %d produce requests refused", n)
 	}
 	if p.Stats.Failed.Load() != 0 {
 		t.Errorf("%d records failed despite retries", p.Stats.Failed.Load())

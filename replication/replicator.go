@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/internal/every"
 )
 
 // Config configures one replication flow, source → target.
@@ -197,27 +199,20 @@ func (r *Replicator) Run(ctx context.Context) error {
 		r.cfg.Ready()
 	}
 	var wg sync.WaitGroup
-	every := func(d time.Duration, what string, f func(context.Context) error) {
+	periodic := func(d time.Duration, what string, f func(context.Context) error) {
 		if d <= 0 {
 			return
 		}
 		wg.Go(func() {
-			t := time.NewTicker(d)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if err := f(ctx); err != nil && ctx.Err() == nil {
-						r.log.Warn("replication: "+what, "err", err)
-					}
+			every.Run(ctx, d, func(ctx context.Context) {
+				if err := f(ctx); err != nil && ctx.Err() == nil {
+					r.log.Warn("replication: "+what, "err", err)
 				}
-			}
+			})
 		})
 	}
-	every(r.cfg.RefreshInterval, "topic discovery", r.refresh)
-	every(r.cfg.SyncConfigsInterval, "topic config sync", r.syncConfigs)
+	periodic(r.cfg.RefreshInterval, "topic discovery", r.refresh)
+	periodic(r.cfg.SyncConfigsInterval, "topic config sync", r.syncConfigs)
 	err := r.copyLoop(ctx)
 	wg.Wait()
 	return err

@@ -45,3 +45,32 @@ func FailOffsetCommits(c *kfake.Cluster) *CommitFault {
 	})
 	return f
 }
+
+// RefuseProduce answers the next n Produce requests with code for every
+// partition (NOT_LEADER_FOR_PARTITION is a broker moving leadership), then
+// lets requests through again. refused tells how many it refused so far.
+func RefuseProduce(c *kfake.Cluster, n int, code int16) (refused func() int) {
+	var count atomic.Int64
+	c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if count.Load() >= int64(n) {
+			return nil, nil, false
+		}
+		count.Add(1)
+		c.KeepControl()
+		r := req.(*kmsg.ProduceRequest)
+		resp := r.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range r.Topics {
+			t := kmsg.NewProduceResponseTopic()
+			t.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewProduceResponseTopicPartition()
+				p.Partition = rp.Partition
+				p.ErrorCode = code
+				t.Partitions = append(t.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, t)
+		}
+		return resp, nil, true
+	})
+	return func() int { return int(count.Load()) }
+}
