@@ -20,6 +20,7 @@ type Metrics struct {
 	lagMs   *prometheus.GaugeVec
 	topics  *prometheus.CounterVec
 	beats   *prometheus.CounterVec
+	rate    *prometheus.GaugeVec
 }
 
 // NewMetrics returns metrics on a registry of their own. Flows of one
@@ -48,11 +49,14 @@ func NewMetrics() *Metrics {
 		topics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mirror_topics_total", Help: "Topics whose replication started.",
 		}, []string{"source", "target"}),
+		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mirror_records_per_second", Help: "Records replicated per second by the flow, over the last rate interval (5 s).",
+		}, []string{"source", "target"}),
 		beats: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mirror_heartbeats_total", Help: "Heartbeats emitted into the target's heartbeats topic.",
 		}, []string{"source", "target"}),
 	}
-	m.reg.MustRegister(m.records, m.bytes, m.latency, m.lagRecs, m.lagMs, m.topics, m.beats)
+	m.reg.MustRegister(m.records, m.bytes, m.latency, m.lagRecs, m.lagMs, m.topics, m.beats, m.rate)
 	return m
 }
 

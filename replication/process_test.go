@@ -39,6 +39,7 @@ func TestRunProcessMetrics(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	rateInterval = 100 * time.Millisecond
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,7 @@ func TestRunProcessMetrics(t *testing.T) {
 		`mirror_lag_records{partition="1",source="summit",target="usdf",topic="summit.lsst.sal.ATDome.position"} 0`,
 		`mirror_heartbeats_total{source="usdf",target="summit"}`,
 		`mirror_replication_latency_seconds_bucket{`,
+		`mirror_records_per_second{source="summit",target="usdf"}`,
 	}
 	var body string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

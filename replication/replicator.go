@@ -185,6 +185,9 @@ func (r *Replicator) RemoteTopic(topic string) string { return r.flow.RemoteTopi
 // Replicable reports whether a source topic is replicated by this flow.
 func (r *Replicator) Replicable(topic string) bool { return r.flow.Replicates(topic) }
 
+// rateInterval is the window of mirror_records_per_second.
+var rateInterval = 5 * time.Second
+
 // Run replicates until ctx ends, then closes both clients. Offsets are
 // committed only after the target acknowledged, so ending at any moment
 // loses nothing: what was copied but not committed is copied again by the
@@ -213,6 +216,13 @@ func (r *Replicator) Run(ctx context.Context) error {
 	}
 	periodic(r.cfg.RefreshInterval, "topic discovery", r.refresh)
 	periodic(r.cfg.SyncConfigsInterval, "topic config sync", r.syncConfigs)
+	last, lastAt := r.Stats.Replicated.Load(), time.Now()
+	periodic(rateInterval, "rate", func(context.Context) error {
+		n, now := r.Stats.Replicated.Load(), time.Now()
+		r.metrics.rate.WithLabelValues(r.cfg.SourceAlias, r.cfg.TargetAlias).Set(float64(n-last) / now.Sub(lastAt).Seconds())
+		last, lastAt = n, now
+		return nil
+	})
 	err := r.copyLoop(ctx)
 	wg.Wait()
 	return err
