@@ -145,6 +145,17 @@ func (p *process) stop(grace time.Duration) error {
 	return p.err
 }
 
+// kill sends SIGKILL and waits for the process to end.
+func (p *process) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // tail is the end of the process's output, for error messages.
 func (p *process) tail() string {
 	s := p.logs.String()

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"gopkg.in/yaml.v3"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -271,12 +272,35 @@ func (e *Env) startComponent(ctx context.Context, name, kind string, stats func(
 		<-c.done
 		return ctx.Err()
 	}
+	e.register(c)
+	return nil
+}
+
+// register adds a started component (again, after a restart).
+func (e *Env) register(c *component) {
 	e.mu.Lock()
-	if _, restarted := e.components[name]; !restarted && !slices.Contains(e.order, name) {
-		e.order = append(e.order, name)
+	defer e.mu.Unlock()
+	if !slices.Contains(e.order, c.name) {
+		e.order = append(e.order, c.name)
 	}
-	e.components[name] = c
+	e.components[c.name] = c
+}
+
+// Kill stops a component at once: SIGKILL for one run as a binary (no
+// flush, no commit), a cancelled context otherwise.
+func (e *Env) Kill(name string) error {
+	e.mu.Lock()
+	c := e.components[name]
 	e.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
+	}
+	if c.proc != nil {
+		c.proc.kill()
+		return nil
+	}
+	c.cancel()
+	<-c.done
 	return nil
 }
 
@@ -359,10 +383,14 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 }
 
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
+	if k.Run == "binary" {
+		return e.startBinarySink(ctx, k)
+	}
 	se := e.Sites[k.Site.Value]
 	s, err := sink.New(sink.Config{
-		Brokers: se.Brokers, Topics: k.Topics, GroupID: k.Group,
-		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, Database: k.Database,
+		Brokers: se.Brokers, Rules: k.rules, GroupID: k.Group,
+		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL,
+		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration,
 		TopicRefresh: 500 * time.Millisecond,
 		Logger:       e.log.With("component", "sink "+k.Name),
 		KafkaOpts:    []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
@@ -371,12 +399,59 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
 	stats := func() map[string]int64 {
-		return map[string]int64{"points": s.Stats.Points.Load(), "decode_errors": s.Stats.DecodeErrors.Load()}
+		return map[string]int64{
+			"points": s.Stats.Points.Load(), "decode_errors": s.Stats.DecodeErrors.Load(),
+			"rejected": s.Stats.Rejected.Load(), "non_finite": s.Stats.NonFinite.Load(),
+		}
 	}
 	return e.startComponent(ctx, k.Name, "sink", stats, func(context.Context) error { s.Refresh(); return nil }, func(ctx context.Context, ready func()) error {
 		ready()
 		return s.Run(ctx)
 	})
+}
+
+// startBinarySink runs the efdsink binary with the sink's rules in a file,
+// ready once its metrics endpoint answers.
+func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
+	se := e.Sites[k.Site.Value]
+	bin, err := commandPath(ctx, "efdsink")
+	if err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
+	}
+	rules, err := yaml.Marshal(map[string]any{"rules": k.Rules})
+	if err != nil {
+		return err
+	}
+	rulesFile := filepath.Join(e.tmp, "sink-"+strings.ReplaceAll(k.Name, "/", "_")+"-rules.yaml")
+	if err := os.WriteFile(rulesFile, rules, 0o644); err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{
+		"--brokers", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL, "--influxdb", se.InfluxURL,
+		"--rules", rulesFile, "--metrics-addr", metricsAddr, "--topic-refresh", "500ms",
+		"--max-batch", fmt.Sprint(cmp.Or(k.MaxBatch, 5000)), "--flush-interval", k.FlushInterval.Duration.String(),
+	}
+	if k.Group != "" {
+		args = append(args, "--group", k.Group)
+	}
+	proc, err := startProcess("sink "+k.Name, bin, args, nil)
+	if err != nil {
+		return err
+	}
+	w := wait.ForHTTP("http://" + metricsAddr + "/metrics").WithTimeout(30 * time.Second)
+	if err := w.WaitUntilReady(ctx); err != nil {
+		proc.stop(5 * time.Second)
+		return fmt.Errorf("sink %s: %w\n%s", k.Name, err, proc.tail())
+	}
+	c := &component{name: k.Name, kind: "sink", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics"}
+	c.cancel = func() { proc.stop(5 * time.Second) }
+	e.register(c)
+	return nil
 }
 
 // joinDomains connects the stand's bus to the cross-process DDS domains
@@ -583,10 +658,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	}
 	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components"}
 	c.cancel = func() { proc.stop(5 * time.Second) }
-	e.mu.Lock()
-	e.components[p.Name] = c
-	e.order = append(e.order, p.Name)
-	e.mu.Unlock()
+	e.register(c)
 	return nil
 }
 

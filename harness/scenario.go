@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -258,11 +259,16 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 	}
 	for _, k := range s.env.Stand.Sinks {
 		for _, p := range places {
-			if p.site != k.Site.Value || !matchAny(k.Topics, p.topic) {
+			if p.site != k.Site.Value {
+				continue
+			}
+			rule := k.Route(p.topic)
+			if rule == nil {
 				continue
 			}
 			se := s.env.Sites[p.site]
-			taps = append(taps, influxTap(s.ctx, se.InfluxURL, k.Database, "influxdb@"+p.site+"/"+k.Database, "→influxdb@"+p.site, tr))
+			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
+			taps = append(taps, influxTap(s.ctx, se.InfluxURL, rule.Database, measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
 			break
 		}
 	}

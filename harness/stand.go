@@ -16,6 +16,7 @@ import (
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
+	"github.com/lsst-ts/teststand/sink"
 )
 
 // Stand is a stand definition (version 1), as written in YAML.
@@ -139,13 +140,35 @@ func (b *MM2Block) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// SinkSpec is one Kafka → InfluxDB sink at a site.
+// SinkSpec is one Kafka → InfluxDB sink at a site. Topics and Database
+// are the shorthand for one rule; Rules gives several (Telegraf's avro
+// parser options: timestamp, timestamp_format, precision, tags, fields,
+// measurement, retention_policy).
 type SinkSpec struct {
-	Name     string   `yaml:"name"`
-	Site     Ref      `yaml:"site"`
-	Topics   []string `yaml:"topics"`
-	Database string   `yaml:"database"`
-	Group    string   `yaml:"group"`
+	Name     string          `yaml:"name"`
+	Site     Ref             `yaml:"site"`
+	Topics   []string        `yaml:"topics"`
+	Database string          `yaml:"database"`
+	Rules    []sink.RuleSpec `yaml:"rules"`
+	Group    string          `yaml:"group"`
+	// MaxBatch and FlushInterval are the sink's batching (0: defaults).
+	MaxBatch      int      `yaml:"max_batch"`
+	FlushInterval Duration `yaml:"flush_interval"`
+	// Run is "inprocess" (default) or "binary": the efdsink binary as a
+	// subprocess, which a scenario can kill with SIGKILL.
+	Run string `yaml:"run"`
+
+	rules []sink.Rule
+}
+
+// Route is the rule of a sink that takes topic, or nil.
+func (k *SinkSpec) Route(topic string) *sink.Rule {
+	for i := range k.rules {
+		if k.rules[i].Matches(topic) {
+			return &k.rules[i]
+		}
+	}
+	return nil
 }
 
 // Ref is a string value that remembers where it was written, so that a
@@ -365,8 +388,11 @@ func (s *Stand) defaults() error {
 		if k.Name == "" {
 			k.Name = "sink-" + strconv.Itoa(i+1)
 		}
-		if k.Database == "" {
-			k.Database = "efd"
+		if len(k.Rules) == 0 {
+			if k.Database == "" {
+				k.Database = "efd"
+			}
+			k.Rules = []sink.RuleSpec{{Topics: k.Topics, Database: k.Database}}
 		}
 	}
 	return nil
@@ -505,16 +531,23 @@ func (s *Stand) validate() error {
 		if st.Registry == nil {
 			return fmt.Errorf("%s: %s: site %q has no registry", s.at(k.Site), what, k.Site.Value)
 		}
-		if !contains(st.InfluxDB.Databases, k.Database) {
-			return fmt.Errorf("%s: %s: database %q is not among site %q's databases %v", s.at(k.Site), what, k.Database, k.Site.Value, st.InfluxDB.Databases)
-		}
-		if len(k.Topics) == 0 {
+		if len(k.Rules[0].Topics) == 0 {
 			return fmt.Errorf("%s: %s: no topics listed", s.at(k.Site), what)
 		}
-		for _, re := range k.Topics {
-			if _, err := regexp.Compile(re); err != nil {
-				return fmt.Errorf("%s: %s: topic pattern %q: %w", s.at(k.Site), what, re, err)
+		rules, err := sink.Rules(k.Rules)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.at(k.Site), what, err)
+		}
+		for _, r := range rules {
+			if !contains(st.InfluxDB.Databases, r.Database) {
+				return fmt.Errorf("%s: %s: database %q is not among site %q's databases %v", s.at(k.Site), what, r.Database, k.Site.Value, st.InfluxDB.Databases)
 			}
+		}
+		k.rules = rules
+		switch k.Run {
+		case "", "inprocess", "binary":
+		default:
+			return fmt.Errorf("%s: %s: run %q: want inprocess or binary", s.at(k.Site), what, k.Run)
 		}
 	}
 	return nil

@@ -59,7 +59,8 @@ const (
 func (st *Steps) library() []StepDoc {
 	return []StepDoc{
 		{`^the stand is up$`, "Every component of the stand is running.", st.standIsUp},
-		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is (?:stopped|killed)$`, "Stops a component at once, without a final commit (breaks a link, or kills a pod).", st.stopComponent},
+		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component as a pod is stopped (SIGTERM for a binary: it flushes and commits).", st.stopComponent},
+		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is killed$`, "Kills a component at once: SIGKILL for one run as a binary (no flush, no commit), its context cancelled otherwise.", st.killComponent},
 		{`^` + floatArg + ` s pass(?:es)?$`, "Waits (lets background traffic flow before a fault).", st.pass},
 		{`^the (?:sink|replication flow|component) ` + quoted + ` is restarted$`, "Starts a stopped replication flow or sink again; it continues from the progress it committed.", st.restartComponent},
 		{`^` + cscArg + ` publishes ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s on domain (\d+)$`, "Writes one topic of a CSC (CSC or CSC:index) at a rate for a duration on a DDS domain; blocks until written.", st.publish},
@@ -437,6 +438,10 @@ func (st *Steps) commitsFail(ctx context.Context, what, site string) error {
 	}
 	se.FailCommits(what == "fail")
 	return nil
+}
+
+func (st *Steps) killComponent(ctx context.Context, name string) error {
+	return st.Env.Kill(name)
 }
 
 func (st *Steps) restartComponent(ctx context.Context, name string) error {

@@ -6,12 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"sync"
-	"time"
 
-	"github.com/influxdata/influxdb-client-go/v2/api/write"
 	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/sr"
 )
@@ -72,81 +68,6 @@ func frameID(v []byte) (int, []byte, error) {
 	return int(binary.BigEndian.Uint32(v[1:5])), v[5:], nil
 }
 
-// Mapping says how a decoded record becomes a point.
-type Mapping struct {
-	// TimestampField holds float seconds since the Unix epoch; "" means
-	// private_efdStamp.
-	TimestampField string
-	// Tags lists fields written as tags instead of fields.
-	Tags []string
-}
-
-// toPoint maps a decoded Avro record to an InfluxDB point.
-func toPoint(measurement string, rec map[string]any, m Mapping) (*write.Point, error) {
-	tsField := m.TimestampField
-	if tsField == "" {
-		tsField = "private_efdStamp"
-	}
-	ts, ok := asFloat(rec[tsField])
-	if !ok {
-		return nil, fmt.Errorf("timestamp field %q missing or not a number", tsField)
-	}
-	p := write.NewPointWithMeasurement(measurement).SetTime(secondsToTime(ts))
-	for _, tag := range m.Tags {
-		if v, ok := rec[tag]; ok && v != nil {
-			p.AddTag(tag, fmt.Sprint(unwrapUnion(v)))
-		}
-	}
-	for name, v := range rec {
-		if isTag(m.Tags, name) {
-			continue
-		}
-		addField(p, name, v)
-	}
-	p.SortFields()
-	return p, nil
-}
-
-func isTag(tags []string, name string) bool {
-	for _, t := range tags {
-		if t == name {
-			return true
-		}
-	}
-	return false
-}
-
-// addField adds one Avro value: scalars as they are, arrays flattened to
-// name0..nameN-1, unions unwrapped, nulls dropped.
-func addField(p *write.Point, name string, v any) {
-	v = unwrapUnion(v)
-	switch x := v.(type) {
-	case nil:
-	case []any:
-		for i, e := range x {
-			addField(p, name+strconv.Itoa(i), e)
-		}
-	case map[string]any: // nested record: flatten as name_field
-		for k, e := range x {
-			addField(p, name+"_"+k, e)
-		}
-	case float32:
-		if !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
-			p.AddField(name, float64(x))
-		}
-	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			p.AddField(name, x)
-		}
-	case int32:
-		p.AddField(name, int64(x))
-	case []byte:
-		p.AddField(name, string(x))
-	default:
-		p.AddField(name, x)
-	}
-}
-
 // unwrapUnion turns goavro's {"type": value} union form into the value.
 func unwrapUnion(v any) any {
 	if m, ok := v.(map[string]any); ok && len(m) == 1 {
@@ -172,11 +93,4 @@ func asFloat(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
-}
-
-// secondsToTime converts float seconds to a time rounded to the
-// microsecond, the EFD's precision.
-func secondsToTime(s float64) time.Time {
-	us := math.Round(s * 1e6)
-	return time.UnixMicro(int64(us))
 }

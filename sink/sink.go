@@ -5,38 +5,69 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+	ihttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/lsst-ts/teststand/internal/every"
 )
 
 // Config configures one sink (one Telegraf kafka_consumer instance).
 type Config struct {
 	// Brokers are the Kafka seed brokers.
 	Brokers []string
-	// Topics are regexes of topics consumed (whole-name match).
-	Topics []string
-	// GroupID is the consumer group; "" means "efdsink".
+	// Rules map topics to databases and say how records become points;
+	// the first matching rule wins. nil means DefaultRules.
+	Rules []Rule
+	// GroupID is the consumer group; "" means "efdsink" ("efdsink-repairer"
+	// in repair mode).
 	GroupID string
+	// Offset is where a new group starts: "oldest" (default, as
+	// Telegraf's) or "newest".
+	Offset string
 	// RegistryURL is the schema registry that resolves schema ids.
 	RegistryURL string
 	// InfluxURL is the InfluxDB HTTP endpoint.
 	InfluxURL string
-	// Database is the InfluxDB 1.x database; "" means "efd".
-	Database string
-	// RetentionPolicy is the database's retention policy; "" means the default.
-	RetentionPolicy string
-	// Username and Password authenticate to InfluxDB when set.
+	// Username and Password authenticate to InfluxDB 1.x.
 	Username, Password string
-	// Mapping says how records become points.
-	Mapping Mapping
+	// Token and Org select InfluxDB 2.x: a rule's database is then a
+	// bucket of Org.
+	Token, Org string
+	// CreateDatabases creates each rule's 1.x database at start when it
+	// is missing.
+	CreateDatabases bool
+	// MaxBatch caps the points of one write; 0 means 5000.
+	MaxBatch int
+	// FlushInterval, when set, gathers records for up to that long (or
+	// MaxBatch points) before writing; 0 writes what each fetch returned
+	// at once. See the package documentation for why 0 is the default.
+	FlushInterval time.Duration
+	// SchemaWait is how long a schema id the registry answers "not found"
+	// for is retried before the record is reported and skipped; 0 means
+	// 30 s. A registry that cannot be reached is retried for ever.
+	SchemaWait time.Duration
 	// TopicRefresh is how often new matching topics are looked for; 0 means 10 s.
 	TopicRefresh time.Duration
+	// Repair runs the sink as Sasquatch's repairer: a group of its own
+	// reads every matching topic from the oldest offset, rewrites the
+	// points, and Run returns once it reached the end offsets the topics
+	// had when it started.
+	Repair bool
+	// Metrics, when set, receives the sink's metrics; nil means a registry
+	// of its own (see Sink.Metrics).
+	Metrics *Metrics
 	// Logger receives the sink's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Ready, when set, is called once the sink is consuming.
@@ -47,10 +78,12 @@ type Config struct {
 
 // Stats are the sink's counters.
 type Stats struct {
-	Points       atomic.Int64
+	Points       atomic.Int64 // written and accepted
 	Batches      atomic.Int64
-	DecodeErrors atomic.Int64
-	WriteErrors  atomic.Int64
+	DecodeErrors atomic.Int64 // records reported and skipped
+	WriteErrors  atomic.Int64 // failed writes (retried)
+	Rejected     atomic.Int64 // points InfluxDB refused with a 4xx, reported and skipped
+	NonFinite    atomic.Int64 // NaN and ±Inf values dropped from points
 }
 
 // Sink consumes topics and writes points.
@@ -59,11 +92,13 @@ type Sink struct {
 	log     *slog.Logger
 	kafka   *kgo.Client
 	schemas *schemas
-	writer  interface {
-		WritePoint(ctx context.Context, point ...*write.Point) error
-	}
-	influx influxdb2.Client
-	Stats  Stats
+	rules   []Rule
+	metrics *Metrics
+	Stats   Stats
+
+	mu      sync.Mutex
+	influx  map[time.Duration]influxdb2.Client // by precision
+	writers map[string]api.WriteAPIBlocking    // by precision and destination
 }
 
 // Run consumes and writes until ctx ends.
@@ -75,19 +110,50 @@ func Run(ctx context.Context, cfg Config) error {
 	return s.Run(ctx)
 }
 
-// New validates cfg and creates the clients; nothing blocks.
-func New(cfg Config) (*Sink, error) {
+// Validate checks cfg without connecting and returns its compiled rules.
+func (cfg Config) Validate() ([]Rule, error) {
 	if len(cfg.Brokers) == 0 || cfg.RegistryURL == "" || cfg.InfluxURL == "" {
 		return nil, errors.New("sink: brokers, registry URL and InfluxDB URL are required")
 	}
-	if len(cfg.Topics) == 0 {
-		return nil, errors.New("sink: no topics given")
+	if _, err := url.ParseRequestURI(cfg.InfluxURL); err != nil {
+		return nil, fmt.Errorf("sink: InfluxDB URL %q: %w", cfg.InfluxURL, err)
+	}
+	switch cfg.Offset {
+	case "", "oldest", "newest":
+	default:
+		return nil, fmt.Errorf("sink: offset %q: want oldest or newest", cfg.Offset)
+	}
+	src := cfg.Rules
+	if src == nil {
+		src = DefaultRules()
+	}
+	rules := make([]Rule, len(src))
+	copy(rules, src)
+	for i := range rules {
+		if err := rules[i].compile(i); err != nil {
+			return nil, fmt.Errorf("sink: %w", err)
+		}
+	}
+	return rules, nil
+}
+
+// New validates cfg and creates the clients; nothing blocks.
+func New(cfg Config) (*Sink, error) {
+	rules, err := cfg.Validate()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.GroupID == "" {
 		cfg.GroupID = "efdsink"
+		if cfg.Repair {
+			cfg.GroupID += "-repairer"
+		}
 	}
-	if cfg.Database == "" {
-		cfg.Database = "efd"
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 5000
+	}
+	if cfg.SchemaWait <= 0 {
+		cfg.SchemaWait = 30 * time.Second
 	}
 	if cfg.TopicRefresh <= 0 {
 		cfg.TopicRefresh = 10 * time.Second
@@ -96,17 +162,35 @@ func New(cfg Config) (*Sink, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	patterns := make([]string, len(cfg.Topics))
-	for i, t := range cfg.Topics {
-		patterns[i] = "^(?:" + strings.TrimSpace(t) + ")$"
+	m := cfg.Metrics
+	if m == nil {
+		m = NewMetrics()
+	}
+	var patterns []string
+	for _, r := range rules {
+		for _, t := range r.Topics {
+			patterns = append(patterns, "^(?:"+strings.TrimSpace(t)+")$")
+		}
+	}
+	start := kgo.NewOffset().AtStart()
+	if cfg.Offset == "newest" && !cfg.Repair {
+		start = kgo.NewOffset().AtEnd()
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.GroupID),
 		kgo.ConsumeRegex(),
 		kgo.ConsumeTopics(patterns...),
-		kgo.DisableAutoCommit(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AutoCommitMarks(), // only records InfluxDB accepted
+		kgo.AutoCommitInterval(time.Second),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+			defer cancel()
+			if err := cl.CommitMarkedOffsets(cctx); err != nil {
+				log.Warn("sink: commit on revoke failed; those records will be written again", "err", err)
+			}
+		}),
+		kgo.ConsumeResetOffset(start),
 		kgo.MetadataMaxAge(cfg.TopicRefresh),
 		kgo.FetchMaxWait(100 * time.Millisecond),
 	}, cfg.KafkaOpts...)...)
@@ -118,84 +202,201 @@ func New(cfg Config) (*Sink, error) {
 		cl.Close()
 		return nil, fmt.Errorf("sink: registry client for %s: %w", cfg.RegistryURL, err)
 	}
-	opts := influxdb2.DefaultOptions().SetPrecision(time.Microsecond)
-	token := ""
-	if cfg.Username != "" {
-		token = cfg.Username + ":" + cfg.Password
-	}
-	ic := influxdb2.NewClientWithOptions(cfg.InfluxURL, token, opts)
-	bucket := cfg.Database
-	if cfg.RetentionPolicy != "" {
-		bucket += "/" + cfg.RetentionPolicy
-	}
 	return &Sink{
-		cfg: cfg, log: log, kafka: cl, influx: ic,
+		cfg: cfg, log: log, kafka: cl, rules: rules, metrics: m,
 		schemas: &schemas{reg: reg, by: map[int]*schema{}},
-		writer:  ic.WriteAPIBlocking("", bucket),
+		influx:  map[time.Duration]influxdb2.Client{}, writers: map[string]api.WriteAPIBlocking{},
 	}, nil
 }
+
+// Metrics is where the sink's metrics are kept.
+func (s *Sink) Metrics() *Metrics { return s.metrics }
 
 // Refresh looks for new matching topics now instead of at the next
 // metadata refresh.
 func (s *Sink) Refresh() { s.kafka.ForceMetadataRefresh() }
 
-// Run consumes until ctx ends, then closes its clients.
+// writer returns the blocking write API of a rule's destination.
+func (s *Sink) writer(r *Rule) api.WriteAPIBlocking {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := r.Precision.String() + "|" + r.destName
+	if w, ok := s.writers[key]; ok {
+		return w
+	}
+	ic, ok := s.influx[r.Precision]
+	if !ok {
+		token := s.cfg.Token
+		if token == "" && s.cfg.Username != "" {
+			token = s.cfg.Username + ":" + s.cfg.Password
+		}
+		ic = influxdb2.NewClientWithOptions(s.cfg.InfluxURL, token,
+			influxdb2.DefaultOptions().SetPrecision(r.Precision).SetHTTPRequestTimeout(30))
+		s.influx[r.Precision] = ic
+	}
+	w := ic.WriteAPIBlocking(s.cfg.Org, r.destName)
+	s.writers[key] = w
+	return w
+}
+
+// item is one decoded record on its way to InfluxDB.
+type item struct {
+	rec   *kgo.Record
+	point *write.Point
+	rule  *Rule
+}
+
+// Run consumes until ctx ends (in repair mode, until caught up), then
+// closes its clients.
 func (s *Sink) Run(ctx context.Context) error {
-	defer s.influx.Close()
+	defer func() {
+		s.mu.Lock()
+		for _, ic := range s.influx {
+			ic.Close()
+		}
+		s.mu.Unlock()
+	}()
 	defer s.kafka.Close()
+	if s.cfg.CreateDatabases && s.cfg.Token == "" {
+		if err := s.createDatabases(ctx); err != nil {
+			return err
+		}
+	}
+	var target map[string]map[int32]int64
+	if s.cfg.Repair {
+		var err error
+		if target, err = s.endOffsets(ctx); err != nil {
+			return err
+		}
+		s.log.Info("sink: repairing", "group", s.cfg.GroupID, "partitions", countPartitions(target))
+	}
 	if s.cfg.Ready != nil {
 		s.cfg.Ready()
 	}
+	rctx, stopRate := context.WithCancel(ctx)
+	defer stopRate()
+	go every.Run(rctx, 5*time.Second, s.metrics.rateFunc(&s.Stats.Points))
+	done := map[string]map[int32]int64{}
 	for {
-		fetches := s.kafka.PollFetches(ctx)
+		if target != nil && caughtUp(done, target) {
+			s.log.Info("sink: repair done", "points", s.Stats.Points.Load())
+			return s.kafka.CommitMarkedOffsets(context.WithoutCancel(ctx))
+		}
+		recs := s.gather(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		fetches.EachError(func(t string, p int32, err error) {
-			s.log.Warn("sink: fetch", "topic", t, "partition", p, "err", err)
-		})
-		var recs []*kgo.Record
-		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
 		if len(recs) == 0 {
 			continue
 		}
-		points := make([]*write.Point, 0, len(recs))
+		items, err := s.decodeAll(ctx, recs)
+		if err != nil {
+			return nil // ctx ended while waiting for a schema: nothing is marked
+		}
+		if err := s.writeAll(ctx, items); err != nil {
+			return nil // ctx ended while retrying: nothing is marked
+		}
+		s.kafka.MarkCommitRecords(recs...)
 		for _, r := range recs {
-			p, err := s.decode(ctx, r)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				s.Stats.DecodeErrors.Add(1)
-				s.log.Error("sink: record not written", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
-				continue
+			if done[r.Topic] == nil {
+				done[r.Topic] = map[int32]int64{}
 			}
-			points = append(points, p)
-		}
-		if err := s.write(ctx, points); err != nil {
-			return nil // ctx ended while retrying: offsets stay uncommitted
-		}
-		if err := s.kafka.CommitRecords(ctx, recs...); err != nil && ctx.Err() == nil {
-			s.log.Warn("sink: commit offsets", "err", err)
+			done[r.Topic][r.Partition] = max(done[r.Topic][r.Partition], r.Offset+1)
 		}
 	}
 }
 
-// decode turns one record into a point, retrying a schema id the registry
-// does not know yet (the replicated schema topic can lag the data).
-func (s *Sink) decode(ctx context.Context, r *kgo.Record) (*write.Point, error) {
+// gather polls once, or for up to FlushInterval when set, and records
+// consumer lag from the high watermarks.
+func (s *Sink) gather(ctx context.Context) []*kgo.Record {
+	var recs []*kgo.Record
+	var deadline time.Time
+	if s.cfg.FlushInterval > 0 {
+		deadline = time.Now().Add(s.cfg.FlushInterval)
+	}
+	for {
+		pctx := ctx
+		var cancel context.CancelFunc = func() {}
+		if !deadline.IsZero() && len(recs) > 0 {
+			pctx, cancel = context.WithDeadline(ctx, deadline)
+		}
+		fetches := s.kafka.PollRecords(pctx, s.cfg.MaxBatch-len(recs))
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				s.log.Warn("sink: fetch", "topic", t, "partition", p, "err", err)
+			}
+		})
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				s.metrics.lag(p.Topic, p.Partition, p.HighWatermark-p.Records[n-1].Offset-1)
+			}
+			recs = append(recs, p.Records...)
+		})
+		if deadline.IsZero() || len(recs) >= s.cfg.MaxBatch || (len(recs) > 0 && !time.Now().Before(deadline)) {
+			return recs
+		}
+	}
+}
+
+// decodeAll turns records into points; a record that cannot be is
+// reported with its place and counted, and left out.
+func (s *Sink) decodeAll(ctx context.Context, recs []*kgo.Record) ([]item, error) {
+	items := make([]item, 0, len(recs))
+	for _, r := range recs {
+		rule := s.ruleFor(r.Topic)
+		if rule == nil {
+			continue // matched by another rule's regex at the broker only
+		}
+		p, err := s.decode(ctx, r, rule)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			s.Stats.DecodeErrors.Add(1)
+			s.metrics.decodeErrors.WithLabelValues(r.Topic).Inc()
+			s.log.Error("sink: record not written", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+			continue
+		}
+		items = append(items, item{rec: r, point: p, rule: rule})
+	}
+	return items, nil
+}
+
+func (s *Sink) ruleFor(topic string) *Rule {
+	for i := range s.rules {
+		if s.rules[i].Matches(topic) {
+			return &s.rules[i]
+		}
+	}
+	return nil
+}
+
+// decode turns one record into a point. A schema id the registry does not
+// know yet (the replicated schema topic can lag the data) is retried for
+// SchemaWait; a registry that cannot be reached is retried until it can.
+func (s *Sink) decode(ctx context.Context, r *kgo.Record, rule *Rule) (*write.Point, error) {
 	id, body, err := frameID(r.Value)
 	if err != nil {
 		return nil, err
 	}
 	var sc *schema
+	first := time.Now()
 	for attempt := 0; ; attempt++ {
 		sc, err = s.schemas.get(ctx, id)
 		if err == nil {
 			break
 		}
+		var re *sr.ResponseError
+		notFound := errors.As(err, &re) && re.ErrorCode == 40403
+		if notFound && time.Since(first) > s.cfg.SchemaWait {
+			return nil, fmt.Errorf("schema id %d unknown to the registry after %s: %w", id, s.cfg.SchemaWait, err)
+		}
 		if attempt == 0 || attempt%20 == 0 {
-			s.log.Warn("sink: schema not available yet; retrying", "id", id, "topic", r.Topic, "offset", r.Offset, "err", err)
+			s.log.Warn("sink: schema not available yet; retrying", "id", id, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -211,28 +412,81 @@ func (s *Sink) decode(ctx context.Context, r *kgo.Record) (*write.Point, error) 
 	if !ok {
 		return nil, fmt.Errorf("schema id %d is not a record", id)
 	}
-	return toPoint(sc.measurement, rec, s.cfg.Mapping)
+	var st pointStats
+	p, err := rule.toPoint(sc.measurement, rec, &st)
+	if st.nonFinite > 0 {
+		s.Stats.NonFinite.Add(int64(st.nonFinite))
+		s.metrics.nonFinite.WithLabelValues(r.Topic).Add(float64(st.nonFinite))
+	}
+	return p, err
 }
 
-// write writes a batch, retrying with backoff until InfluxDB accepts it or
-// ctx ends. Nothing is committed before it returns nil.
-func (s *Sink) write(ctx context.Context, points []*write.Point) error {
-	if len(points) == 0 {
-		return nil
+// writeAll writes items by destination in batches of at most MaxBatch.
+// It returns only when every point was accepted or reported as refused,
+// or ctx ended.
+func (s *Sink) writeAll(ctx context.Context, items []item) error {
+	byDest := map[*Rule][]item{}
+	var order []*Rule
+	for _, it := range items {
+		if _, ok := byDest[it.rule]; !ok {
+			order = append(order, it.rule)
+		}
+		byDest[it.rule] = append(byDest[it.rule], it)
+	}
+	for _, r := range order {
+		list := byDest[r]
+		for len(list) > 0 {
+			n := min(len(list), s.cfg.MaxBatch)
+			if err := s.writeBatch(ctx, r, list[:n]); err != nil {
+				return err
+			}
+			list = list[n:]
+		}
+	}
+	return nil
+}
+
+// writeBatch writes one batch, retrying with backoff on server errors and
+// timeouts. A client error (4xx) is split in halves until the points
+// InfluxDB refuses are alone; each is reported with its topic, partition
+// and offset and skipped, the rest is written.
+func (s *Sink) writeBatch(ctx context.Context, r *Rule, batch []item) error {
+	points := make([]*write.Point, len(batch))
+	for i, it := range batch {
+		points[i] = it.point
 	}
 	backoff := 100 * time.Millisecond
 	for {
-		err := s.writer.WritePoint(ctx, points...)
+		start := time.Now()
+		err := s.writer(r).WritePoint(ctx, points...)
 		if err == nil {
+			s.metrics.batch(r.destName, len(points), time.Since(start))
 			s.Stats.Points.Add(int64(len(points)))
 			s.Stats.Batches.Add(1)
 			return nil
 		}
-		s.Stats.WriteErrors.Add(1)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.log.Warn("sink: InfluxDB write failed; retrying", "points", len(points), "err", err, "backoff", backoff)
+		s.Stats.WriteErrors.Add(1)
+		var he *ihttp.Error
+		if errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 &&
+			he.StatusCode != http.StatusTooManyRequests && he.StatusCode != http.StatusRequestTimeout {
+			if len(batch) == 1 {
+				it := batch[0]
+				s.Stats.Rejected.Add(1)
+				s.metrics.rejected.WithLabelValues(it.rec.Topic).Inc()
+				s.log.Error("sink: InfluxDB refused a point; skipped", "topic", it.rec.Topic, "partition", it.rec.Partition,
+					"offset", it.rec.Offset, "point", write.PointToLineProtocol(it.point, r.Precision), "status", he.StatusCode, "err", he.Message)
+				return nil
+			}
+			half := len(batch) / 2
+			if err := s.writeBatch(ctx, r, batch[:half]); err != nil {
+				return err
+			}
+			return s.writeBatch(ctx, r, batch[half:])
+		}
+		s.log.Warn("sink: InfluxDB write failed; retrying", "database", r.destName, "points", len(points), "err", err, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -240,4 +494,86 @@ func (s *Sink) write(ctx context.Context, points []*write.Point) error {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// createDatabases creates each rule's 1.x database (CREATE DATABASE is a
+// no-op for one that exists).
+func (s *Sink) createDatabases(ctx context.Context) error {
+	seen := map[string]bool{}
+	for _, r := range s.rules {
+		if seen[r.Database] {
+			continue
+		}
+		seen[r.Database] = true
+		form := url.Values{"q": {fmt.Sprintf("CREATE DATABASE %q", r.Database)}}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.cfg.InfluxURL, "/")+"/query", strings.NewReader(form.Encode()))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if s.cfg.Username != "" {
+			req.SetBasicAuth(s.cfg.Username, s.cfg.Password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("sink: create database %s: %w", r.Database, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("sink: create database %s: %s", r.Database, resp.Status)
+		}
+	}
+	return nil
+}
+
+// endOffsets are the end offsets of every matching topic now: what a
+// repair run has to reach.
+func (s *Sink) endOffsets(ctx context.Context) (map[string]map[int32]int64, error) {
+	adm := kadm.NewClient(s.kafka)
+	td, err := adm.ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sink: list topics: %w", err)
+	}
+	var topics []string
+	for _, t := range td.Names() {
+		if s.ruleFor(t) != nil {
+			topics = append(topics, t)
+		}
+	}
+	out := map[string]map[int32]int64{}
+	if len(topics) == 0 {
+		return out, nil
+	}
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("sink: end offsets: %w", err)
+	}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			if out[o.Topic] == nil {
+				out[o.Topic] = map[int32]int64{}
+			}
+			out[o.Topic][o.Partition] = o.Offset
+		}
+	})
+	return out, nil
+}
+
+func caughtUp(done, target map[string]map[int32]int64) bool {
+	for t, ps := range target {
+		for p, end := range ps {
+			if done[t][p] < end {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func countPartitions(m map[string]map[int32]int64) int {
+	n := 0
+	for _, ps := range m {
+		n += len(ps)
+	}
+	return n
 }

@@ -1,11 +1,15 @@
 // Command efdsink writes Avro topics from Kafka into InfluxDB with the EFD's
-// conventions; see package sink.
+// conventions (Telegraf's kafka_consumer with the avro parser); see
+// package sink.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,27 +18,55 @@ import (
 	"github.com/lsst-ts/teststand/sink"
 )
 
-func main() {
-	var cfg sink.Config
-	brokers := flag.String("brokers", "", "Kafka seed brokers, host:port[,host:port]")
-	topics := flag.String("topics", `lsst\.sal\..*`, "topics consumed: comma-separated regexes")
-	tags := flag.String("tags", "", "fields written as tags, comma-separated")
-	flag.StringVar(&cfg.GroupID, "group", "efdsink", "consumer group")
-	flag.StringVar(&cfg.RegistryURL, "registry", "", "schema registry URL")
-	flag.StringVar(&cfg.InfluxURL, "influxdb", "", "InfluxDB URL, e.g. http://127.0.0.1:8086")
-	flag.StringVar(&cfg.Database, "database", "efd", "InfluxDB database")
-	flag.StringVar(&cfg.RetentionPolicy, "retention-policy", "", "retention policy (default: the database's)")
-	flag.StringVar(&cfg.Mapping.TimestampField, "timestamp-field", "private_efdStamp", "field holding the time in float seconds")
-	flag.DurationVar(&cfg.TopicRefresh, "topic-refresh", 0, "how often new matching topics are looked for (default 10s)")
-	debug := flag.Bool("debug", false, "debug logging")
-	flag.Parse()
-	cfg.Brokers, cfg.Topics, cfg.Mapping.Tags = cli.List(*brokers), cli.List(*topics), cli.List(*tags)
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("efdsink", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pc sink.ProcessConfig
+	cfg := &pc.Config
+	brokers := fs.String("brokers", "", "Kafka seed brokers, host:port[,host:port]")
+	topics := fs.String("topics", "", `topics of one rule: comma-separated regexes (default: the EFD's rules, lsst.sal.* → efd, lsst.dm.* → dm)`)
+	database := fs.String("database", "efd", "database (2.x: bucket) of the --topics rule")
+	tags := fs.String("tags", "", "fields written as tags in the --topics rule, comma-separated")
+	tsField := fs.String("timestamp-field", "private_efdStamp", "field holding the time in the --topics rule")
+	tsFormat := fs.String("timestamp-format", "unix", "unix, unix_ms, unix_us or unix_ns")
+	fs.StringVar(&pc.RulesFile, "rules", "", "YAML rules file ({rules: [{topics, database, timestamp, ...}]}); replaces --topics")
+	fs.StringVar(&cfg.GroupID, "group", "", `consumer group (default "efdsink", "efdsink-repairer" with --repair)`)
+	fs.StringVar(&cfg.Offset, "offset", "oldest", "where a new group starts: oldest or newest")
+	fs.StringVar(&cfg.RegistryURL, "registry", "", "schema registry URL")
+	fs.StringVar(&cfg.InfluxURL, "influxdb", "", "InfluxDB URL, e.g. http://127.0.0.1:8086")
+	fs.StringVar(&cfg.Org, "org", "", "InfluxDB 2.x organisation (with INFLUXDB_TOKEN)")
+	fs.BoolVar(&cfg.CreateDatabases, "create-databases", false, "create missing 1.x databases at start")
+	fs.IntVar(&cfg.MaxBatch, "max-batch", 5000, "points per write at most")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", 0, "gather records this long before writing (0: write what each fetch returns)")
+	fs.DurationVar(&cfg.SchemaWait, "schema-wait", 0, "how long an unknown schema id is retried before the record is reported and skipped (default 30s)")
+	fs.DurationVar(&cfg.TopicRefresh, "topic-refresh", 0, "how often new matching topics are looked for (default 10s)")
+	fs.BoolVar(&cfg.Repair, "repair", false, "rewrite every matching topic from the oldest offset, then exit")
+	fs.StringVar(&pc.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
+	debug := fs.Bool("debug", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg.Brokers = cli.List(*brokers)
+	if *topics != "" {
+		cfg.Rules = []sink.Rule{{Topics: cli.List(*topics), Database: *database, Tags: cli.List(*tags), Timestamp: *tsField, TimestampFormat: *tsFormat}}
+	}
 	cfg.Username, cfg.Password = os.Getenv("INFLUXDB_USER"), os.Getenv("INFLUXDB_PASSWORD")
-	cfg.Logger = cli.Logger(*debug)
+	cfg.Token = os.Getenv("INFLUXDB_TOKEN")
+	lvl := slog.LevelInfo
+	if *debug {
+		lvl = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := sink.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "efdsink:", err)
-		os.Exit(1)
+	if err := sink.RunProcess(ctx, pc); err != nil {
+		fmt.Fprintln(stderr, "efdsink:", err)
+		if errors.As(err, new(*sink.ConfigError)) {
+			return 2
+		}
+		return 1
 	}
+	return 0
 }

@@ -1,0 +1,210 @@
+package sink
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/influxdata/influxdb-client-go/v2/api/write"
+)
+
+// Rule says where the records of matching topics go and how they become
+// points. Its options are Telegraf's avro parser's (avro_measurement,
+// avro_timestamp, avro_timestamp_format, avro_tags, avro_fields,
+// avro_field_separator), so a rule reads like the EFD's Telegraf config.
+type Rule struct {
+	// Topics are regexes matching whole topic names.
+	Topics []string
+	// Database is the InfluxDB 1.x database or the 2.x bucket.
+	Database string
+	// RetentionPolicy is a 1.x retention policy; "" means the default.
+	RetentionPolicy string
+	// Measurement names every point; "" means the schema's
+	// "<namespace>.<name>" (avro_measurement).
+	Measurement string
+	// Timestamp is the field holding the time (avro_timestamp); ""
+	// means private_efdStamp.
+	Timestamp string
+	// TimestampFormat is unix (seconds, fractions allowed), unix_ms,
+	// unix_us or unix_ns (avro_timestamp_format); "" means unix.
+	TimestampFormat string
+	// Precision is what the time is rounded to; 0 means 1 µs, the EFD's.
+	Precision time.Duration
+	// Tags are fields written as tags (avro_tags).
+	Tags []string
+	// Fields, when set, are the only fields written (avro_fields).
+	Fields []string
+	// FieldSeparator joins an array's name and index (avro_field_separator);
+	// "" gives name0..nameN-1.
+	FieldSeparator string
+
+	re       []*regexp.Regexp
+	tags     map[string]bool
+	fields   map[string]bool
+	toTime   func(v any) (time.Time, bool)
+	destName string
+}
+
+// DefaultRules are the EFD's: SAL topics (and their replicas) into "efd"
+// with private_efdStamp, everything under lsst.dm into "dm" with timestamp.
+func DefaultRules() []Rule {
+	return []Rule{
+		{Topics: []string{`(?:.*\.)?lsst\.sal\..*`}, Database: "efd"},
+		{Topics: []string{`(?:.*\.)?lsst\.dm\..*`}, Database: "dm", Timestamp: "timestamp"},
+	}
+}
+
+// compile checks a rule and fills its defaults; i numbers it in errors.
+func (r *Rule) compile(i int) error {
+	what := fmt.Sprintf("rule %d", i+1)
+	if len(r.Topics) == 0 {
+		return fmt.Errorf("%s: no topics", what)
+	}
+	if r.Database == "" {
+		return fmt.Errorf("%s: no database", what)
+	}
+	r.re = nil
+	for _, t := range r.Topics {
+		re, err := regexp.Compile("^(?:" + strings.TrimSpace(t) + ")$")
+		if err != nil {
+			return fmt.Errorf("%s: topic pattern %q: %w", what, t, err)
+		}
+		r.re = append(r.re, re)
+	}
+	if r.Timestamp == "" {
+		r.Timestamp = "private_efdStamp"
+	}
+	if r.Precision <= 0 {
+		r.Precision = time.Microsecond
+	}
+	scale := map[string]float64{"": 1e9, "unix": 1e9, "unix_ms": 1e6, "unix_us": 1e3, "unix_ns": 1}
+	ns, ok := scale[r.TimestampFormat]
+	if !ok {
+		return fmt.Errorf("%s: timestamp format %q: want unix, unix_ms, unix_us or unix_ns", what, r.TimestampFormat)
+	}
+	prec := r.Precision
+	r.toTime = func(v any) (time.Time, bool) {
+		// Integers are exact: 1.7e18 ns is beyond float64's integers.
+		switch n := unwrapUnion(v).(type) {
+		case int64:
+			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Round(prec)), true
+		case int32:
+			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Round(prec)), true
+		}
+		f, ok := asFloat(v)
+		if !ok {
+			if s, isStr := unwrapUnion(v).(string); isStr {
+				f, ok = parseFloat(s)
+			}
+		}
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return time.Time{}, false
+		}
+		// Round in the unit of the precision, not in float nanoseconds:
+		// 1.7e9 s in ns exceeds float64's exact integers.
+		unit := float64(prec) / ns
+		return time.Unix(0, 0).Add(time.Duration(math.Round(f/unit)) * prec), true
+	}
+	r.tags = set(r.Tags)
+	r.fields = set(r.Fields)
+	r.destName = r.Database
+	if r.RetentionPolicy != "" {
+		r.destName += "/" + r.RetentionPolicy
+	}
+	return nil
+}
+
+func set(list []string) map[string]bool {
+	if len(list) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+func parseFloat(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return f, err == nil
+}
+
+// Matches reports whether the rule takes topic (after compile).
+func (r *Rule) Matches(topic string) bool {
+	for _, re := range r.re {
+		if re.MatchString(topic) {
+			return true
+		}
+	}
+	return false
+}
+
+// pointStats counts what a mapping dropped.
+type pointStats struct {
+	nonFinite int // NaN and ±Inf values (InfluxDB cannot store them)
+}
+
+// toPoint maps a decoded Avro record to an InfluxDB point.
+func (r *Rule) toPoint(measurement string, rec map[string]any, st *pointStats) (*write.Point, error) {
+	if r.Measurement != "" {
+		measurement = r.Measurement
+	}
+	ts, ok := r.toTime(rec[r.Timestamp])
+	if !ok {
+		return nil, fmt.Errorf("timestamp field %q missing or not a number", r.Timestamp)
+	}
+	p := write.NewPointWithMeasurement(measurement).SetTime(ts)
+	for _, tag := range r.Tags {
+		if v, ok := rec[tag]; ok && v != nil {
+			p.AddTag(tag, fmt.Sprint(unwrapUnion(v)))
+		}
+	}
+	for name, v := range rec {
+		if r.tags[name] || (r.fields != nil && !r.fields[name]) {
+			continue
+		}
+		r.addField(p, name, v, st)
+	}
+	p.SortFields()
+	return p, nil
+}
+
+// addField adds one Avro value: scalars as they are, arrays flattened to
+// name<sep>0..name<sep>N-1, unions unwrapped, nulls dropped, non-finite
+// floats dropped and counted.
+func (r *Rule) addField(p *write.Point, name string, v any, st *pointStats) {
+	v = unwrapUnion(v)
+	switch x := v.(type) {
+	case nil:
+	case []any:
+		for i, e := range x {
+			r.addField(p, name+r.FieldSeparator+strconv.Itoa(i), e, st)
+		}
+	case map[string]any: // nested record: flatten as name_field
+		for k, e := range x {
+			r.addField(p, name+"_"+k, e, st)
+		}
+	case float32:
+		r.addFloat(p, name, float64(x), st)
+	case float64:
+		r.addFloat(p, name, x, st)
+	case int32:
+		p.AddField(name, int64(x))
+	case []byte:
+		p.AddField(name, string(x))
+	default:
+		p.AddField(name, x)
+	}
+}
+
+func (r *Rule) addFloat(p *write.Point, name string, f float64, st *pointStats) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		st.nonFinite++
+		return
+	}
+	p.AddField(name, f)
+}
