@@ -145,6 +145,16 @@ func (p *process) stop(grace time.Duration) error {
 	return p.err
 }
 
+// alive is nil while the process runs, and says how it ended otherwise.
+func (p *process) alive() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s exited: %v\n%s", p.name, p.err, p.tail())
+	default:
+		return nil
+	}
+}
+
 // kill sends SIGKILL and waits for the process to end.
 func (p *process) kill() {
 	select {

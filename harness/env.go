@@ -444,6 +444,7 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 		return err
 	}
 	w := wait.ForHTTP("http://" + metricsAddr + "/metrics").WithTimeout(30 * time.Second)
+	w.Alive = proc.alive
 	if err := w.WaitUntilReady(ctx); err != nil {
 		proc.stop(5 * time.Second)
 		return fmt.Errorf("sink %s: %w\n%s", k.Name, err, proc.tail())
@@ -644,14 +645,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	}
 	w := wait.ForFile(ready)
 	w.Timeout = 60 * time.Second
-	w.Alive = func() error {
-		select {
-		case <-proc.done:
-			return fmt.Errorf("salkafka exited: %v\n%s", proc.err, proc.tail())
-		default:
-			return nil
-		}
-	}
+	w.Alive = proc.alive
 	if err := w.WaitUntilReady(ctx); err != nil {
 		proc.stop(5 * time.Second)
 		return fmt.Errorf("producer %s: %w", p.Name, err)

@@ -58,6 +58,9 @@ type Write struct {
 	Intended time.Time
 	// Readers is how many bus readers received it.
 	Readers int
+	// Values are the sample's values as written, in the topic's field
+	// order (shared with the bus: read only).
+	Values []any
 }
 
 // Identity is the private_identity of a CSC writer: "CSC" or "CSC:index".
@@ -147,7 +150,7 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 			onWrite(Write{
 				CSC: t.CSC, Topic: t.Name, Index: cfg.Index, Identity: identity,
 				Origin: origin, SeqNum: seq, SndStamp: snd, Domain: cfg.Domain,
-				Intended: intended, Readers: readers,
+				Intended: intended, Readers: readers, Values: s.Values,
 			})
 		}
 	}

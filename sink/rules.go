@@ -103,10 +103,7 @@ func (r *Rule) compile(i int) error {
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 			return time.Time{}, false
 		}
-		// Round in the unit of the precision, not in float nanoseconds:
-		// 1.7e9 s in ns exceeds float64's exact integers.
-		unit := float64(prec) / ns
-		return time.Unix(0, 0).Add(time.Duration(math.Round(f/unit)) * prec), true
+		return SecondsToTime(f*ns/1e9, prec), true
 	}
 	r.tags = set(r.Tags)
 	r.fields = set(r.Fields)
@@ -115,6 +112,15 @@ func (r *Rule) compile(i int) error {
 		r.destName += "/" + r.RetentionPolicy
 	}
 	return nil
+}
+
+// SecondsToTime is a time in float seconds since the Unix epoch, rounded
+// to prec. The whole seconds and the fraction are converted apart: the
+// fraction is exact in float64, and 1.7e18 ns would not be.
+func SecondsToTime(f float64, prec time.Duration) time.Time {
+	sec := math.Floor(f)
+	ns := math.Round((f - sec) * 1e9)
+	return time.Unix(int64(sec), int64(ns)).Round(prec)
 }
 
 func set(list []string) map[string]bool {

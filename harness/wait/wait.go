@@ -31,6 +31,9 @@ type HTTP struct {
 	URL      string
 	Statuses []int         // nil means any 2xx
 	Timeout  time.Duration // 0 means 30 s
+	// Alive, when set, is checked while waiting: an error ends the wait
+	// early (the process that should answer has died).
+	Alive func() error
 }
 
 // ForHTTP waits for url to answer 2xx.
@@ -42,6 +45,11 @@ func (h *HTTP) WithTimeout(d time.Duration) *HTTP { h.Timeout = d; return h }
 // WaitUntilReady implements Strategy.
 func (h *HTTP) WaitUntilReady(ctx context.Context) error {
 	return poll(ctx, h.Timeout, "HTTP "+h.URL, func(ctx context.Context) error {
+		if h.Alive != nil {
+			if err := h.Alive(); err != nil {
+				return &permanent{err}
+			}
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
 		if err != nil {
 			return err
