@@ -193,8 +193,8 @@ func New(cfg Config) (*Sink, error) {
 		kgo.ConsumeResetOffset(start),
 		// Sarama's defaults, which Telegraf's kafka_consumer uses: a
 		// killed sink's partitions move to another member within 10 s.
-		kgo.SessionTimeout(10*time.Second),
-		kgo.HeartbeatInterval(3*time.Second),
+		kgo.SessionTimeout(10 * time.Second),
+		kgo.HeartbeatInterval(3 * time.Second),
 		kgo.MetadataMaxAge(cfg.TopicRefresh),
 		kgo.MetadataMinAge(min(cfg.TopicRefresh, 5*time.Second)),
 		kgo.FetchMaxWait(100 * time.Millisecond),
