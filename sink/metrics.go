@@ -15,6 +15,7 @@ type Metrics struct {
 	points       *prometheus.CounterVec
 	batchLatency *prometheus.HistogramVec
 	batchSize    prometheus.Histogram
+	latency      prometheus.Histogram
 	lagRecords   *prometheus.GaugeVec
 	decodeErrors *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
@@ -37,6 +38,10 @@ func NewMetrics() *Metrics {
 			Name: "efdsink_batch_points", Help: "Points per write.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
 		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "efdsink_record_latency_seconds", Help: "From a record's Kafka timestamp to InfluxDB's acknowledgement of its point.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18),
+		}),
 		lagRecords: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "efdsink_consumer_lag_records", Help: "Records after the last one fetched, by topic and partition.",
 		}, []string{"topic", "partition"}),
@@ -53,7 +58,7 @@ func NewMetrics() *Metrics {
 			Name: "efdsink_points_per_second", Help: "Points written per second over the last 5 s.",
 		}),
 	}
-	m.reg.MustRegister(m.points, m.batchLatency, m.batchSize, m.lagRecords, m.decodeErrors, m.rejected, m.nonFinite, m.rate)
+	m.reg.MustRegister(m.points, m.batchLatency, m.batchSize, m.latency, m.lagRecords, m.decodeErrors, m.rejected, m.nonFinite, m.rate)
 	return m
 }
 

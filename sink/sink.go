@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	ihttp "github.com/influxdata/influxdb-client-go/v2/api/http"
@@ -95,6 +96,9 @@ type Sink struct {
 	rules   []Rule
 	metrics *Metrics
 	Stats   Stats
+
+	latMu sync.Mutex
+	lat   *hdrhistogram.Histogram // Kafka record timestamp → InfluxDB ack, µs
 
 	mu      sync.Mutex
 	influx  map[time.Duration]influxdb2.Client // by precision
@@ -211,6 +215,7 @@ func New(cfg Config) (*Sink, error) {
 		cfg: cfg, log: log, kafka: cl, rules: rules, metrics: m,
 		schemas: &schemas{reg: reg, by: map[int]*schema{}},
 		influx:  map[time.Duration]influxdb2.Client{}, writers: map[string]api.WriteAPIBlocking{},
+		lat:     hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3),
 	}, nil
 }
 
@@ -465,7 +470,9 @@ func (s *Sink) writeBatch(ctx context.Context, r *Rule, batch []item) error {
 		start := time.Now()
 		err := s.writer(r).WritePoint(ctx, points...)
 		if err == nil {
-			s.metrics.batch(r.destName, len(points), time.Since(start))
+			acked := time.Now()
+			s.metrics.batch(r.destName, len(points), acked.Sub(start))
+			s.observe(batch, acked)
 			s.Stats.Points.Add(int64(len(points)))
 			s.Stats.Batches.Add(1)
 			return nil
@@ -499,6 +506,27 @@ func (s *Sink) writeBatch(ctx context.Context, r *Rule, batch []item) error {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// observe records each point's latency from its Kafka record's timestamp
+// (set by the producer, or kept by replication) to InfluxDB's ack.
+func (s *Sink) observe(batch []item, acked time.Time) {
+	s.latMu.Lock()
+	defer s.latMu.Unlock()
+	for _, it := range batch {
+		d := acked.Sub(it.rec.Timestamp)
+		_ = s.lat.RecordValue(max(int64(d/time.Microsecond), 1))
+		s.metrics.latency.Observe(d.Seconds())
+	}
+}
+
+// Latency returns the p50 and p99 of Kafka record timestamp → InfluxDB
+// ack so far, and how many points they cover.
+func (s *Sink) Latency() (p50, p99 time.Duration, n int64) {
+	s.latMu.Lock()
+	defer s.latMu.Unlock()
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	return us(s.lat.ValueAtQuantile(50)), us(s.lat.ValueAtQuantile(99)), s.lat.TotalCount()
 }
 
 // createDatabases creates each rule's 1.x database (CREATE DATABASE is a

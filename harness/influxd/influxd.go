@@ -150,6 +150,9 @@ bind-address = "127.0.0.1:%d"
 // URL is the HTTP endpoint, http://127.0.0.1:port.
 func (s *Server) URL() string { return s.url }
 
+// PID is the influxd process id (to read its CPU time in benchmarks).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Logs returns what influxd printed so far.
 func (s *Server) Logs() string { return s.logs.String() }
 
