@@ -215,7 +215,7 @@ func New(cfg Config) (*Sink, error) {
 		cfg: cfg, log: log, kafka: cl, rules: rules, metrics: m,
 		schemas: &schemas{reg: reg, by: map[int]*schema{}},
 		influx:  map[time.Duration]influxdb2.Client{}, writers: map[string]api.WriteAPIBlocking{},
-		lat:     hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3),
+		lat: hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3),
 	}, nil
 }
 
