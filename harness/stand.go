@@ -230,6 +230,9 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		}
 	}
 	if err := s.defaults(); err != nil {
+		if strings.HasPrefix(err.Error(), path+":") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	ifaces, err := s.loadInterfaces(opts)
@@ -387,6 +390,9 @@ func (s *Stand) defaults() error {
 	for i, k := range s.Sinks {
 		if k.Name == "" {
 			k.Name = "sink-" + strconv.Itoa(i+1)
+		}
+		if len(k.Rules) > 0 && (len(k.Topics) > 0 || k.Database != "") {
+			return fmt.Errorf("%s: sink %q: topics/database and rules exclude each other", s.at(k.Site), k.Name)
 		}
 		if len(k.Rules) == 0 {
 			if k.Database == "" {
