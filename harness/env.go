@@ -122,6 +122,9 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			e.Down(context.WithoutCancel(ctx))
 		}
 	}()
+	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
+		return nil, err
+	}
 	last := start
 	phase := func(what string) {
 		log.Debug("stand: "+what, "took", time.Since(last))
@@ -469,9 +472,6 @@ func (e *Env) joinDomains(ctx context.Context) error {
 		return err
 	}
 	e.DDSBasePort = base
-	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
-		return err
-	}
 	for d := range domains {
 		l, err := dds.Join(ctx, e.Bus, dds.LinkConfig{Domain: d, Interfaces: e.Stand.Loaded, BasePort: base, Logger: e.log.With("component", "dds")})
 		if err != nil {
