@@ -2,24 +2,39 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestBadStandExitsTwo checks that a bad stand file is refused with its
-// file:line and exit code 2 before anything starts (no influxd, no Kafka:
-// the stand is loaded and validated before Up).
+// TestBadStandExitsTwo runs every stand under testdata/bad: each is
+// refused with the error its first line ("# want: ...") documents, on one
+// line, with exit code 2, by `validate` and by `run` before anything
+// starts (no influxd, no Kafka: the stand is loaded and validated before Up).
 func TestBadStandExitsTwo(t *testing.T) {
-	cases := []struct {
-		file, want string
-	}{
-		{"testdata/unknown-key.yaml", `testdata/unknown-key.yaml:7: unknown key "zookeeper" in a site`},
-		{"testdata/unknown-csc.yaml", `testdata/unknown-csc.yaml:10:20: producer "p": unknown CSC "NoSuchCSC"`},
-		{"testdata/missing.yaml", "no such file"},
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) < 15 {
+		t.Fatalf("%d bad stands (%v), want the documented set", len(files), err)
+	}
+	type tc struct{ file, want string }
+	cases := []tc{{"testdata/missing.yaml", "no such file"}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		want, ok := strings.CutPrefix(first, "# want: ")
+		if !ok || strings.TrimSpace(want) == "" {
+			t.Fatalf("%s: the first line must be \"# want: <error>\"", f)
+		}
+		cases = append(cases, tc{f, strings.TrimSpace(want)})
 	}
 	for _, c := range cases {
 		for _, cmd := range []string{"run", "validate"} {
 			t.Run(cmd+" "+c.file, func(t *testing.T) {
+				t.Setenv("STAND_TEST_UNSET", "")
 				var out, errb bytes.Buffer
 				code := run([]string{cmd, c.file, "--report", t.TempDir()}[:map[string]int{"run": 4, "validate": 2}[cmd]], &out, &errb)
 				if code != 2 {
