@@ -219,6 +219,10 @@ func Load(path string, opts LoadOptions) (*Stand, error) {
 
 // Parse decodes and validates stand YAML read from path.
 func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
+	data, err := yamlx.Expand(path, data, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
 	var s Stand
 	if err := yamlx.Decode(path, data, &s, sectionName); err != nil {
 		return nil, err

@@ -51,3 +51,61 @@ func Error(path string, err error, section func(string) string) error {
 	}
 	return fmt.Errorf("%s: %w", path, err)
 }
+
+var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+
+// Expand substitutes ${VAR} and ${VAR:-default} in data with lookup's
+// values before it is decoded, so one file serves several sites
+// (${KAFKA_BOOTSTRAP}). Comments are left alone. A variable that is unset
+// or empty and has no default is an error naming path and line; "$${"
+// stands for "${".
+func Expand(path string, data []byte, lookup func(string) (string, bool)) ([]byte, error) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	var out bytes.Buffer
+	for n, line := range lines {
+		code, comment := splitComment(line)
+		var lineErr error
+		code = envRef.ReplaceAllFunc(code, func(m []byte) []byte {
+			if string(m) == "$${" {
+				return []byte("${")
+			}
+			sub := envRef.FindSubmatch(m)
+			name := string(sub[1])
+			if v, ok := lookup(name); ok && v != "" {
+				return []byte(v)
+			}
+			if bytes.Contains(m, []byte(":-")) {
+				return sub[2]
+			}
+			if lineErr == nil {
+				lineErr = fmt.Errorf("%s:%d: ${%s} is not set (set it, or give a default: ${%s:-value})", path, n+1, name, name)
+			}
+			return m
+		})
+		if lineErr != nil {
+			return nil, lineErr
+		}
+		out.Write(code)
+		out.Write(comment)
+	}
+	return out.Bytes(), nil
+}
+
+// splitComment splits a YAML line before its comment: a "#" at the start
+// or after a blank, outside quotes.
+func splitComment(line []byte) (code, comment []byte) {
+	var quote byte
+	for i, c := range line {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return line[:i], line[i:]
+		}
+	}
+	return line, nil
+}
