@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -723,6 +724,44 @@ func (e *Env) ComponentNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Endpoints describes where the stand's parts listen, one per line:
+// each site's Kafka, registry and InfluxDB, each DDS domain's port, and
+// the metrics and admin endpoints of components run as binaries.
+func (e *Env) Endpoints() string {
+	var b strings.Builder
+	for _, name := range e.Stand.SiteNames() {
+		se := e.Sites[name]
+		fmt.Fprintf(&b, "  site %s\n    kafka     %s\n", name, strings.Join(se.Brokers, ","))
+		if se.RegistryURL != "" {
+			fmt.Fprintf(&b, "    registry  %s\n", se.RegistryURL)
+		}
+		if se.InfluxURL != "" {
+			fmt.Fprintf(&b, "    influxdb  %s\n", se.InfluxURL)
+		}
+	}
+	domains := map[int]bool{}
+	for _, p := range e.Stand.Producers {
+		domains[p.Domain] = true
+	}
+	for _, d := range slices.Sorted(maps.Keys(domains)) {
+		fmt.Fprintf(&b, "  dds domain %d  127.0.0.1:%d (TESTSTAND_DDS_BASE_PORT=%d)\n", d, dds.Port(e.DDSBasePort, d), e.DDSBasePort)
+	}
+	for _, n := range e.ComponentNames() {
+		e.mu.Lock()
+		c := e.components[n]
+		e.mu.Unlock()
+		line := fmt.Sprintf("  %s %s", c.kind, n)
+		if c.metricsURL != "" {
+			line += "  metrics " + c.metricsURL
+		}
+		if c.adminURL != "" {
+			line += "  admin " + c.adminURL
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }
 
 // Stats returns each component's counters.

@@ -40,6 +40,10 @@ type RunConfig struct {
 	// Prepare runs after the stand is up and before the first scenario
 	// (tests use it to break a link).
 	Prepare func(*Env) error
+	// KeepUp leaves the last stand up after the features ran and the
+	// report was written, prints its endpoints to Output, and tears it
+	// down when ctx ends (Ctrl-C): to look at what a failure left behind.
+	KeepUp bool
 }
 
 // RunResult is the outcome of Run.
@@ -96,14 +100,20 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	}
 	allPassed := true
 	var boot time.Duration
+	var kept *Env
 	for i, g := range groups {
 		suffix := ""
 		if i > 0 {
 			suffix = "-" + strings.TrimSuffix(filepath.Base(g.stand.File), filepath.Ext(g.stand.File))
 		}
-		scenarios, bootTime, passed, err := runGroup(ctx, cfg, g, logger, out, dir, suffix)
+		keep := cfg.KeepUp && i == len(groups)-1
+		scenarios, bootTime, passed, env, err := runGroup(ctx, cfg, g, logger, out, dir, suffix, keep)
 		if err != nil {
 			return nil, err
+		}
+		if env != nil {
+			defer env.Down(context.WithoutCancel(ctx))
+			kept = env
 		}
 		if i == 0 {
 			boot = bootTime
@@ -133,6 +143,10 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	}
 	if err := reports.Write(dir, res); err != nil {
 		return nil, err
+	}
+	if kept != nil {
+		fmt.Fprintf(out, "report: %s\nthe stand stays up until Ctrl-C:\n%s", filepath.Join(dir, "index.html"), kept.Endpoints())
+		<-ctx.Done()
 	}
 	return &RunResult{Passed: res.Passed, ReportDir: dir, Results: res, BootTime: boot}, nil
 }
@@ -209,16 +223,21 @@ func groupFeatures(main *Stand, paths []string, interfacesDir string) ([]feature
 	return groups, nil
 }
 
-// runGroup brings one stand up, runs its features and tears it down.
-func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string) ([]reports.Scenario, time.Duration, bool, error) {
+// runGroup brings one stand up, runs its features and tears it down, or,
+// with keep, returns it up.
+func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
 	env, err := Up(ctx, g.stand, UpOptions{Logger: logger})
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("stand %s did not come up: %w", g.stand.File, err)
+		return nil, 0, false, nil, fmt.Errorf("stand %s did not come up: %w", g.stand.File, err)
 	}
-	defer env.Down(context.WithoutCancel(ctx))
+	defer func() {
+		if kept == nil {
+			env.Down(context.WithoutCancel(ctx))
+		}
+	}()
 	if cfg.Prepare != nil {
 		if err := cfg.Prepare(env); err != nil {
-			return nil, 0, false, err
+			return nil, 0, false, nil, err
 		}
 	}
 	steps := &Steps{Env: env}
@@ -238,7 +257,10 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 		},
 	}
 	status := suite.Run()
-	return steps.Collected, env.BootTime, status == 0, nil
+	if keep {
+		return steps.Collected, env.BootTime, status == 0, env, nil
+	}
+	return steps.Collected, env.BootTime, status == 0, nil, nil
 }
 
 // BadInputError marks errors in what the user gave (exit code 2).
@@ -276,4 +298,34 @@ func Summary(r *RunResult) string {
 	}
 	fmt.Fprintf(&b, "report: %s\n", filepath.Join(r.ReportDir, "index.html"))
 	return b.String()
+}
+
+// HoldConfig configures Hold.
+type HoldConfig struct {
+	Stand         string
+	InterfacesDir string
+	Output        io.Writer
+	Logger        *slog.Logger
+}
+
+// Hold brings a stand up, prints its endpoints, and keeps it up until ctx
+// ends (Ctrl-C), then tears it down: for engineers who point their own
+// tools at a stand.
+func Hold(ctx context.Context, cfg HoldConfig) error {
+	st, err := Load(cfg.Stand, LoadOptions{InterfacesDir: cfg.InterfacesDir})
+	if err != nil {
+		return &BadInputError{Err: err}
+	}
+	env, err := Up(ctx, st, UpOptions{Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("stand %s did not come up: %w", st.File, err)
+	}
+	defer env.Down(context.WithoutCancel(ctx))
+	out := cfg.Output
+	if out == nil {
+		out = os.Stdout
+	}
+	fmt.Fprintf(out, "stand %s is up (boot %s); Ctrl-C tears it down\n%s", st.File, env.BootTime.Round(time.Millisecond), env.Endpoints())
+	<-ctx.Done()
+	return nil
 }

@@ -11,17 +11,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/lsst-ts/teststand/harness"
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/reports"
 )
 
 const usage = `usage:
-  stand run STAND.yaml [--features DIR[,DIR]] [--tags EXPR] [--report DIR] [--ts-xml DIR]
+  stand run STAND.yaml [--features DIR[,DIR]] [--tags EXPR] [--report DIR] [--ts-xml DIR] [--keep-up]
+  stand up STAND.yaml [--ts-xml DIR]
   stand validate STAND.yaml...
+  stand report RESULTS.json [--out DIR]
   stand steps
   stand registry [--url URL] list [--versions] [--compatibility]
   stand registry [--url URL] show SUBJECT [--version N]
@@ -48,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		tags := fs.String("tags", "", "godog tag expression")
 		report := fs.String("report", "", "report directory (default out/<run id>)")
 		tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (overrides the stand's interfaces)")
+		keepUp := fs.Bool("keep-up", false, "leave the last stand up after the run until Ctrl-C, printing its endpoints")
 		file, rest := splitFirst(args[1:])
 		if err := fs.Parse(rest); err != nil || file == "" {
 			fmt.Fprintln(stderr, usage)
@@ -55,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res, err := harness.Run(ctx, harness.RunConfig{
 			Stand: file, Output: stdout, Features: strings.Split(*features, ","), Tags: *tags,
-			ReportDir: *report, InterfacesDir: *tsxml,
+			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)
@@ -89,6 +94,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s: valid\n", f)
 		}
 		return code
+	case "up":
+		fs := flag.NewFlagSet("up", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (overrides the stand's interfaces)")
+		file, rest := splitFirst(args[1:])
+		if err := fs.Parse(rest); err != nil || file == "" {
+			fmt.Fprintln(stderr, usage)
+			return 2
+		}
+		if err := harness.Hold(ctx, harness.HoldConfig{Stand: file, InterfacesDir: *tsxml, Output: stdout}); err != nil {
+			fmt.Fprintln(stderr, "stand:", err)
+			if errors.As(err, new(*harness.BadInputError)) {
+				return 2
+			}
+			return 1
+		}
+		return 0
+	case "report":
+		fs := flag.NewFlagSet("report", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		outDir := fs.String("out", "", "directory for index.html and results.json (default: the results file's)")
+		file, rest := splitFirst(args[1:])
+		if err := fs.Parse(rest); err != nil || file == "" {
+			fmt.Fprintln(stderr, usage)
+			return 2
+		}
+		res, err := reports.Load(file)
+		if err != nil {
+			fmt.Fprintln(stderr, "stand:", err)
+			return 2
+		}
+		dir := *outDir
+		if dir == "" {
+			dir = filepath.Dir(file)
+		}
+		if err := reports.Write(dir, res); err != nil {
+			fmt.Fprintln(stderr, "stand:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "index.html"))
+		return 0
 	case "registry":
 		return registryCommand(ctx, args[1:], stdout, stderr)
 	case "steps":

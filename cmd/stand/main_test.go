@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lsst-ts/teststand/reports"
 )
 
 // TestBadStandExitsTwo runs every stand under testdata/bad: each is
@@ -60,5 +63,36 @@ func TestUsage(t *testing.T) {
 		if !strings.Contains(errb.String(), "usage:") {
 			t.Fatalf("%v: no usage in %q", args, errb.String())
 		}
+	}
+}
+
+// TestReportRerenders writes a results.json the way a run does, then
+// re-renders it elsewhere; a file that is not results is refused with 2.
+func TestReportRerenders(t *testing.T) {
+	src := t.TempDir()
+	started := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
+	res := &reports.Results{
+		Run: "20261124T010000Z", Stand: "scenarios/summit-usdf.yaml", Backend: "embedded", Started: started, Finished: started.Add(time.Second),
+		Scenarios: []reports.Scenario{{Feature: "features/x.feature", Name: "a scenario worth reading", Status: "passed"}},
+	}
+	if err := reports.Write(src, res); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"report", filepath.Join(src, "results.json"), "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil || !strings.Contains(string(page), "a scenario worth reading") {
+		t.Fatalf("re-rendered page lacks the scenario: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "results.json")
+	if err := os.WriteFile(bad, []byte(`{"schema": "something/else"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"report", bad}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `schema "something/else"`) {
+		t.Fatalf("exit %d, stderr %q; want 2 naming the schema", code, stderr.String())
 	}
 }

@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is an io.Writer tests read while another goroutine writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var registryLine = regexp.MustCompile(`registry  (http://\S+)`)
+
+// waitUp waits for the endpoints to be printed and checks that each
+// site's registry answers at the printed URL while the stand is up.
+func waitUp(t *testing.T, out *lockedBuffer, done <-chan error) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "site usdf"); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("returned before printing endpoints: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no endpoints printed:\n%s", out.String())
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the rest of the listing
+	urls := registryLine.FindAllStringSubmatch(out.String(), -1)
+	if len(urls) != 2 {
+		t.Fatalf("want two registries in:\n%s", out.String())
+	}
+	for _, u := range urls {
+		resp, err := http.Get(u[1] + "/subjects")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("registry %s does not answer while the stand is up: %v", u[1], err)
+		}
+		resp.Body.Close()
+	}
+}
+
+func TestHoldPrintsEndpointsAndTearsDown(t *testing.T) {
+	var out lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Hold(ctx, HoldConfig{Stand: "../scenarios/two-way.yaml", Output: &out}) }()
+	waitUp(t, &out, done)
+	for _, want := range []string{"kafka     127.0.0.1:", "dds domain 5", "replication summit->usdf", "heartbeats usdf->summit"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("endpoints lack %q:\n%s", want, out.String())
+		}
+	}
+	url := registryLine.FindStringSubmatch(out.String())[1]
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(url + "/subjects"); err == nil {
+		t.Error("the registry still answers after Hold returned")
+	}
+}
+
+func TestRunKeepUp(t *testing.T) {
+	feature := filepath.Join(t.TempDir(), "one.feature")
+	if err := os.WriteFile(feature, []byte("Feature: one\n  Scenario: up\n    Then topic \"heartbeats\" exists at \"usdf\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	dir := t.TempDir()
+	go func() {
+		res, err := Run(ctx, RunConfig{Stand: "../scenarios/two-way.yaml", Features: []string{feature}, ReportDir: dir, Output: &out, KeepUp: true})
+		if err == nil && !res.Passed {
+			err = errorString("suite failed:\n" + Summary(res))
+		}
+		done <- err
+	}()
+	waitUp(t, &out, done)
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+		t.Errorf("the report is not written before the stand is held: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
