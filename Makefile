@@ -24,7 +24,7 @@ build:
 
 ## demo: run the feature suite on the default stand (embedded backend)
 demo: tools
-	$(GO) run ./cmd/stand run $(STAND) --features features --report out/demo
+	$(GO) run ./cmd/stand run $(STAND) --features features --parallel 3 --report out/demo
 
 ## test: every test, the feature suite included
 test: tools
@@ -32,7 +32,7 @@ test: tools
 
 ## test-stand: the feature suite only, reports under out/test-stand
 test-stand: tools
-	$(GO) run ./cmd/stand run $(STAND) --features features --report out/test-stand
+	$(GO) run ./cmd/stand run $(STAND) --features features --parallel 3 --report out/test-stand
 
 ## bench: benchmarks
 bench: tools

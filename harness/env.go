@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,7 +57,17 @@ type Env struct {
 	ownInflux  []*influxd.Server
 	// mirrorMetrics are all flows' replication metrics.
 	mirrorMetrics *replication.Metrics
+	// dbPrefix is put before every database name when the stand shares
+	// an influxd with other stands of the run, so each has its own.
+	dbPrefix string
 }
+
+// standSeq numbers stands that share an influxd.
+var standSeq atomic.Int64
+
+// Database is the InfluxDB database a stand's database is stored in: the
+// name itself, or with the stand's prefix when it shares an influxd.
+func (e *Env) Database(name string) string { return e.dbPrefix + name }
 
 // SiteEnv is one running site.
 type SiteEnv struct {
@@ -159,8 +170,12 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 				e.ownInflux = append(e.ownInflux, srv)
 			}
 			se.InfluxURL = srv.URL()
+			if opts.Influx != nil && e.dbPrefix == "" {
+				e.dbPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
+			}
 			ic := &influxd.Client{URL: se.InfluxURL}
-			for _, db := range spec.InfluxDB.Databases {
+			for _, name := range spec.InfluxDB.Databases {
+				db := e.Database(name)
 				if err := ic.Exec(ctx, "DROP DATABASE \""+db+"\""); err != nil {
 					return nil, fmt.Errorf("site %s: %w", name, err)
 				}
@@ -391,8 +406,12 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 		return e.startBinarySink(ctx, k)
 	}
 	se := e.Sites[k.Site.Value]
+	rules := slices.Clone(k.rules)
+	for i := range rules {
+		rules[i].Database = e.Database(rules[i].Database)
+	}
 	s, err := sink.New(sink.Config{
-		Brokers: se.Brokers, Rules: k.rules, GroupID: k.Group,
+		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
 		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL,
 		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration,
 		TopicRefresh: 500 * time.Millisecond,
@@ -422,7 +441,11 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
-	rules, err := yaml.Marshal(map[string]any{"rules": k.Rules})
+	specs := slices.Clone(k.Rules)
+	for i := range specs {
+		specs[i].Database = e.Database(specs[i].Database)
+	}
+	rules, err := yaml.Marshal(map[string]any{"rules": specs})
 	if err != nil {
 		return err
 	}
@@ -738,7 +761,15 @@ func (e *Env) Endpoints() string {
 			fmt.Fprintf(&b, "    registry  %s\n", se.RegistryURL)
 		}
 		if se.InfluxURL != "" {
-			fmt.Fprintf(&b, "    influxdb  %s\n", se.InfluxURL)
+			fmt.Fprintf(&b, "    influxdb  %s", se.InfluxURL)
+			if spec := e.Stand.Sites[name].InfluxDB; spec != nil {
+				var dbs []string
+				for _, d := range spec.Databases {
+					dbs = append(dbs, e.Database(d))
+				}
+				fmt.Fprintf(&b, "  databases %s", strings.Join(dbs, ", "))
+			}
+			b.WriteString("\n")
 		}
 	}
 	domains := map[int]bool{}
@@ -800,6 +831,16 @@ func (e *Env) Down(ctx context.Context) error {
 		}
 		if se.Kafka != nil {
 			se.Kafka.Close()
+		}
+	}
+	if e.dbPrefix != "" { // a shared influxd: leave it as found
+		for name, spec := range e.Stand.Sites {
+			if se := e.Sites[name]; spec.InfluxDB != nil && se != nil && se.InfluxURL != "" {
+				ic := &influxd.Client{URL: se.InfluxURL}
+				for _, d := range spec.InfluxDB.Databases {
+					errs = append(errs, ic.Exec(ctx, "DROP DATABASE \""+e.Database(d)+"\""))
+				}
+			}
 		}
 	}
 	for _, s := range e.ownInflux {

@@ -18,7 +18,7 @@ func TestFeatureSuite(t *testing.T) {
 	defer cancel()
 	res, err := Run(ctx, RunConfig{
 		Stand: "../scenarios/summit-usdf.yaml", Features: []string{"../features"},
-		ReportDir: dir, Output: testOutput(t),
+		ReportDir: dir, Output: testOutput(t), Parallel: 3,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -27,8 +27,8 @@ func TestFeatureSuite(t *testing.T) {
 	if !res.Passed {
 		t.Fatalf("feature suite failed:\n%s", Summary(res))
 	}
-	if len(res.Results.Scenarios) < 4 {
-		t.Fatalf("%d scenarios ran, want at least 4", len(res.Results.Scenarios))
+	if len(res.Results.Scenarios) < 12 {
+		t.Fatalf("%d scenarios ran, want at least 12", len(res.Results.Scenarios))
 	}
 	var checked bool
 	for _, sc := range res.Results.Scenarios {
@@ -57,14 +57,15 @@ func TestFeatureSuite(t *testing.T) {
 		t.Error("no delivered ATDome position result in the report")
 	}
 	// Features tagged @stand:NAME ran on their own stands.
+	// and the default stand's features were shared out among 3 copies.
 	stands := map[string]int{}
 	for _, sc := range res.Results.Scenarios {
 		stands[filepath.Base(sc.Stand)]++
 	}
-	if stands["two-way.yaml"] == 0 || stands["identity.yaml"] == 0 {
-		t.Errorf("scenarios per stand %v: want the two-way and identity stands used", stands)
+	if stands["two-way.yaml"] == 0 || stands["identity.yaml"] == 0 || stands["summit-usdf.yaml #1"] == 0 || stands["summit-usdf.yaml #3"] == 0 {
+		t.Errorf("scenarios per stand %v: want three copies of the default stand, the two-way and the identity stands", stands)
 	}
-	for _, f := range []string{"index.html", "results.json", "junit.xml", "cucumber.json", "junit-two-way.xml", "junit-identity.xml"} {
+	for _, f := range []string{"index.html", "results.json", "junit-1.xml", "cucumber-3.json", "junit-two-way.xml", "junit-identity.xml"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("report file %s missing or empty: %v", f, err)
 		}

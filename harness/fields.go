@@ -159,7 +159,7 @@ func (st *Steps) fieldsAsWritten(ctx context.Context, csc, index, topic, db, sit
 	}
 	se := st.Env.Sites[site]
 	measurement := tr.Topic.FullName() // the sink's default: namespace.name
-	diffs, n, err := compareFields(ctx, se.InfluxURL, db, measurement, tr, 10)
+	diffs, n, err := compareFields(ctx, se.InfluxURL, st.Env.Database(db), measurement, tr, 10)
 	if err != nil {
 		return err
 	}

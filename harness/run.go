@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -43,7 +45,13 @@ type RunConfig struct {
 	// KeepUp leaves the last stand up after the features ran and the
 	// report was written, prints its endpoints to Output, and tears it
 	// down when ctx ends (Ctrl-C): to look at what a failure left behind.
+	// It runs the features one stand at a time.
 	KeepUp bool
+	// Parallel is how many stands run at once: the feature files of a
+	// stand are shared out among up to that many copies of it, each with
+	// its own clusters, registries, DDS ports and databases. 0 or 1 runs
+	// one stand at a time.
+	Parallel int
 }
 
 // RunResult is the outcome of Run.
@@ -98,37 +106,87 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 			"One machine, one clock: all latencies use the local wall clock; private_sndStamp is TAI and converted with TAI-UTC = 37 s.",
 		},
 	}
-	allPassed := true
-	var boot time.Duration
-	var kept *Env
-	for i, g := range groups {
-		suffix := ""
-		if i > 0 {
-			suffix = "-" + strings.TrimSuffix(filepath.Base(g.stand.File), filepath.Ext(g.stand.File))
-		}
-		keep := cfg.KeepUp && i == len(groups)-1
-		scenarios, bootTime, passed, env, err := runGroup(ctx, cfg, g, logger, out, dir, suffix, keep)
+	shards := shardGroups(groups, cfg)
+	// One influxd for the whole run: every stand gets databases of its
+	// own in it, so later stands boot without starting one.
+	var shared *influxd.Server
+	if needsInflux(shards) {
+		bin, err := influxd.Find(moduleRoots()...)
 		if err != nil {
 			return nil, err
 		}
-		if env != nil {
-			defer env.Down(context.WithoutCancel(ctx))
-			kept = env
+		if shared, err = influxd.Start(ctx, bin); err != nil {
+			return nil, err
+		}
+		defer shared.Stop()
+	}
+	type outcome struct {
+		scenarios []reports.Scenario
+		boot      time.Duration
+		passed    bool
+		env       *Env
+		err       error
+		output    bytes.Buffer
+	}
+	outcomes := make([]*outcome, len(shards))
+	par := max(cfg.Parallel, 1)
+	if cfg.KeepUp {
+		par = 1
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	var outMu sync.Mutex
+	for i, sh := range shards {
+		o := &outcome{}
+		outcomes[i] = o
+		keep := cfg.KeepUp && i == len(shards)-1
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			w := io.Writer(out)
+			if par > 1 {
+				w = &o.output // printed whole when the stand is done
+			}
+			o.scenarios, o.boot, o.passed, o.env, o.err = runGroup(ctx, cfg, sh, logger, w, dir, sh.suffix, keep, shared)
+			if par > 1 {
+				outMu.Lock()
+				fmt.Fprintf(out, "=== stand %s%s\n%s", sh.stand.File, sh.label, o.output.String())
+				outMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	allPassed := true
+	var boot time.Duration
+	var kept *Env
+	for i, sh := range shards {
+		o := outcomes[i]
+		if o.env != nil {
+			defer o.env.Down(context.WithoutCancel(ctx))
+			kept = o.env
+		}
+		if o.err != nil {
+			return nil, o.err
 		}
 		if i == 0 {
-			boot = bootTime
+			boot = o.boot
 		}
-		res.Notes = append(res.Notes, fmt.Sprintf("Stand %s: boot time %s, %d features.", g.stand.File, bootTime.Round(time.Millisecond), len(g.paths)))
-		for _, w := range g.stand.Warnings() {
-			res.Notes = append(res.Notes, "Warning: "+w)
-		}
-		if len(groups) > 1 || g.stand != st {
-			for i := range scenarios {
-				scenarios[i].Stand = g.stand.File
+		res.Notes = append(res.Notes, fmt.Sprintf("Stand %s%s: boot time %s, %d features.", sh.stand.File, sh.label, o.boot.Round(time.Millisecond), len(sh.paths)))
+		if sh.first {
+			for _, w := range sh.stand.Warnings() {
+				res.Notes = append(res.Notes, "Warning: "+w)
 			}
 		}
-		res.Scenarios = append(res.Scenarios, scenarios...)
-		allPassed = allPassed && passed
+		if len(shards) > 1 || sh.stand.File != st.File {
+			for j := range o.scenarios {
+				o.scenarios[j].Stand = sh.stand.File + sh.label
+			}
+		}
+		res.Scenarios = append(res.Scenarios, o.scenarios...)
+		allPassed = allPassed && o.passed
+	}
+	if par > 1 {
+		res.Notes = append(res.Notes, fmt.Sprintf("Up to %d stands ran at once, each with its own clusters, registries, DDS ports and databases in one influxd.", par))
 	}
 	res.Finished = time.Now().UTC()
 	sort.SliceStable(res.Scenarios, func(i, j int) bool { return res.Scenarios[i].Feature < res.Scenarios[j].Feature })
@@ -155,6 +213,56 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 type featureGroup struct {
 	stand *Stand
 	paths []string
+	// suffix names the shard's junit and cucumber files; label names it
+	// in reports; first marks the first shard of a stand file.
+	suffix, label string
+	first         bool
+}
+
+// shardGroups shares each group's feature files out among up to
+// cfg.Parallel copies of its stand. Each copy is loaded again from its
+// file, so that what a scenario changes in one (a hot-added CSC) stays
+// in it.
+func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
+	var out []featureGroup
+	for gi, g := range groups {
+		base := ""
+		if gi > 0 {
+			base = "-" + strings.TrimSuffix(filepath.Base(g.stand.File), filepath.Ext(g.stand.File))
+		}
+		n := 1
+		if cfg.Parallel > 1 && !cfg.KeepUp {
+			n = min(cfg.Parallel, len(g.paths))
+		}
+		for k := range n {
+			sh := featureGroup{stand: g.stand, suffix: base, first: k == 0}
+			if n > 1 {
+				sh.suffix += fmt.Sprintf("-%d", k+1)
+				sh.label = fmt.Sprintf(" #%d", k+1)
+			}
+			if k > 0 {
+				if st, err := Load(g.stand.File, LoadOptions{InterfacesDir: cfg.InterfacesDir}); err == nil {
+					sh.stand = st
+				}
+			}
+			for i := k; i < len(g.paths); i += n {
+				sh.paths = append(sh.paths, g.paths[i])
+			}
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
+func needsInflux(groups []featureGroup) bool {
+	for _, g := range groups {
+		for _, site := range g.stand.Sites {
+			if site.InfluxDB != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var standTag = regexp.MustCompile(`(?m)^\s*@[^\n]*@stand:(\S+)|^\s*@stand:(\S+)`)
@@ -225,8 +333,8 @@ func groupFeatures(main *Stand, paths []string, interfacesDir string) ([]feature
 
 // runGroup brings one stand up, runs its features and tears it down, or,
 // with keep, returns it up.
-func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
-	env, err := Up(ctx, g.stand, UpOptions{Logger: logger})
+func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool, influx *influxd.Server) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
+	env, err := Up(ctx, g.stand, UpOptions{Logger: logger, Influx: influx})
 	if err != nil {
 		return nil, 0, false, nil, fmt.Errorf("stand %s did not come up: %w", g.stand.File, err)
 	}

@@ -268,7 +268,7 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			}
 			se := s.env.Sites[p.site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, influxTap(s.ctx, se.InfluxURL, rule.Database, measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
+			taps = append(taps, influxTap(s.ctx, se.InfluxURL, s.env.Database(rule.Database), measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
 			break
 		}
 	}
