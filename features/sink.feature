@@ -33,3 +33,11 @@ Feature: The EFD sink writes points as the EFD's Telegraf does, at least once
     And 1 s pass
     And the sink "usdf-efd" is restarted
     Then every sample of MTM1M3 "forceActuatorData" is in database "efd" at "usdf" exactly once within 30 s
+
+  Scenario: A sink stopped while traffic flows catches up when it is back
+    When the sink "usdf-efd" is stopped
+    And MTM1M3 publishes "forceActuatorData" at 50 Hz for 2 s on domain 0
+    And the sink "usdf-efd" is restarted
+    Then the lag of the sink "usdf-efd" drains within 20 s
+    And every sample of MTM1M3 "forceActuatorData" is in database "efd" at "usdf" exactly once within 20 s
+    And the lag of the replication flow "summit->usdf" drains within 5 s

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"gopkg.in/yaml.v3"
@@ -98,6 +99,7 @@ type component struct {
 	name, kind string
 	proc       *process // for components run as binaries
 	metricsURL string   // a binary's Prometheus endpoint
+	gatherer   prometheus.Gatherer // an in-process component's metrics
 	adminURL   string   // a binary producer's admin API
 	cancel     context.CancelFunc
 	done       chan struct{}
@@ -268,9 +270,9 @@ func (e *Env) startRegistry(ctx context.Context, site string, spec *RegistrySpec
 
 // startComponent runs fn in its own goroutine with its own context, and
 // waits until it calls ready (or fails first).
-func (e *Env) startComponent(ctx context.Context, name, kind string, stats func() map[string]int64, settle func(context.Context) error, fn func(ctx context.Context, ready func()) error) error {
+func (e *Env) startComponent(ctx context.Context, name, kind string, stats func() map[string]int64, settle func(context.Context) error, fn func(ctx context.Context, ready func()) error, metrics prometheus.Gatherer) error {
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := &component{name: name, kind: kind, cancel: cancel, done: make(chan struct{}), stats: stats, settle: settle}
+	c := &component{name: name, kind: kind, cancel: cancel, done: make(chan struct{}), stats: stats, settle: settle, gatherer: metrics}
 	readyCh := make(chan struct{})
 	var once sync.Once
 	ready := func() { once.Do(func() { close(readyCh) }) }
@@ -348,7 +350,7 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 	return e.startComponent(ctx, f.Name, "replication", stats, r.Refresh, func(ctx context.Context, ready func()) error {
 		r.SetReady(ready)
 		return r.Run(ctx)
-	})
+	}, e.mirrorMetrics.Registry())
 }
 
 // startHeartbeats emits MM2-style heartbeats for one pair of sites.
@@ -360,7 +362,7 @@ func (e *Env) startHeartbeats(ctx context.Context, h HeartbeatSpec) error {
 			SourceAlias: h.Source, TargetAlias: h.Target, TargetBrokers: e.Sites[h.Target].Brokers,
 			Interval: h.Interval, Metrics: e.mirrorMetrics, Logger: e.log.With("component", name),
 		})
-	})
+	}, e.mirrorMetrics.Registry())
 }
 
 // Restart starts a stopped replication flow or sink again, as a restarted
@@ -430,7 +432,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	return e.startComponent(ctx, k.Name, "sink", stats, func(context.Context) error { s.Refresh(); return nil }, func(ctx context.Context, ready func()) error {
 		ready()
 		return s.Run(ctx)
-	})
+	}, s.Metrics().Registry())
 }
 
 // startBinarySink runs the efdsink binary with the sink's rules in a file,
@@ -579,20 +581,28 @@ func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64,
 	if c == nil || c.kind != "producer" {
 		return 0, fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
 	}
-	var reg prometheus.Gatherer
-	if c.metricsURL != "" {
-		return scrapeCounter(ctx, c.metricsURL, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic})
-	}
-	for _, se := range e.Sites {
-		if p := se.Producers[name]; p != nil {
-			reg = p.Registry()
-		}
-	}
-	mfs, err := reg.Gather()
+	fams, err := e.Metrics(ctx, name)
 	if err != nil {
 		return 0, err
 	}
-	return counterValue(mfs, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic}), nil
+	return int64(sumValues(fams, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic})), nil
+}
+
+// Metrics reads a component's Prometheus metrics: scraped from a binary's
+// endpoint, gathered from an in-process component's registry.
+func (e *Env) Metrics(ctx context.Context, name string) ([]*dto.MetricFamily, error) {
+	e.mu.Lock()
+	c := e.components[name]
+	e.mu.Unlock()
+	switch {
+	case c == nil:
+		return nil, fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
+	case c.metricsURL != "":
+		return scrape(ctx, c.metricsURL)
+	case c.gatherer != nil:
+		return gather(c.gatherer)
+	}
+	return nil, fmt.Errorf("%s %s has no metrics", c.kind, name)
 }
 
 // freeBasePort finds a base port whose domain ports are all free.
@@ -705,7 +715,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 	return e.startComponent(ctx, p.Name, "producer", stats, nil, func(ctx context.Context, ready func()) error {
 		ready()
 		return pr.Run(ctx)
-	})
+	}, pr.Registry())
 }
 
 // Stop stops one component by name (a broken link, for fault scenarios).

@@ -106,6 +106,9 @@ func TestAssertionsCanFail(t *testing.T) {
 
   Scenario: conflicts where there are none
     Then the registry at "usdf" reports schema id conflicts
+
+  Scenario: the lag of a flow that does not exist
+    Then the lag of the replication flow "moon->usdf" drains within 1 s
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -121,13 +124,14 @@ func TestAssertionsCanFail(t *testing.T) {
 		t.Fatal("suite passed with the sink stopped")
 	}
 	want := map[string][]string{
-		"delivery without a sink":            {"not delivered", "lost 20"},
-		"a producer that did read the topic": {"producer summit-salkafka has read", "samples of ATDome position"},
-		"a verdict that is not the one seen": {`verdict "not delivered", want "delivered exactly once"`},
-		"renamed with the wrong alias":       {"kafka@usdf/usdf.lsst.sal.ATDome.position", "is not observed"},
-		"duplicates that were not made":      {"0 duplicates, want none lost and 5 duplicates"},
-		"heartbeats of a pair that has none": {"no heartbeat usdf->base in heartbeats at usdf"},
-		"conflicts where there are none":     {"the registry at usdf reports no schema id conflict"},
+		"delivery without a sink":               {"not delivered", "lost 20"},
+		"a producer that did read the topic":    {"producer summit-salkafka has read", "samples of ATDome position"},
+		"a verdict that is not the one seen":    {`verdict "not delivered", want "delivered exactly once"`},
+		"renamed with the wrong alias":          {"kafka@usdf/usdf.lsst.sal.ATDome.position", "is not observed"},
+		"duplicates that were not made":         {"0 duplicates, want none lost and 5 duplicates"},
+		"heartbeats of a pair that has none":    {"no heartbeat usdf->base in heartbeats at usdf"},
+		"conflicts where there are none":        {"the registry at usdf reports no schema id conflict"},
+		"the lag of a flow that does not exist": {`no replication flow named "moon->usdf"`},
 	}
 	for _, sc := range res.Results.Scenarios {
 		if sc.Status != "failed" || sc.FailedStep == "" {

@@ -5,36 +5,52 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
-// scrapeCounter reads one counter of a Prometheus endpoint (0 when the
-// series does not exist yet: nothing was counted).
-func scrapeCounter(ctx context.Context, url, name string, labels map[string]string) (int64, error) {
+// scrape reads a Prometheus endpoint.
+func scrape(ctx context.Context, url string) ([]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
-	var list []*dto.MetricFamily
+	list := make([]*dto.MetricFamily, 0, len(fams))
 	for _, f := range fams {
 		list = append(list, f)
 	}
-	return counterValue(list, name, labels), nil
+	return list, nil
 }
 
-func counterValue(fams []*dto.MetricFamily, name string, labels map[string]string) int64 {
+// gather reads an in-process registry as scrape reads an endpoint.
+func gather(g prometheus.Gatherer) ([]*dto.MetricFamily, error) { return g.Gather() }
+
+// scrapeCounter reads one counter of a Prometheus endpoint (0 when the
+// series does not exist yet: nothing was counted).
+func scrapeCounter(ctx context.Context, url, name string, labels map[string]string) (int64, error) {
+	fams, err := scrape(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	return int64(sumValues(fams, name, labels)), nil
+}
+
+// sumValues adds the counters or gauges named name whose labels include
+// labels (0 when there is none).
+func sumValues(fams []*dto.MetricFamily, name string, labels map[string]string) float64 {
+	var sum float64
 	for _, f := range fams {
 		if f.GetName() != name {
 			continue
@@ -50,8 +66,8 @@ func counterValue(fams []*dto.MetricFamily, name string, labels map[string]strin
 					continue metrics
 				}
 			}
-			return int64(m.GetCounter().GetValue())
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
 	}
-	return 0
+	return sum
 }

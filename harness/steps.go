@@ -69,6 +69,7 @@ func (st *Steps) library() []StepDoc {
 		{`^every sample of ` + cscArg + ` ` + quoted + ` is in topic ` + quoted + ` at ` + quoted + ` at least once within ` + floatArg + ` s$`, "Waits up to the bound, then asserts no sample is lost from a Kafka topic at a site; duplicates are allowed, counted and reported.", st.inTopicAtLeastOnce},
 		{`^every sample of ` + cscArg + ` ` + quoted + ` is in topic ` + quoted + ` at ` + quoted + ` with none lost and (\d+) duplicates? within ` + floatArg + ` s$`, "Waits up to the bound, then asserts no sample is lost from a Kafka topic and exactly that many duplicates were counted.", st.inTopicWithDuplicates},
 		{`^every field of ` + cscArg + ` ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` is as written$`, "Waits for delivery, then compares every point with the ledger: time = private_efdStamp at µs, every field under the EFD's name (arrays as name0..nameN-1) with the value written.", st.fieldsAsWritten},
+		{`^the lag of the (sink|replication flow) ` + quoted + ` drains within ` + floatArg + ` s$`, "Waits until the component's consumer lag (its own metrics: efdsink_consumer_lag_records, mirror_lag_records) is 0, or fails with the lag left.", st.lagDrains},
 		{`^offset commits (fail|succeed) at ` + quoted + `$`, "Makes a site's cluster refuse consumer offset commits (an unreachable group coordinator), or accept them again.", st.commitsFail},
 		{`^every topic published in this scenario reaches ` + quoted + ` as ` + quoted + ` exactly once within ` + floatArg + ` s$`, `Asserts each topic this scenario published is at a site under a name made from the pattern ("summit.<topic>"), every sample once, and not under its own name.`, st.renamedExactlyOnce},
 		{`^heartbeats from ` + quoted + ` to ` + quoted + ` arrive in topic ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Waits for a MirrorMaker-2 heartbeat with that source and target alias, emitted after the scenario started, in a topic at a site.", st.heartbeatArrives},
@@ -439,6 +440,40 @@ func (st *Steps) commitsFail(ctx context.Context, what, site string) error {
 	}
 	se.FailCommits(what == "fail")
 	return nil
+}
+
+func (st *Steps) lagDrains(ctx context.Context, kind, name, within string) error {
+	metric, labels := "efdsink_consumer_lag_records", map[string]string(nil)
+	if kind == "replication flow" {
+		metric = "mirror_lag_records"
+		for _, f := range st.Env.Stand.Replication {
+			if f.Name == name {
+				labels = map[string]string{"source": f.Source.Value, "target": f.Target.Value}
+			}
+		}
+		if labels == nil {
+			return fmt.Errorf("no replication flow named %q", name)
+		}
+	}
+	var lag float64
+	deadline := time.Now().Add(seconds(within))
+	for {
+		fams, err := st.Env.Metrics(ctx, name)
+		if err == nil {
+			if lag = sumValues(fams, metric, labels); lag == 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("the %s %q still lags by %.0f records after %s s", kind, name, lag, within)
+		}
+		if err := st.pass(ctx, "0.1"); err != nil {
+			return err
+		}
+	}
 }
 
 func (st *Steps) killComponent(ctx context.Context, name string) error {
