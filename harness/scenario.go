@@ -72,6 +72,9 @@ type PublishSpec struct {
 	Domain          int
 	PartitionPrefix string
 	Seed            uint64
+	// Burst and Jitter shape the pacing as a profile's rules do.
+	Burst  int
+	Jitter time.Duration
 }
 
 // Publish writes traffic and blocks until the writer is done. Taps on every
@@ -105,6 +108,7 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 	_, err := mocksal.Run(ctx, s.env.Bus, mocksal.WriterConfig{
 		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
 		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
+		Burst: p.Burst, Jitter: p.Jitter,
 	}, tr.record)
 	tr.finish(err)
 }

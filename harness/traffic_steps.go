@@ -1,0 +1,108 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/lsst-ts/teststand/mocksal"
+)
+
+// publishTable starts every row of a table (CSC, topic, rate, duration)
+// at once on one domain and waits until all were written.
+func (st *Steps) publishTable(ctx context.Context, domain string, table *godog.Table) error {
+	dom, _ := strconv.Atoi(domain)
+	if table == nil || len(table.Rows) < 2 {
+		return errors.New("the table needs a header (CSC | topic | rate | duration) and at least one row")
+	}
+	col := map[string]int{}
+	for i, c := range table.Rows[0].Cells {
+		col[strings.ToLower(strings.TrimSpace(c.Value))] = i
+	}
+	for _, want := range []string{"csc", "topic", "rate", "duration"} {
+		if _, ok := col[want]; !ok {
+			return fmt.Errorf("the table has no %q column (want CSC | topic | rate | duration)", want)
+		}
+	}
+	var specs []PublishSpec
+	for r, row := range table.Rows[1:] {
+		cell := func(name string) string { return strings.TrimSpace(row.Cells[col[name]].Value) }
+		name, index, _ := strings.Cut(cell("csc"), ":")
+		hz, err1 := strconv.ParseFloat(cell("rate"), 64)
+		dur, err2 := strconv.ParseFloat(strings.TrimSuffix(cell("duration"), "s"), 64)
+		if err1 != nil || err2 != nil || hz <= 0 || dur <= 0 {
+			return fmt.Errorf("row %d: rate %q and duration %q must be positive numbers (Hz, s)", r+1, cell("rate"), cell("duration"))
+		}
+		specs = append(specs, PublishSpec{CSC: name, Index: parseIndex(index), Topic: cell("topic"), RateHz: hz, Duration: seconds(strconv.FormatFloat(dur, 'f', -1, 64)), Domain: dom})
+	}
+	return st.publishAll(ctx, specs)
+}
+
+// publishAll starts every writer, then waits for all of them.
+func (st *Steps) publishAll(ctx context.Context, specs []PublishSpec) error {
+	sc := state(ctx).sc
+	var started []*Traffic
+	for _, p := range specs {
+		tr, err := sc.PublishAsync(p)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", p.CSC, p.Topic, err)
+		}
+		started = append(started, tr)
+	}
+	var errs []error
+	for _, tr := range started {
+		if err := tr.Wait(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", tr.Topic.CSC, tr.Topic.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// replayProfile writes, for a duration, every topic a traffic profile
+// gives a rate to, for each CSC a producer on the domain serves (at the
+// producer's index for an indexed CSC), and waits until all were written.
+func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) error {
+	dom, _ := strconv.Atoi(domain)
+	path := name
+	if !strings.ContainsAny(name, "/.") {
+		path = filepath.Join(filepath.Dir(st.Env.Stand.File), "profiles", name+".yaml")
+	}
+	prof, err := mocksal.LoadProfile(path)
+	if err != nil {
+		return err
+	}
+	planned, err := prof.Resolve(st.Env.Stand.Loaded)
+	if err != nil {
+		return err
+	}
+	served := map[string]int32{} // CSC → index written
+	for _, p := range st.Env.Stand.Producers {
+		if p.Domain != dom {
+			continue
+		}
+		for _, c := range p.CSCs {
+			n, idx, _ := strings.Cut(c.Value, ":")
+			if _, seen := served[n]; !seen {
+				served[n] = parseIndex(idx)
+			}
+		}
+	}
+	var specs []PublishSpec
+	for _, pl := range planned {
+		w := pl.Writer
+		index, ok := served[w.Topic.CSC]
+		if !ok {
+			continue
+		}
+		specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz, Duration: seconds(dur), Domain: dom, Burst: w.Burst, Jitter: w.Jitter})
+	}
+	if len(specs) == 0 {
+		return fmt.Errorf("profile %s gives no topic of a CSC served on domain %d", name, dom)
+	}
+	return st.publishAll(ctx, specs)
+}
