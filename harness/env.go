@@ -97,10 +97,10 @@ func (se *SiteEnv) FailCommits(fail bool) {
 // component is one in-process component with its own lifetime.
 type component struct {
 	name, kind string
-	proc       *process // for components run as binaries
-	metricsURL string   // a binary's Prometheus endpoint
+	proc       *process            // for components run as binaries
+	metricsURL string              // a binary's Prometheus endpoint
 	gatherer   prometheus.Gatherer // an in-process component's metrics
-	adminURL   string   // a binary producer's admin API
+	adminURL   string              // a binary producer's admin API
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
