@@ -138,3 +138,72 @@ func svg(p *plot.Plot, w, h vg.Length) (string, error) {
 	}
 	return s, nil
 }
+
+// histChart draws the distribution of end-to-end latency: the last hop
+// with data, as the reader of the report sees it.
+func histChart(t Topic) (string, error) {
+	hops := chartHops(t)
+	if len(hops) == 0 {
+		return "", nil
+	}
+	last := hops[len(hops)-1]
+	vals := make(plotter.Values, len(last.Series))
+	for i, pt := range last.Series {
+		vals[i] = pt.LatencyMS
+	}
+	p := plot.New()
+	p.Title.Text = "Latency histogram, end to end (" + last.Name + "): " + t.Topic
+	p.X.Label.Text = "latency (ms)"
+	p.Y.Label.Text = "samples"
+	h, err := plotter.NewHist(vals, min(40, max(5, len(vals)/5)))
+	if err != nil {
+		return "", err
+	}
+	h.FillColor = palette[0]
+	h.LineStyle.Width = 0
+	p.Add(h, plotter.NewGrid())
+	return svg(p, 7.5*vg.Inch, 2.8*vg.Inch)
+}
+
+// throughputChart draws samples per second arriving at each hop, by the
+// second they arrived in (send time plus latency).
+func throughputChart(t Topic) (string, error) {
+	hops := chartHops(t)
+	if len(hops) == 0 {
+		return "", nil
+	}
+	t0 := math.Inf(1)
+	for _, h := range hops {
+		for _, pt := range h.Series {
+			t0 = math.Min(t0, float64(pt.At.UnixMicro())/1e6)
+		}
+	}
+	p := plot.New()
+	p.Title.Text = "Throughput: " + t.Topic
+	p.X.Label.Text = "seconds since first sample"
+	p.Y.Label.Text = "samples/s"
+	p.Legend.Top = true
+	for i, h := range hops {
+		bins := map[int]float64{}
+		last := 0
+		for _, pt := range h.Series {
+			s := int(float64(pt.At.UnixMicro())/1e6 - t0 + pt.LatencyMS/1e3)
+			bins[s]++
+			last = max(last, s)
+		}
+		xys := make(plotter.XYs, 0, last+1)
+		for s := 0; s <= last; s++ {
+			xys = append(xys, plotter.XY{X: float64(s) + 0.5, Y: bins[s]})
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return "", err
+		}
+		l.Color = palette[i%len(palette)]
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(h.Name, l)
+	}
+	p.Add(plotter.NewGrid())
+	return svg(p, 7.5*vg.Inch, 2.8*vg.Inch)
+}

@@ -17,6 +17,8 @@ type pageTopic struct {
 	Failed  bool
 	Time    template.HTML
 	CDF     template.HTML
+	Hist    template.HTML
+	Rate    template.HTML
 	Missing string
 }
 
@@ -81,7 +83,16 @@ func renderHTML(dir string, r *Results) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
+			hist, err := histChart(t)
+			if err != nil {
+				return nil, err
+			}
+			rate, err := throughputChart(t)
+			if err != nil {
+				return nil, err
+			}
 			pt.Time, pt.CDF = template.HTML(tc), template.HTML(cdf)
+			pt.Hist, pt.Rate = template.HTML(hist), template.HTML(rate)
 			if len(t.Missing) > 0 {
 				parts := make([]string, len(t.Missing))
 				for k, m := range t.Missing {
@@ -170,7 +181,7 @@ pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c6
 <tr><th>hop (from private_sndStamp)</th><th class="num">samples</th><th class="num">p50 ms</th><th class="num">p90 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">max ms</th><th class="num">mean ms</th></tr>
 {{range .Hops}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td>{{if .Count}}<td class="num">{{ms .P50}}</td><td class="num">{{ms .P90}}</td><td class="num">{{ms .P99}}</td><td class="num">{{ms .P999}}</td><td class="num">{{ms .Max}}</td><td class="num">{{ms .Mean}}</td>{{else}}<td class="num" colspan="6">no sample seen here</td>{{end}}</tr>
 {{end}}</table>
-<div class="charts">{{.Time}}{{.CDF}}</div>
+<div class="charts">{{.Time}}{{.CDF}}{{.Hist}}{{.Rate}}</div>
 {{end}}
 {{end}}
 
