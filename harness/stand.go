@@ -21,12 +21,12 @@ import (
 
 // Stand is a stand definition (version 1), as written in YAML.
 type Stand struct {
-	Version     int              `yaml:"version"`
+	Version     int              `yaml:"version" jsonschema:"enum=1"`
 	Name        string           `yaml:"name"`
 	Description string           `yaml:"description"`
-	Backend     string           `yaml:"backend"`
-	Interfaces  string           `yaml:"interfaces"`
-	Sites       map[string]*Site `yaml:"sites"`
+	Backend     string           `yaml:"backend" jsonschema:"enum=embedded"`
+	Interfaces  string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
+	Sites       map[string]*Site `yaml:"sites" jsonschema:"required"`
 	Producers   []*ProducerSpec  `yaml:"producers"`
 	Replication []*FlowSpec      `yaml:"replication"`
 	// MirrorMaker is replication written as MM2 properties (the keys of
@@ -56,7 +56,7 @@ type Site struct {
 
 // KafkaSpec describes a site's cluster.
 type KafkaSpec struct {
-	Brokers int `yaml:"brokers"`
+	Brokers int `yaml:"brokers" jsonschema:"minimum=1,maximum=9"`
 }
 
 // RegistrySpec describes a site's schema registry. With Remote set it is a
@@ -86,7 +86,7 @@ type ProducerSpec struct {
 	QueueLen          int    `yaml:"queue_len"`
 	// Run is "inprocess" (default) or "binary": the salkafka binary as a
 	// subprocess, on the cross-process DDS bus, as deployed.
-	Run string `yaml:"run"`
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
 }
 
 // FlowSpec is one replication flow between sites.
@@ -94,7 +94,7 @@ type FlowSpec struct {
 	Name      string   `yaml:"name"`
 	Source    Ref      `yaml:"source"`
 	Target    Ref      `yaml:"target"`
-	Policy    string   `yaml:"policy"`
+	Policy    string   `yaml:"policy" jsonschema:"enum=default,enum=identity,enum=DefaultReplicationPolicy,enum=IdentityReplicationPolicy"`
 	Separator string   `yaml:"separator"`
 	Topics    []string `yaml:"topics"`
 	Exclude   []string `yaml:"topics_exclude"`
@@ -156,7 +156,7 @@ type SinkSpec struct {
 	FlushInterval Duration `yaml:"flush_interval"`
 	// Run is "inprocess" (default) or "binary": the efdsink binary as a
 	// subprocess, which a scenario can kill with SIGKILL.
-	Run string `yaml:"run"`
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
 
 	rules []sink.Rule
 }

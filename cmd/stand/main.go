@@ -26,6 +26,7 @@ const usage = `usage:
   stand up STAND.yaml [--ts-xml DIR]
   stand validate STAND.yaml...
   stand report RESULTS.json [--out DIR]
+  stand schema                       (the stand files' JSON Schema)
   stand steps
   stand registry [--url URL] list [--versions] [--compatibility]
   stand registry [--url URL] show SUBJECT [--version N]
@@ -138,6 +139,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "registry":
 		return registryCommand(ctx, args[1:], stdout, stderr)
+	case "schema":
+		fmt.Fprint(stdout, harness.StandSchema())
+		return 0
 	case "steps":
 		for _, s := range harness.Library() {
 			fmt.Fprintf(stdout, "%s\n    %s\n", s.Pattern, s.Doc)

@@ -1,0 +1,51 @@
+package harness
+
+import (
+	"encoding/json"
+
+	"github.com/invopop/jsonschema"
+	orderedmap "github.com/pb33f/ordered-map/v2"
+)
+
+// StandSchema is the JSON Schema of stand files (version 1), generated
+// from the types Load decodes into, so that it cannot drift from them.
+// scenarios/stand.schema.json is this text; editors that read a
+// "# yaml-language-server: $schema=..." line complete and check stands.
+func StandSchema() string {
+	r := &jsonschema.Reflector{FieldNameTag: "yaml", RequiredFromJSONSchemaTags: true, DoNotReference: true}
+	s := r.Reflect(&Stand{})
+	s.Title = "teststand stand (version 1)"
+	s.Description = "A test stand: sites (Kafka, registry, InfluxDB), SAL producers on DDS domains, replication flows and sinks. See scenarios/README.md."
+	s.ID = "https://github.com/lsst-ts/teststand/scenarios/stand.schema.json"
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return string(b) + "\n"
+}
+
+// JSONSchema implements jsonschema's custom schema: a Ref is a name.
+func (Ref) JSONSchema() *jsonschema.Schema { return &jsonschema.Schema{Type: "string"} }
+
+// JSONSchema implements jsonschema's custom schema: "500ms", "2s".
+func (Duration) JSONSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{Type: "string", Pattern: `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, Description: "a duration, e.g. 500ms or 2s"}
+}
+
+// JSONSchema implements jsonschema's custom schema: MM2 properties.
+func (MM2Block) JSONSchema() *jsonschema.Schema {
+	value := &jsonschema.Schema{OneOf: []*jsonschema.Schema{
+		{Type: "string"}, {Type: "number"}, {Type: "boolean"},
+		{Type: "array", Items: &jsonschema.Schema{Type: "string"}},
+	}}
+	return &jsonschema.Schema{
+		Type: "object", Description: "MirrorMaker 2 properties (connect-mirror-maker.properties keys, without bootstrap servers)",
+		AdditionalProperties: value, Properties: orderedmap.New[string, *jsonschema.Schema](),
+	}
+}
+
+// JSONSchemaExtend lets wait_ack be written as 0, 1 or all, quoted or not,
+// as the loader takes it.
+func (ProducerSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	if p, ok := s.Properties.Get("wait_ack"); ok {
+		p.Type = ""
+		p.Enum = []any{"0", "1", "all", 0, 1}
+	}
+}

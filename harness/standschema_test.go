@@ -1,0 +1,81 @@
+package harness
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+)
+
+// TestShippedSchemaIsCurrent: scenarios/stand.schema.json is what the
+// types generate (regenerate with `go run ./cmd/stand schema`).
+func TestShippedSchemaIsCurrent(t *testing.T) {
+	shipped, err := os.ReadFile("../scenarios/stand.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(shipped) != StandSchema() {
+		t.Fatal("scenarios/stand.schema.json is out of date: go run ./cmd/stand schema > scenarios/stand.schema.json")
+	}
+}
+
+// TestStandsMatchSchema checks the shipped stands against the schema, and
+// that it refuses what the loader refuses for its shape.
+func TestStandsMatchSchema(t *testing.T) {
+	var doc any
+	if err := json.Unmarshal([]byte(StandSchema()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("stand.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("stand.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asJSON := func(t *testing.T, data []byte) any {
+		var v any
+		if err := yaml.Unmarshal(data, &v); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out any
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	files, _ := filepath.Glob("../scenarios/*.yaml")
+	if len(files) < 3 {
+		t.Fatalf("stands found: %v", files)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(asJSON(t, data)); err != nil {
+			t.Errorf("%s does not match the schema: %v", f, err)
+		}
+	}
+	bad := []struct{ yaml, want string }{
+		{"version: 1\nsites: {a: {zookeeper: 1}}\n", "zookeeper"},
+		{"version: 1\nsites: {a: {kafka: {brokers: 12}}}\n", "maximum"},
+		{"version: 1\nsites: {a: {}}\nproducers: [{site: a, run: docker}]\n", "/producers/0/run"},
+		{"version: 1\n", "sites"},
+	}
+	for _, b := range bad {
+		err := sch.Validate(asJSON(t, []byte(b.yaml)))
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%q: %v, want an error about %s", b.yaml, err, b.want)
+		}
+	}
+}
