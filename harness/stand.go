@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +22,11 @@ import (
 
 // Stand is a stand definition (version 1), as written in YAML.
 type Stand struct {
-	Version     int              `yaml:"version" jsonschema:"enum=1"`
+	Version int `yaml:"version" jsonschema:"enum=1"`
+	// Extends names a stand this one overlays (relative to this file):
+	// its mappings are merged key by key, lists of named items item by
+	// item, and everything else this file gives replaces the base's.
+	Extends     string           `yaml:"extends"`
 	Name        string           `yaml:"name"`
 	Description string           `yaml:"description"`
 	Backend     string           `yaml:"backend" jsonschema:"enum=embedded"`
@@ -45,6 +50,21 @@ type Stand struct {
 	Loaded *sal.Interfaces `yaml:"-"`
 
 	interfacesDir string
+	// files are the stand file and the files it extends: a line number
+	// of the k-th is stored plus k*lineShift.
+	files []string
+}
+
+// lineShift separates the line numbers of a stand's base files.
+const lineShift = 1_000_000
+
+// pos is "file:line" for a stored line number.
+func (s *Stand) pos(line int) string {
+	k := line / lineShift
+	if k >= len(s.files) {
+		return fmt.Sprintf("%s:%d", s.File, line)
+	}
+	return fmt.Sprintf("%s:%d", s.files[k], line%lineShift)
 }
 
 // Site is one Kafka cluster with its registry and, optionally, an InfluxDB.
@@ -219,15 +239,20 @@ func Load(path string, opts LoadOptions) (*Stand, error) {
 
 // Parse decodes and validates stand YAML read from path.
 func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
-	data, err := yamlx.Expand(path, data, os.LookupEnv)
+	root, files, err := readStand(path, data, nil)
 	if err != nil {
 		return nil, err
 	}
 	var s Stand
-	if err := yamlx.Decode(path, data, &s, sectionName); err != nil {
-		return nil, err
+	if len(files) == 1 {
+		expanded, _ := yamlx.Expand(path, data, os.LookupEnv) // checked by readStand
+		if err := yamlx.Decode(path, expanded, &s, sectionName); err != nil {
+			return nil, err
+		}
+	} else if err := root.Decode(&s); err != nil { // each file was decoded strictly alone
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s.File = path
+	s.File, s.files = path, files
 	if len(s.MirrorMaker) > 0 {
 		if err := s.mirrorMakerFlows(); err != nil {
 			return nil, err
@@ -248,6 +273,128 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// readStand reads a stand file, and the files it extends, into one YAML
+// tree. Each file is first decoded strictly on its own, so an unknown key
+// or a wrong type is reported at its own file and line; line numbers of
+// base files are shifted by lineShift per level (see Stand.pos).
+func readStand(path string, data []byte, seen []string) (*yaml.Node, []string, error) {
+	if len(seen) > 5 || slices.Contains(seen, path) {
+		return nil, nil, fmt.Errorf("%s: extends loops or nests too deep: %s", path, strings.Join(append(seen, path), " → "))
+	}
+	data, err := yamlx.Expand(path, data, os.LookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	var alone Stand
+	if err := yamlx.Decode(path, data, &alone, sectionName); err != nil {
+		return nil, nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, yamlx.Error(path, err, sectionName)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil, fmt.Errorf("%s: empty stand file", path)
+	}
+	root := doc.Content[0]
+	if alone.Extends == "" {
+		return root, []string{path}, nil
+	}
+	basePath := alone.Extends
+	if !filepath.IsAbs(basePath) {
+		basePath = filepath.Join(filepath.Dir(path), basePath)
+	}
+	baseData, err := os.ReadFile(basePath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: extends: %w", path, err)
+	}
+	base, baseFiles, err := readStand(basePath, baseData, append(seen, path))
+	if err != nil {
+		return nil, nil, err
+	}
+	shiftLines(base, lineShift)
+	dropKey(root, "extends")
+	return mergeNodes(base, root), append([]string{path}, baseFiles...), nil
+}
+
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
+}
+
+func dropKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+// mergeNodes lays over on base: mappings merge key by key, lists whose
+// items all have a "name" merge item by item (a new name is appended),
+// anything else from over replaces base.
+func mergeNodes(base, over *yaml.Node) *yaml.Node {
+	switch {
+	case base.Kind == yaml.MappingNode && over.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(over.Content); i += 2 {
+			k, v := over.Content[i], over.Content[i+1]
+			found := false
+			for j := 0; j+1 < len(base.Content); j += 2 {
+				if base.Content[j].Value == k.Value {
+					base.Content[j+1] = mergeNodes(base.Content[j+1], v)
+					found = true
+					break
+				}
+			}
+			if !found {
+				base.Content = append(base.Content, k, v)
+			}
+		}
+		return base
+	case base.Kind == yaml.SequenceNode && over.Kind == yaml.SequenceNode && named(base) && named(over):
+		for _, item := range over.Content {
+			name := itemName(item)
+			merged := false
+			for j, b := range base.Content {
+				if itemName(b) == name {
+					base.Content[j] = mergeNodes(b, item)
+					merged = true
+					break
+				}
+			}
+			if !merged {
+				base.Content = append(base.Content, item)
+			}
+		}
+		return base
+	}
+	return over
+}
+
+func named(seq *yaml.Node) bool {
+	for _, item := range seq.Content {
+		if itemName(item) == "" {
+			return false
+		}
+	}
+	return len(seq.Content) > 0
+}
+
+func itemName(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "name" {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
 }
 
 func sectionName(goType string) string {
@@ -276,14 +423,14 @@ func sectionName(goType string) string {
 // pairs with the same parser cmd/mirror uses for a properties file.
 func (s *Stand) mirrorMakerFlows() error {
 	if len(s.Replication) > 0 {
-		return fmt.Errorf("%s:%d: replication and mirrormaker exclude each other: write the flows one way", s.File, s.MirrorMaker[0].Line)
+		return fmt.Errorf("%s: replication and mirrormaker exclude each other: write the flows one way", s.pos(s.MirrorMaker[0].Line))
 	}
 	props := append(MM2Block(nil), s.MirrorMaker...)
 	has := map[string]bool{}
 	for _, p := range props {
 		has[p.Key] = true
 		if strings.HasSuffix(p.Key, ".bootstrap.servers") {
-			return fmt.Errorf("%s:%d: mirrormaker: %s: a stand's clusters are its sites; leave bootstrap servers out", s.File, p.Line, p.Key)
+			return fmt.Errorf("%s: mirrormaker: %s: a stand's clusters are its sites; leave bootstrap servers out", s.pos(p.Line), p.Key)
 		}
 	}
 	if !has["clusters"] {
@@ -298,7 +445,7 @@ func (s *Stand) mirrorMakerFlows() error {
 		}
 		for _, c := range strings.Split(p.Value, ",") {
 			if c = strings.TrimSpace(c); c != "" && s.Sites[c] == nil {
-				return fmt.Errorf("%s:%d: mirrormaker: cluster %q is not a site (have %s)", s.File, p.Line, c, strings.Join(s.SiteNames(), ", "))
+				return fmt.Errorf("%s: mirrormaker: cluster %q is not a site (have %s)", s.pos(p.Line), c, strings.Join(s.SiteNames(), ", "))
 			}
 		}
 	}
@@ -437,7 +584,7 @@ func (s *Stand) at(r Ref) string {
 	if r.Line == 0 {
 		return s.File
 	}
-	return fmt.Sprintf("%s:%d:%d", s.File, r.Line, r.Column)
+	return fmt.Sprintf("%s:%d", s.pos(r.Line), r.Column)
 }
 
 func (s *Stand) validate() error {
@@ -597,8 +744,8 @@ func (s *Stand) Warnings() []string {
 			continue
 		}
 		if flow.RemoteTopic(src.Registry.Topic) == dst.Registry.Topic {
-			out = append(out, fmt.Sprintf("%s:%d: replication flow %q copies %s's registry storage %q onto %s's own registry topic %q: two registries allocate the same schema ids, which will conflict (the %s registry refuses and reports the copies)",
-				s.File, f.Source.Line, f.Name, f.Source.Value, src.Registry.Topic, f.Target.Value, dst.Registry.Topic, f.Target.Value))
+			out = append(out, fmt.Sprintf("%s: replication flow %q copies %s's registry storage %q onto %s's own registry topic %q: two registries allocate the same schema ids, which will conflict (the %s registry refuses and reports the copies)",
+				s.pos(f.Source.Line), f.Name, f.Source.Value, src.Registry.Topic, f.Target.Value, dst.Registry.Topic, f.Target.Value))
 		}
 	}
 	return out

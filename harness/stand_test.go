@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +106,61 @@ func TestWarnings(t *testing.T) {
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("%s: warnings %q, want %q", c.file, got, c.want)
 		}
+	}
+}
+
+// TestExtends overlays a stand on the default one: mappings merge, named
+// list items merge by name, errors name the file and line they are in.
+func TestExtends(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base, err := os.ReadFile("../scenarios/summit-usdf.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("base.yaml", string(base))
+	over := write("over.yaml", "extends: base.yaml\nname: overlay\nsites:\n  usdf:\n    influxdb: {databases: [efd, dm]}\nproducers:\n  - name: test-salkafka\n    domain: 13\n  - name: extra\n    site: summit\n    cscs: [ATDome]\n")
+	st, err := Load(over, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Name != "overlay" || len(st.Sites["usdf"].InfluxDB.Databases) != 2 || st.Sites["usdf"].Registry == nil {
+		t.Errorf("sites not merged: name %q, usdf %+v", st.Name, st.Sites["usdf"])
+	}
+	byName := map[string]*ProducerSpec{}
+	for _, p := range st.Producers {
+		byName[p.Name] = p
+	}
+	if len(st.Producers) != 3 || byName["test-salkafka"].Domain != 13 || byName["test-salkafka"].Run != "binary" || byName["extra"] == nil {
+		t.Errorf("producers not merged by name: %d, test-salkafka %+v", len(st.Producers), byName["test-salkafka"])
+	}
+	if len(st.Replication) != 1 || len(st.Sinks) != 1 {
+		t.Errorf("the base's flows and sinks were lost")
+	}
+	cases := []struct{ name, text, want string }{
+		{"unknown key in the overlay", "extends: base.yaml\nsites:\n  usdf:\n    zookeeper: 1\n", "bad.yaml:4: unknown key \"zookeeper\" in a site"},
+		{"missing base", "extends: nope.yaml\n", "bad.yaml: extends: open"},
+		{"loop", "extends: bad.yaml\n", "extends loops"},
+		{"error in the base's line", "extends: base.yaml\nproducers:\n  - name: summit-salkafka\n    site: moon\n", "bad.yaml:4:11: producer \"summit-salkafka\": unknown site \"moon\""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(write("bad.yaml", c.text), LoadOptions{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+	// An error in a node that came from the base names the base.
+	write("base2.yaml", strings.Replace(string(base), "domain: 12", "domain: 12\n    wait_ack: two", 1))
+	_, err = Load(write("over2.yaml", "extends: base2.yaml\nname: x\n"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "base2.yaml:") || !strings.Contains(err.Error(), `wait_ack "two"`) {
+		t.Errorf("error %v, want one naming base2.yaml and the wait_ack", err)
 	}
 }
