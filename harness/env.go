@@ -30,6 +30,7 @@ import (
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kfault"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
@@ -85,13 +86,59 @@ type SiteEnv struct {
 	commitFault  *kfault.CommitFault
 }
 
+// connectSite waits for a running site (backend external): its Kafka
+// answers metadata, its registry answers, its InfluxDB answers /ping and
+// has the stand's databases. Nothing is created there.
+func connectSite(ctx context.Context, name string, spec *Site) (*SiteEnv, error) {
+	se := &SiteEnv{Name: name, Brokers: cli.List(spec.Kafka.Bootstrap), Producers: map[string]*producer.Producer{}}
+	wk := wait.ForKafkaMetadata(se.Brokers, 1)
+	wk.Timeout = 30 * time.Second
+	if err := wk.WaitUntilReady(ctx); err != nil {
+		return nil, fmt.Errorf("site %s: kafka %s: %w", name, spec.Kafka.Bootstrap, err)
+	}
+	if spec.Registry != nil {
+		se.RegistryURL = strings.TrimRight(spec.Registry.URL, "/")
+		if err := wait.ForHTTP(se.RegistryURL + "/subjects").WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
+			return nil, fmt.Errorf("site %s: registry: %w", name, err)
+		}
+	}
+	if spec.InfluxDB != nil {
+		se.InfluxURL = strings.TrimRight(spec.InfluxDB.URL, "/")
+		if err := wait.ForHTTP(se.InfluxURL + "/ping").WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
+			return nil, fmt.Errorf("site %s: influxdb: %w", name, err)
+		}
+		series, err := (&influxd.Client{URL: se.InfluxURL}).Query(ctx, "", "SHOW DATABASES")
+		if err != nil {
+			return nil, fmt.Errorf("site %s: influxdb: %w", name, err)
+		}
+		have := map[string]bool{}
+		for _, s := range series {
+			for _, v := range s.Values {
+				if len(v) > 0 {
+					have[fmt.Sprint(v[0])] = true
+				}
+			}
+		}
+		for _, db := range spec.InfluxDB.Databases {
+			if !have[db] {
+				return nil, fmt.Errorf("site %s: influxdb %s has no database %q (an external stand creates none)", name, se.InfluxURL, db)
+			}
+		}
+	}
+	return se, nil
+}
+
 // FailCommits makes the site's cluster refuse (or accept again) consumer
 // group offset commits, as an unreachable group coordinator would: a
 // replicator copies records but cannot record its progress, so a
 // restarted one copies them again.
-func (se *SiteEnv) FailCommits(fail bool) {
+func (se *SiteEnv) FailCommits(fail bool) error {
+	if se.Kafka == nil {
+		return fmt.Errorf("site %s: commit faults need the embedded backend's Kafka", se.Name)
+	}
 	se.commitFaults.Do(func() { se.commitFault = kfault.FailOffsetCommits(se.Kafka) })
 	se.commitFault.Set(fail)
+	return nil
 }
 
 // component is one in-process component with its own lifetime.
@@ -144,8 +191,17 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		log.Debug("stand: "+what, "took", time.Since(last))
 		last = time.Now()
 	}
+	external := st.Backend == "external"
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
+		if external {
+			se, err := connectSite(ctx, name, spec)
+			if err != nil {
+				return nil, err
+			}
+			e.Sites[name] = se
+			continue
+		}
 		c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
 		if err != nil {
 			return nil, fmt.Errorf("site %s: kafka: %w", name, err)
@@ -191,7 +247,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	// Writable registries first: replication copies their storage topics.
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
-		if spec.Registry == nil || spec.Registry.Remote.Value != "" {
+		if external || spec.Registry == nil || spec.Registry.Remote.Value != "" {
 			continue
 		}
 		if err := e.startRegistry(ctx, name, spec.Registry, false); err != nil {
@@ -200,11 +256,17 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	phase("registries")
 	for _, f := range st.Replication {
+		if f.Run == "external" {
+			continue // the deployment's own
+		}
 		if err := e.startFlow(ctx, f); err != nil {
 			return nil, err
 		}
 	}
 	for _, h := range st.Heartbeats {
+		if external {
+			break // the deployment's replicator emits its own
+		}
 		if err := e.startHeartbeats(ctx, h); err != nil {
 			return nil, err
 		}
@@ -212,7 +274,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	phase("replication")
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
-		if spec.Registry == nil || spec.Registry.Remote.Value == "" {
+		if external || spec.Registry == nil || spec.Registry.Remote.Value == "" {
 			continue
 		}
 		if err := e.startRegistry(ctx, name, spec.Registry, true); err != nil {
@@ -221,6 +283,9 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	phase("remote registries")
 	for _, k := range st.Sinks {
+		if k.Run == "external" {
+			continue // the deployment's own
+		}
 		if err := e.startSink(ctx, k); err != nil {
 			return nil, err
 		}

@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	}
 	res := &reports.Results{
 		Schema: "teststand/results/v1", Run: runID, Stand: st.File, Backend: st.Backend,
-		Versions: map[string]string{"kafka": "kfake (franz-go)", "influxd": influxd.Version, "registry": "teststand"},
+		Versions: versions(st),
 		Started:  started,
 		Notes: []string{
 			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", InfluxPoll),
@@ -256,6 +256,9 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 
 func needsInflux(groups []featureGroup) bool {
 	for _, g := range groups {
+		if g.stand.Backend == "external" {
+			continue
+		}
 		for _, site := range g.stand.Sites {
 			if site.InfluxDB != nil {
 				return true
@@ -436,4 +439,12 @@ func Hold(ctx context.Context, cfg HoldConfig) error {
 	fmt.Fprintf(out, "stand %s is up (boot %s); Ctrl-C tears it down\n%s", st.File, env.BootTime.Round(time.Millisecond), env.Endpoints())
 	<-ctx.Done()
 	return nil
+}
+
+// versions names what a stand's backend runs.
+func versions(st *Stand) map[string]string {
+	if st.Backend == "external" {
+		return map[string]string{"kafka": "external", "registry": "external", "influxdb": "external"}
+	}
+	return map[string]string{"kafka": "kfake (franz-go)", "influxd": influxd.Version, "registry": "teststand"}
 }

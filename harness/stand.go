@@ -26,10 +26,14 @@ type Stand struct {
 	// Extends names a stand this one overlays (relative to this file):
 	// its mappings are merged key by key, lists of named items item by
 	// item, and everything else this file gives replaces the base's.
-	Extends     string           `yaml:"extends"`
-	Name        string           `yaml:"name"`
-	Description string           `yaml:"description"`
-	Backend     string           `yaml:"backend" jsonschema:"enum=embedded"`
+	Extends     string `yaml:"extends"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Backend is "embedded" (the stand runs in this process) or
+	// "external" (the sites are running clusters, registries and
+	// InfluxDBs given by address; the stand's producers run here against
+	// them, its flows and sinks are the deployment's own).
+	Backend     string           `yaml:"backend" jsonschema:"enum=embedded,enum=external"`
 	Interfaces  string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
 	Sites       map[string]*Site `yaml:"sites" jsonschema:"required"`
 	Producers   []*ProducerSpec  `yaml:"producers"`
@@ -77,6 +81,9 @@ type Site struct {
 // KafkaSpec describes a site's cluster.
 type KafkaSpec struct {
 	Brokers int `yaml:"brokers" jsonschema:"minimum=1,maximum=9"`
+	// Bootstrap is a running cluster's host:port[,host:port] (backend
+	// external).
+	Bootstrap string `yaml:"bootstrap"`
 }
 
 // RegistrySpec describes a site's schema registry. With Remote set it is a
@@ -85,11 +92,16 @@ type KafkaSpec struct {
 type RegistrySpec struct {
 	Topic  string `yaml:"topic"`
 	Remote Ref    `yaml:"remote"`
+	// URL is a running registry (backend external).
+	URL string `yaml:"url"`
 }
 
 // InfluxSpec describes a site's InfluxDB.
 type InfluxSpec struct {
 	Databases []string `yaml:"databases"`
+	// URL is a running InfluxDB (backend external); its databases must
+	// exist: an external stand never creates or drops one.
+	URL string `yaml:"url"`
 }
 
 // ProducerSpec is one SAL Kafka producer (salkafka) at a site.
@@ -119,6 +131,9 @@ type FlowSpec struct {
 	Topics    []string `yaml:"topics"`
 	Exclude   []string `yaml:"topics_exclude"`
 	Refresh   Duration `yaml:"refresh"`
+	// Run is "inprocess" (default on the embedded backend) or "external"
+	// (the deployment's own replicator; default on the external backend).
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=external"`
 	// SyncConfigs is sync.topic.configs.interval; 0 means MM2's 600 s.
 	SyncConfigs Duration `yaml:"sync_configs"`
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
@@ -174,9 +189,11 @@ type SinkSpec struct {
 	// MaxBatch and FlushInterval are the sink's batching (0: defaults).
 	MaxBatch      int      `yaml:"max_batch"`
 	FlushInterval Duration `yaml:"flush_interval"`
-	// Run is "inprocess" (default) or "binary": the efdsink binary as a
-	// subprocess, which a scenario can kill with SIGKILL.
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
+	// Run is "inprocess" (default on the embedded backend), "binary":
+	// the efdsink binary as a subprocess, which a scenario can kill with
+	// SIGKILL, or "external": the deployment's own sink (default on the
+	// external backend).
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=external"`
 
 	rules []sink.Rule
 }
@@ -516,6 +533,9 @@ func (s *Stand) defaults() error {
 		if f.Name == "" {
 			f.Name = f.Source.Value + "->" + f.Target.Value
 		}
+		if f.Run == "" && s.Backend == "external" {
+			f.Run = "external"
+		}
 		if f.Refresh.Duration == 0 {
 			f.Refresh.Duration = 500 * time.Millisecond
 		}
@@ -541,6 +561,9 @@ func (s *Stand) defaults() error {
 	for i, k := range s.Sinks {
 		if k.Name == "" {
 			k.Name = "sink-" + strconv.Itoa(i+1)
+		}
+		if k.Run == "" && s.Backend == "external" {
+			k.Run = "external"
 		}
 		if len(k.Rules) > 0 && (len(k.Topics) > 0 || k.Database != "") {
 			return fmt.Errorf("%s: sink %q: topics/database and rules exclude each other", s.at(k.Site), k.Name)
@@ -588,8 +611,9 @@ func (s *Stand) at(r Ref) string {
 }
 
 func (s *Stand) validate() error {
-	if s.Backend != "embedded" {
-		return fmt.Errorf("%s: backend %q: this build runs the embedded backend", s.File, s.Backend)
+	external := s.Backend == "external"
+	if s.Backend != "embedded" && !external {
+		return fmt.Errorf("%s: backend %q: want embedded or external", s.File, s.Backend)
 	}
 	if len(s.Sites) == 0 {
 		return fmt.Errorf("%s: no sites defined", s.File)
@@ -610,6 +634,17 @@ func (s *Stand) validate() error {
 		}
 		if st.Kafka.Brokers < 1 || st.Kafka.Brokers > 9 {
 			return fmt.Errorf("%s: site %q: kafka brokers %d: want 1 to 9", s.File, name, st.Kafka.Brokers)
+		}
+		given := map[string]bool{"kafka.bootstrap": st.Kafka.Bootstrap != "",
+			"registry.url": st.Registry != nil && st.Registry.URL != "", "influxdb.url": st.InfluxDB != nil && st.InfluxDB.URL != ""}
+		need := map[string]bool{"kafka.bootstrap": true, "registry.url": st.Registry != nil, "influxdb.url": st.InfluxDB != nil}
+		for _, key := range []string{"kafka.bootstrap", "registry.url", "influxdb.url"} {
+			switch {
+			case external && need[key] && !given[key]:
+				return fmt.Errorf("%s: site %q: the external backend needs %s (where the running one is)", s.File, name, key)
+			case !external && given[key]:
+				return fmt.Errorf("%s: site %q: %s is for the external backend; the embedded backend starts its own", s.File, name, key)
+			}
 		}
 		if st.Registry != nil && st.Registry.Remote.Value != "" {
 			if err := site(st.Registry.Remote, "site "+name+" registry remote"); err != nil {
@@ -666,6 +701,12 @@ func (s *Stand) validate() error {
 		if f.Source.Value == f.Target.Value {
 			return fmt.Errorf("%s: %s: source and target are the same site", s.at(f.Target), what)
 		}
+		switch {
+		case f.Run == "external" && !external:
+			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(f.Source), what)
+		case f.Run != "" && f.Run != "inprocess" && f.Run != "external":
+			return fmt.Errorf("%s: %s: run %q: want inprocess or external", s.at(f.Source), what, f.Run)
+		}
 		for _, re := range append(append([]string{}, f.Topics...), f.Exclude...) {
 			if _, err := regexp.Compile(re); err != nil {
 				return fmt.Errorf("%s: %s: topic pattern %q: %w", s.at(f.Source), what, re, err)
@@ -701,10 +742,11 @@ func (s *Stand) validate() error {
 			}
 		}
 		k.rules = rules
-		switch k.Run {
-		case "", "inprocess", "binary":
-		default:
-			return fmt.Errorf("%s: %s: run %q: want inprocess or binary", s.at(k.Site), what, k.Run)
+		switch {
+		case k.Run == "external" && !external:
+			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
+		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external":
+			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or external", s.at(k.Site), what, k.Run)
 		}
 	}
 	return nil

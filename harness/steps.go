@@ -440,8 +440,7 @@ func (st *Steps) commitsFail(ctx context.Context, what, site string) error {
 	if se == nil {
 		return fmt.Errorf("unknown site %q", site)
 	}
-	se.FailCommits(what == "fail")
-	return nil
+	return se.FailCommits(what == "fail")
 }
 
 func (st *Steps) lagDrains(ctx context.Context, kind, name, within string) error {
