@@ -155,6 +155,8 @@ type component struct {
 	// settle, when set, makes the component take up what the stand
 	// created since it started (new topics), once the stand is up.
 	settle func(ctx context.Context) error
+	// slow, when set, delays the component's writes (a slow link).
+	slow func(time.Duration)
 }
 
 // UpOptions adjust how a stand comes up.
@@ -319,11 +321,16 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 }
 
 func (e *Env) startRegistry(ctx context.Context, site string, spec *RegistrySpec, readOnly bool) error {
+	return e.startRegistryAt(ctx, site, spec, readOnly, "")
+}
+
+// startRegistryAt starts a site's registry on addr ("" for a free port).
+func (e *Env) startRegistryAt(ctx context.Context, site string, spec *RegistrySpec, readOnly bool, addr string) error {
 	se := e.Sites[site]
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	srv, err := registry.Start(rctx, registry.Config{
-		Brokers: se.Brokers, Topic: spec.Topic, ReadOnly: readOnly,
+		Brokers: se.Brokers, Topic: spec.Topic, ReadOnly: readOnly, Addr: addr,
 		Logger: e.log.With("component", "registry@"+site),
 	})
 	if err != nil {
@@ -372,6 +379,83 @@ func (e *Env) register(c *component) {
 	e.components[c.name] = c
 }
 
+// flows lists the in-process replication flows from one site to another.
+func (e *Env) flows(from, to string) ([]string, error) {
+	var names []string
+	for _, f := range e.Stand.Replication {
+		if f.Source.Value == from && f.Target.Value == to && f.Run != "external" {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no replication flow of this stand runs from %s to %s", from, to)
+	}
+	return names, nil
+}
+
+// LinkDown cuts the link from one site to another for d: its replication
+// flows stop (as when the network between the sites is down), and start
+// again afterwards, continuing from what they committed.
+func (e *Env) LinkDown(ctx context.Context, from, to string, d time.Duration) error {
+	names, err := e.flows(from, to)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := e.Stop(n); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+	}
+	for _, n := range names {
+		if err := e.Restart(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SlowLink makes every write over the link from one site to another wait
+// d (0 restores it).
+func (e *Env) SlowLink(from, to string, d time.Duration) error {
+	names, err := e.flows(from, to)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range names {
+		if c := e.components[n]; c != nil && c.slow != nil {
+			c.slow(d)
+		}
+	}
+	return nil
+}
+
+// RegistryDown stops a site's registry for d and starts it again on the
+// same address, reading its storage topic anew (what a restarted pod does).
+func (e *Env) RegistryDown(ctx context.Context, site string, d time.Duration) error {
+	se := e.Sites[site]
+	if se == nil || se.Registry == nil {
+		return fmt.Errorf("site %q has no registry this stand runs", site)
+	}
+	spec := e.Stand.Sites[site].Registry
+	addr := strings.TrimPrefix(se.RegistryURL, "http://")
+	if err := se.Registry.Close(); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+	}
+	return e.startRegistryAt(ctx, site, spec, spec.Remote.Value != "", addr)
+}
+
 // Kill stops a component at once: SIGKILL for one run as a binary (no
 // flush, no commit), a cancelled context otherwise.
 func (e *Env) Kill(name string) error {
@@ -412,10 +496,16 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 			"partitions_added": r.Stats.Partitions.Load(), "configs_synced": r.Stats.Synced.Load(),
 		}
 	}
-	return e.startComponent(ctx, f.Name, "replication", stats, r.Refresh, func(ctx context.Context, ready func()) error {
+	if err := e.startComponent(ctx, f.Name, "replication", stats, r.Refresh, func(ctx context.Context, ready func()) error {
 		r.SetReady(ready)
 		return r.Run(ctx)
-	}, e.mirrorMetrics.Registry())
+	}, e.mirrorMetrics.Registry()); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.components[f.Name].slow = r.SetDelay
+	e.mu.Unlock()
+	return nil
 }
 
 // startHeartbeats emits MM2-style heartbeats for one pair of sites.

@@ -72,6 +72,9 @@ func (st *Steps) library() []StepDoc {
 		{`^profile ` + quoted + ` is replayed for ` + floatArg + ` s on domain (\d+)$`, "Writes every topic a traffic profile (scenarios/profiles/NAME.yaml, or a path) gives a rate to, for each CSC a producer on the domain serves, for a duration; blocks until all are written.", st.replayProfile},
 		{`^every field of ` + cscArg + ` ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` is as written$`, "Waits for delivery, then compares every point with the ledger: time = private_efdStamp at µs, every field under the EFD's name (arrays as name0..nameN-1) with the value written.", st.fieldsAsWritten},
 		{`^the lag of the (sink|replication flow) ` + quoted + ` drains within ` + floatArg + ` s$`, "Waits until the component's consumer lag (its own metrics: efdsink_consumer_lag_records, mirror_lag_records) is 0, or fails with the lag left.", st.lagDrains},
+		{`^the link from ` + quoted + ` to ` + quoted + ` is down for ` + floatArg + ` s$`, "Stops the replication flows from one site to another (a network outage between the sites), waits, and starts them again.", st.linkDown},
+		{`^the link from ` + quoted + ` to ` + quoted + ` is slowed by ` + floatArg + ` (ms|s)$`, "Makes each write of the flows from one site to another wait that long (a slow link); 0 restores it.", st.slowLink},
+		{`^the registry at ` + quoted + ` is down for ` + floatArg + ` s$`, "Stops a site's schema registry, waits, and starts it again on the same address.", st.registryDown},
 		{`^offset commits (fail|succeed) at ` + quoted + `$`, "Makes a site's cluster refuse consumer offset commits (an unreachable group coordinator), or accept them again.", st.commitsFail},
 		{`^every topic published in this scenario reaches ` + quoted + ` as ` + quoted + ` exactly once within ` + floatArg + ` s$`, `Asserts each topic this scenario published is at a site under a name made from the pattern ("summit.<topic>"), every sample once, and not under its own name.`, st.renamedExactlyOnce},
 		{`^heartbeats from ` + quoted + ` to ` + quoted + ` arrive in topic ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Waits for a MirrorMaker-2 heartbeat with that source and target alias, emitted after the scenario started, in a topic at a site.", st.heartbeatArrives},
@@ -89,7 +92,7 @@ func (st *Steps) library() []StepDoc {
 		{`^a producer starts at ` + quoted + ` for (\w+) with field ` + quoted + ` of ` + quoted + ` changed to ` + quoted + `$`, "Starts a producer whose interface has one field's IDL type changed (a new ts_xml release); notes the topic's records before.", st.changedProducer},
 		{`^the producer is refused with an error naming ` + quoted + `$`, "Asserts the producer of the previous step did not start, and why.", st.producerRefused},
 		{`^no record was added to topic ` + quoted + ` at ` + quoted + `$`, "Asserts a topic has as many records as before the producer of the previous step started.", st.noRecordAdded},
-		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is below ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBelow},
+		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is (below|above) ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBound},
 	}
 }
 
@@ -648,7 +651,7 @@ func (st *Steps) topicDoesNotExist(ctx context.Context, topic, site string) erro
 	return nil
 }
 
-func (st *Steps) latencyBelow(ctx context.Context, pct, csc, index, topic, bound, unit string) error {
+func (st *Steps) latencyBound(ctx context.Context, pct, csc, index, topic, side, bound, unit string) error {
 	tr, err := st.traffic(ctx, csc, index, topic)
 	if err != nil {
 		return err
@@ -683,10 +686,26 @@ func (st *Steps) latencyBelow(ctx context.Context, pct, csc, index, topic, bound
 	default:
 		got = e2e.P999
 	}
-	if got >= limit {
-		return fmt.Errorf("end-to-end latency p%s of %s %s is %.1f ms, not below %.1f ms", pct, csc, topic, got, limit)
+	if (side == "below" && got >= limit) || (side == "above" && got <= limit) {
+		return fmt.Errorf("end-to-end latency p%s of %s %s is %.1f ms, not %s %.1f ms", pct, csc, topic, got, side, limit)
 	}
 	return nil
+}
+
+func (st *Steps) linkDown(ctx context.Context, from, to, secs string) error {
+	return st.Env.LinkDown(ctx, from, to, seconds(secs))
+}
+
+func (st *Steps) slowLink(ctx context.Context, from, to, amount, unit string) error {
+	d := seconds(amount)
+	if unit == "ms" {
+		d /= 1000
+	}
+	return st.Env.SlowLink(from, to, d)
+}
+
+func (st *Steps) registryDown(ctx context.Context, site, secs string) error {
+	return st.Env.RegistryDown(ctx, site, seconds(secs))
 }
 
 func seqList(seqs []int64) string {
