@@ -133,6 +133,13 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	if cfg.KeepUp {
 		par = 1
 	}
+	prog := &Progress{StandsTotal: len(shards), Scenarios: countScenarios(shards)}
+	if par > 1 && isTerminal(os.Stderr) {
+		pctx, stopProgress := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); prog.show(pctx, os.Stderr, 250*time.Millisecond) }()
+		defer func() { stopProgress(); <-done }()
+	}
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	var outMu sync.Mutex
@@ -147,7 +154,8 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 			if par > 1 {
 				w = &o.output // printed whole when the stand is done
 			}
-			o.scenarios, o.boot, o.passed, o.env, o.err = runGroup(ctx, cfg, sh, logger, w, dir, sh.suffix, keep, shared)
+			o.scenarios, o.boot, o.passed, o.env, o.err = runGroup(ctx, cfg, sh, logger, w, dir, sh.suffix, keep, shared, prog)
+			prog.StandsDone.Add(1)
 			if par > 1 {
 				outMu.Lock()
 				fmt.Fprintf(out, "=== stand %s%s\n%s", sh.stand.File, sh.label, o.output.String())
@@ -336,11 +344,13 @@ func groupFeatures(main *Stand, paths []string, interfacesDir string) ([]feature
 
 // runGroup brings one stand up, runs its features and tears it down, or,
 // with keep, returns it up.
-func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool, influx *influxd.Server) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
+func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool, influx *influxd.Server, prog *Progress) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
 	env, err := Up(ctx, g.stand, UpOptions{Logger: logger, Influx: influx})
 	if err != nil {
 		return nil, 0, false, nil, fmt.Errorf("stand %s did not come up: %w", g.stand.File, err)
 	}
+	prog.StandsUp.Add(1)
+	defer prog.StandsUp.Add(-1)
 	defer func() {
 		if kept == nil {
 			env.Down(context.WithoutCancel(ctx))
@@ -351,7 +361,7 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 			return nil, 0, false, nil, err
 		}
 	}
-	steps := &Steps{Env: env}
+	steps := &Steps{Env: env, Progress: prog}
 	suite := godog.TestSuite{
 		Name:                "teststand",
 		ScenarioInitializer: steps.Initialize,
@@ -447,4 +457,25 @@ func versions(st *Stand) map[string]string {
 		return map[string]string{"kafka": "external", "registry": "external", "influxdb": "external"}
 	}
 	return map[string]string{"kafka": "kfake (franz-go)", "influxd": influxd.Version, "registry": "teststand"}
+}
+
+// countScenarios counts the scenario lines of the shards' feature files
+// (scenario outlines count once), for the status line.
+func countScenarios(shards []featureGroup) int {
+	n := 0
+	for _, sh := range shards {
+		for _, p := range sh.paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				t := strings.TrimSpace(line)
+				if strings.HasPrefix(t, "Scenario:") || strings.HasPrefix(t, "Scenario Outline:") {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }

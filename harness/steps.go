@@ -22,6 +22,8 @@ import (
 // thin: each parses its arguments and calls the harness API.
 type Steps struct {
 	Env *Env
+	// Progress, when set, counts finished scenarios and written samples.
+	Progress *Progress
 
 	mu        sync.Mutex
 	scenarios map[string]*scenarioState // by pickle id
@@ -137,6 +139,15 @@ func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 		st.Collected = append(st.Collected, r)
 		delete(st.scenarios, p.Id)
 		st.mu.Unlock()
+		if st.Progress != nil {
+			st.Progress.Done.Add(1)
+			if r.Status != "passed" {
+				st.Progress.Failed.Add(1)
+			}
+			for _, t := range r.Topics {
+				st.Progress.Sent.Add(int64(t.Sent))
+			}
+		}
 		return ctx, nil
 	})
 
