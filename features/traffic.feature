@@ -20,3 +20,9 @@ Feature: Traffic at summit scale reaches the EFD
     Then every topic published in this scenario reaches "usdf" as "summit.<topic>" exactly once within 30 s
     And every sample of MTM1M3 "forceActuatorData" is in database "efd" at "usdf" exactly once within 30 s
     And end-to-end latency p99 of MTM1M3 "forceActuatorData" is below 2 s
+
+  Scenario: A recorded summit second replayed twice as fast reaches the EFD as recorded
+    When recording "recordings/summit-nominal-1s.jsonl" is replayed at 2x on domain 0
+    Then every topic published in this scenario reaches "usdf" as "summit.<topic>" exactly once within 30 s
+    And every field of MTM1M3 "forceActuatorData" in database "efd" at "usdf" is as written
+    And every field of MTHexapod:1 "actuators" in database "efd" at "usdf" is as written

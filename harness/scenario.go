@@ -75,6 +75,9 @@ type PublishSpec struct {
 	// Burst and Jitter shape the pacing as a profile's rules do.
 	Burst  int
 	Jitter time.Duration
+	// Origin, when set, is the private_origin the samples carry (a replay
+	// gives all its writers one); 0 means a new one.
+	Origin int32
 }
 
 // Publish writes traffic and blocks until the writer is done. Taps on every
@@ -198,7 +201,11 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	if comp.Indexed && p.Index == 0 {
 		return nil, fmt.Errorf("%s is indexed: say which index (e.g. %s:1)", p.CSC, p.CSC)
 	}
-	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, Origin: origins.Add(1), RateHz: p.RateHz, Start: time.Now(), written: make(chan struct{})}
+	origin := p.Origin
+	if origin == 0 {
+		origin = origins.Add(1)
+	}
+	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, Origin: origin, RateHz: p.RateHz, Start: time.Now(), written: make(chan struct{})}
 	taps, err := s.tapsFor(tr)
 	if err != nil {
 		return nil, err

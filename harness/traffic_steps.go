@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -105,4 +106,54 @@ func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) er
 		return fmt.Errorf("profile %s gives no topic of a CSC served on domain %d", name, dom)
 	}
 	return st.publishAll(ctx, specs)
+}
+
+// replayRecording replays a mocksal recording on a domain at a speed: one
+// traffic per recorded writer (CSC, index, topic), all with one new
+// private_origin, so every recorded sample is checked like generated ones.
+func (st *Steps) replayRecording(ctx context.Context, name, speed, domain string) error {
+	dom, _ := strconv.Atoi(domain)
+	x, _ := strconv.ParseFloat(speed, 64)
+	path := name
+	if !filepath.IsAbs(path) {
+		if _, err := os.Stat(path); err != nil {
+			path = filepath.Join(filepath.Dir(st.Env.Stand.File), name)
+		}
+	}
+	open := func() (*os.File, error) { return os.Open(path) }
+	f, err := open()
+	if err != nil {
+		return err
+	}
+	writers, err := mocksal.RecordingTopics(st.Env.Stand.Loaded, f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	sc := state(ctx).sc
+	origin := origins.Add(1)
+	byKey := map[mocksal.RecordedTopic]*Traffic{}
+	var all []*Traffic
+	for _, w := range writers {
+		tr, err := sc.Start(PublishSpec{CSC: w.CSC, Index: w.Index, Topic: w.Topic, Domain: dom, Origin: origin})
+		if err != nil {
+			return fmt.Errorf("%s: %s %s: %w", path, w.CSC, w.Topic, err)
+		}
+		w.Samples = 0
+		byKey[w] = tr
+		all = append(all, tr)
+	}
+	if f, err = open(); err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = mocksal.Replay(ctx, st.Env.Bus, st.Env.Stand.Loaded, f, mocksal.ReplayConfig{Speed: x, Domain: dom, Origin: origin}, func(w mocksal.Write) {
+		if tr := byKey[mocksal.RecordedTopic{CSC: w.CSC, Index: w.Index, Topic: w.Topic}]; tr != nil {
+			tr.record(w)
+		}
+	})
+	for _, tr := range all {
+		tr.finish(err)
+	}
+	return err
 }

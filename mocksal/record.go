@@ -183,7 +183,7 @@ func Replay(ctx context.Context, bus *dds.Bus, ifaces *sal.Interfaces, r io.Read
 			idx, _ := s.Get("salIndex").(int32)
 			onWrite(Write{CSC: t.CSC, Topic: t.Name, Index: idx, Identity: fmt.Sprint(s.Get("private_identity")),
 				Origin: s.Get("private_origin").(int32), SeqNum: s.Get("private_seqNum").(int32), SndStamp: snd,
-				Domain: domain, Intended: time.Now(), Readers: readers})
+				Domain: domain, Intended: time.Now(), Readers: readers, Values: s.Values})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -193,4 +193,59 @@ func Replay(ctx context.Context, bus *dds.Bus, ifaces *sal.Interfaces, r io.Read
 		return 0, errors.New("replay: the recording holds no sample")
 	}
 	return n, nil
+}
+
+// RecordedTopic is one writer of a recording: a CSC's topic at an index.
+type RecordedTopic struct {
+	CSC     string
+	Index   int32
+	Topic   string
+	Samples int
+}
+
+// RecordingTopics lists the writers of a recording, in the order they
+// first appear, without replaying it (a harness starts its taps first).
+func RecordingTopics(ifaces *sal.Interfaces, r io.Reader) ([]RecordedTopic, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	if !sc.Scan() {
+		return nil, fmt.Errorf("recording: empty: %w", sc.Err())
+	}
+	var head recordingHeader
+	if err := json.Unmarshal(sc.Bytes(), &head); err != nil || head.Format != RecordingFormat {
+		return nil, fmt.Errorf("recording: line 1: not a %s recording", RecordingFormat)
+	}
+	var out []RecordedTopic
+	at := map[RecordedTopic]int{}
+	for line := 2; sc.Scan(); line++ {
+		var rs recordedSample
+		if err := json.Unmarshal(sc.Bytes(), &rs); err != nil {
+			return nil, fmt.Errorf("recording: line %d: %w", line, err)
+		}
+		t := ifaces.Topic(rs.CSC, rs.Topic)
+		if t == nil {
+			return nil, fmt.Errorf("recording: line %d: %s.%s is not in the loaded interfaces", line, rs.CSC, rs.Topic)
+		}
+		data, err := base64.StdEncoding.DecodeString(rs.Avro)
+		if err != nil {
+			return nil, fmt.Errorf("recording: line %d: avro: %w", line, err)
+		}
+		s, err := t.DecodeAvro(data)
+		if err != nil {
+			return nil, fmt.Errorf("recording: line %d: %w", line, err)
+		}
+		idx, _ := s.Get("salIndex").(int32)
+		k := RecordedTopic{CSC: t.CSC, Index: idx, Topic: t.Name}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, k)
+		}
+		out[i].Samples++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("recording: %w", err)
+	}
+	return out, nil
 }

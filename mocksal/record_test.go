@@ -3,6 +3,8 @@ package mocksal
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,36 @@ func TestReplayErrors(t *testing.T) {
 		bus.Close()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+// TestRecordingTopics lists the writers of the shipped recording without
+// replaying it, and refuses what is not a recording.
+func TestRecordingTopics(t *testing.T) {
+	ifaces, err := sal.Load(sample.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../scenarios/recordings/summit-nominal-1s.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ws, err := RecordingTopics(ifaces, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, w := range ws {
+		got[fmt.Sprintf("%s:%d.%s", w.CSC, w.Index, w.Topic)] = w.Samples
+	}
+	if got["MTM1M3:0.forceActuatorData"] != 50 || got["MTHexapod:1.actuators"] != 20 || got["ATDome:0.position"] != 4 {
+		t.Errorf("writers %v: want M1M3 at 50 Hz, MTHexapod:1 at 20 Hz, ATDome at 4 Hz for 1 s", got)
+	}
+	for _, bad := range []string{"", "{\"format\":\"other\"}\n", "{\"format\":\"" + RecordingFormat + "\"}\n{\"csc\":\"Nope\",\"topic\":\"x\"}\n"} {
+		if _, err := RecordingTopics(ifaces, strings.NewReader(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }
