@@ -822,9 +822,9 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
 		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--ready-file", ready,
 	}
-	if dir := e.Stand.InterfacesDir(); dir != "" {
-		args = append(args, "--ts-xml", dir)
-	}
+	// Always said, "" for the built-in interfaces: the binary must not
+	// fall back to a TS_XML_DIR of the environment the stand does not use.
+	args = append(args, "--ts-xml="+e.Stand.InterfacesDir())
 	for _, c := range p.CSCs {
 		args = append(args, c.Value)
 	}

@@ -152,9 +152,7 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 	} else {
 		args = append(args, "--duration", p.Duration.String())
 	}
-	if dir := s.env.Stand.InterfacesDir(); dir != "" {
-		args = append(args, "--ts-xml", dir)
-	}
+	args = append(args, "--ts-xml="+s.env.Stand.InterfacesDir()) // "" is the built-in set, whatever TS_XML_DIR says
 	proc, err := startProcess("mocksal", bin, args, nil)
 	if err != nil {
 		return nil, err
