@@ -17,6 +17,8 @@ Feature: Faults between and at the sites delay delivery but lose nothing
     When ATDome publishes "position" at 10 Hz for 2 s on domain 0
     Then every sample of ATDome "position" is in topic "summit.lsst.sal.ATDome.position" at "usdf" exactly once within 20 s
     And end-to-end latency p50 of ATDome "position" is above 300 ms
+    And latency p50 of ATDome "position" to "→kafka@summit" is below 300 ms
+    And latency p50 of ATDome "position" to "→kafka@usdf" is above 300 ms
     And the link from "summit" to "usdf" is slowed by 0 ms
 
   Scenario: A registry restart at the USDF delays the sink but loses nothing

@@ -107,6 +107,11 @@ func TestAssertionsCanFail(t *testing.T) {
   Scenario: conflicts where there are none
     Then the registry at "usdf" reports schema id conflicts
 
+  Scenario: a hop that is not on the path
+    When ATDome publishes "position" at 20 Hz for 1 s on domain 0
+    Then every sample of ATDome "position" is in topic "summit.lsst.sal.ATDome.position" at "usdf" exactly once within 5 s
+    And latency p99 of ATDome "position" to "→influxdb@usdf" is below 1 s
+
   Scenario: the lag of a flow that does not exist
     Then the lag of the replication flow "moon->usdf" drains within 1 s
 `), 0o644); err != nil {
@@ -132,6 +137,7 @@ func TestAssertionsCanFail(t *testing.T) {
 		"heartbeats of a pair that has none":    {"no heartbeat usdf->base in heartbeats at usdf"},
 		"conflicts where there are none":        {"the registry at usdf reports no schema id conflict"},
 		"the lag of a flow that does not exist": {`no replication flow named "moon->usdf"`},
+		"a hop that is not on the path":         {`no hop "→influxdb@usdf" on the way to kafka@usdf/summit.lsst.sal.ATDome.position`},
 	}
 	for _, sc := range res.Results.Scenarios {
 		if sc.Status != "failed" || sc.FailedStep == "" {

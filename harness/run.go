@@ -35,6 +35,9 @@ type RunConfig struct {
 	ReportDir string
 	// InterfacesDir overrides the stand's interfaces.
 	InterfacesDir string
+	// Backend, when set, overrides the stands' backend (embedded or
+	// external).
+	Backend string
 	// Output receives godog's progress; nil means os.Stdout.
 	Output io.Writer
 	// Logger receives component logs; nil keeps warnings and errors only.
@@ -66,7 +69,7 @@ type RunResult struct {
 // anything starts), brings it up, runs the features, tears the stand down
 // and writes the reports.
 func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
-	st, err := Load(cfg.Stand, LoadOptions{InterfacesDir: cfg.InterfacesDir})
+	st, err := Load(cfg.Stand, LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend})
 	if err != nil {
 		return nil, &BadInputError{Err: err}
 	}
@@ -74,7 +77,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	if len(features) == 0 {
 		features = []string{"features"}
 	}
-	groups, err := groupFeatures(st, features, cfg.InterfacesDir)
+	groups, err := groupFeatures(st, features, LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend})
 	if err != nil {
 		return nil, &BadInputError{Err: err}
 	}
@@ -249,7 +252,7 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 				sh.label = fmt.Sprintf(" #%d", k+1)
 			}
 			if k > 0 {
-				if st, err := Load(g.stand.File, LoadOptions{InterfacesDir: cfg.InterfacesDir}); err == nil {
+				if st, err := Load(g.stand.File, LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend}); err == nil {
 					sh.stand = st
 				}
 			}
@@ -282,7 +285,7 @@ var standTag = regexp.MustCompile(`(?m)^\s*@[^\n]*@stand:(\S+)|^\s*@stand:(\S+)`
 // feature-level tag @stand:NAME (scenarios/NAME.yaml beside the main
 // stand); untagged features run on the main stand. Every stand is loaded
 // here, so a bad one is reported before anything starts.
-func groupFeatures(main *Stand, paths []string, interfacesDir string) ([]featureGroup, error) {
+func groupFeatures(main *Stand, paths []string, opts LoadOptions) ([]featureGroup, error) {
 	var files []string
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -326,7 +329,7 @@ func groupFeatures(main *Stand, paths []string, interfacesDir string) ([]feature
 		}
 		i, ok := byStand[path]
 		if !ok {
-			st, err := Load(path, LoadOptions{InterfacesDir: interfacesDir})
+			st, err := Load(path, opts)
 			if err != nil {
 				return nil, fmt.Errorf("%s asks for @stand:%s: %w", f, name, err)
 			}

@@ -242,6 +242,8 @@ type LoadOptions struct {
 	// InterfacesDir overrides the stand's "interfaces" (a ts_xml
 	// sal_interfaces directory).
 	InterfacesDir string
+	// Backend, when set, overrides the stand's backend.
+	Backend string
 }
 
 // Load reads, decodes and validates a stand file. Every error names the
@@ -270,6 +272,9 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s.File, s.files = path, files
+	if opts.Backend != "" {
+		s.Backend = opts.Backend
+	}
 	if len(s.MirrorMaker) > 0 {
 		if err := s.mirrorMakerFlows(); err != nil {
 			return nil, err

@@ -96,6 +96,7 @@ func (st *Steps) library() []StepDoc {
 		{`^the producer is refused with an error naming ` + quoted + `$`, "Asserts the producer of the previous step did not start, and why.", st.producerRefused},
 		{`^no record was added to topic ` + quoted + ` at ` + quoted + `$`, "Asserts a topic has as many records as before the producer of the previous step started.", st.noRecordAdded},
 		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is (below|above) ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBound},
+		{`^latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` to ` + quoted + ` is (below|above) ` + floatArg + ` (ms|s)$`, `Asserts a percentile of the latency from private_sndStamp to one hop of the path to the last checked target ("dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf").`, st.hopLatencyBound},
 	}
 }
 
@@ -664,6 +665,12 @@ func (st *Steps) topicDoesNotExist(ctx context.Context, topic, site string) erro
 }
 
 func (st *Steps) latencyBound(ctx context.Context, pct, csc, index, topic, side, bound, unit string) error {
+	return st.hopLatencyBound(ctx, pct, csc, index, topic, "end-to-end", side, bound, unit)
+}
+
+// hopLatencyBound checks a percentile of one hop's latency (or the
+// end-to-end one) on the path to the traffic's last checked target.
+func (st *Steps) hopLatencyBound(ctx context.Context, pct, csc, index, topic, hop, side, bound, unit string) error {
 	tr, err := st.traffic(ctx, csc, index, topic)
 	if err != nil {
 		return err
@@ -674,32 +681,27 @@ func (st *Steps) latencyBound(ctx context.Context, pct, csc, index, topic, side,
 		return errors.New("check delivery first: latency is measured to the last checked target")
 	}
 	res := s.sc.Verdict(tr, where)
-	var e2e *reports.Hop
+	var h *reports.Hop
+	var names []string
 	for i := range res.Hops {
-		if res.Hops[i].Name == "end-to-end" {
-			e2e = &res.Hops[i]
+		names = append(names, res.Hops[i].Name)
+		if res.Hops[i].Name == hop {
+			h = &res.Hops[i]
 		}
 	}
-	if e2e == nil || e2e.Count == 0 {
-		return fmt.Errorf("no latency measured for %s %s at %s", csc, topic, where)
+	if h == nil {
+		return fmt.Errorf("no hop %q on the way to %s (hops: %s)", hop, where, strings.Join(names, ", "))
+	}
+	if h.Count == 0 {
+		return fmt.Errorf("no latency measured for %s %s at %s", csc, topic, hop)
 	}
 	limit, _ := strconv.ParseFloat(bound, 64)
 	if unit == "s" {
 		limit *= 1000
 	}
-	var got float64
-	switch pct {
-	case "50":
-		got = e2e.P50
-	case "90":
-		got = e2e.P90
-	case "99":
-		got = e2e.P99
-	default:
-		got = e2e.P999
-	}
+	got := map[string]float64{"50": h.P50, "90": h.P90, "99": h.P99, "99.9": h.P999}[pct]
 	if (side == "below" && got >= limit) || (side == "above" && got <= limit) {
-		return fmt.Errorf("end-to-end latency p%s of %s %s is %.1f ms, not %s %.1f ms", pct, csc, topic, got, side, limit)
+		return fmt.Errorf("%s latency p%s of %s %s is %.1f ms, not %s %.1f ms", hop, pct, csc, topic, got, side, limit)
 	}
 	return nil
 }

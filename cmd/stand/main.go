@@ -22,7 +22,7 @@ import (
 )
 
 const usage = `usage:
-  stand run STAND.yaml [--features DIR[,DIR]] [--tags EXPR] [--report DIR] [--ts-xml DIR] [--parallel N] [--keep-up]
+  stand run STAND.yaml [--features DIR[,DIR]] [--tags EXPR] [--report DIR] [--ts-xml DIR] [--parallel N] [--keep-up] [--backend B]
   stand up STAND.yaml [--ts-xml DIR]
   stand validate STAND.yaml...
   stand report RESULTS.json [--out DIR]
@@ -54,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		report := fs.String("report", "", "report directory (default out/<run id>)")
 		tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (overrides the stand's interfaces)")
 		keepUp := fs.Bool("keep-up", false, "leave the last stand up after the run until Ctrl-C, printing its endpoints")
+		backend := fs.String("backend", "", "override the stand's backend: embedded or external")
 		parallel := fs.Int("parallel", 1, "stands run at once: a stand's feature files are shared out among that many copies of it")
 		file, rest := splitFirst(args[1:])
 		if err := fs.Parse(rest); err != nil || file == "" {
@@ -62,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res, err := harness.Run(ctx, harness.RunConfig{
 			Stand: file, Output: stdout, Features: strings.Split(*features, ","), Tags: *tags,
-			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp, Parallel: *parallel,
+			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp, Parallel: *parallel, Backend: *backend,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)

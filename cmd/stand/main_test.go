@@ -96,3 +96,17 @@ func TestReportRerenders(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 naming the schema", code, stderr.String())
 	}
 }
+
+func TestBackendOverride(t *testing.T) {
+	cases := []struct{ backend, want string }{
+		{"moon", `backend "moon": want embedded or external`},
+		{"external", `the external backend needs kafka.bootstrap`},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run([]string{"run", "../../scenarios/summit-usdf.yaml", "--backend", c.backend, "--report", t.TempDir()}, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("--backend %s: exit %d, stderr %q; want 2 and %q", c.backend, code, errb.String(), c.want)
+		}
+	}
+}
