@@ -799,10 +799,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
 	ready := filepath.Join(e.tmp, "SALKAFKA_PRODUCER_RUNNING_"+strings.ToUpper(p.Name))
-	rf := p.ReplicationFactor
-	if rf == 0 {
-		rf = 1
-	}
+	partitions, rf := e.topicDefaults(p)
 	mport, err := freePort()
 	if err != nil {
 		return err
@@ -816,7 +813,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	args := []string{
 		"--metrics", metricsAddr, "--admin", adminAddr,
 		"--broker", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL,
-		"--partitions", fmt.Sprint(max(p.Partitions, 1)), "--replication-factor", fmt.Sprint(rf),
+		"--partitions", fmt.Sprint(partitions), "--replication-factor", fmt.Sprint(rf),
 		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
 		"--domain", fmt.Sprint(p.Domain), "--partition-prefix", p.PartitionPrefix,
 		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
@@ -845,6 +842,13 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	return nil
 }
 
+// topicDefaults are the partitions and replication factor a producer
+// creates topics with: its own, else its site's, else 1.
+func (e *Env) topicDefaults(p *ProducerSpec) (int32, int16) {
+	k := e.Stand.Sites[p.Site.Value].Kafka
+	return cmp.Or(p.Partitions, k.Partitions, 1), cmp.Or(p.ReplicationFactor, k.ReplicationFactor, 1)
+}
+
 func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 	if p.Run == "binary" {
 		return e.startBinaryProducer(ctx, p)
@@ -854,10 +858,11 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 	for i, c := range p.CSCs {
 		cscs[i] = c.Value
 	}
+	partitions, rf := e.topicDefaults(p)
 	pr, err := producer.New(ctx, producer.Config{
 		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: e.Bus, Interfaces: e.Stand.Loaded,
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
-		Partitions: p.Partitions, ReplicationFactor: p.ReplicationFactor, Acks: p.WaitAck, QueueDepth: p.QueueLen,
+		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
 		Logger: e.log.With("component", "producer "+p.Name),
 	})
 	if err != nil {

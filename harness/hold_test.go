@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // lockedBuffer is an io.Writer tests read while another goroutine writes.
@@ -111,3 +114,47 @@ func TestRunKeepUp(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestSiteKafkaOptions: a site's producers create topics with the site's
+// partitions unless they say otherwise; a replication factor above the
+// site's brokers is refused at load.
+func TestSiteKafkaOptions(t *testing.T) {
+	yaml := `version: 1
+sites:
+  summit:
+    kafka: {brokers: 1, partitions: 3}
+    registry: {}
+producers:
+  - {name: p, site: summit, cscs: [ATDome]}
+  - {name: q, site: summit, cscs: [Test:1], partitions: 2}
+`
+	st, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	env, err := Up(ctx, st, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Down(ctx)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Sites["summit"].Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	td, err := kadm.NewClient(cl).ListTopics(ctx, "lsst.sal.ATDome.position", "lsst.sal.Test.scalars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(td["lsst.sal.ATDome.position"].Partitions); n != 3 {
+		t.Errorf("ATDome telemetry topic has %d partitions, want the site's 3", n)
+	}
+	if n := len(td["lsst.sal.Test.scalars"].Partitions); n != 2 {
+		t.Errorf("Test telemetry topic has %d partitions, want its producer's 2", n)
+	}
+	bad := strings.Replace(yaml, "partitions: 3}", "partitions: 3, replication_factor: 3}", 1)
+	if _, err := Parse("s.yaml", []byte(bad), LoadOptions{}); err == nil || !strings.Contains(err.Error(), `site "summit": kafka replication_factor 3 exceeds its 1 brokers`) {
+		t.Errorf("replication factor above the brokers: error %v", err)
+	}
+}

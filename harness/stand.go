@@ -81,6 +81,11 @@ type Site struct {
 // KafkaSpec describes a site's cluster.
 type KafkaSpec struct {
 	Brokers int `yaml:"brokers" jsonschema:"minimum=1,maximum=9"`
+	// Partitions and ReplicationFactor are what the site's producers
+	// create topics with unless a producer says otherwise.
+	Partitions        int32 `yaml:"partitions" jsonschema:"minimum=1"`
+	ReplicationFactor int16 `yaml:"replication_factor" jsonschema:"minimum=1"`
+
 	// Bootstrap is a running cluster's host:port[,host:port] (backend
 	// external).
 	Bootstrap string `yaml:"bootstrap"`
@@ -639,6 +644,9 @@ func (s *Stand) validate() error {
 		}
 		if st.Kafka.Brokers < 1 || st.Kafka.Brokers > 9 {
 			return fmt.Errorf("%s: site %q: kafka brokers %d: want 1 to 9", s.File, name, st.Kafka.Brokers)
+		}
+		if st.Kafka.ReplicationFactor > int16(st.Kafka.Brokers) {
+			return fmt.Errorf("%s: site %q: kafka replication_factor %d exceeds its %d brokers", s.File, name, st.Kafka.ReplicationFactor, st.Kafka.Brokers)
 		}
 		given := map[string]bool{"kafka.bootstrap": st.Kafka.Bootstrap != "",
 			"registry.url": st.Registry != nil && st.Registry.URL != "", "influxdb.url": st.InfluxDB != nil && st.InfluxDB.URL != ""}
