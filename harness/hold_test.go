@@ -1,14 +1,12 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,29 +14,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// lockedBuffer is an io.Writer tests read while another goroutine writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 var registryLine = regexp.MustCompile(`registry  (http://\S+)`)
 
 // waitUp waits for the endpoints to be printed and checks that each
 // site's registry answers at the printed URL while the stand is up.
-func waitUp(t *testing.T, out *lockedBuffer, done <-chan error) {
+func waitUp(t *testing.T, out *syncBuffer, done <-chan error) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "site usdf"); time.Sleep(20 * time.Millisecond) {
 		select {
@@ -65,7 +45,7 @@ func waitUp(t *testing.T, out *lockedBuffer, done <-chan error) {
 }
 
 func TestHoldPrintsEndpointsAndTearsDown(t *testing.T) {
-	var out lockedBuffer
+	var out syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Hold(ctx, HoldConfig{Stand: "../scenarios/two-way.yaml", Output: &out}) }()
@@ -90,7 +70,7 @@ func TestRunKeepUp(t *testing.T) {
 	if err := os.WriteFile(feature, []byte("Feature: one\n  Scenario: up\n    Then topic \"heartbeats\" exists at \"usdf\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	dir := t.TempDir()

@@ -19,6 +19,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/reports"
 )
 
@@ -387,11 +388,9 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 	return steps.Collected, env.BootTime, status == 0, nil, nil
 }
 
-// BadInputError marks errors in what the user gave (exit code 2).
-type BadInputError struct{ Err error }
-
-func (e *BadInputError) Error() string { return e.Err.Error() }
-func (e *BadInputError) Unwrap() error { return e.Err }
+// BadInputError marks errors in what the user gave (exit code 2); it is
+// the commands' one bad-input error.
+type BadInputError = exit.BadInput
 
 // Summary renders a short text summary of results.
 func Summary(r *RunResult) string {

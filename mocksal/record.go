@@ -122,38 +122,12 @@ type ReplayConfig struct {
 // other field, private_seqNum included, is as recorded. onWrite (may be
 // nil) sees each replayed sample. It returns the number replayed.
 func Replay(ctx context.Context, bus *dds.Bus, ifaces *sal.Interfaces, r io.Reader, cfg ReplayConfig, onWrite func(Write)) (int, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	if !sc.Scan() {
-		return 0, fmt.Errorf("replay: empty recording: %w", sc.Err())
-	}
-	var head recordingHeader
-	if err := json.Unmarshal(sc.Bytes(), &head); err != nil || head.Format != RecordingFormat {
-		return 0, fmt.Errorf("replay: line 1: not a %s recording", RecordingFormat)
-	}
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
-	n, line := 0, 1
-	for sc.Scan() {
-		line++
-		var rs recordedSample
-		if err := json.Unmarshal(sc.Bytes(), &rs); err != nil {
-			return n, fmt.Errorf("replay: line %d: %w", line, err)
-		}
-		t := ifaces.Topic(rs.CSC, rs.Topic)
-		if t == nil {
-			return n, fmt.Errorf("replay: line %d: %s.%s is not in the loaded interfaces", line, rs.CSC, rs.Topic)
-		}
-		data, err := base64.StdEncoding.DecodeString(rs.Avro)
-		if err != nil {
-			return n, fmt.Errorf("replay: line %d: avro: %w", line, err)
-		}
-		s, err := t.DecodeAvro(data)
-		if err != nil {
-			return n, fmt.Errorf("replay: line %d: %w", line, err)
-		}
+	n := 0
+	err := readRecording(ifaces, r, func(line int, rs recordedSample, t *sal.Topic, s *sal.Sample) error {
 		if cfg.Speed > 0 {
 			at := start.Add(time.Duration(rs.T / cfg.Speed * float64(time.Second)))
 			if d := time.Until(at); d > 0 {
@@ -161,7 +135,7 @@ func Replay(ctx context.Context, bus *dds.Bus, ifaces *sal.Interfaces, r io.Read
 				select {
 				case <-timer.C:
 				case <-ctx.Done():
-					return n, ctx.Err()
+					return ctx.Err()
 				}
 			}
 		}
@@ -176,7 +150,7 @@ func Replay(ctx context.Context, bus *dds.Bus, ifaces *sal.Interfaces, r io.Read
 		s.Values[t.FieldIndex("private_sndStamp")] = snd
 		readers, err := bus.Publish(ctx, domain, rs.Prefix, s)
 		if err != nil {
-			return n, fmt.Errorf("replay: line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		n++
 		if onWrite != nil {
@@ -185,9 +159,13 @@ func Replay(ctx context.Context, bus *dds.Bus, ifaces *sal.Interfaces, r io.Read
 				Origin: s.Get("private_origin").(int32), SeqNum: s.Get("private_seqNum").(int32), SndStamp: snd,
 				Domain: domain, Intended: time.Now(), Readers: readers, Values: s.Values})
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return n, fmt.Errorf("replay: line %d: %w", line+1, err)
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return n, err
+		}
+		return n, fmt.Errorf("replay: %w", err)
 	}
 	if n == 0 {
 		return 0, errors.New("replay: the recording holds no sample")
@@ -206,34 +184,9 @@ type RecordedTopic struct {
 // RecordingTopics lists the writers of a recording, in the order they
 // first appear, without replaying it (a harness starts its taps first).
 func RecordingTopics(ifaces *sal.Interfaces, r io.Reader) ([]RecordedTopic, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	if !sc.Scan() {
-		return nil, fmt.Errorf("recording: empty: %w", sc.Err())
-	}
-	var head recordingHeader
-	if err := json.Unmarshal(sc.Bytes(), &head); err != nil || head.Format != RecordingFormat {
-		return nil, fmt.Errorf("recording: line 1: not a %s recording", RecordingFormat)
-	}
 	var out []RecordedTopic
 	at := map[RecordedTopic]int{}
-	for line := 2; sc.Scan(); line++ {
-		var rs recordedSample
-		if err := json.Unmarshal(sc.Bytes(), &rs); err != nil {
-			return nil, fmt.Errorf("recording: line %d: %w", line, err)
-		}
-		t := ifaces.Topic(rs.CSC, rs.Topic)
-		if t == nil {
-			return nil, fmt.Errorf("recording: line %d: %s.%s is not in the loaded interfaces", line, rs.CSC, rs.Topic)
-		}
-		data, err := base64.StdEncoding.DecodeString(rs.Avro)
-		if err != nil {
-			return nil, fmt.Errorf("recording: line %d: avro: %w", line, err)
-		}
-		s, err := t.DecodeAvro(data)
-		if err != nil {
-			return nil, fmt.Errorf("recording: line %d: %w", line, err)
-		}
+	err := readRecording(ifaces, r, func(_ int, _ recordedSample, t *sal.Topic, s *sal.Sample) error {
 		idx, _ := s.Get("salIndex").(int32)
 		k := RecordedTopic{CSC: t.CSC, Index: idx, Topic: t.Name}
 		i, ok := at[k]
@@ -243,9 +196,51 @@ func RecordingTopics(ifaces *sal.Interfaces, r io.Reader) ([]RecordedTopic, erro
 			out = append(out, k)
 		}
 		out[i].Samples++
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
 	return out, nil
+}
+
+// readRecording checks a recording's header and calls fn with each
+// sample decoded against ifaces, in order; errors name the line.
+func readRecording(ifaces *sal.Interfaces, r io.Reader, fn func(line int, rs recordedSample, t *sal.Topic, s *sal.Sample) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	if !sc.Scan() {
+		return fmt.Errorf("empty recording: %w", sc.Err())
+	}
+	var head recordingHeader
+	if err := json.Unmarshal(sc.Bytes(), &head); err != nil || head.Format != RecordingFormat {
+		return fmt.Errorf("line 1: not a %s recording", RecordingFormat)
+	}
+	line := 1
+	for sc.Scan() {
+		line++
+		var rs recordedSample
+		if err := json.Unmarshal(sc.Bytes(), &rs); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		t := ifaces.Topic(rs.CSC, rs.Topic)
+		if t == nil {
+			return fmt.Errorf("line %d: %s.%s is not in the loaded interfaces", line, rs.CSC, rs.Topic)
+		}
+		data, err := base64.StdEncoding.DecodeString(rs.Avro)
+		if err != nil {
+			return fmt.Errorf("line %d: avro: %w", line, err)
+		}
+		s, err := t.DecodeAvro(data)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		if err := fn(line, rs, t, s); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", line+1, err)
+	}
+	return nil
 }

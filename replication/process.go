@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/internal/httpserve"
 )
 
@@ -24,12 +25,6 @@ type ProcessConfig struct {
 	Logger      *slog.Logger
 }
 
-// ConfigError marks a configuration the process refused (exit code 2).
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
-
 // RunProcess loads the configuration, serves metrics and replicates until
 // ctx ends.
 func RunProcess(ctx context.Context, pc ProcessConfig) error {
@@ -41,13 +36,13 @@ func RunProcess(ctx context.Context, pc ProcessConfig) error {
 	if pc.ConfigFile != "" {
 		c, err := ParseMM2(pc.ConfigFile)
 		if err != nil {
-			return &ConfigError{Err: err}
+			return &exit.BadInput{Err: err}
 		}
 		cfg = c
 	} else {
 		f := pc.Flow
 		if _, err := f.Validate(); err != nil {
-			return &ConfigError{Err: err}
+			return &exit.BadInput{Err: err}
 		}
 		cfg = &MM2Config{Flows: []Config{f}}
 		if pc.Heartbeats > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/internal/every"
+	"github.com/lsst-ts/teststand/internal/kgroup"
 )
 
 // Config configures one replication flow, source → target.
@@ -138,24 +139,12 @@ func New(cfg Config) (*Replicator, error) {
 	if m == nil {
 		m = NewMetrics()
 	}
-	src, err := kgo.NewClient(append([]kgo.Opt{
+	src, err := kgo.NewClient(append(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.SourceBrokers...),
 		kgo.ConsumerGroup(cfg.GroupID),
-		kgo.AutoCommitMarks(), // only what the target acknowledged
-		kgo.AutoCommitInterval(cfg.CommitInterval),
-		// On revocation and on close, commit what was copied, as a
-		// stopped Connect task does, but give up after a while: what is
-		// not committed is copied again by the next owner.
-		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-			defer cancel()
-			if err := cl.CommitMarkedOffsets(cctx); err != nil {
-				log.Warn("replication: commit on revoke failed; those records will be copied again", "err", err)
-			}
-		}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(100 * time.Millisecond),
-	}, cfg.SourceOpts...)...)
+	}, kgroup.AtLeastOnce(cfg.CommitInterval, log)...), cfg.SourceOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("replication %s: source client: %w", name, err)
 	}

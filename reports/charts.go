@@ -59,12 +59,7 @@ func timeChart(t Topic) (string, error) {
 	p.X.Label.Text = "seconds since first sample"
 	p.Y.Label.Text = "latency (ms)"
 	p.Legend.Top = true
-	var t0 float64 = math.Inf(1)
-	for _, h := range hops {
-		for _, pt := range h.Series {
-			t0 = math.Min(t0, float64(pt.At.UnixMicro())/1e6)
-		}
-	}
+	t0 := firstSent(hops)
 	for i, h := range hops {
 		pts := thin(h.Series)
 		xys := make(plotter.XYs, len(pts))
@@ -139,6 +134,17 @@ func svg(p *plot.Plot, w, h vg.Length) (string, error) {
 	return s, nil
 }
 
+// firstSent is the send time of the earliest sample drawn, in seconds.
+func firstSent(hops []Hop) float64 {
+	t0 := math.Inf(1)
+	for _, h := range hops {
+		for _, pt := range h.Series {
+			t0 = math.Min(t0, float64(pt.At.UnixMicro())/1e6)
+		}
+	}
+	return t0
+}
+
 // histChart draws the distribution of end-to-end latency: the last hop
 // with data, as the reader of the report sees it.
 func histChart(t Topic) (string, error) {
@@ -172,12 +178,7 @@ func throughputChart(t Topic) (string, error) {
 	if len(hops) == 0 {
 		return "", nil
 	}
-	t0 := math.Inf(1)
-	for _, h := range hops {
-		for _, pt := range h.Series {
-			t0 = math.Min(t0, float64(pt.At.UnixMicro())/1e6)
-		}
-	}
+	t0 := firstSent(hops)
 	p := plot.New()
 	p.Title.Text = "Throughput: " + t.Topic
 	p.X.Label.Text = "seconds since first sample"

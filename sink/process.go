@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/internal/httpserve"
 )
 
@@ -18,12 +19,6 @@ type ProcessConfig struct {
 	MetricsAddr string
 }
 
-// ConfigError marks a configuration the process refused (exit code 2).
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
-
 // RunProcess loads the rules, serves metrics and runs the sink until ctx
 // ends (or, repairing, until caught up).
 func RunProcess(ctx context.Context, pc ProcessConfig) error {
@@ -35,7 +30,7 @@ func RunProcess(ctx context.Context, pc ProcessConfig) error {
 	if pc.RulesFile != "" {
 		rules, err := LoadRules(pc.RulesFile)
 		if err != nil {
-			return &ConfigError{Err: err}
+			return &exit.BadInput{Err: err}
 		}
 		pc.Rules = rules
 	}
@@ -44,7 +39,7 @@ func RunProcess(ctx context.Context, pc ProcessConfig) error {
 	}
 	s, err := New(pc.Config)
 	if err != nil {
-		return &ConfigError{Err: err}
+		return &exit.BadInput{Err: err}
 	}
 	if pc.MetricsAddr != "" {
 		bound, stop, err := httpserve.Metrics(pc.MetricsAddr, pc.Metrics.Registry(), log)

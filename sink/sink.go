@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/internal/every"
+	"github.com/lsst-ts/teststand/internal/kgroup"
 )
 
 // Config configures one sink (one Telegraf kafka_consumer instance).
@@ -180,20 +181,11 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Offset == "newest" && !cfg.Repair {
 		start = kgo.NewOffset().AtEnd()
 	}
-	cl, err := kgo.NewClient(append([]kgo.Opt{
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.GroupID),
 		kgo.ConsumeRegex(),
 		kgo.ConsumeTopics(patterns...),
-		kgo.AutoCommitMarks(), // only records InfluxDB accepted
-		kgo.AutoCommitInterval(time.Second),
-		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-			defer cancel()
-			if err := cl.CommitMarkedOffsets(cctx); err != nil {
-				log.Warn("sink: commit on revoke failed; those records will be written again", "err", err)
-			}
-		}),
 		kgo.ConsumeResetOffset(start),
 		// Sarama's defaults, which Telegraf's kafka_consumer uses: a
 		// killed sink's partitions move to another member within 10 s.
@@ -202,7 +194,7 @@ func New(cfg Config) (*Sink, error) {
 		kgo.MetadataMaxAge(cfg.TopicRefresh),
 		kgo.MetadataMinAge(min(cfg.TopicRefresh, 5*time.Second)),
 		kgo.FetchMaxWait(100 * time.Millisecond),
-	}, cfg.KafkaOpts...)...)
+	}, kgroup.AtLeastOnce(time.Second, log)...), cfg.KafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sink: kafka client: %w", err)
 	}

@@ -5,16 +5,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -54,19 +53,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Username, cfg.Password = os.Getenv("INFLUXDB_USER"), os.Getenv("INFLUXDB_PASSWORD")
 	cfg.Token = os.Getenv("INFLUXDB_TOKEN")
-	lvl := slog.LevelInfo
-	if *debug {
-		lvl = slog.LevelDebug
-	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	cfg.Logger = cli.NewLogger(stderr, *debug)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := sink.RunProcess(ctx, pc); err != nil {
 		fmt.Fprintln(stderr, "efdsink:", err)
-		if errors.As(err, new(*sink.ConfigError)) {
-			return 2
-		}
-		return 1
+		return exit.Code(err)
 	}
 	return 0
 }

@@ -5,11 +5,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/replication"
 )
 
@@ -47,19 +46,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.SourceBrokers, cfg.TargetBrokers = cli.List(*src), cli.List(*dst)
 	cfg.Topics, cfg.TopicsExclude = cli.List(*topics), cli.List(*exclude)
-	lvl := slog.LevelInfo
-	if *debug {
-		lvl = slog.LevelDebug
-	}
-	pc.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	pc.Logger = cli.NewLogger(stderr, *debug)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := replication.RunProcess(ctx, pc); err != nil {
 		fmt.Fprintln(stderr, "mirror:", err)
-		if errors.As(err, new(*replication.ConfigError)) {
-			return 2
-		}
-		return 1
+		return exit.Code(err)
 	}
 	return 0
 }

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -24,12 +25,15 @@ func List(s string) []string {
 }
 
 // Logger is a text logger on stderr at info, or debug when asked.
-func Logger(debug bool) *slog.Logger {
+func Logger(debug bool) *slog.Logger { return NewLogger(os.Stderr, debug) }
+
+// NewLogger is a text logger on w at info, or debug when asked.
+func NewLogger(w io.Writer, debug bool) *slog.Logger {
 	lvl := slog.LevelInfo
 	if debug {
 		lvl = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
 // Env is $name, or def when unset or empty.
