@@ -106,14 +106,9 @@ func cdfChart(t Topic) (string, error) {
 			pts = append(pts, plotter.XY{X: vals[j], Y: float64(j+1) / float64(len(vals))})
 		}
 		pts = append(pts, plotter.XY{X: vals[len(vals)-1], Y: 1})
-		l, err := plotter.NewLine(pts)
-		if err != nil {
+		if err := addLine(p, i, h.Name, pts); err != nil {
 			return "", err
 		}
-		l.Color = palette[i%len(palette)]
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(h.Name, l)
 	}
 	p.Add(plotter.NewGrid())
 	return svg(p, 7.5*vg.Inch, 3.2*vg.Inch)
@@ -132,6 +127,19 @@ func svg(p *plot.Plot, w, h vg.Length) (string, error) {
 		s = s[i:]
 	}
 	return s, nil
+}
+
+// addLine draws the i-th series as a line, in the legend as name.
+func addLine(p *plot.Plot, i int, name string, xys plotter.XYs) error {
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return err
+	}
+	l.Color = palette[i%len(palette)]
+	l.Width = vg.Points(1.5)
+	p.Add(l)
+	p.Legend.Add(name, l)
+	return nil
 }
 
 // firstSent is the send time of the earliest sample drawn, in seconds.
@@ -196,14 +204,9 @@ func throughputChart(t Topic) (string, error) {
 		for s := 0; s <= last; s++ {
 			xys = append(xys, plotter.XY{X: float64(s) + 0.5, Y: bins[s]})
 		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
+		if err := addLine(p, i, h.Name, xys); err != nil {
 			return "", err
 		}
-		l.Color = palette[i%len(palette)]
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(h.Name, l)
 	}
 	p.Add(plotter.NewGrid())
 	return svg(p, 7.5*vg.Inch, 2.8*vg.Inch)
