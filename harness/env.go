@@ -436,24 +436,30 @@ func (e *Env) SlowLink(from, to string, d time.Duration) error {
 	return nil
 }
 
-// RegistryDown stops a site's registry for d and starts it again on the
-// same address, reading its storage topic anew (what a restarted pod does).
-func (e *Env) RegistryDown(ctx context.Context, site string, d time.Duration) error {
+// StopRegistry stops a site's registry (a registry outage); StartRegistry
+// starts it again on the same address, reading its storage topic anew, as
+// a restarted pod does.
+func (e *Env) StopRegistry(site string) error {
 	se := e.Sites[site]
 	if se == nil || se.Registry == nil {
 		return fmt.Errorf("site %q has no registry this stand runs", site)
 	}
+	err := se.Registry.Close()
+	se.Registry = nil
+	return err
+}
+
+// StartRegistry starts a stopped registry again; see StopRegistry.
+func (e *Env) StartRegistry(ctx context.Context, site string) error {
+	se := e.Sites[site]
+	if se == nil || se.RegistryURL == "" || e.Stand.Sites[site].Registry == nil {
+		return fmt.Errorf("site %q has no registry this stand runs", site)
+	}
+	if se.Registry != nil {
+		return fmt.Errorf("the registry at %s is running", site)
+	}
 	spec := e.Stand.Sites[site].Registry
-	addr := strings.TrimPrefix(se.RegistryURL, "http://")
-	if err := se.Registry.Close(); err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-	}
-	return e.startRegistryAt(ctx, site, spec, spec.Remote.Value != "", addr)
+	return e.startRegistryAt(ctx, site, spec, spec.Remote.Value != "", strings.TrimPrefix(se.RegistryURL, "http://"))
 }
 
 // Kill stops a component at once: SIGKILL for one run as a binary (no

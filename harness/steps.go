@@ -77,7 +77,7 @@ func (st *Steps) library() []StepDoc {
 		{`^the lag of the (sink|replication flow) ` + quoted + ` drains within ` + floatArg + ` s$`, "Waits until the component's consumer lag (its own metrics: efdsink_consumer_lag_records, mirror_lag_records) is 0, or fails with the lag left.", st.lagDrains},
 		{`^the link from ` + quoted + ` to ` + quoted + ` is down for ` + floatArg + ` s$`, "Stops the replication flows from one site to another (a network outage between the sites), waits, and starts them again.", st.linkDown},
 		{`^the link from ` + quoted + ` to ` + quoted + ` is slowed by ` + floatArg + ` (ms|s)$`, "Makes each write of the flows from one site to another wait that long (a slow link); 0 restores it.", st.slowLink},
-		{`^the registry at ` + quoted + ` is down for ` + floatArg + ` s$`, "Stops a site's schema registry, waits, and starts it again on the same address.", st.registryDown},
+		{`^the registry at ` + quoted + ` (goes down|comes back)$`, "Stops a site's schema registry, or starts it again on the same address (reading its storage topic anew).", st.registryDown},
 		{`^offset commits (fail|succeed) at ` + quoted + `$`, "Makes a site's cluster refuse consumer offset commits (an unreachable group coordinator), or accept them again.", st.commitsFail},
 		{`^every topic published in this scenario reaches ` + quoted + ` as ` + quoted + ` exactly once within ` + floatArg + ` s$`, `Asserts each topic this scenario published is at a site under a name made from the pattern ("summit.<topic>"), every sample once, and not under its own name.`, st.renamedExactlyOnce},
 		{`^heartbeats from ` + quoted + ` to ` + quoted + ` arrive in topic ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Waits for a MirrorMaker-2 heartbeat with that source and target alias, emitted after the scenario started, in a topic at a site.", st.heartbeatArrives},
@@ -718,8 +718,11 @@ func (st *Steps) slowLink(ctx context.Context, from, to, amount, unit string) er
 	return st.Env.SlowLink(from, to, d)
 }
 
-func (st *Steps) registryDown(ctx context.Context, site, secs string) error {
-	return st.Env.RegistryDown(ctx, site, seconds(secs))
+func (st *Steps) registryDown(ctx context.Context, site, what string) error {
+	if what == "goes down" {
+		return st.Env.StopRegistry(site)
+	}
+	return st.Env.StartRegistry(ctx, site)
 }
 
 func seqList(seqs []int64) string {
