@@ -32,6 +32,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kfault"
+	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -302,6 +303,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	phase("producers")
+	for i, t := range st.Traffic {
+		if err := e.startTraffic(ctx, i, t); err != nil {
+			return nil, err
+		}
+	}
 	// Replication flows first, then sinks: each takes up the topics the
 	// producers just created, so that the first samples of a scenario do
 	// not wait for a periodic discovery.
@@ -512,6 +518,52 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 	e.components[f.Name].slow = r.SetDelay
 	e.mu.Unlock()
 	return nil
+}
+
+// backgroundOrigin is the private_origin of background traffic: no
+// scenario's taps count it.
+const backgroundOrigin = 2_000_000_000
+
+// startTraffic writes a stand's background load until the stand goes
+// down: every topic the profile rates, for the CSCs the domain serves.
+func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
+	planned, err := t.profile.Resolve(e.Stand.Loaded)
+	if err != nil {
+		return err
+	}
+	served := e.Stand.servedOn(t.Domain)
+	scale := t.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	var writers []mocksal.WriterConfig
+	for _, pl := range planned {
+		index, ok := served[pl.Writer.Topic.CSC]
+		if !ok {
+			continue
+		}
+		w := pl.Writer
+		w.Index, w.Domain, w.RateHz, w.Origin = index, t.Domain, w.RateHz*scale, backgroundOrigin+int32(i)
+		w.Count, w.Duration = 0, 100*365*24*time.Hour // until the stand goes down
+		writers = append(writers, w)
+	}
+	var written atomic.Int64
+	name := fmt.Sprintf("traffic %s@%d", t.Profile, t.Domain)
+	stats := func() map[string]int64 { return map[string]int64{"written": written.Load(), "writers": int64(len(writers))} }
+	return e.startComponent(ctx, name, "traffic", stats, nil, func(ctx context.Context, ready func()) error {
+		ready()
+		var wg sync.WaitGroup
+		for _, w := range writers {
+			wg.Go(func() {
+				_, err := mocksal.Run(ctx, e.Bus, w, func(mocksal.Write) { written.Add(1) })
+				if err != nil && ctx.Err() == nil {
+					e.log.Warn("background traffic", "topic", w.Topic.Name, "err", err)
+				}
+			})
+		}
+		wg.Wait()
+		return nil
+	}, nil)
 }
 
 // startHeartbeats emits MM2-style heartbeats for one pair of sites.

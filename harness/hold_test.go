@@ -138,3 +138,38 @@ producers:
 		t.Errorf("replication factor above the brokers: error %v", err)
 	}
 }
+
+// TestBackgroundTraffic: a stand's traffic writes for as long as it is up,
+// and the producers forward it.
+func TestBackgroundTraffic(t *testing.T) {
+	yaml := `version: 1
+sites:
+  summit:
+    kafka: {brokers: 1}
+    registry: {}
+producers:
+  - {name: p, site: summit, cscs: [MTM1M3]}
+traffic:
+  - {profile: ` + filepath.Join("..", "scenarios", "profiles", "nominal-summit.yaml") + `, domain: 0, scale: 2}
+`
+	st, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	env, err := Up(ctx, st, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Down(ctx)
+	time.Sleep(time.Second)
+	stats := env.Stats()
+	written := stats["traffic ../scenarios/profiles/nominal-summit.yaml@0"]["written"]
+	// MTM1M3's two telemetry topics at 50 Hz, doubled: about 200 a second.
+	if written < 120 || written > 300 {
+		t.Errorf("background traffic wrote %d samples in 1 s, want about 200 (%v)", written, stats)
+	}
+	if read := stats["p"]["read"]; read < written/2 {
+		t.Errorf("the producer read %d of %d background samples", read, written)
+	}
+}

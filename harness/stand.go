@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lsst-ts/teststand/internal/yamlx"
+	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
@@ -43,6 +44,9 @@ type Stand struct {
 	// come from the sites); it replaces Replication.
 	MirrorMaker MM2Block    `yaml:"mirrormaker"`
 	Sinks       []*SinkSpec `yaml:"sinks"`
+	// Traffic is background load written for as long as the stand is up,
+	// so that scenarios run at summit rates; verdicts never count it.
+	Traffic []*TrafficSpec `yaml:"traffic"`
 
 	// Heartbeats are the pairs MM2-style heartbeats are emitted for,
 	// derived from the flows.
@@ -143,6 +147,18 @@ type FlowSpec struct {
 	SyncConfigs Duration `yaml:"sync_configs"`
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
 	Heartbeats *Duration `yaml:"heartbeats"`
+}
+
+// TrafficSpec is one background load: a traffic profile's rates on a
+// domain, for the CSCs the domain's producers serve.
+type TrafficSpec struct {
+	// Profile is scenarios/profiles/NAME.yaml beside the stand, or a path.
+	Profile string `yaml:"profile" jsonschema:"required"`
+	Domain  int    `yaml:"domain"`
+	// Scale multiplies every rate (default 1).
+	Scale float64 `yaml:"scale" jsonschema:"minimum=0"`
+
+	profile *mocksal.Profile
 }
 
 // HeartbeatSpec is one pair heartbeats are emitted for: into Target's
@@ -762,7 +778,52 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or external", s.at(k.Site), what, k.Run)
 		}
 	}
+	for i, t := range s.Traffic {
+		what := fmt.Sprintf("%s: traffic %d", s.File, i+1)
+		p, err := mocksal.LoadProfile(s.ProfilePath(t.Profile))
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if t.Scale < 0 {
+			return fmt.Errorf("%s: scale %g: want a positive factor", what, t.Scale)
+		}
+		served := false
+		for _, pr := range s.Producers {
+			served = served || pr.Domain == t.Domain
+		}
+		if !served {
+			return fmt.Errorf("%s: no producer of the stand serves domain %d", what, t.Domain)
+		}
+		t.profile = p
+	}
 	return nil
+}
+
+// servedOn maps each CSC a producer on domain serves to the index a
+// writer should use (the first the stand lists; 0 for a non-indexed CSC).
+func (s *Stand) servedOn(domain int) map[string]int32 {
+	served := map[string]int32{}
+	for _, p := range s.Producers {
+		if p.Domain != domain {
+			continue
+		}
+		for _, c := range p.CSCs {
+			n, idx, _ := strings.Cut(c.Value, ":")
+			if _, seen := served[n]; !seen {
+				served[n] = parseIndex(idx)
+			}
+		}
+	}
+	return served
+}
+
+// ProfilePath is where a traffic profile named in the stand is: a path,
+// or scenarios/profiles/NAME.yaml beside the stand.
+func (s *Stand) ProfilePath(name string) string {
+	if strings.ContainsAny(name, "/.") {
+		return name
+	}
+	return filepath.Join(filepath.Dir(s.File), "profiles", name+".yaml")
 }
 
 func (s *Stand) checkCSC(c Ref, what string) error {

@@ -33,6 +33,8 @@ func TestParseErrors(t *testing.T) {
 		{"sink rules and topics", base + "sinks:\n  - {site: usdf, topics: [x], rules: [{topics: [y], database: efd}]}\n", `s.yaml:10:12: sink "sink-1": topics/database and rules exclude each other`},
 		{"sink rule bad format", base + "sinks:\n  - {site: usdf, rules: [{topics: [y], database: efd, timestamp_format: unix_s}]}\n", `timestamp format "unix_s"`},
 		{"sink bad run", base + "sinks:\n  - {site: usdf, topics: [x], run: docker}\n", `run "docker"`},
+		{"traffic domain", base + "producers:\n  - {site: summit, cscs: [ATDome]}\ntraffic:\n  - {profile: ../scenarios/profiles/nominal-summit.yaml, domain: 7}\n", `s.yaml: traffic 1: no producer of the stand serves domain 7`},
+		{"traffic profile", base + "producers:\n  - {site: summit, cscs: [ATDome]}\ntraffic:\n  - {profile: nope, domain: 0}\n", `s.yaml: traffic 1: `},
 		{"mm2 typo", base + "mirrormaker:\n  summit->usdf.enabled: true\n  summit->usdf.topcs: x\n", `s.yaml:11: summit->usdf.topcs: unknown flow setting "topcs"`},
 		{"mm2 unknown cluster", base + "mirrormaker:\n  clusters: summit, moon\n  summit->moon.enabled: true\n", `s.yaml:10: mirrormaker: cluster "moon" is not a site`},
 		{"mm2 bootstrap", base + "mirrormaker:\n  summit->usdf.enabled: true\n  usdf.bootstrap.servers: x:1\n", `s.yaml:11: mirrormaker: usdf.bootstrap.servers: a stand's clusters are its sites`},

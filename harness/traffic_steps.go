@@ -69,11 +69,7 @@ func (st *Steps) publishAll(ctx context.Context, specs []PublishSpec) error {
 // producer's index for an indexed CSC), and waits until all were written.
 func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) error {
 	dom, _ := strconv.Atoi(domain)
-	path := name
-	if !strings.ContainsAny(name, "/.") {
-		path = filepath.Join(filepath.Dir(st.Env.Stand.File), "profiles", name+".yaml")
-	}
-	prof, err := mocksal.LoadProfile(path)
+	prof, err := mocksal.LoadProfile(st.Env.Stand.ProfilePath(name))
 	if err != nil {
 		return err
 	}
@@ -81,18 +77,7 @@ func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) er
 	if err != nil {
 		return err
 	}
-	served := map[string]int32{} // CSC → index written
-	for _, p := range st.Env.Stand.Producers {
-		if p.Domain != dom {
-			continue
-		}
-		for _, c := range p.CSCs {
-			n, idx, _ := strings.Cut(c.Value, ":")
-			if _, seen := served[n]; !seen {
-				served[n] = parseIndex(idx)
-			}
-		}
-	}
+	served := st.Env.Stand.servedOn(dom)
 	var specs []PublishSpec
 	for _, pl := range planned {
 		w := pl.Writer
