@@ -549,7 +549,9 @@ func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
 	}
 	var written atomic.Int64
 	name := fmt.Sprintf("traffic %s@%d", t.Profile, t.Domain)
-	stats := func() map[string]int64 { return map[string]int64{"written": written.Load(), "writers": int64(len(writers))} }
+	stats := func() map[string]int64 {
+		return map[string]int64{"written": written.Load(), "writers": int64(len(writers))}
+	}
 	return e.startComponent(ctx, name, "traffic", stats, nil, func(ctx context.Context, ready func()) error {
 		ready()
 		var wg sync.WaitGroup

@@ -36,7 +36,7 @@ type Stand struct {
 	// them, its flows and sinks are the deployment's own).
 	Backend     string           `yaml:"backend" jsonschema:"enum=embedded,enum=external"`
 	Interfaces  string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
-	Sites       map[string]*Site `yaml:"sites" jsonschema:"required"`
+	Sites       map[string]*Site `yaml:"sites"`
 	Producers   []*ProducerSpec  `yaml:"producers"`
 	Replication []*FlowSpec      `yaml:"replication"`
 	// MirrorMaker is replication written as MM2 properties (the keys of

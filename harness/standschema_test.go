@@ -70,7 +70,7 @@ func TestStandsMatchSchema(t *testing.T) {
 		{"version: 1\nsites: {a: {zookeeper: 1}}\n", "zookeeper"},
 		{"version: 1\nsites: {a: {kafka: {brokers: 12}}}\n", "maximum"},
 		{"version: 1\nsites: {a: {}}\nproducers: [{site: a, run: docker}]\n", "/producers/0/run"},
-		{"version: 1\n", "sites"},
+		{"version: 1\nsites: []\n", "/sites"},
 	}
 	for _, b := range bad {
 		err := sch.Validate(asJSON(t, []byte(b.yaml)))
