@@ -43,6 +43,10 @@ type Stand struct {
 	// connect-mirror-maker.properties, less bootstrap servers, which
 	// come from the sites); it replaces Replication.
 	MirrorMaker MM2Block    `yaml:"mirrormaker"`
+	// MirrorMakerFile is an MM2 properties file (relative to the stand)
+	// read instead of a mirrormaker block, as deployed; its clusters'
+	// connection settings are left out: the sites are the clusters.
+	MirrorMakerFile string `yaml:"mirrormaker_file"`
 	Sinks       []*SinkSpec `yaml:"sinks"`
 	// Traffic is background load written for as long as the stand is up,
 	// so that scenarios run at summit rates; verdicts never count it.
@@ -296,8 +300,32 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	if opts.Backend != "" {
 		s.Backend = opts.Backend
 	}
+	mm2Where := ""
+	if s.MirrorMakerFile != "" {
+		if len(s.MirrorMaker) > 0 {
+			return nil, fmt.Errorf("%s: mirrormaker and mirrormaker_file exclude each other", path)
+		}
+		mm2Where = s.MirrorMakerFile
+		if !filepath.IsAbs(mm2Where) {
+			mm2Where = filepath.Join(filepath.Dir(path), mm2Where)
+		}
+		f, err := os.Open(mm2Where)
+		if err != nil {
+			return nil, fmt.Errorf("%s: mirrormaker_file: %w", path, err)
+		}
+		props, err := replication.ReadProperties(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", mm2Where, err)
+		}
+		for _, p := range props {
+			if !connectionKey.MatchString(p.Key) {
+				s.MirrorMaker = append(s.MirrorMaker, p)
+			}
+		}
+	}
 	if len(s.MirrorMaker) > 0 {
-		if err := s.mirrorMakerFlows(); err != nil {
+		if err := s.mirrorMakerFlows(mm2Where); err != nil {
 			return nil, err
 		}
 	}
@@ -462,18 +490,27 @@ func sectionName(goType string) string {
 	return goType
 }
 
+// connectionKey matches an MM2 file's per-cluster connection settings,
+// which a stand replaces with its sites.
+var connectionKey = regexp.MustCompile(`^[^.>-]+\.(bootstrap\.servers|security\.protocol|sasl\..*|ssl\..*)$`)
+
 // mirrorMakerFlows turns the mirrormaker block into flows and heartbeat
 // pairs with the same parser cmd/mirror uses for a properties file.
-func (s *Stand) mirrorMakerFlows() error {
+func (s *Stand) mirrorMakerFlows(file string) error {
+	pos, where := s.pos, s.File
+	if file != "" { // lines of a properties file
+		pos = func(line int) string { return fmt.Sprintf("%s:%d", file, line) }
+		where = file
+	}
 	if len(s.Replication) > 0 {
-		return fmt.Errorf("%s: replication and mirrormaker exclude each other: write the flows one way", s.pos(s.MirrorMaker[0].Line))
+		return fmt.Errorf("%s: replication and mirrormaker exclude each other: write the flows one way", pos(s.MirrorMaker[0].Line))
 	}
 	props := append(MM2Block(nil), s.MirrorMaker...)
 	has := map[string]bool{}
 	for _, p := range props {
 		has[p.Key] = true
 		if strings.HasSuffix(p.Key, ".bootstrap.servers") {
-			return fmt.Errorf("%s: mirrormaker: %s: a stand's clusters are its sites; leave bootstrap servers out", s.pos(p.Line), p.Key)
+			return fmt.Errorf("%s: mirrormaker: %s: a stand's clusters are its sites; leave bootstrap servers out", pos(p.Line), p.Key)
 		}
 	}
 	if !has["clusters"] {
@@ -488,7 +525,7 @@ func (s *Stand) mirrorMakerFlows() error {
 		}
 		for _, c := range strings.Split(p.Value, ",") {
 			if c = strings.TrimSpace(c); c != "" && s.Sites[c] == nil {
-				return fmt.Errorf("%s: mirrormaker: cluster %q is not a site (have %s)", s.pos(p.Line), c, strings.Join(s.SiteNames(), ", "))
+				return fmt.Errorf("%s: mirrormaker: cluster %q is not a site (have %s)", pos(p.Line), c, strings.Join(s.SiteNames(), ", "))
 			}
 		}
 	}
@@ -496,7 +533,7 @@ func (s *Stand) mirrorMakerFlows() error {
 	for _, name := range s.SiteNames() {
 		brokers[name] = []string{"stand"} // the stand's own clusters, known once up
 	}
-	cfg, err := replication.NewMM2Config(s.File, props, brokers)
+	cfg, err := replication.NewMM2Config(where, props, brokers)
 	if err != nil {
 		return err
 	}
@@ -510,6 +547,9 @@ func (s *Stand) mirrorMakerFlows() error {
 	}
 	for _, f := range cfg.Flows {
 		l := line(f.SourceAlias + "->" + f.TargetAlias + ".enabled")
+		if file != "" {
+			l = 0 // a line of the properties file, not of the stand
+		}
 		s.Replication = append(s.Replication, &FlowSpec{
 			Source: Ref{Value: f.SourceAlias, Line: l}, Target: Ref{Value: f.TargetAlias, Line: l},
 			Policy: f.Policy, Separator: f.Separator, Topics: f.Topics, Exclude: f.TopicsExclude,

@@ -166,3 +166,34 @@ func TestExtends(t *testing.T) {
 		t.Errorf("error %v, want one naming base2.yaml and the wait_ack", err)
 	}
 }
+
+// TestMirrorMakerFile reads replication from an MM2 properties file as
+// deployed: its connection settings are left out, its flows are the
+// stand's, and an error in it names the file and line.
+func TestMirrorMakerFile(t *testing.T) {
+	dir := t.TempDir()
+	props := "clusters = summit, usdf\nsummit.bootstrap.servers = sasquatch-summit:9092\nsummit.security.protocol = SASL_SSL\n" +
+		"summit.sasl.jaas.config = x required username=\"a\" password=\"b\";\nsummit->usdf.enabled = true\nsummit->usdf.topics = lsst\\\\.sal\\\\..*, registry-schemas\n"
+	if err := os.WriteFile(filepath.Join(dir, "mm2.properties"), []byte(props), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stand := "version: 1\nsites:\n  summit: {registry: {}}\n  usdf: {registry: {remote: summit}}\nmirrormaker_file: mm2.properties\n"
+	st, err := Parse(filepath.Join(dir, "s.yaml"), []byte(stand), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Replication) != 1 || strings.Join(st.Replication[0].Topics, " ") != `lsst\.sal\..* registry-schemas` {
+		t.Errorf("flows from the file: %+v", st.Replication)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mm2.properties"), []byte(props+"summit->usdf.topcs = x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(filepath.Join(dir, "s.yaml"), []byte(stand), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "mm2.properties:7: summit->usdf.topcs: unknown flow setting") {
+		t.Errorf("error %v, want the properties file's line", err)
+	}
+	_, err = Parse(filepath.Join(dir, "s.yaml"), []byte(stand+"mirrormaker: {summit->usdf.enabled: true}\n"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "mirrormaker and mirrormaker_file exclude each other") {
+		t.Errorf("error %v", err)
+	}
+}
