@@ -42,12 +42,12 @@ type Stand struct {
 	// MirrorMaker is replication written as MM2 properties (the keys of
 	// connect-mirror-maker.properties, less bootstrap servers, which
 	// come from the sites); it replaces Replication.
-	MirrorMaker MM2Block    `yaml:"mirrormaker"`
+	MirrorMaker MM2Block `yaml:"mirrormaker"`
 	// MirrorMakerFile is an MM2 properties file (relative to the stand)
 	// read instead of a mirrormaker block, as deployed; its clusters'
 	// connection settings are left out: the sites are the clusters.
-	MirrorMakerFile string `yaml:"mirrormaker_file"`
-	Sinks       []*SinkSpec `yaml:"sinks"`
+	MirrorMakerFile string      `yaml:"mirrormaker_file"`
+	Sinks           []*SinkSpec `yaml:"sinks"`
 	// Traffic is background load written for as long as the stand is up,
 	// so that scenarios run at summit rates; verdicts never count it.
 	Traffic []*TrafficSpec `yaml:"traffic"`
