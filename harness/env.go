@@ -303,6 +303,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	phase("producers")
+	for _, f := range st.Faults {
+		if err := e.SlowLink(f.Link.From.Value, f.Link.To.Value, f.Delay.Duration); err != nil {
+			return nil, err
+		}
+	}
 	for i, t := range st.Traffic {
 		if err := e.startTraffic(ctx, i, t); err != nil {
 			return nil, err

@@ -51,6 +51,9 @@ type Stand struct {
 	// Traffic is background load written for as long as the stand is up,
 	// so that scenarios run at summit rates; verdicts never count it.
 	Traffic []*TrafficSpec `yaml:"traffic"`
+	// Faults are conditions the stand has for its whole life (a slow link
+	// between sites); scenarios add their own with steps.
+	Faults []*FaultSpec `yaml:"faults"`
 
 	// Heartbeats are the pairs MM2-style heartbeats are emitted for,
 	// derived from the flows.
@@ -151,6 +154,19 @@ type FlowSpec struct {
 	SyncConfigs Duration `yaml:"sync_configs"`
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
 	Heartbeats *Duration `yaml:"heartbeats"`
+}
+
+// FaultSpec is a standing fault: each write over the link from one site
+// to another waits Delay (a slow WAN link).
+type FaultSpec struct {
+	Link  LinkSpec `yaml:"link"`
+	Delay Duration `yaml:"delay"`
+}
+
+// LinkSpec names the direction of a link between two sites.
+type LinkSpec struct {
+	From Ref `yaml:"from" jsonschema:"required"`
+	To   Ref `yaml:"to" jsonschema:"required"`
 }
 
 // TrafficSpec is one background load: a traffic profile's rates on a
@@ -816,6 +832,24 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
 		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external":
 			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or external", s.at(k.Site), what, k.Run)
+		}
+	}
+	for _, f := range s.Faults {
+		if err := site(f.Link.From, "fault link from"); err != nil {
+			return err
+		}
+		if err := site(f.Link.To, "fault link to"); err != nil {
+			return err
+		}
+		if f.Delay.Duration <= 0 {
+			return fmt.Errorf("%s: fault on the link %s->%s: give a delay, e.g. 100ms", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
+		}
+		found := false
+		for _, fl := range s.Replication {
+			found = found || (fl.Source.Value == f.Link.From.Value && fl.Target.Value == f.Link.To.Value && fl.Run != "external")
+		}
+		if !found {
+			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow of this stand runs over it", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
 		}
 	}
 	for i, t := range s.Traffic {
