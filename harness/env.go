@@ -884,6 +884,9 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
 		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--ready-file", ready,
 	}
+	for k, v := range e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs {
+		args = append(args, "--topic-config", k+"="+v)
+	}
 	// Always said, "" for the built-in interfaces: the binary must not
 	// fall back to a TS_XML_DIR of the environment the stand does not use.
 	args = append(args, "--ts-xml="+e.Stand.InterfacesDir())
@@ -928,6 +931,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: e.Bus, Interfaces: e.Stand.Loaded,
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
 		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
+		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,
 		Logger: e.log.With("component", "producer "+p.Name),
 	})
 	if err != nil {

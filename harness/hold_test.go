@@ -96,17 +96,22 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 // TestSiteKafkaOptions: a site's producers create topics with the site's
-// partitions unless they say otherwise; a replication factor above the
-// site's brokers is refused at load.
+// partitions and topic configs unless they say otherwise, and replication
+// copies the configs to the replicas; what the site cannot take is refused
+// at load.
 func TestSiteKafkaOptions(t *testing.T) {
 	yaml := `version: 1
 sites:
   summit:
-    kafka: {brokers: 1, partitions: 3}
+    kafka: {brokers: 1, partitions: 3, topic_configs: {retention.ms: "3600000"}}
     registry: {}
+  usdf:
+    kafka: {brokers: 1}
 producers:
   - {name: p, site: summit, cscs: [ATDome]}
-  - {name: q, site: summit, cscs: [Test:1], partitions: 2}
+  - {name: q, site: summit, cscs: [Test:1], partitions: 2, run: binary}
+replication:
+  - {source: summit, target: usdf, topics: ['lsst\.sal\..*']}
 `
 	st, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), LoadOptions{})
 	if err != nil {
@@ -118,12 +123,16 @@ producers:
 		t.Fatal(err)
 	}
 	defer env.Down(ctx)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Sites["summit"].Brokers...))
-	if err != nil {
-		t.Fatal(err)
+	client := func(site string) *kadm.Client {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(env.Sites[site].Brokers...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return kadm.NewClient(cl)
 	}
-	defer cl.Close()
-	td, err := kadm.NewClient(cl).ListTopics(ctx, "lsst.sal.ATDome.position", "lsst.sal.Test.scalars")
+	summit, usdf := client("summit"), client("usdf")
+	td, err := summit.ListTopics(ctx, "lsst.sal.ATDome.position", "lsst.sal.Test.scalars")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,9 +142,34 @@ producers:
 	if n := len(td["lsst.sal.Test.scalars"].Partitions); n != 2 {
 		t.Errorf("Test telemetry topic has %d partitions, want its producer's 2", n)
 	}
-	bad := strings.Replace(yaml, "partitions: 3}", "partitions: 3, replication_factor: 3}", 1)
-	if _, err := Parse("s.yaml", []byte(bad), LoadOptions{}); err == nil || !strings.Contains(err.Error(), `site "summit": kafka replication_factor 3 exceeds its 1 brokers`) {
-		t.Errorf("replication factor above the brokers: error %v", err)
+	retention := func(adm *kadm.Client, topic string) string {
+		rc, err := adm.DescribeTopicConfigs(ctx, topic)
+		if err != nil || len(rc) == 0 {
+			t.Fatalf("describe %s: %v", topic, err)
+		}
+		for _, c := range rc[0].Configs {
+			if c.Key == "retention.ms" && c.Value != nil {
+				return *c.Value
+			}
+		}
+		return ""
+	}
+	for _, topic := range []string{"lsst.sal.ATDome.position", "lsst.sal.Test.scalars"} {
+		if got := retention(summit, topic); got != "3600000" {
+			t.Errorf("%s: retention.ms %q at the summit, want the site's 3600000 (in-process and binary producers alike)", topic, got)
+		}
+	}
+	if got := retention(usdf, "summit.lsst.sal.ATDome.position"); got != "3600000" {
+		t.Errorf("replica's retention.ms %q, want it copied from the summit", got)
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{"partitions: 3, topic", "partitions: 3, replication_factor: 3, topic", `site "summit": kafka replication_factor 3 exceeds its 1 brokers`},
+		{`retention.ms: "3600000"`, `flush.ms: "1"`, `site "summit": kafka topic_configs: "flush.ms": the embedded Kafka takes`},
+	} {
+		bad := strings.Replace(yaml, c.from, c.to, 1)
+		if _, err := Parse("s.yaml", []byte(bad), LoadOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
 	}
 }
 

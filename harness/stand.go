@@ -96,6 +96,11 @@ type KafkaSpec struct {
 	// create topics with unless a producer says otherwise.
 	Partitions        int32 `yaml:"partitions" jsonschema:"minimum=1"`
 	ReplicationFactor int16 `yaml:"replication_factor" jsonschema:"minimum=1"`
+	// TopicConfigs are set on every topic the site's producers create
+	// (retention.ms, message.timestamp.type, ...); replication copies them
+	// to the replicas as MM2 does. The embedded Kafka keeps and reports
+	// them but enforces only some (not message.timestamp.type).
+	TopicConfigs map[string]string `yaml:"topic_configs"`
 
 	// Bootstrap is a running cluster's host:port[,host:port] (backend
 	// external).
@@ -506,6 +511,11 @@ func sectionName(goType string) string {
 	return goType
 }
 
+// embeddedTopicConfigs are the topic configs the embedded Kafka (kfake)
+// accepts.
+var embeddedTopicConfigs = []string{"cleanup.policy", "compression.type", "delete.retention.ms", "max.message.bytes",
+	"message.timestamp.type", "min.insync.replicas", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"}
+
 // connectionKey matches an MM2 file's per-cluster connection settings,
 // which a stand replaces with its sites.
 var connectionKey = regexp.MustCompile(`^[^.>-]+\.(bootstrap\.servers|security\.protocol|sasl\..*|ssl\..*)$`)
@@ -716,6 +726,11 @@ func (s *Stand) validate() error {
 		}
 		if st.Kafka.Brokers < 1 || st.Kafka.Brokers > 9 {
 			return fmt.Errorf("%s: site %q: kafka brokers %d: want 1 to 9", s.File, name, st.Kafka.Brokers)
+		}
+		for k := range st.Kafka.TopicConfigs {
+			if !external && !slices.Contains(embeddedTopicConfigs, k) {
+				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.File, name, k, strings.Join(embeddedTopicConfigs, ", "))
+			}
 		}
 		if st.Kafka.ReplicationFactor > int16(st.Kafka.Brokers) {
 			return fmt.Errorf("%s: site %q: kafka replication_factor %d exceeds its %d brokers", s.File, name, st.Kafka.ReplicationFactor, st.Kafka.Brokers)

@@ -50,6 +50,10 @@ type Config struct {
 	Partitions int32
 	// ReplicationFactor of each topic created; 0 means 1.
 	ReplicationFactor int16
+	// TopicConfigs are set on every topic created (e.g. retention.ms,
+	// message.timestamp.type); events, commands and acks are compacted
+	// whatever they say.
+	TopicConfigs map[string]string
 	// Acks is "0", "1" or "all"; "" means "1" as ts_salkafka.
 	Acks string
 	// Linger is how long a record may wait for others to batch with; 0
@@ -414,11 +418,14 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 			tp.reader = r
 			out = append(out, tp)
 		}
-		compact := "compact"
 		for k, names := range create {
-			var configs map[string]*string
+			configs := map[string]*string{}
+			for key, v := range p.cfg.TopicConfigs {
+				configs[key] = &v
+			}
 			if k.compact {
-				configs = map[string]*string{"cleanup.policy": &compact}
+				compact := "compact"
+				configs["cleanup.policy"] = &compact
 			}
 			if err := p.createTopics(ctx, adm, k.partitions, configs, names); err != nil {
 				return out, err

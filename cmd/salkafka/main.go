@@ -38,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	waitAck := fs.String("wait-ack", cli.Env("WAIT_ACK", cli.Env("LSST_KAFKA_PRODUCER_WAIT_ACKS", "1")), "acks: 0, 1 or all")
 	domain := fs.Int("domain", cli.EnvInt("LSST_DDS_DOMAIN_ID", 0), "DDS domain id")
 	prefix := fs.String("partition-prefix", os.Getenv("LSST_DDS_PARTITION_PREFIX"), "DDS partition prefix")
+	topicConfigs := cli.KeyValues{}
+	fs.Var(topicConfigs, "topic-config", "KEY=VALUE set on every topic created (repeatable), e.g. retention.ms=86400000")
 	subname := fs.String("subname", cli.Env("LSST_TOPIC_SUBNAME", "sal"), "topic subname: lsst.<subname>.<CSC>.<topic>")
 	queueLen := fs.Int("queue-len", 100, "DDS read queue depth per topic")
 	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
@@ -149,7 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
 			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
 			Security: sec, RegistryUsername: *regUser, RegistryPassword: rpass,
-			Linger: *linger, Compression: *compression,
+			Linger: *linger, Compression: *compression, TopicConfigs: topicConfigs,
 		},
 		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
 		AdminAddr: *admin, File: *file, Reload: reload,

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -22,6 +23,28 @@ func List(s string) []string {
 		}
 	}
 	return out
+}
+
+// KeyValues is a repeatable KEY=VALUE flag.
+type KeyValues map[string]string
+
+// String implements flag.Value.
+func (kv KeyValues) String() string {
+	parts := make([]string, 0, len(kv))
+	for k, v := range kv {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set implements flag.Value.
+func (kv KeyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("%q: want KEY=VALUE", s)
+	}
+	kv[strings.TrimSpace(k)] = v
+	return nil
 }
 
 // Logger is a text logger on stderr at info, or debug when asked.
