@@ -932,7 +932,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
 		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
 		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,
-		Logger: e.log.With("component", "producer "+p.Name),
+		Logger:       e.log.With("component", "producer "+p.Name),
 	})
 	if err != nil {
 		return fmt.Errorf("producer %s: %w", p.Name, err)
