@@ -144,8 +144,8 @@ replication:
 	}
 	retention := func(adm *kadm.Client, topic string) string {
 		rc, err := adm.DescribeTopicConfigs(ctx, topic)
-		if err != nil || len(rc) == 0 {
-			t.Fatalf("describe %s: %v", topic, err)
+		if err != nil || len(rc) == 0 || rc[0].Err != nil {
+			t.Fatalf("describe %s: %v %v", topic, err, rc)
 		}
 		for _, c := range rc[0].Configs {
 			if c.Key == "retention.ms" && c.Value != nil {
@@ -159,7 +159,14 @@ replication:
 			t.Errorf("%s: retention.ms %q at the summit, want the site's 3600000 (in-process and binary producers alike)", topic, got)
 		}
 	}
-	if got := retention(usdf, "summit.lsst.sal.ATDome.position"); got != "3600000" {
+	// The flow finds the topics at its next discovery (every 500 ms).
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); got != "3600000" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if td, err := usdf.ListTopics(ctx, "summit.lsst.sal.ATDome.position"); err == nil && td.Has("summit.lsst.sal.ATDome.position") && td["summit.lsst.sal.ATDome.position"].Err == nil {
+			got = retention(usdf, "summit.lsst.sal.ATDome.position")
+		}
+	}
+	if got != "3600000" {
 		t.Errorf("replica's retention.ms %q, want it copied from the summit", got)
 	}
 	for _, c := range []struct{ from, to, want string }{
