@@ -7,12 +7,21 @@ INFLUXD := $(BIN)/influxd
 INFLUXDB_VERSION := v1.8.10
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: all tools build demo test test-stand bench vet fmt clean
+.PHONY: all tools conformance-tools build demo test test-stand bench vet fmt clean
 
 all: build
 
 ## tools: build influxd $(INFLUXDB_VERSION) into ./bin (skipped when present)
 tools: $(INFLUXD)
+
+## conformance-tools: Apache Kafka and MirrorMaker 2 jars from Maven Central into .cache/kafka/lib
+KAFKA_LIB := $(CURDIR)/.cache/kafka/lib
+conformance-tools: $(KAFKA_LIB)/.resolved
+
+$(KAFKA_LIB)/.resolved: conformance/pom.xml
+	@mkdir -p $(KAFKA_LIB)
+	mvn -q -B -f conformance/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIB)
+	@touch $@
 
 $(INFLUXD):
 	@mkdir -p $(BIN)
@@ -27,7 +36,7 @@ demo: tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --parallel 3 --report out/demo
 
 ## test: every test, the feature suite included
-test: tools
+test: tools conformance-tools
 	$(GO) test ./...
 
 ## test-stand: the feature suite only, reports under out/test-stand

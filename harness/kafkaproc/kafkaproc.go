@@ -1,0 +1,222 @@
+// Package kafkaproc runs a real Apache Kafka cluster (KRaft: every node a
+// broker and a controller) from the jars `make conformance-tools` resolves
+// from Maven Central, so that the project's components and verdicts are
+// checked against the system production runs, not only against kfake.
+// Nodes bind to 127.0.0.1 on free ports, keep their logs in a temporary
+// directory, and die with their owner (Pdeathsig).
+package kafkaproc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/lsst-ts/teststand/harness/wait"
+)
+
+// Version is the Apache Kafka release conformance/pom.xml pins.
+const Version = "4.1.1"
+
+// ErrNoJars means the Kafka jars have not been resolved.
+var ErrNoJars = errors.New("kafka jars not found: run `make conformance-tools` (Maven resolves them into .cache/kafka/lib)")
+
+// FindLib locates the jar directory: $KAFKA_LIB, then
+// <root>/.cache/kafka/lib for each root given.
+func FindLib(roots ...string) (string, error) {
+	if p := os.Getenv("KAFKA_LIB"); p != "" {
+		return p, nil
+	}
+	for _, r := range roots {
+		p := filepath.Join(r, ".cache", "kafka", "lib")
+		if m, _ := filepath.Glob(filepath.Join(p, "kafka_2.13-*.jar")); len(m) > 0 {
+			return p, nil
+		}
+	}
+	return "", ErrNoJars
+}
+
+// Config says what cluster to run.
+type Config struct {
+	// Lib is the jar directory (see FindLib).
+	Lib string
+	// Nodes is the number of combined broker/controller nodes; 0 means 1.
+	Nodes int
+	// Java is the java binary; "" means the one on $PATH.
+	Java string
+	// Heap is each node's -Xmx; "" means 512m.
+	Heap string
+}
+
+// Cluster is a running Kafka cluster.
+type Cluster struct {
+	dir   string
+	nodes []*node
+	seeds []string
+}
+
+type node struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Start formats storage for every node and starts them, then waits until
+// the cluster answers metadata with all its brokers.
+func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+	if cfg.Nodes <= 0 {
+		cfg.Nodes = 1
+	}
+	if cfg.Java == "" {
+		cfg.Java = "java"
+	}
+	if cfg.Heap == "" {
+		cfg.Heap = "512m"
+	}
+	dir, err := os.MkdirTemp("", "teststand-kafka-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+	ports := make([][2]int, cfg.Nodes)
+	var voters []string
+	for i := range ports {
+		for j := range 2 {
+			if ports[i][j], err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", i+1, ports[i][1]))
+		c.seeds = append(c.seeds, fmt.Sprintf("127.0.0.1:%d", ports[i][0]))
+	}
+	classpath := filepath.Join(cfg.Lib, "*")
+	java := func(args ...string) *exec.Cmd {
+		// Quick JIT and a serial GC: a test cluster starts in seconds on
+		// two cores, where the server defaults spend them compiling.
+		cmd := exec.Command(cfg.Java, append([]string{"-Xmx" + cfg.Heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classpath}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		return cmd
+	}
+	out, err := java("kafka.tools.StorageTool", "random-uuid").Output()
+	if err != nil {
+		return nil, fmt.Errorf("kafka: cluster id: %w", err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) == 0 {
+		return nil, errors.New("kafka: the storage tool printed no cluster id")
+	}
+	clusterID := fields[len(fields)-1]
+	rf := min(cfg.Nodes, 3)
+	for i := range cfg.Nodes {
+		data := filepath.Join(dir, fmt.Sprintf("node-%d", i+1))
+		props := fmt.Sprintf(`process.roles=broker,controller
+node.id=%d
+controller.quorum.voters=%s
+listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d
+advertised.listeners=PLAINTEXT://127.0.0.1:%d
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=%s
+offsets.topic.replication.factor=%d
+transaction.state.log.replication.factor=%d
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+`, i+1, strings.Join(voters, ","), ports[i][0], ports[i][1], ports[i][0], data, rf, rf)
+		conf := filepath.Join(dir, fmt.Sprintf("server-%d.properties", i+1))
+		if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
+			return nil, err
+		}
+		if out, err := java("kafka.tools.StorageTool", "format", "-t", clusterID, "-c", conf).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("kafka: format node %d: %w\n%s", i+1, err, out)
+		}
+		n := &node{logs: &syncBuffer{}, done: make(chan struct{})}
+		n.cmd = java("kafka.Kafka", conf)
+		n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+		if err := n.cmd.Start(); err != nil {
+			return nil, fmt.Errorf("kafka: start node %d: %w", i+1, err)
+		}
+		go func() { n.err = n.cmd.Wait(); close(n.done) }()
+		c.nodes = append(c.nodes, n)
+	}
+	w := wait.ForKafkaMetadata(c.seeds, cfg.Nodes)
+	w.Timeout = 90 * time.Second
+	if err := w.WaitUntilReady(ctx); err != nil {
+		return nil, fmt.Errorf("kafka did not start: %w\n%s", err, c.Logs(3000))
+	}
+	return c, nil
+}
+
+// Seeds are the brokers' host:port.
+func (c *Cluster) Seeds() []string { return c.seeds }
+
+// Logs is the end of every node's output (n bytes each), for reports.
+func (c *Cluster) Logs(n int) string {
+	var b strings.Builder
+	for i, nd := range c.nodes {
+		s := nd.logs.String()
+		if len(s) > n {
+			s = s[len(s)-n:]
+		}
+		fmt.Fprintf(&b, "--- kafka node %d\n%s\n", i+1, s)
+	}
+	return b.String()
+}
+
+// Stop sends SIGTERM to every node, waits up to 20 s (then kills), and
+// removes the data.
+func (c *Cluster) Stop() error {
+	for _, n := range c.nodes {
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, n := range c.nodes {
+		select {
+		case <-n.done:
+		case <-time.After(20 * time.Second):
+			_ = n.cmd.Process.Kill()
+			<-n.done
+		}
+	}
+	return os.RemoveAll(c.dir)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("kafka: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
