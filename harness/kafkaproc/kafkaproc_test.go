@@ -21,7 +21,7 @@ import (
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // TestOnApacheKafka runs the project's registry and replicator against
-// real Apache Kafka: a summit and a USDF cluster of one node each. Records
+// real Apache Kafka: a one-node summit and a three-node USDF. Records
 // replicate renamed with key, value, partition and timestamp; topic
 // configs follow; the summit registry stores its schemas in real Kafka and
 // the USDF's read-only registry resolves the same id from the replica of
@@ -37,7 +37,7 @@ func TestOnApacheKafka(t *testing.T) {
 	var serr, uerr error
 	var wg sync.WaitGroup
 	wg.Go(func() { summit, serr = Start(ctx, Config{Lib: lib, Nodes: 1}) })
-	wg.Go(func() { usdf, uerr = Start(ctx, Config{Lib: lib, Nodes: 1}) })
+	wg.Go(func() { usdf, uerr = Start(ctx, Config{Lib: lib, Nodes: 3}) })
 	wg.Wait()
 	for _, c := range []*Cluster{summit, usdf} {
 		if c != nil {

@@ -86,14 +86,15 @@ func ForKafkaMetadata(seeds []string, n int) *KafkaMetadata {
 
 // WaitUntilReady implements Strategy.
 func (k *KafkaMetadata) WaitUntilReady(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Seeds...))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	return poll(ctx, k.Timeout, fmt.Sprintf("Kafka metadata from %v", k.Seeds), func(ctx context.Context) error {
-		m, err := adm.BrokerMetadata(ctx)
+		// A client per attempt: a client answers metadata from its cache,
+		// which would keep the first, partial, list of brokers.
+		cl, err := kgo.NewClient(kgo.SeedBrokers(k.Seeds...))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		m, err := kadm.NewClient(cl).BrokerMetadata(ctx)
 		if err != nil {
 			return err
 		}
