@@ -220,3 +220,59 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// MirrorMaker is a running MirrorMaker 2 in dedicated mode.
+type MirrorMaker struct {
+	dir string
+	n   *node
+}
+
+// StartMirrorMaker runs org.apache.kafka.connect.mirror.MirrorMaker with
+// properties (connect-mirror-maker.properties text) until Stop.
+func StartMirrorMaker(cfg Config, properties string) (*MirrorMaker, error) {
+	if cfg.Java == "" {
+		cfg.Java = "java"
+	}
+	if cfg.Heap == "" {
+		cfg.Heap = "512m"
+	}
+	dir, err := os.MkdirTemp("", "teststand-mm2-")
+	if err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "connect-mirror-maker.properties")
+	if err := os.WriteFile(conf, []byte(properties), 0o644); err != nil {
+		return nil, err
+	}
+	n := &node{logs: &syncBuffer{}, done: make(chan struct{})}
+	n.cmd = exec.Command(cfg.Java, "-Xmx"+cfg.Heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		"-cp", filepath.Join(cfg.Lib, "*"), "org.apache.kafka.connect.mirror.MirrorMaker", conf)
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+	if err := n.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("mirrormaker: %w", err)
+	}
+	go func() { n.err = n.cmd.Wait(); close(n.done) }()
+	return &MirrorMaker{dir: dir, n: n}, nil
+}
+
+// Logs is the end of MirrorMaker's output.
+func (m *MirrorMaker) Logs(n int) string {
+	s := m.n.logs.String()
+	if len(s) > n {
+		s = s[len(s)-n:]
+	}
+	return s
+}
+
+// Stop ends MirrorMaker (SIGTERM, then SIGKILL after 20 s).
+func (m *MirrorMaker) Stop() error {
+	_ = m.n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.n.done:
+	case <-time.After(20 * time.Second):
+		_ = m.n.cmd.Process.Kill()
+		<-m.n.done
+	}
+	return os.RemoveAll(m.dir)
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,4 +160,142 @@ func TestOnApacheKafka(t *testing.T) {
 	if beat == nil || beat.SourceAlias != "usdf" || beat.TargetAlias != "summit" {
 		t.Errorf("summit.heartbeats at the USDF: %+v", beat)
 	}
+}
+
+// TestSameNamesAsMirrorMaker2 replicates the same source topics with real
+// MirrorMaker 2 and with our replicator, each between two fresh clusters,
+// and compares the topic names each creates at its target: the names a
+// stand predicts are the ones MM2 makes.
+func TestSameNamesAsMirrorMaker2(t *testing.T) {
+	lib, err := FindLib("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	clusters := make([]*Cluster, 4) // MM2's summit, usdf; ours
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range clusters {
+		wg.Go(func() { clusters[i], errs[i] = Start(ctx, Config{Lib: lib}) })
+	}
+	wg.Wait()
+	for i, c := range clusters {
+		if c != nil {
+			defer c.Stop()
+		}
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+	}
+	source := []string{"lsst.sal.ATDome.position", "lsst.sal.MTM1M3.forceActuatorData", "registry-schemas", "lsst.dm.metric", "other.topic", "mm2-offsets.x.internal"}
+	for _, src := range []*Cluster{clusters[0], clusters[2]} {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(src.Seeds()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, source...); err != nil {
+			t.Fatal(err)
+		}
+		for _, topic := range source {
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cl.Close()
+	}
+	props := fmt.Sprintf(`clusters = summit, usdf
+summit.bootstrap.servers = %s
+usdf.bootstrap.servers = %s
+summit->usdf.enabled = true
+summit->usdf.topics = lsst\\.sal\\..*, registry-schemas
+replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+offset.storage.replication.factor = 1
+status.storage.replication.factor = 1
+config.storage.replication.factor = 1
+refresh.topics.interval.seconds = 1
+emit.checkpoints.enabled = false
+sync.group.offsets.enabled = false
+`, clusters[0].Seeds()[0], clusters[1].Seeds()[0])
+	mm, err := StartMirrorMaker(Config{Lib: lib}, props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mm.Stop()
+	// Ours from the same keys.
+	ourProps := strings.NewReplacer(clusters[0].Seeds()[0], clusters[2].Seeds()[0], clusters[1].Seeds()[0], clusters[3].Seeds()[0]).Replace(props)
+	parsed, err := replication.ReadProperties(strings.NewReader(ourProps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := replication.NewMM2Config("mm2.properties", parsed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- replication.RunMM2(rctx, cfg, replication.NewMetrics(), quiet()) }()
+	defer func() { stop(); <-done }()
+
+	// Topics at each target that replication made: MM2's own bookkeeping
+	// topics (mm2-*, *.internal, connect's) are left out of the comparison.
+	made := func(c *Cluster) map[string]bool {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.Seeds()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		td, err := kadm.NewClient(cl).ListTopics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, n := range td.Names() {
+			if strings.HasPrefix(n, "mm2-") || strings.HasSuffix(n, ".internal") || strings.HasPrefix(n, "__") {
+				continue
+			}
+			out[n] = true
+		}
+		return out
+	}
+	want := []string{"summit.lsst.sal.ATDome.position", "summit.lsst.sal.MTM1M3.forceActuatorData", "summit.registry-schemas", "heartbeats"}
+	var theirs, ours map[string]bool
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		theirs, ours = made(clusters[1]), made(clusters[3])
+		complete := true
+		for _, w := range want {
+			complete = complete && theirs[w] && ours[w]
+		}
+		if complete {
+			break
+		}
+	}
+	t.Logf("MirrorMaker 2 made %v; ours made %v", keys(theirs), keys(ours))
+	for _, w := range want {
+		if !theirs[w] {
+			t.Errorf("MirrorMaker 2 did not make %s\n%s", w, mm.Logs(3000))
+		}
+	}
+	for n := range theirs {
+		if !ours[n] {
+			t.Errorf("MirrorMaker 2 made %s, ours did not", n)
+		}
+	}
+	for n := range ours {
+		if !theirs[n] {
+			t.Errorf("ours made %s, MirrorMaker 2 did not", n)
+		}
+	}
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
