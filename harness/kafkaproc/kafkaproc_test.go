@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -162,54 +163,79 @@ func TestOnApacheKafka(t *testing.T) {
 	}
 }
 
-// TestSameNamesAsMirrorMaker2 replicates the same source topics with real
-// MirrorMaker 2 and with our replicator, each between two fresh clusters,
-// and compares the topic names each creates at its target: the names a
-// stand predicts are the ones MM2 makes.
+// TestSameNamesAsMirrorMaker2 replicates the same topics with real
+// MirrorMaker 2 and with our replicator, each between two fresh clusters
+// fed the same properties, and compares the topic names made at both
+// sites: the names a stand predicts are the ones MM2 makes, one-way and
+// two-way (where cycle detection must keep replicas from coming back).
 func TestSameNamesAsMirrorMaker2(t *testing.T) {
 	lib, err := FindLib("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	clusters := make([]*Cluster, 4) // MM2's summit, usdf; ours
-	errs := make([]error, 4)
-	var wg sync.WaitGroup
-	for i := range clusters {
-		wg.Go(func() { clusters[i], errs[i] = Start(ctx, Config{Lib: lib}) })
+	cases := []struct {
+		name   string
+		flows  string
+		topics [2][]string // at the summit, at the USDF
+		want   [2][]string // made at the summit, at the USDF
+	}{
+		{
+			name:   "one-way",
+			flows:  "summit->usdf.enabled = true\nsummit->usdf.topics = lsst\\.sal\\..*, registry-schemas\n",
+			topics: [2][]string{{"lsst.sal.ATDome.position", "lsst.sal.MTM1M3.forceActuatorData", "registry-schemas", "lsst.dm.metric", "other.topic", "mm2-offsets.x.internal"}},
+			want:   [2][]string{{"heartbeats"}, {"heartbeats", "summit.heartbeats", "summit.lsst.sal.ATDome.position", "summit.lsst.sal.MTM1M3.forceActuatorData", "summit.registry-schemas"}},
+		},
+		{
+			name:   "two-way",
+			flows:  "summit->usdf.enabled = true\nusdf->summit.enabled = true\n",
+			topics: [2][]string{{"lsst.sal.ATDome.position", "registry-schemas"}, {"lsst.sal.Test.scalars"}},
+			want: [2][]string{
+				{"heartbeats", "usdf.heartbeats", "usdf.lsst.sal.Test.scalars"},
+				{"heartbeats", "summit.heartbeats", "summit.lsst.sal.ATDome.position", "summit.registry-schemas"},
+			},
+		},
 	}
-	wg.Wait()
-	for i, c := range clusters {
-		if c != nil {
-			defer c.Stop()
-		}
-		if errs[i] != nil {
-			t.Fatal(errs[i])
-		}
-	}
-	source := []string{"lsst.sal.ATDome.position", "lsst.sal.MTM1M3.forceActuatorData", "registry-schemas", "lsst.dm.metric", "other.topic", "mm2-offsets.x.internal"}
-	for _, src := range []*Cluster{clusters[0], clusters[2]} {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(src.Seeds()...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, source...); err != nil {
-			t.Fatal(err)
-		}
-		for _, topic := range source {
-			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr(); err != nil {
-				t.Fatal(err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			clusters := make([]*Cluster, 4) // MM2's summit, usdf; ours
+			errs := make([]error, 4)
+			var wg sync.WaitGroup
+			for i := range clusters {
+				wg.Go(func() { clusters[i], errs[i] = Start(ctx, Config{Lib: lib}) })
 			}
-		}
-		cl.Close()
-	}
-	props := fmt.Sprintf(`clusters = summit, usdf
-summit.bootstrap.servers = %s
-usdf.bootstrap.servers = %s
-summit->usdf.enabled = true
-summit->usdf.topics = lsst\\.sal\\..*, registry-schemas
-replication.factor = 1
+			wg.Wait()
+			for i, cl := range clusters {
+				if cl != nil {
+					defer cl.Stop()
+				}
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+			}
+			for i, cl := range clusters {
+				topics := c.topics[i%2]
+				if len(topics) == 0 {
+					continue
+				}
+				kc, err := kgo.NewClient(kgo.SeedBrokers(cl.Seeds()...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := kadm.NewClient(kc).CreateTopics(ctx, 1, 1, nil, topics...); err != nil {
+					t.Fatal(err)
+				}
+				for _, topic := range topics {
+					if err := kc.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				kc.Close()
+			}
+			props := func(summit, usdf *Cluster) string {
+				return fmt.Sprintf("clusters = summit, usdf\nsummit.bootstrap.servers = %s\nusdf.bootstrap.servers = %s\n", summit.Seeds()[0], usdf.Seeds()[0]) +
+					c.flows + `replication.factor = 1
 checkpoints.topic.replication.factor = 1
 heartbeats.topic.replication.factor = 1
 offset-syncs.topic.replication.factor = 1
@@ -219,75 +245,70 @@ config.storage.replication.factor = 1
 refresh.topics.interval.seconds = 1
 emit.checkpoints.enabled = false
 sync.group.offsets.enabled = false
-`, clusters[0].Seeds()[0], clusters[1].Seeds()[0])
-	mm, err := StartMirrorMaker(Config{Lib: lib}, props)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mm.Stop()
-	// Ours from the same keys.
-	ourProps := strings.NewReplacer(clusters[0].Seeds()[0], clusters[2].Seeds()[0], clusters[1].Seeds()[0], clusters[3].Seeds()[0]).Replace(props)
-	parsed, err := replication.ReadProperties(strings.NewReader(ourProps))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := replication.NewMM2Config("mm2.properties", parsed, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- replication.RunMM2(rctx, cfg, replication.NewMetrics(), quiet()) }()
-	defer func() { stop(); <-done }()
-
-	// Topics at each target that replication made: MM2's own bookkeeping
-	// topics (mm2-*, *.internal, connect's) are left out of the comparison.
-	made := func(c *Cluster) map[string]bool {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(c.Seeds()...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		td, err := kadm.NewClient(cl).ListTopics(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]bool{}
-		for _, n := range td.Names() {
-			if strings.HasPrefix(n, "mm2-") || strings.HasSuffix(n, ".internal") || strings.HasPrefix(n, "__") {
-				continue
+`
 			}
-			out[n] = true
-		}
-		return out
-	}
-	want := []string{"summit.lsst.sal.ATDome.position", "summit.lsst.sal.MTM1M3.forceActuatorData", "summit.registry-schemas", "heartbeats"}
-	var theirs, ours map[string]bool
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
-		theirs, ours = made(clusters[1]), made(clusters[3])
-		complete := true
-		for _, w := range want {
-			complete = complete && theirs[w] && ours[w]
-		}
-		if complete {
-			break
-		}
-	}
-	t.Logf("MirrorMaker 2 made %v; ours made %v", keys(theirs), keys(ours))
-	for _, w := range want {
-		if !theirs[w] {
-			t.Errorf("MirrorMaker 2 did not make %s\n%s", w, mm.Logs(3000))
-		}
-	}
-	for n := range theirs {
-		if !ours[n] {
-			t.Errorf("MirrorMaker 2 made %s, ours did not", n)
-		}
-	}
-	for n := range ours {
-		if !theirs[n] {
-			t.Errorf("ours made %s, MirrorMaker 2 did not", n)
-		}
+			mm, err := StartMirrorMaker(Config{Lib: lib}, props(clusters[0], clusters[1]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mm.Stop()
+			parsed, err := replication.ReadProperties(strings.NewReader(props(clusters[2], clusters[3])))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := replication.NewMM2Config("mm2.properties", parsed, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rctx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- replication.RunMM2(rctx, cfg, replication.NewMetrics(), quiet()) }()
+			defer func() { stop(); <-done }()
+
+			// Topics replication made: the source topics and MM2's own
+			// bookkeeping (mm2-*, *.internal, __*) are left out.
+			made := func(cl *Cluster, site int) map[string]bool {
+				kc, err := kgo.NewClient(kgo.SeedBrokers(cl.Seeds()...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer kc.Close()
+				td, err := kadm.NewClient(kc).ListTopics(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := map[string]bool{}
+				for _, n := range td.Names() {
+					if strings.HasPrefix(n, "mm2-") || strings.HasSuffix(n, ".internal") || strings.HasPrefix(n, "__") || slices.Contains(c.topics[site], n) {
+						continue
+					}
+					out[n] = true
+				}
+				return out
+			}
+			var theirs, ours [2]map[string]bool
+			for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+				complete := true
+				for site := range 2 {
+					theirs[site], ours[site] = made(clusters[site], site), made(clusters[2+site], site)
+					for _, w := range c.want[site] {
+						complete = complete && theirs[site][w] && ours[site][w]
+					}
+				}
+				if complete {
+					break
+				}
+			}
+			for site, name := range []string{"summit", "usdf"} {
+				t.Logf("at the %s MirrorMaker 2 made %v; ours made %v", name, keys(theirs[site]), keys(ours[site]))
+				if !slices.Equal(keys(theirs[site]), c.want[site]) {
+					t.Errorf("at the %s MirrorMaker 2 made %v, want %v\n%s", name, keys(theirs[site]), c.want[site], mm.Logs(3000))
+				}
+				if !slices.Equal(keys(ours[site]), keys(theirs[site])) {
+					t.Errorf("at the %s ours made %v, MirrorMaker 2 made %v", name, keys(ours[site]), keys(theirs[site]))
+				}
+			}
+		})
 	}
 }
 
