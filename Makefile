@@ -4,6 +4,7 @@
 GO      ?= go
 BIN     := $(CURDIR)/bin
 INFLUXD := $(BIN)/influxd
+TELEGRAF_VERSION := 1.37.2
 INFLUXDB_VERSION := v1.8.10
 STAND   ?= scenarios/summit-usdf.yaml
 
@@ -14,9 +15,14 @@ all: build
 ## tools: build influxd $(INFLUXDB_VERSION) into ./bin (skipped when present)
 tools: $(INFLUXD)
 
-## conformance-tools: Apache Kafka and MirrorMaker 2 jars from Maven Central into .cache/kafka/lib
+## conformance-tools: Apache Kafka and MirrorMaker 2 jars from Maven Central into .cache/kafka/lib, Telegraf into ./bin
 KAFKA_LIB := $(CURDIR)/.cache/kafka/lib
-conformance-tools: $(KAFKA_LIB)/.resolved
+TELEGRAF  := $(BIN)/telegraf
+conformance-tools: $(KAFKA_LIB)/.resolved $(TELEGRAF)
+
+$(TELEGRAF):
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install -tags "custom,inputs.kafka_consumer,parsers.avro,outputs.influxdb" github.com/influxdata/telegraf/cmd/telegraf@v$(TELEGRAF_VERSION)
 
 $(KAFKA_LIB)/.resolved: conformance/pom.xml
 	@mkdir -p $(KAFKA_LIB)

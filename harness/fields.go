@@ -71,7 +71,7 @@ func compareFields(ctx context.Context, url, db, measurement string, tr *Traffic
 func pointDiffs(t *sal.Topic, w mocksal.Write, row map[string]any) []string {
 	var out []string
 	efd := sal.UTCFromTAI(w.SndStamp)
-	if got, _ := num(row["time"]); int64(got) != sink.SecondsToTime(efd, time.Microsecond).UnixMicro() {
+	if got, _ := num(row["time"]); int64(got) != sink.SecondsToTime(efd, time.Nanosecond).UnixMicro() {
 		out = append(out, fmt.Sprintf("time %.0f µs, want private_efdStamp %.6f s", got, efd))
 	}
 	if len(w.Values) != len(t.Fields) {

@@ -21,9 +21,22 @@ func TestToPoint(t *testing.T) {
 		nonFinite int
 	}{
 		{
-			name: "scalars and time at µs",
+			// The float's shortest decimal form, to the ns, as Telegraf
+			// (its exact binary value would be …123456716 ns).
+			name: "scalars and time, the float's decimal form to the ns",
 			rec:  map[string]any{"private_efdStamp": 1700000000.1234567, "a": float32(1.5), "n": int32(-3), "l": int64(7), "ok": true, "s": "x y"},
-			want: `lsst.sal.Test.scalars a=1.5,l=7i,n=-3i,ok=true,private_efdStamp=1700000000.1234567,s="x y" 1700000000123457000`,
+			want: `lsst.sal.Test.scalars a=1.5,l=7i,n=-3i,ok=true,private_efdStamp=1700000000.1234567,s="x y" 1700000000123456700`,
+		},
+		{
+			name: "a µs precision truncates",
+			rule: Rule{Precision: time.Microsecond},
+			rec:  map[string]any{"private_efdStamp": 1700000000.1234567, "x": 1.0},
+			want: `lsst.sal.Test.scalars private_efdStamp=1700000000.1234567,x=1 1700000000123456000`,
+		},
+		{
+			name: "a negative time floors",
+			rec:  map[string]any{"private_efdStamp": -1.5, "x": 1.0},
+			want: `lsst.sal.Test.scalars private_efdStamp=-1.5,x=1 -1500000000`,
 		},
 		{
 			name: "arrays flattened, unions unwrapped, nulls dropped",

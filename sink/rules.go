@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,7 +32,9 @@ type Rule struct {
 	// TimestampFormat is unix (seconds, fractions allowed), unix_ms,
 	// unix_us or unix_ns (avro_timestamp_format); "" means unix.
 	TimestampFormat string
-	// Precision is what the time is rounded to; 0 means 1 µs, the EFD's.
+	// Precision is what the time is truncated to, and the precision it is
+	// written at; 0 means 1 ns, which is what the EFD's Telegraf writes
+	// (a float timestamp's exact value, floored to the nanosecond).
 	Precision time.Duration
 	// Tags are fields written as tags (avro_tags).
 	Tags []string
@@ -78,7 +81,7 @@ func (r *Rule) compile(i int) error {
 		r.Timestamp = "private_efdStamp"
 	}
 	if r.Precision <= 0 {
-		r.Precision = time.Microsecond
+		r.Precision = time.Nanosecond
 	}
 	scale := map[string]float64{"": 1e9, "unix": 1e9, "unix_ms": 1e6, "unix_us": 1e3, "unix_ns": 1}
 	ns, ok := scale[r.TimestampFormat]
@@ -90,9 +93,9 @@ func (r *Rule) compile(i int) error {
 		// Integers are exact: 1.7e18 ns is beyond float64's integers.
 		switch n := unwrapUnion(v).(type) {
 		case int64:
-			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Round(prec)), true
+			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Truncate(prec)), true
 		case int32:
-			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Round(prec)), true
+			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Truncate(prec)), true
 		}
 		f, ok := asFloat(v)
 		if !ok {
@@ -103,7 +106,7 @@ func (r *Rule) compile(i int) error {
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 			return time.Time{}, false
 		}
-		return SecondsToTime(f*ns/1e9, prec), true
+		return unitsToTime(f, int64(ns), prec), true
 	}
 	r.tags = set(r.Tags)
 	r.fields = set(r.Fields)
@@ -114,13 +117,24 @@ func (r *Rule) compile(i int) error {
 	return nil
 }
 
-// SecondsToTime is a time in float seconds since the Unix epoch, rounded
-// to prec. The whole seconds and the fraction are converted apart: the
-// fraction is exact in float64, and 1.7e18 ns would not be.
+// SecondsToTime is a time in float seconds since the Unix epoch,
+// converted as Telegraf's avro parser does (avro_timestamp_format =
+// "unix"): the float's shortest decimal form, taken exactly and floored to
+// the nanosecond; then truncated to prec. The EFD's points and ours have
+// the same times (checked against Telegraf in harness/kafkaproc).
 func SecondsToTime(f float64, prec time.Duration) time.Time {
-	sec := math.Floor(f)
-	ns := math.Round((f - sec) * 1e9)
-	return time.Unix(int64(sec), int64(ns)).Round(prec)
+	return unitsToTime(f, int64(time.Second), prec)
+}
+
+// unitsToTime converts f units of nsPerUnit nanoseconds; see SecondsToTime.
+func unitsToTime(f float64, nsPerUnit int64, prec time.Duration) time.Time {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'f', -1, 64))
+	if !ok {
+		return time.Time{}
+	}
+	r.Mul(r, new(big.Rat).SetInt64(nsPerUnit))
+	n := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: the floor
+	return time.Unix(0, 0).Add(time.Duration(n.Int64())).Truncate(prec)
 }
 
 func set(list []string) map[string]bool {

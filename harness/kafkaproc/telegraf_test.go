@@ -1,0 +1,311 @@
+package kafkaproc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
+	"github.com/lsst-ts/teststand/sink"
+)
+
+// TelegrafVersion is the Telegraf `make conformance-tools` builds.
+const TelegrafVersion = "1.37.2"
+
+// fill gives every field of a sample a value derived from i and the
+// field's place, of the field's type, negative and fractional ones too.
+func fill(s *sal.Sample, i int) {
+	for j := range s.Topic.Fields {
+		f := &s.Topic.Fields[j]
+		v := float64(i)*1.25 - float64(j)*0.5
+		switch x := s.Values[j].(type) {
+		case []float32:
+			for k := range x {
+				x[k] = float32(v + float64(k)/8)
+			}
+		case []float64:
+			for k := range x {
+				x[k] = v + float64(k)/3
+			}
+		case []int32:
+			for k := range x {
+				x[k] = int32(i*7 - k)
+			}
+		case []int64:
+			for k := range x {
+				x[k] = int64(i)*1_000_003 - int64(k)
+			}
+		case []bool:
+			for k := range x {
+				x[k] = (i+k)%2 == 0
+			}
+		case float32:
+			s.Values[j] = float32(v)
+		case float64:
+			s.Values[j] = v
+		case int32:
+			s.Values[j] = int32(i*3 - j)
+		case int64:
+			s.Values[j] = int64(i)*1_000_000_007 - int64(j)
+		case bool:
+			s.Values[j] = i%2 == 0
+		case string:
+			s.Values[j] = fmt.Sprintf("%s %d \"q\"", f.Name, i)
+		}
+	}
+}
+
+// TestSamePointsAsTelegraf feeds the same SAL records, in real Apache
+// Kafka, to Telegraf (kafka_consumer with the avro parser, configured as
+// the EFD's) and to our sink, each into a database of its own in one real
+// influxd, and compares every point: measurement, time, field set and
+// values.
+func TestSamePointsAsTelegraf(t *testing.T) {
+	bin := os.Getenv("TELEGRAF")
+	if bin == "" {
+		bin = filepath.Join("..", "..", "bin", "telegraf")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("telegraf %s is needed: run `make conformance-tools` (%v)", TelegrafVersion, err)
+	}
+	lib, err := FindLib("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ibin, err := influxd.Find("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	kc, err := Start(ctx, Config{Lib: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Stop()
+	influx, err := influxd.Start(ctx, ibin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer influx.Stop()
+	reg, err := registry.Start(ctx, registry.Config{Brokers: kc.Seeds(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	ifaces, err := sal.Load(sample.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := []*sal.Topic{
+		ifaces.Topic("ATDome", "position"), ifaces.Topic("MTM1M3", "forceActuatorData"),
+		ifaces.Topic("Test", "arrays"), ifaces.Topic("Test", "scalars"), ifaces.Topic("Test", "logevent_scalars"),
+	}
+	prod, err := kgo.NewClient(kgo.SeedBrokers(kc.Seeds()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	var names []string
+	for _, tp := range topics {
+		names = append(names, tp.KafkaTopic(""))
+	}
+	if _, err := kadm.NewClient(prod).CreateTopics(ctx, 1, 1, nil, names...); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	rc, _ := sr.NewClient(sr.URLs(reg.URL()))
+	for _, tp := range topics {
+		ss, err := rc.CreateSchema(ctx, tp.Subject(""), sr.Schema{Schema: tp.Schema()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			s := sal.NewSample(tp)
+			fill(s, i)
+			s.Values[tp.FieldIndex("private_efdStamp")] = 1_790_000_000.0 + float64(i)*0.0123456
+			if x := tp.FieldIndex("salIndex"); x >= 0 {
+				s.Values[x] = int32(1)
+			}
+			v, err := tp.AppendAvro([]byte{0, byte(ss.ID >> 24), byte(ss.ID >> 16), byte(ss.ID >> 8), byte(ss.ID)}, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := prod.ProduceSync(ctx, &kgo.Record{Topic: tp.KafkaTopic(""), Value: v}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ic := &influxd.Client{URL: influx.URL()}
+	for _, db := range []string{"cmp_telegraf", "cmp_ours"} {
+		if err := ic.Exec(ctx, fmt.Sprintf("CREATE DATABASE %q", db)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quoted := make([]string, len(names))
+	for i, nm := range names {
+		quoted[i] = fmt.Sprintf("%q", nm)
+	}
+	conf := fmt.Sprintf(`[agent]
+  interval = "1s"
+  flush_interval = "200ms"
+  metric_batch_size = 1000
+  precision = "1us"
+  omit_hostname = true
+
+[[inputs.kafka_consumer]]
+  brokers = ["%s"]
+  topics = [%s]
+  consumer_group = "telegraf"
+  ## Kafka 4 dropped the old protocol versions Sarama uses by default.
+  kafka_version = "3.9.0"
+  offset = "oldest"
+  data_format = "avro"
+  avro_schema_registry = "%s"
+  avro_timestamp = "private_efdStamp"
+  avro_timestamp_format = "unix"
+  avro_field_separator = ""
+
+[[outputs.influxdb]]
+  urls = ["%s"]
+  database = "cmp_telegraf"
+  skip_database_creation = true
+`, kc.Seeds()[0], strings.Join(quoted, ", "), reg.URL(), influx.URL())
+	confPath := filepath.Join(t.TempDir(), "telegraf.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	cmd := exec.Command(bin, "--config", confPath)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	s, err := sink.New(sink.Config{
+		Brokers: kc.Seeds(), RegistryURL: reg.URL(), InfluxURL: influx.URL(), Logger: quiet(),
+		Rules: []sink.Rule{{Topics: []string{`lsst\.sal\..*`}, Database: "cmp_ours"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(sctx) }()
+	defer func() { stop(); <-done }()
+	want := n * len(topics)
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if total(t, influx, "cmp_telegraf", topics) >= want && total(t, influx, "cmp_ours", topics) >= want {
+			break
+		}
+	}
+	if got := total(t, influx, "cmp_telegraf", topics); got != want {
+		t.Fatalf("telegraf wrote %d points, want %d\n%s", got, want, logs.String())
+	}
+	if got := total(t, influx, "cmp_ours", topics); got != want {
+		t.Fatalf("our sink wrote %d points, want %d", got, want)
+	}
+	for _, tp := range topics {
+		theirs, ours := points(t, influx, "cmp_telegraf", tp.FullName()), points(t, influx, "cmp_ours", tp.FullName())
+		if len(theirs) != n || len(ours) != n {
+			t.Errorf("%s: telegraf %d points, ours %d, want %d each", tp.FullName(), len(theirs), len(ours), n)
+			continue
+		}
+		fields := 0
+		for i := range theirs {
+			fields += len(theirs[i])
+			if d := diffPoint(theirs[i], ours[i]); d != "" {
+				t.Errorf("%s point %d: %s", tp.FullName(), i, d)
+				break
+			}
+		}
+		t.Logf("%s: %d points, %d values each side, equal", tp.FullName(), n, fields)
+	}
+}
+
+func total(t *testing.T, influx *influxd.Server, db string, topics []*sal.Topic) int {
+	n := 0
+	for _, tp := range topics {
+		n += len(points(t, influx, db, tp.FullName()))
+	}
+	return n
+}
+
+// points reads a measurement's points, each as its time and field values.
+func points(t *testing.T, influx *influxd.Server, db, measurement string) []map[string]any {
+	c := &influxd.Client{URL: influx.URL()}
+	series, err := c.Query(context.Background(), db, fmt.Sprintf(`SELECT * FROM %q ORDER BY time`, measurement))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, s := range series {
+		for _, v := range s.Values {
+			p := map[string]any{}
+			for i, col := range s.Columns {
+				if i < len(v) && v[i] != nil {
+					p[col] = v[i]
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// diffPoint says how two points differ ("" when they do not).
+func diffPoint(theirs, ours map[string]any) string {
+	var keys []string
+	for k := range theirs {
+		keys = append(keys, k)
+	}
+	for k := range ours {
+		if _, ok := theirs[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var diffs []string
+	for _, k := range keys {
+		a, b := theirs[k], ours[k]
+		if !sameValue(a, b) {
+			diffs = append(diffs, fmt.Sprintf("%s: telegraf %v, ours %v", k, a, b))
+		}
+	}
+	if len(diffs) > 5 {
+		diffs = append(diffs[:5], fmt.Sprintf("… %d more", len(diffs)-5))
+	}
+	return strings.Join(diffs, "; ")
+}
+
+func sameValue(a, b any) bool {
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	na, ok1 := a.(json.Number)
+	nb, ok2 := b.(json.Number)
+	if ok1 && ok2 {
+		fa, e1 := na.Float64()
+		fb, e2 := nb.Float64()
+		return e1 == nil && e2 == nil && fa == fb
+	}
+	return false
+}
