@@ -3,7 +3,8 @@
 // kafka_consumer input with the avro parser): database "efd", measurement
 // the Avro record's "namespace.name" (so "summit.lsst.sal.X.y" and
 // "lsst.sal.X.y" land in one measurement), time from private_efdStamp
-// (float seconds) at microsecond precision, array fields flattened to
+// (float seconds, converted as Telegraf does: its shortest decimal form to
+// the nanosecond), array fields flattened to
 // "name0".."nameN-1", null union members dropped.
 //
 // The sink never commits a Kafka offset before InfluxDB has accepted the
