@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -282,15 +281,6 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 		}
 	}
 	return taps, nil
-}
-
-func matchAny(patterns []string, topic string) bool {
-	for _, p := range patterns {
-		if re, err := regexp.Compile("^(?:" + p + ")$"); err == nil && re.MatchString(topic) {
-			return true
-		}
-	}
-	return false
 }
 
 // AllTraffic returns every traffic of the scenario, in publishing order.
