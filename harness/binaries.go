@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
+
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // builds caches binaries built from this module, one build per process.
@@ -84,93 +83,10 @@ func moduleRoot() string {
 	}
 }
 
-// process is a subprocess owned by a stand: it dies with the stand (and,
-// through Pdeathsig, with the harness if the harness dies first).
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func startProcess(name, bin string, args, env []string) (*process, error) {
-	p := &process{name: name, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// stop sends SIGTERM, waits up to grace, then kills.
-func (p *process) stop(grace time.Duration) error {
-	select {
-	case <-p.done:
-		return p.err
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		return fmt.Errorf("%s did not stop within %s of SIGTERM", p.name, grace)
-	}
-	return p.err
-}
-
-// alive is nil while the process runs, and says how it ended otherwise.
-func (p *process) alive() error {
-	select {
-	case <-p.done:
-		return fmt.Errorf("%s exited: %v\n%s", p.name, p.err, p.tail())
-	default:
-		return nil
-	}
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (p *process) kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// tail is the end of the process's output, for error messages.
-func (p *process) tail() string {
-	s := p.logs.String()
-	if len(s) > 2000 {
-		s = "…" + s[len(s)-2000:]
-	}
-	return s
+// startProcess starts a binary a stand owns, with the environment plus env
+// (see package proc: it dies with the stand, and with the harness).
+func startProcess(name, bin string, args, env []string) (*proc.Process, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	return proc.Start(name, cmd)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kfault"
+	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
@@ -145,12 +146,12 @@ func (se *SiteEnv) FailCommits(fail bool) error {
 // component is one in-process component with its own lifetime.
 type component struct {
 	name, kind string
-	proc       *process            // for components run as binaries
+	proc       *proc.Process       // for components run as binaries
 	metricsURL string              // a binary's Prometheus endpoint
 	gatherer   prometheus.Gatherer // an in-process component's metrics
 	adminURL   string              // a binary producer's admin API
 	cancel     context.CancelFunc
-	done       chan struct{}
+	done       <-chan struct{}
 	err        error
 	stats      func() map[string]int64
 	// settle, when set, makes the component take up what the stand
@@ -355,12 +356,13 @@ func (e *Env) startRegistryAt(ctx context.Context, site string, spec *RegistrySp
 // waits until it calls ready (or fails first).
 func (e *Env) startComponent(ctx context.Context, name, kind string, stats func() map[string]int64, settle func(context.Context) error, fn func(ctx context.Context, ready func()) error, metrics prometheus.Gatherer) error {
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := &component{name: name, kind: kind, cancel: cancel, done: make(chan struct{}), stats: stats, settle: settle, gatherer: metrics}
+	done := make(chan struct{})
+	c := &component{name: name, kind: kind, cancel: cancel, done: done, stats: stats, settle: settle, gatherer: metrics}
 	readyCh := make(chan struct{})
 	var once sync.Once
 	ready := func() { once.Do(func() { close(readyCh) }) }
 	go func() {
-		defer close(c.done)
+		defer close(done)
 		c.err = fn(cctx, ready)
 		if c.err != nil {
 			e.log.Error("component stopped with an error", "component", name, "err", c.err)
@@ -483,7 +485,7 @@ func (e *Env) Kill(name string) error {
 		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
 	}
 	if c.proc != nil {
-		c.proc.kill()
+		c.proc.Kill()
 		return nil
 	}
 	c.cancel()
@@ -675,7 +677,7 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if err := os.WriteFile(rulesFile, rules, 0o644); err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -688,18 +690,18 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if k.Group != "" {
 		args = append(args, "--group", k.Group)
 	}
-	proc, err := startProcess("sink "+k.Name, bin, args, nil)
+	pr, err := startProcess("sink "+k.Name, bin, args, nil)
 	if err != nil {
 		return err
 	}
 	w := wait.ForHTTP("http://" + metricsAddr + "/metrics").WithTimeout(30 * time.Second)
-	w.Alive = proc.alive
+	w.Alive = pr.Alive
 	if err := w.WaitUntilReady(ctx); err != nil {
-		proc.stop(5 * time.Second)
-		return fmt.Errorf("sink %s: %w\n%s", k.Name, err, proc.tail())
+		pr.Stop(5 * time.Second)
+		return fmt.Errorf("sink %s: %w\n%s", k.Name, err, pr.Tail(2000))
 	}
-	c := &component{name: k.Name, kind: "sink", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics"}
-	c.cancel = func() { proc.stop(5 * time.Second) }
+	c := &component{name: k.Name, kind: "sink", proc: pr, done: pr.Done(), metricsURL: "http://" + metricsAddr + "/metrics"}
+	c.cancel = func() { pr.Stop(5 * time.Second) }
 	e.register(c)
 	return nil
 }
@@ -726,15 +728,6 @@ func (e *Env) joinDomains(ctx context.Context) error {
 		e.links = append(e.links, l)
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // AddToProducer hot-adds CSCs to a running producer: through its admin
@@ -865,12 +858,12 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	}
 	ready := filepath.Join(e.tmp, "SALKAFKA_PRODUCER_RUNNING_"+strings.ToUpper(p.Name))
 	partitions, rf := e.topicDefaults(p)
-	mport, err := freePort()
+	mport, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", mport)
-	aport, err := freePort()
+	aport, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -893,19 +886,19 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	for _, c := range p.CSCs {
 		args = append(args, c.Value)
 	}
-	proc, err := startProcess("producer "+p.Name, bin, args, nil)
+	pr, err := startProcess("producer "+p.Name, bin, args, nil)
 	if err != nil {
 		return err
 	}
 	w := wait.ForFile(ready)
 	w.Timeout = 60 * time.Second
-	w.Alive = proc.alive
+	w.Alive = pr.Alive
 	if err := w.WaitUntilReady(ctx); err != nil {
-		proc.stop(5 * time.Second)
+		pr.Stop(5 * time.Second)
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
-	c := &component{name: p.Name, kind: "producer", proc: proc, done: proc.done, metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components"}
-	c.cancel = func() { proc.stop(5 * time.Second) }
+	c := &component{name: p.Name, kind: "producer", proc: pr, done: pr.Done(), metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components"}
+	c.cancel = func() { pr.Stop(5 * time.Second) }
 	e.register(c)
 	return nil
 }

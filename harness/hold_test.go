@@ -12,13 +12,15 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 var registryLine = regexp.MustCompile(`registry  (http://\S+)`)
 
 // waitUp waits for the endpoints to be printed and checks that each
 // site's registry answers at the printed URL while the stand is up.
-func waitUp(t *testing.T, out *syncBuffer, done <-chan error) {
+func waitUp(t *testing.T, out *proc.SyncBuffer, done <-chan error) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "site usdf"); time.Sleep(20 * time.Millisecond) {
 		select {
@@ -45,7 +47,7 @@ func waitUp(t *testing.T, out *syncBuffer, done <-chan error) {
 }
 
 func TestHoldPrintsEndpointsAndTearsDown(t *testing.T) {
-	var out syncBuffer
+	var out proc.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Hold(ctx, HoldConfig{Stand: "../scenarios/two-way.yaml", Output: &out}) }()
@@ -70,7 +72,7 @@ func TestRunKeepUp(t *testing.T) {
 	if err := os.WriteFile(feature, []byte("Feature: one\n  Scenario: up\n    Then topic \"heartbeats\" exists at \"usdf\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out proc.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	dir := t.TempDir()
@@ -113,16 +115,8 @@ producers:
 replication:
   - {source: summit, target: usdf, topics: ['lsst\.sal\..*']}
 `
-	st, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := upStand(t, yaml)
 	ctx := context.Background()
-	env, err := Up(ctx, st, UpOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Down(ctx)
 	client := func(site string) *kadm.Client {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(env.Sites[site].Brokers...))
 		if err != nil {
@@ -193,16 +187,7 @@ producers:
 traffic:
   - {profile: ` + filepath.Join("..", "scenarios", "profiles", "nominal-summit.yaml") + `, domain: 0, scale: 2}
 `
-	st, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	env, err := Up(ctx, st, UpOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Down(ctx)
+	env := upStand(t, yaml)
 	time.Sleep(time.Second)
 	stats := env.Stats()
 	written := stats["traffic ../scenarios/profiles/nominal-summit.yaml@0"]["written"]
@@ -213,4 +198,19 @@ traffic:
 	if read := stats["p"]["read"]; read < written/2 {
 		t.Errorf("the producer read %d of %d background samples", read, written)
 	}
+}
+
+// upStand brings a stand written inline up for the rest of the test.
+func upStand(t *testing.T, yaml string) *Env {
+	t.Helper()
+	st, err := Parse(filepath.Join(t.TempDir(), "s.yaml"), []byte(yaml), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := Up(context.Background(), st, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Down(context.Background()) })
+	return env
 }

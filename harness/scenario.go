@@ -152,18 +152,18 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 		args = append(args, "--duration", p.Duration.String())
 	}
 	args = append(args, "--ts-xml="+s.env.Stand.InterfacesDir()) // "" is the built-in set, whatever TS_XML_DIR says
-	proc, err := startProcess("mocksal", bin, args, nil)
+	pr, err := startProcess("mocksal", bin, args, nil)
 	if err != nil {
 		return nil, err
 	}
 	select {
-	case <-proc.done:
+	case <-pr.Done():
 	case <-ctx.Done():
-		proc.stop(5 * time.Second)
+		pr.Stop(5 * time.Second)
 		return nil, ctx.Err()
 	}
-	if proc.err != nil {
-		return nil, fmt.Errorf("mocksal process: %w\n%s", proc.err, proc.tail())
+	if err := pr.Wait(); err != nil {
+		return nil, fmt.Errorf("mocksal process: %w\n%s", err, pr.Tail(2000))
 	}
 	f, err := os.Open(ledger)
 	if err != nil {

@@ -304,18 +304,16 @@ func Load(path string, opts LoadOptions) (*Stand, error) {
 
 // Parse decodes and validates stand YAML read from path.
 func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
-	root, files, err := readStand(path, data, nil)
+	alone, root, files, err := readStand(path, data, nil)
 	if err != nil {
 		return nil, err
 	}
-	var s Stand
-	if len(files) == 1 {
-		expanded, _ := yamlx.Expand(path, data, os.LookupEnv) // checked by readStand
-		if err := yamlx.Decode(path, expanded, &s, sectionName); err != nil {
-			return nil, err
+	s := *alone // a stand that extends nothing is decoded once
+	if len(files) > 1 {
+		s = Stand{}
+		if err := root.Decode(&s); err != nil { // each file was decoded strictly alone
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-	} else if err := root.Decode(&s); err != nil { // each file was decoded strictly alone
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s.File, s.files = path, files
 	if opts.Backend != "" {
@@ -371,28 +369,28 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 // tree. Each file is first decoded strictly on its own, so an unknown key
 // or a wrong type is reported at its own file and line; line numbers of
 // base files are shifted by lineShift per level (see Stand.pos).
-func readStand(path string, data []byte, seen []string) (*yaml.Node, []string, error) {
+func readStand(path string, data []byte, seen []string) (*Stand, *yaml.Node, []string, error) {
 	if len(seen) > 5 || slices.Contains(seen, path) {
-		return nil, nil, fmt.Errorf("%s: extends loops or nests too deep: %s", path, strings.Join(append(seen, path), " → "))
+		return nil, nil, nil, fmt.Errorf("%s: extends loops or nests too deep: %s", path, strings.Join(append(seen, path), " → "))
 	}
 	data, err := yamlx.Expand(path, data, os.LookupEnv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var alone Stand
 	if err := yamlx.Decode(path, data, &alone, sectionName); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, nil, yamlx.Error(path, err, sectionName)
+		return nil, nil, nil, yamlx.Error(path, err, sectionName)
 	}
 	if len(doc.Content) == 0 {
-		return nil, nil, fmt.Errorf("%s: empty stand file", path)
+		return nil, nil, nil, fmt.Errorf("%s: empty stand file", path)
 	}
 	root := doc.Content[0]
 	if alone.Extends == "" {
-		return root, []string{path}, nil
+		return &alone, root, []string{path}, nil
 	}
 	basePath := alone.Extends
 	if !filepath.IsAbs(basePath) {
@@ -400,15 +398,15 @@ func readStand(path string, data []byte, seen []string) (*yaml.Node, []string, e
 	}
 	baseData, err := os.ReadFile(basePath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: extends: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: extends: %w", path, err)
 	}
-	base, baseFiles, err := readStand(basePath, baseData, append(seen, path))
+	_, base, baseFiles, err := readStand(basePath, baseData, append(seen, path))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	shiftLines(base, lineShift)
 	dropKey(root, "extends")
-	return mergeNodes(base, root), append([]string{path}, baseFiles...), nil
+	return &alone, mergeNodes(base, root), append([]string{path}, baseFiles...), nil
 }
 
 func shiftLines(n *yaml.Node, by int) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/internal/kfault"
+	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/sal"
@@ -287,7 +288,7 @@ func TestBackpressureLosesNothing(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		return nil, nil, false
 	})
-	var logs syncBuffer
+	var logs proc.SyncBuffer
 	p := r.start(t, Config{Components: []string{"ATDome"}, QueueDepth: 20,
 		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		KafkaOpts: []kgo.Opt{kgo.MaxBufferedRecords(2)}})
@@ -316,29 +317,12 @@ func TestBackpressureLosesNothing(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestBrokerTroubleIsRetriedAndReported makes the broker refuse produce
 // requests for a while with a retriable error: the producer retries with
 // backoff, says so in its log, and loses nothing.
 func TestBrokerTroubleIsRetriedAndReported(t *testing.T) {
 	r := newRig(t)
-	var logs syncBuffer
+	var logs proc.SyncBuffer
 	p := r.start(t, Config{Components: []string{"ATDome"},
 		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		KafkaOpts: []kgo.Opt{kgo.MetadataMinAge(50 * time.Millisecond)}})

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // Version is the InfluxDB release the project builds and tests against.
@@ -69,12 +69,12 @@ func Start(ctx context.Context, binary string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("influxd: temp dir: %w", err)
 	}
-	httpPort, err := freePort()
+	httpPort, err := proc.FreePort()
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	rpcPort, err := freePort()
+	rpcPort, err := proc.FreePort()
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -163,15 +163,6 @@ func (s *Server) Stop() error {
 	}
 	<-s.done
 	return os.RemoveAll(s.dir)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("influxd: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(s string, n int) string {

@@ -7,20 +7,18 @@
 package kafkaproc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // Version is the Apache Kafka release conformance/pom.xml pins.
@@ -59,46 +57,14 @@ type Config struct {
 // Cluster is a running Kafka cluster.
 type Cluster struct {
 	dir   string
-	nodes []*node
+	nodes []*proc.Process
 	seeds []string
-}
-
-type node struct {
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Start formats storage for every node and starts them, then waits until
 // the cluster answers metadata with all its brokers.
 func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
-	if cfg.Nodes <= 0 {
-		cfg.Nodes = 1
-	}
-	if cfg.Java == "" {
-		cfg.Java = "java"
-	}
-	if cfg.Heap == "" {
-		cfg.Heap = "512m"
-	}
+	cfg.defaults()
 	dir, err := os.MkdirTemp("", "teststand-kafka-")
 	if err != nil {
 		return nil, err
@@ -113,22 +79,14 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	var voters []string
 	for i := range ports {
 		for j := range 2 {
-			if ports[i][j], err = freePort(); err != nil {
+			if ports[i][j], err = proc.FreePort(); err != nil {
 				return nil, err
 			}
 		}
 		voters = append(voters, fmt.Sprintf("%d@127.0.0.1:%d", i+1, ports[i][1]))
 		c.seeds = append(c.seeds, fmt.Sprintf("127.0.0.1:%d", ports[i][0]))
 	}
-	classpath := filepath.Join(cfg.Lib, "*")
-	java := func(args ...string) *exec.Cmd {
-		// Quick JIT and a serial GC: a test cluster starts in seconds on
-		// two cores, where the server defaults spend them compiling.
-		cmd := exec.Command(cfg.Java, append([]string{"-Xmx" + cfg.Heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classpath}, args...)...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		return cmd
-	}
-	out, err := java("kafka.tools.StorageTool", "random-uuid").Output()
+	out, err := javaCmd(cfg, "kafka.tools.StorageTool", "random-uuid").Output()
 	if err != nil {
 		return nil, fmt.Errorf("kafka: cluster id: %w", err)
 	}
@@ -159,16 +117,13 @@ auto.create.topics.enable=false
 		if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
 			return nil, err
 		}
-		if out, err := java("kafka.tools.StorageTool", "format", "-t", clusterID, "-c", conf).CombinedOutput(); err != nil {
+		if out, err := javaCmd(cfg, "kafka.tools.StorageTool", "format", "-t", clusterID, "-c", conf).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("kafka: format node %d: %w\n%s", i+1, err, out)
 		}
-		n := &node{logs: &syncBuffer{}, done: make(chan struct{})}
-		n.cmd = java("kafka.Kafka", conf)
-		n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
-		if err := n.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("kafka: start node %d: %w", i+1, err)
+		n, err := proc.Start(fmt.Sprintf("kafka node %d", i+1), javaCmd(cfg, "kafka.Kafka", conf))
+		if err != nil {
+			return nil, err
 		}
-		go func() { n.err = n.cmd.Wait(); close(n.done) }()
 		c.nodes = append(c.nodes, n)
 	}
 	w := wait.ForKafkaMetadata(c.seeds, cfg.Nodes)
@@ -186,11 +141,7 @@ func (c *Cluster) Seeds() []string { return c.seeds }
 func (c *Cluster) Logs(n int) string {
 	var b strings.Builder
 	for i, nd := range c.nodes {
-		s := nd.logs.String()
-		if len(s) > n {
-			s = s[len(s)-n:]
-		}
-		fmt.Fprintf(&b, "--- kafka node %d\n%s\n", i+1, s)
+		fmt.Fprintf(&b, "--- kafka node %d\n%s\n", i+1, nd.Tail(n))
 	}
 	return b.String()
 }
@@ -198,81 +149,66 @@ func (c *Cluster) Logs(n int) string {
 // Stop sends SIGTERM to every node, waits up to 20 s (then kills), and
 // removes the data.
 func (c *Cluster) Stop() error {
+	var wg sync.WaitGroup
 	for _, n := range c.nodes {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		wg.Go(func() { _ = n.Stop(20 * time.Second) })
 	}
-	for _, n := range c.nodes {
-		select {
-		case <-n.done:
-		case <-time.After(20 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-n.done
-		}
-	}
+	wg.Wait()
 	return os.RemoveAll(c.dir)
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("kafka: free port: %w", err)
+// javaCmd is a JVM on the Kafka jars with a quick JIT and a serial GC: a
+// test cluster starts in seconds on two cores, where the server defaults
+// spend them compiling.
+func javaCmd(cfg Config, args ...string) *exec.Cmd {
+	return exec.Command(cfg.Java, append([]string{"-Xmx" + cfg.Heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		"-cp", filepath.Join(cfg.Lib, "*")}, args...)...)
+}
+
+func (cfg *Config) defaults() {
+	if cfg.Nodes <= 0 {
+		cfg.Nodes = 1
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// MirrorMaker is a running MirrorMaker 2 in dedicated mode.
-type MirrorMaker struct {
-	dir string
-	n   *node
-}
-
-// StartMirrorMaker runs org.apache.kafka.connect.mirror.MirrorMaker with
-// properties (connect-mirror-maker.properties text) until Stop.
-func StartMirrorMaker(cfg Config, properties string) (*MirrorMaker, error) {
 	if cfg.Java == "" {
 		cfg.Java = "java"
 	}
 	if cfg.Heap == "" {
 		cfg.Heap = "512m"
 	}
+}
+
+// MirrorMaker is a running MirrorMaker 2 in dedicated mode.
+type MirrorMaker struct {
+	dir string
+	p   *proc.Process
+}
+
+// StartMirrorMaker runs org.apache.kafka.connect.mirror.MirrorMaker with
+// properties (connect-mirror-maker.properties text) until Stop.
+func StartMirrorMaker(cfg Config, properties string) (*MirrorMaker, error) {
+	cfg.defaults()
 	dir, err := os.MkdirTemp("", "teststand-mm2-")
 	if err != nil {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "connect-mirror-maker.properties")
 	if err := os.WriteFile(conf, []byte(properties), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
-	n := &node{logs: &syncBuffer{}, done: make(chan struct{})}
-	n.cmd = exec.Command(cfg.Java, "-Xmx"+cfg.Heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-		"-cp", filepath.Join(cfg.Lib, "*"), "org.apache.kafka.connect.mirror.MirrorMaker", conf)
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
-	if err := n.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("mirrormaker: %w", err)
+	p, err := proc.Start("mirrormaker", javaCmd(cfg, "org.apache.kafka.connect.mirror.MirrorMaker", conf))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	go func() { n.err = n.cmd.Wait(); close(n.done) }()
-	return &MirrorMaker{dir: dir, n: n}, nil
+	return &MirrorMaker{dir: dir, p: p}, nil
 }
 
 // Logs is the end of MirrorMaker's output.
-func (m *MirrorMaker) Logs(n int) string {
-	s := m.n.logs.String()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return s
-}
+func (m *MirrorMaker) Logs(n int) string { return m.p.Tail(n) }
 
 // Stop ends MirrorMaker (SIGTERM, then SIGKILL after 20 s).
 func (m *MirrorMaker) Stop() error {
-	_ = m.n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.n.done:
-	case <-time.After(20 * time.Second):
-		_ = m.n.cmd.Process.Kill()
-		<-m.n.done
-	}
+	_ = m.p.Stop(20 * time.Second)
 	return os.RemoveAll(m.dir)
 }
