@@ -182,11 +182,7 @@ func TestRestartContinues(t *testing.T) {
 	produce(20, 40)
 	stop = startFlow(t, cfg)
 	defer stop()
-	got := consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 40)
-	seen := map[string]int{}
-	for _, r := range got {
-		seen[string(r.Value)]++
-	}
+	seen := countValues(consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 40))
 	for i := range 40 {
 		if seen[fmt.Sprint(i)] == 0 {
 			t.Errorf("record %d lost across the restart", i)
@@ -195,6 +191,15 @@ func TestRestartContinues(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// countValues counts the records of each value.
+func countValues(recs []*kgo.Record) map[string]int {
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[string(r.Value)]++
+	}
+	return seen
+}
 
 // TestPartitionsGrowAndConfigsSync adds partitions and changes a config at
 // the source after replication started: the replica follows both, and a
@@ -311,11 +316,7 @@ func TestUncommittedCopiesAreDuplicatedNotLost(t *testing.T) {
 	fault.Set(false)
 	stop = startFlow(t, cfg)
 	defer stop()
-	got := consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 40)
-	seen := map[string]int{}
-	for _, r := range got {
-		seen[string(r.Value)]++
-	}
+	seen := countValues(consumeAll(t, dst, "summit.lsst.sal.Test.scalars", 40))
 	for i := range 20 {
 		if seen[fmt.Sprint(i)] != 2 {
 			t.Errorf("record %d copied %d times, want 2 (once per run: its commit failed)", i, seen[fmt.Sprint(i)])
