@@ -22,7 +22,8 @@ conformance-tools: $(KAFKA_LIB)/.resolved $(TELEGRAF)
 
 $(TELEGRAF):
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install -tags "custom,inputs.kafka_consumer,parsers.avro,outputs.influxdb" github.com/influxdata/telegraf/cmd/telegraf@v$(TELEGRAF_VERSION)
+	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install -tags "custom,inputs.kafka_consumer,parsers.avro,outputs.influxdb" \
+		-ldflags "-X github.com/influxdata/telegraf/internal.Version=$(TELEGRAF_VERSION)" github.com/influxdata/telegraf/cmd/telegraf@v$(TELEGRAF_VERSION)
 
 $(KAFKA_LIB)/.resolved: conformance/pom.xml
 	@mkdir -p $(KAFKA_LIB)

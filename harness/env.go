@@ -29,6 +29,7 @@ import (
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/kafkaproc"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kfault"
@@ -75,8 +76,10 @@ func (e *Env) Database(name string) string { return e.dbPrefix + name }
 
 // SiteEnv is one running site.
 type SiteEnv struct {
-	Name        string
-	Kafka       *kfake.Cluster
+	Name  string
+	Kafka *kfake.Cluster
+	// Apache is the site's real Kafka (backend process).
+	Apache      *kafkaproc.Cluster
 	Brokers     []string
 	Registry    *registry.Server
 	RegistryURL string
@@ -196,6 +199,12 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		last = time.Now()
 	}
 	external := st.Backend == "external"
+	if st.Backend == "process" {
+		if err := e.startApacheKafka(ctx); err != nil {
+			return nil, err
+		}
+		phase("apache kafka")
+	}
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
 		if external {
@@ -206,12 +215,14 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			e.Sites[name] = se
 			continue
 		}
-		c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
-		if err != nil {
-			return nil, fmt.Errorf("site %s: kafka: %w", name, err)
+		if st.Backend == "embedded" {
+			c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
+			if err != nil {
+				return nil, fmt.Errorf("site %s: kafka: %w", name, err)
+			}
+			e.Sites[name] = &SiteEnv{Name: name, Kafka: c, Brokers: c.ListenAddrs(), Producers: map[string]*producer.Producer{}}
 		}
-		se := &SiteEnv{Name: name, Kafka: c, Brokers: c.ListenAddrs(), Producers: map[string]*producer.Producer{}}
-		e.Sites[name] = se
+		se := e.Sites[name]
 		if err := wait.ForKafkaMetadata(se.Brokers, spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
 			return nil, fmt.Errorf("site %s: %w", name, err)
 		}
@@ -260,12 +271,15 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	phase("registries")
 	for _, f := range st.Replication {
-		if f.Run == "external" {
-			continue // the deployment's own
+		if f.Run == "external" || f.Run == "mirrormaker2" {
+			continue // the deployment's own; MirrorMaker 2's below
 		}
 		if err := e.startFlow(ctx, f); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.startMirrorMaker(ctx); err != nil {
+		return nil, err
 	}
 	for _, h := range st.Heartbeats {
 		if external {
@@ -287,8 +301,8 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	phase("remote registries")
 	for _, k := range st.Sinks {
-		if k.Run == "external" {
-			continue // the deployment's own
+		if k.Run == "external" || k.Run == "telegraf" {
+			continue // the deployment's own; Telegraf's once topics exist
 		}
 		if err := e.startSink(ctx, k); err != nil {
 			return nil, err
@@ -323,6 +337,13 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 				if err := c.settle(ctx); err != nil {
 					return nil, fmt.Errorf("%s %s: %w", kind, n, err)
 				}
+			}
+		}
+	}
+	for _, k := range st.Sinks {
+		if k.Run == "telegraf" {
+			if err := e.startSink(ctx, k); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -396,8 +417,15 @@ func (e *Env) register(c *component) {
 func (e *Env) flows(from, to string) ([]string, error) {
 	var names []string
 	for _, f := range e.Stand.Replication {
-		if f.Source.Value == from && f.Target.Value == to && f.Run != "external" {
-			names = append(names, f.Name)
+		if f.Source.Value != from || f.Target.Value != to || f.Run == "external" {
+			continue
+		}
+		name := f.Name
+		if f.Run == "mirrormaker2" {
+			name = mirrorMakerName // one process runs all of them
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
 		}
 	}
 	if len(names) == 0 {
@@ -442,7 +470,11 @@ func (e *Env) SlowLink(from, to string, d time.Duration) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, n := range names {
-		if c := e.components[n]; c != nil && c.slow != nil {
+		c := e.components[n]
+		if c != nil && c.slow == nil {
+			return fmt.Errorf("%s runs outside this process: only the stand's own replicator can be slowed", n)
+		}
+		if c != nil {
 			c.slow(d)
 		}
 	}
@@ -602,8 +634,16 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 	e.mu.Lock()
 	delete(e.components, name)
 	e.mu.Unlock()
-	switch c.kind {
-	case "replication":
+	switch {
+	case name == mirrorMakerName:
+		if err := e.startMirrorMaker(ctx); err != nil {
+			return err
+		}
+		e.mu.Lock()
+		settle := e.components[name].settle
+		e.mu.Unlock()
+		return settle(ctx)
+	case c.kind == "replication":
 		for _, f := range e.Stand.Replication {
 			if f.Name == name {
 				if err := e.startFlow(ctx, f); err != nil {
@@ -615,7 +655,7 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 				return settle(ctx)
 			}
 		}
-	case "sink":
+	case c.kind == "sink":
 		for _, k := range e.Stand.Sinks {
 			if k.Name == name {
 				return e.startSink(ctx, k)
@@ -626,8 +666,11 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 }
 
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
-	if k.Run == "binary" {
+	switch k.Run {
+	case "binary":
 		return e.startBinarySink(ctx, k)
+	case "telegraf":
+		return e.startTelegraf(ctx, k)
 	}
 	se := e.Sites[k.Site.Value]
 	rules := slices.Clone(k.rules)
@@ -1063,6 +1106,9 @@ func (e *Env) Down(ctx context.Context) error {
 		}
 		if se.Kafka != nil {
 			se.Kafka.Close()
+		}
+		if se.Apache != nil {
+			errs = append(errs, se.Apache.Stop())
 		}
 	}
 	if e.dbPrefix != "" { // a shared influxd: leave it as found

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,14 +104,18 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	}
 	res := &reports.Results{
 		Schema: "teststand/results/v1", Run: runID, Stand: st.File, Backend: st.Backend,
-		Versions: versions(st),
-		Started:  started,
+		Started: started,
 		Notes: []string{
 			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", InfluxPoll),
 			"One machine, one clock: all latencies use the local wall clock; private_sndStamp is TAI and converted with TAI-UTC = 37 s.",
 		},
 	}
 	shards := shardGroups(groups, cfg)
+	stands := []*Stand{st}
+	for _, sh := range shards {
+		stands = append(stands, sh.stand)
+	}
+	res.Versions = versions(stands...)
 	// One influxd for the whole run: every stand gets databases of its
 	// own in it, so later stands boot without starting one.
 	var shared *influxd.Server
@@ -196,6 +201,13 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		}
 		res.Scenarios = append(res.Scenarios, o.scenarios...)
 		allPassed = allPassed && o.passed
+	}
+	for _, sh := range shards {
+		if sh.stand.Backend != "embedded" {
+			if n := countTagged([]featureGroup{sh}, EmbeddedOnlyTag); n > 0 {
+				res.Notes = append(res.Notes, fmt.Sprintf("Stand %s%s: %d scenarios tagged %s left out: they use the embedded Kafka's fault hooks, which the %s backend has not.", sh.stand.File, sh.label, n, EmbeddedOnlyTag, sh.stand.Backend))
+			}
+		}
 	}
 	if par > 1 {
 		res.Notes = append(res.Notes, fmt.Sprintf("Up to %d stands ran at once, each with its own clusters, registries, DDS ports and databases in one influxd.", par))
@@ -373,7 +385,7 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 			Format: "pretty,junit:" + filepath.Join(dir, "junit"+suffix+".xml") +
 				",cucumber:" + filepath.Join(dir, "cucumber"+suffix+".json"),
 			Paths:          g.paths,
-			Tags:           cfg.Tags,
+			Tags:           backendTags(cfg.Tags, g.stand.Backend),
 			Strict:         true,
 			Concurrency:    1,
 			NoColors:       true,
@@ -386,6 +398,53 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 		return steps.Collected, env.BootTime, status == 0, env, nil
 	}
 	return steps.Collected, env.BootTime, status == 0, nil, nil
+}
+
+// EmbeddedOnlyTag marks scenarios that need the embedded backend's Kafka
+// (kfake's fault hooks, such as refused offset commits): other backends
+// leave them out, and the report says how many.
+const EmbeddedOnlyTag = "@embedded"
+
+// backendTags adds to the user's tag expression what the backend leaves
+// out.
+func backendTags(tags, backend string) string {
+	if backend == "embedded" {
+		return tags
+	}
+	if tags == "" {
+		return "~" + EmbeddedOnlyTag
+	}
+	return "(" + tags + ") && ~" + EmbeddedOnlyTag
+}
+
+// countTagged counts the scenarios tagged tag (directly or through their
+// feature) in the shards' feature files.
+func countTagged(shards []featureGroup, tag string) int {
+	n := 0
+	for _, sh := range shards {
+		for _, p := range sh.paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			featureTagged, pending := false, false
+			for _, line := range strings.Split(string(data), "\n") {
+				t := strings.TrimSpace(line)
+				switch {
+				case strings.HasPrefix(t, "@"):
+					pending = pending || slices.Contains(strings.Fields(t), tag)
+				case strings.HasPrefix(t, "Feature:"):
+					featureTagged, pending = pending, false
+				case strings.HasPrefix(t, "Scenario:") || strings.HasPrefix(t, "Scenario Outline:"):
+					if featureTagged || pending {
+						n++
+					}
+					pending = false
+				}
+			}
+		}
+	}
+	return n
 }
 
 // BadInputError marks errors in what the user gave (exit code 2); it is
@@ -453,12 +512,33 @@ func Hold(ctx context.Context, cfg HoldConfig) error {
 	return nil
 }
 
-// versions names what a stand's backend runs.
-func versions(st *Stand) map[string]string {
-	if st.Backend == "external" {
-		return map[string]string{"kafka": "external", "registry": "external", "influxdb": "external"}
+// versions names what the run's stands run: their backends' Kafka,
+// registry and InfluxDB, and MirrorMaker 2 and Telegraf where a stand
+// runs them, with the versions the binaries and jars report.
+func versions(stands ...*Stand) map[string]string {
+	out := map[string]string{}
+	for _, st := range stands {
+		switch st.Backend {
+		case "external":
+			out["kafka"], out["registry"], out["influxdb"] = "external", "external", "external"
+			continue
+		case "process":
+			out["kafka"] = "Apache Kafka " + jarVersion("kafka_2.13-") + " (KRaft)"
+		default:
+			out["kafka"] = "kfake (franz-go)"
+		}
+		out["registry"] = "teststand"
+		out["influxd"] = influxd.Version
+		if len(st.mm2Flows()) > 0 {
+			out["mirrormaker2"] = "MirrorMaker 2 " + jarVersion("connect-mirror-")
+		}
+		for _, k := range st.Sinks {
+			if k.Run == "telegraf" {
+				out["telegraf"] = telegrafVersion()
+			}
+		}
 	}
-	return map[string]string{"kafka": "kfake (franz-go)", "influxd": influxd.Version, "registry": "teststand"}
+	return out
 }
 
 // countScenarios counts the scenario lines of the shards' feature files

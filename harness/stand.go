@@ -33,8 +33,12 @@ type Stand struct {
 	// Backend is "embedded" (the stand runs in this process) or
 	// "external" (the sites are running clusters, registries and
 	// InfluxDBs given by address; the stand's producers run here against
-	// them, its flows and sinks are the deployment's own).
-	Backend     string           `yaml:"backend" jsonschema:"enum=embedded,enum=external"`
+	// them, its flows and sinks are the deployment's own) or "process"
+	// (each site's Kafka is real Apache Kafka in KRaft mode, one JVM per
+	// broker, from the jars `make conformance-tools` resolves; the rest
+	// as embedded, and flows and sinks may run as real MirrorMaker 2 and
+	// Telegraf).
+	Backend     string           `yaml:"backend" jsonschema:"enum=embedded,enum=external,enum=process"`
 	Interfaces  string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
 	Sites       map[string]*Site `yaml:"sites"`
 	Producers   []*ProducerSpec  `yaml:"producers"`
@@ -152,9 +156,12 @@ type FlowSpec struct {
 	Topics    []string `yaml:"topics"`
 	Exclude   []string `yaml:"topics_exclude"`
 	Refresh   Duration `yaml:"refresh"`
-	// Run is "inprocess" (default on the embedded backend) or "external"
-	// (the deployment's own replicator; default on the external backend).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=external"`
+	// Run is "inprocess" (default on the embedded backend), "external"
+	// (the deployment's own replicator; default on the external backend)
+	// or "mirrormaker2": real MirrorMaker 2 in dedicated mode (backend
+	// process), one process for all such flows of the stand, configured
+	// with the connect-mirror-maker.properties these flows amount to.
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=external,enum=mirrormaker2"`
 	// SyncConfigs is sync.topic.configs.interval; 0 means MM2's 600 s.
 	SyncConfigs Duration `yaml:"sync_configs"`
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
@@ -237,9 +244,11 @@ type SinkSpec struct {
 	FlushInterval Duration `yaml:"flush_interval"`
 	// Run is "inprocess" (default on the embedded backend), "binary":
 	// the efdsink binary as a subprocess, which a scenario can kill with
-	// SIGKILL, or "external": the deployment's own sink (default on the
-	// external backend).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=external"`
+	// SIGKILL, "external": the deployment's own sink (default on the
+	// external backend), or "telegraf": Telegraf's kafka_consumer with
+	// its avro parser and influxdb output, configured as Sasquatch does
+	// from the same rules (backend process).
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=external,enum=telegraf"`
 
 	rules []sink.Rule
 }
@@ -629,8 +638,8 @@ func (s *Stand) defaults() error {
 		if f.Refresh.Duration == 0 {
 			f.Refresh.Duration = 500 * time.Millisecond
 		}
-		if len(s.MirrorMaker) > 0 {
-			continue // heartbeats come from the MM2 properties
+		if len(s.MirrorMaker) > 0 || f.Run == "mirrormaker2" {
+			continue // heartbeats come from the MM2 properties, or from MM2
 		}
 		every := time.Second
 		if f.Heartbeats != nil {
@@ -701,9 +710,9 @@ func (s *Stand) at(r Ref) string {
 }
 
 func (s *Stand) validate() error {
-	external := s.Backend == "external"
-	if s.Backend != "embedded" && !external {
-		return fmt.Errorf("%s: backend %q: want embedded or external", s.File, s.Backend)
+	external, process := s.Backend == "external", s.Backend == "process"
+	if s.Backend != "embedded" && !external && !process {
+		return fmt.Errorf("%s: backend %q: want embedded, external or process", s.File, s.Backend)
 	}
 	if len(s.Sites) == 0 {
 		return fmt.Errorf("%s: no sites defined", s.File)
@@ -726,7 +735,7 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: site %q: kafka brokers %d: want 1 to 9", s.File, name, st.Kafka.Brokers)
 		}
 		for k := range st.Kafka.TopicConfigs {
-			if !external && !slices.Contains(embeddedTopicConfigs, k) {
+			if s.Backend == "embedded" && !slices.Contains(embeddedTopicConfigs, k) {
 				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.File, name, k, strings.Join(embeddedTopicConfigs, ", "))
 			}
 		}
@@ -741,7 +750,7 @@ func (s *Stand) validate() error {
 			case external && need[key] && !given[key]:
 				return fmt.Errorf("%s: site %q: the external backend needs %s (where the running one is)", s.File, name, key)
 			case !external && given[key]:
-				return fmt.Errorf("%s: site %q: %s is for the external backend; the embedded backend starts its own", s.File, name, key)
+				return fmt.Errorf("%s: site %q: %s is for the external backend; the %s backend starts its own", s.File, name, key, s.Backend)
 			}
 		}
 		if st.Registry != nil && st.Registry.Remote.Value != "" {
@@ -802,8 +811,10 @@ func (s *Stand) validate() error {
 		switch {
 		case f.Run == "external" && !external:
 			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(f.Source), what)
-		case f.Run != "" && f.Run != "inprocess" && f.Run != "external":
-			return fmt.Errorf("%s: %s: run %q: want inprocess or external", s.at(f.Source), what, f.Run)
+		case f.Run == "mirrormaker2" && !process:
+			return fmt.Errorf("%s: %s: run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process", s.at(f.Source), what)
+		case f.Run != "" && f.Run != "inprocess" && f.Run != "external" && f.Run != "mirrormaker2":
+			return fmt.Errorf("%s: %s: run %q: want inprocess, external or mirrormaker2", s.at(f.Source), what, f.Run)
 		}
 		for _, re := range append(append([]string{}, f.Topics...), f.Exclude...) {
 			if _, err := regexp.Compile(re); err != nil {
@@ -843,8 +854,10 @@ func (s *Stand) validate() error {
 		switch {
 		case k.Run == "external" && !external:
 			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
-		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or external", s.at(k.Site), what, k.Run)
+		case k.Run == "telegraf" && !process:
+			return fmt.Errorf("%s: %s: run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process", s.at(k.Site), what)
+		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external" && k.Run != "telegraf":
+			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, external or telegraf", s.at(k.Site), what, k.Run)
 		}
 	}
 	for _, f := range s.Faults {

@@ -204,6 +204,9 @@ func StartMirrorMaker(cfg Config, properties string) (*MirrorMaker, error) {
 	return &MirrorMaker{dir: dir, p: p}, nil
 }
 
+// Process is MirrorMaker's process.
+func (m *MirrorMaker) Process() *proc.Process { return m.p }
+
 // Logs is the end of MirrorMaker's output.
 func (m *MirrorMaker) Logs(n int) string { return m.p.Tail(n) }
 

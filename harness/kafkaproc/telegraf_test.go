@@ -2,13 +2,10 @@ package kafkaproc
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -223,22 +220,14 @@ func TestSamePointsAsTelegraf(t *testing.T) {
 	if got := total(t, influx, "cmp_ours", topics); got != want {
 		t.Fatalf("our sink wrote %d points, want %d", got, want)
 	}
-	for _, tp := range topics {
-		theirs, ours := points(t, influx, "cmp_telegraf", tp.FullName()), points(t, influx, "cmp_ours", tp.FullName())
-		if len(theirs) != n || len(ours) != n {
-			t.Errorf("%s: telegraf %d points, ours %d, want %d each", tp.FullName(), len(theirs), len(ours), n)
-			continue
-		}
-		fields := 0
-		for i := range theirs {
-			fields += len(theirs[i])
-			if d := diffPoint(theirs[i], ours[i]); d != "" {
-				t.Errorf("%s point %d: %s", tp.FullName(), i, d)
-				break
-			}
-		}
-		t.Logf("%s: %d points, %d values each side, equal", tp.FullName(), n, fields)
+	cmp, err := ic.CompareDatabases(ctx, "cmp_telegraf", "cmp_ours", "telegraf", "ours")
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !cmp.Equal() || cmp.Measurements != len(topics) || cmp.Points != want {
+		t.Fatalf("%d measurements, %d points compared (want %d, %d):\n%s", cmp.Measurements, cmp.Points, len(topics), want, strings.Join(cmp.Diffs, "\n"))
+	}
+	t.Logf("%d measurements, %d points, %d values each side, equal", cmp.Measurements, cmp.Points, cmp.Values)
 }
 
 func total(t *testing.T, influx *influxd.Server, db string, topics []*sal.Topic) int {
@@ -249,63 +238,11 @@ func total(t *testing.T, influx *influxd.Server, db string, topics []*sal.Topic)
 	return n
 }
 
-// points reads a measurement's points, each as its time and field values.
-func points(t *testing.T, influx *influxd.Server, db, measurement string) []map[string]any {
-	c := &influxd.Client{URL: influx.URL()}
-	series, err := c.Query(context.Background(), db, fmt.Sprintf(`SELECT * FROM %q ORDER BY time`, measurement))
+// points reads a measurement's points.
+func points(t *testing.T, influx *influxd.Server, db, measurement string) []influxd.Point {
+	p, err := (&influxd.Client{URL: influx.URL()}).Points(context.Background(), db, measurement)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []map[string]any
-	for _, s := range series {
-		for _, v := range s.Values {
-			p := map[string]any{}
-			for i, col := range s.Columns {
-				if i < len(v) && v[i] != nil {
-					p[col] = v[i]
-				}
-			}
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// diffPoint says how two points differ ("" when they do not).
-func diffPoint(theirs, ours map[string]any) string {
-	var keys []string
-	for k := range theirs {
-		keys = append(keys, k)
-	}
-	for k := range ours {
-		if _, ok := theirs[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var diffs []string
-	for _, k := range keys {
-		a, b := theirs[k], ours[k]
-		if !sameValue(a, b) {
-			diffs = append(diffs, fmt.Sprintf("%s: telegraf %v, ours %v", k, a, b))
-		}
-	}
-	if len(diffs) > 5 {
-		diffs = append(diffs[:5], fmt.Sprintf("… %d more", len(diffs)-5))
-	}
-	return strings.Join(diffs, "; ")
-}
-
-func sameValue(a, b any) bool {
-	if reflect.DeepEqual(a, b) {
-		return true
-	}
-	na, ok1 := a.(json.Number)
-	nb, ok2 := b.(json.Number)
-	if ok1 && ok2 {
-		fa, e1 := na.Float64()
-		fb, e2 := nb.Float64()
-		return e1 == nil && e2 == nil && fa == fb
-	}
-	return false
+	return p
 }

@@ -1,0 +1,450 @@
+package harness
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/harness/kafkaproc"
+	"github.com/lsst-ts/teststand/producer"
+	"github.com/lsst-ts/teststand/replication"
+)
+
+// The process backend: each site's Kafka is a real Apache Kafka cluster,
+// and flows and sinks may run as real MirrorMaker 2 and Telegraf, so that
+// the same features check the systems production runs.
+
+// mirrorMakerName is the component that runs every flow of a stand whose
+// run is mirrormaker2: one MirrorMaker 2 process, as deployed, since
+// several would form one Connect cluster per pair and fight over its
+// configuration.
+const mirrorMakerName = "mirrormaker2"
+
+// startApacheKafka starts every site's cluster at once (a JVM per broker
+// takes seconds to start; sites need not wait for each other).
+func (e *Env) startApacheKafka(ctx context.Context) error {
+	lib, err := kafkaproc.FindLib(moduleRoots()...)
+	if err != nil {
+		return fmt.Errorf("backend process: %w", err)
+	}
+	names := e.Stand.SiteNames()
+	clusters := make([]*kafkaproc.Cluster, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			clusters[i], errs[i] = kafkaproc.Start(ctx, kafkaproc.Config{Lib: lib, Nodes: e.Stand.Sites[name].Kafka.Brokers})
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("site %s: %w", name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, name := range names {
+		if clusters[i] != nil {
+			e.Sites[name] = &SiteEnv{Name: name, Apache: clusters[i], Brokers: clusters[i].Seeds(), Producers: map[string]*producer.Producer{}}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mirrorMakerFlows are the stand's flows run by MirrorMaker 2.
+func (s *Stand) mm2Flows() []*FlowSpec {
+	var out []*FlowSpec
+	for _, f := range s.Replication {
+		if f.Run == "mirrormaker2" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// MirrorMakerProperties is the connect-mirror-maker.properties that runs
+// the stand's mirrormaker2 flows: the flows' own keys (topics, excludes,
+// policy, separator, intervals) per flow, the sites' bootstrap servers,
+// and the settings a test cluster needs (replication factor 1 for MM2's
+// internal topics, no checkpoints or group offset syncing, which
+// Sasquatch does not use). MM2 counts its intervals in whole seconds, so
+// a flow's sub-second refresh becomes one second.
+func (s *Stand) MirrorMakerProperties(brokers map[string][]string) string {
+	flows := s.mm2Flows()
+	var clusters []string
+	for _, f := range flows {
+		for _, c := range []string{f.Source.Value, f.Target.Value} {
+			if !slices.Contains(clusters, c) {
+				clusters = append(clusters, c)
+			}
+		}
+	}
+	slices.Sort(clusters)
+	var b strings.Builder
+	fmt.Fprintf(&b, "clusters = %s\n", strings.Join(clusters, ", "))
+	for _, c := range clusters {
+		fmt.Fprintf(&b, "%s.bootstrap.servers = %s\n", c, strings.Join(brokers[c], ","))
+	}
+	secs := func(d time.Duration) int64 { return max(1, int64(math.Ceil(d.Seconds()))) }
+	for _, f := range flows {
+		pair := f.Source.Value + "->" + f.Target.Value
+		fmt.Fprintf(&b, "%s.enabled = true\n", pair)
+		if len(f.Topics) > 0 {
+			fmt.Fprintf(&b, "%s.topics = %s\n", pair, propertyValue(strings.Join(f.Topics, ", ")))
+		}
+		if len(f.Exclude) > 0 {
+			fmt.Fprintf(&b, "%s.topics.exclude = %s\n", pair, propertyValue(strings.Join(f.Exclude, ", ")))
+		}
+		policy := "DefaultReplicationPolicy"
+		if strings.Contains(strings.ToLower(f.Policy), "identity") {
+			policy = "IdentityReplicationPolicy"
+		}
+		fmt.Fprintf(&b, "%s.replication.policy.class = org.apache.kafka.connect.mirror.%s\n", pair, policy)
+		if f.Separator != "" {
+			fmt.Fprintf(&b, "%s.replication.policy.separator = %s\n", pair, propertyValue(f.Separator))
+		}
+		fmt.Fprintf(&b, "%s.refresh.topics.interval.seconds = %d\n", pair, secs(f.Refresh.Duration))
+		if f.SyncConfigs.Duration > 0 {
+			fmt.Fprintf(&b, "%s.sync.topic.configs.interval.seconds = %d\n", pair, secs(f.SyncConfigs.Duration))
+		}
+		switch {
+		case f.Heartbeats == nil:
+			fmt.Fprintf(&b, "%s.emit.heartbeats.interval.seconds = 1\n", pair)
+		case f.Heartbeats.Duration <= 0:
+			fmt.Fprintf(&b, "%s.emit.heartbeats.enabled = false\n", pair)
+		default:
+			fmt.Fprintf(&b, "%s.emit.heartbeats.interval.seconds = %d\n", pair, secs(f.Heartbeats.Duration))
+		}
+		rf := max(s.Sites[f.Target.Value].Kafka.ReplicationFactor, 1)
+		fmt.Fprintf(&b, "%s.replication.factor = %d\n", pair, rf)
+	}
+	b.WriteString(`checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+offset.storage.replication.factor = 1
+status.storage.replication.factor = 1
+config.storage.replication.factor = 1
+emit.checkpoints.enabled = false
+sync.group.offsets.enabled = false
+sync.topic.acls.enabled = false
+`)
+	return b.String()
+}
+
+// propertyValue escapes a Java properties value (backslashes, as in topic
+// regular expressions, would otherwise be read as escapes).
+func propertyValue(v string) string { return strings.ReplaceAll(v, `\`, `\\`) }
+
+// startMirrorMaker runs the stand's mirrormaker2 flows in one MirrorMaker
+// 2 process. It counts as started once MM2 has written heartbeats into
+// every target; settling waits until every source topic a flow
+// replicates has its replica at the target.
+func (e *Env) startMirrorMaker(ctx context.Context) error {
+	flows := e.Stand.mm2Flows()
+	if len(flows) == 0 {
+		return nil
+	}
+	lib, err := kafkaproc.FindLib(moduleRoots()...)
+	if err != nil {
+		return fmt.Errorf("mirrormaker2: %w", err)
+	}
+	brokers := map[string][]string{}
+	for name, se := range e.Sites {
+		brokers[name] = se.Brokers
+	}
+	props := e.Stand.MirrorMakerProperties(brokers)
+	mm, err := kafkaproc.StartMirrorMaker(kafkaproc.Config{Lib: lib}, props)
+	if err != nil {
+		return fmt.Errorf("mirrormaker2: %w", err)
+	}
+	c := &component{name: mirrorMakerName, kind: "replication", proc: mm.Process(), done: mm.Process().Done()}
+	c.cancel = func() { _ = mm.Stop() }
+	c.settle = func(ctx context.Context) error { return e.settleMirrorMaker(ctx, flows, mm) }
+	for _, f := range flows {
+		if f.Heartbeats != nil && f.Heartbeats.Duration <= 0 {
+			continue
+		}
+		if err := e.waitTopics(ctx, f.Target.Value, []string{"heartbeats"}, 3*time.Minute, mm.Process().Alive); err != nil {
+			_ = mm.Stop()
+			return fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, mm.Logs(4000))
+		}
+	}
+	e.register(c)
+	return nil
+}
+
+// settleMirrorMaker waits until MM2 has created, at each flow's target,
+// the replica of every topic the flow replicates at its source.
+func (e *Env) settleMirrorMaker(ctx context.Context, flows []*FlowSpec, mm *kafkaproc.MirrorMaker) error {
+	for _, f := range flows {
+		flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
+		if err != nil {
+			return err
+		}
+		topics, err := e.topics(ctx, f.Source.Value)
+		if err != nil {
+			return err
+		}
+		var want []string
+		for _, t := range topics {
+			if flow.Replicates(t) {
+				want = append(want, flow.RemoteTopic(t))
+			}
+		}
+		if err := e.waitTopics(ctx, f.Target.Value, want, 2*time.Minute, mm.Process().Alive); err != nil {
+			return fmt.Errorf("mirrormaker2 %s: %w\n%s", f.Name, err, mm.Logs(4000))
+		}
+	}
+	return nil
+}
+
+// topics lists a site's topics.
+func (e *Env) topics(ctx context.Context, site string) ([]string, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[site].Brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	td, err := kadm.NewClient(cl).ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("site %s: list topics: %w", site, err)
+	}
+	return td.Names(), nil
+}
+
+// waitTopics waits until every topic in want exists at site, for at most
+// d, and fails early when alive says the process that should make them
+// has exited.
+func (e *Env) waitTopics(ctx context.Context, site string, want []string, d time.Duration, alive func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for {
+		have, err := e.topics(ctx, site)
+		var missing []string
+		if err == nil {
+			for _, w := range want {
+				if !slices.Contains(have, w) {
+					missing = append(missing, w)
+				}
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+		}
+		if err := alive(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("site %s: still missing %v after %s", site, missing, d)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// startTelegraf runs Telegraf as a sink (backend process), configured
+// from the sink's rules as Sasquatch configures it: one kafka_consumer
+// per rule with the avro parser reading schemas from the site's
+// registry, into the rule's database through the influxdb output.
+// Telegraf matches topic_regexps against the topics that exist when it
+// starts and never again (as in production, where Sasquatch restarts it
+// for new topics), so a stand starts it once the replicas exist; it is up
+// once its consumer group is assigned every topic the rules match.
+func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
+	se := e.Sites[k.Site.Value]
+	bin, err := findTelegraf()
+	if err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
+	}
+	group := k.Group
+	if group == "" {
+		group = "telegraf-" + k.Name
+	}
+	conf := TelegrafConfig(k, se.Brokers, se.RegistryURL, se.InfluxURL, group, e.Database)
+	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	pr, err := startProcess("telegraf "+k.Name, bin, []string{"--config", path}, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitGroupAssigned(ctx, k, group, pr.Alive); err != nil {
+		_ = pr.Stop(5 * time.Second)
+		return fmt.Errorf("%w\n%s", err, pr.Tail(4000))
+	}
+	c := &component{name: k.Name, kind: "sink", proc: pr, done: pr.Done()}
+	c.cancel = func() { _ = pr.Stop(10 * time.Second) }
+	e.register(c)
+	return nil
+}
+
+// findTelegraf locates the telegraf binary `make conformance-tools`
+// builds: $TELEGRAF, then bin/telegraf under the module root.
+func findTelegraf() (string, error) {
+	if p := os.Getenv("TELEGRAF"); p != "" {
+		return p, nil
+	}
+	for _, r := range moduleRoots() {
+		p := filepath.Join(r, "bin", "telegraf")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("telegraf not found: run `make conformance-tools` (it builds Telegraf into ./bin)")
+}
+
+// TelegrafConfig is the telegraf.conf for a sink: per rule a
+// kafka_consumer with Telegraf's avro parser (the rule's timestamp,
+// format, measurement, tags, fields and separator; schemas from the
+// registry) tagged with the rule's database, and one influxdb output that
+// routes by that tag. db maps a stand's database to the one written.
+func TelegrafConfig(k *SinkSpec, brokers []string, registryURL, influxURL, group string, db func(string) string) string {
+	q := func(s string) string { return fmt.Sprintf("%q", s) }
+	list := func(xs []string) string {
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			out[i] = q(x)
+		}
+		return "[" + strings.Join(out, ", ") + "]"
+	}
+	var b strings.Builder
+	b.WriteString(`[agent]
+  interval = "1s"
+  flush_interval = "100ms"
+  flush_jitter = "0s"
+  metric_batch_size = 5000
+  precision = "1us"
+  omit_hostname = true
+`)
+	for _, r := range k.Rules {
+		anchored := make([]string, len(r.Topics))
+		for i, t := range r.Topics {
+			anchored[i] = "^(?:" + t + ")$"
+		}
+		fmt.Fprintf(&b, `
+[[inputs.kafka_consumer]]
+  brokers = %s
+  topic_regexps = %s
+  consumer_group = %s
+  ## Kafka 4 dropped the protocol versions Sarama uses by default.
+  kafka_version = "3.9.0"
+  offset = "oldest"
+  data_format = "avro"
+  avro_schema_registry = %s
+  avro_timestamp = %s
+  avro_timestamp_format = %s
+  avro_field_separator = %s
+`, list(brokers), list(anchored), q(group), q(registryURL), q(cmp.Or(r.Timestamp, "private_efdStamp")), q(cmp.Or(r.TimestampFormat, "unix")), q(r.FieldSeparator))
+		if r.Measurement != "" {
+			fmt.Fprintf(&b, "  avro_measurement = %s\n", q(r.Measurement))
+		}
+		if len(r.Tags) > 0 {
+			fmt.Fprintf(&b, "  avro_tags = %s\n", list(r.Tags))
+		}
+		if len(r.Fields) > 0 {
+			fmt.Fprintf(&b, "  avro_fields = %s\n", list(r.Fields))
+		}
+		fmt.Fprintf(&b, "  [inputs.kafka_consumer.tags]\n    teststand_database = %s\n", q(db(r.Database)))
+		if r.RetentionPolicy != "" {
+			fmt.Fprintf(&b, "    teststand_retention_policy = %s\n", q(r.RetentionPolicy))
+		}
+	}
+	fmt.Fprintf(&b, `
+[[outputs.influxdb]]
+  urls = [%s]
+  database_tag = "teststand_database"
+  exclude_database_tag = true
+  retention_policy_tag = "teststand_retention_policy"
+  exclude_retention_policy_tag = true
+  skip_database_creation = true
+`, q(influxURL))
+	return b.String()
+}
+
+// waitGroupAssigned waits until the sink's consumer group has members
+// that together are assigned every topic at the site its rules match.
+func (e *Env) waitGroupAssigned(ctx context.Context, k *SinkSpec, group string, alive func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[k.Site.Value].Brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var missing []string
+	for {
+		missing = missing[:0]
+		td, err := adm.ListTopics(ctx)
+		if err == nil {
+			groups, gerr := adm.DescribeGroups(ctx, group)
+			assigned := map[string]bool{}
+			if gerr == nil {
+				for _, m := range groups[group].Members {
+					if ca, ok := m.Assigned.AsConsumer(); ok {
+						for _, t := range ca.Topics {
+							assigned[t.Topic] = true
+						}
+					}
+				}
+			}
+			for _, t := range td.Names() {
+				if k.Route(t) != nil && !assigned[t] {
+					missing = append(missing, t)
+				}
+			}
+			if gerr == nil && len(groups[group].Members) > 0 && len(missing) == 0 {
+				return nil
+			}
+		}
+		if err := alive(); err != nil {
+			return fmt.Errorf("sink %s: %w", k.Name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sink %s: telegraf's group %s is not assigned %v", k.Name, group, missing)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// jarVersion is the version in the name of the first jar of the Kafka
+// lib directory starting with prefix ("kafka_2.13-" gives "4.1.1"), or
+// "unknown".
+func jarVersion(prefix string) string {
+	lib, err := kafkaproc.FindLib(moduleRoots()...)
+	if err != nil {
+		return "unknown"
+	}
+	m, _ := filepath.Glob(filepath.Join(lib, prefix+"*.jar"))
+	for _, p := range m {
+		v := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), prefix), ".jar")
+		if v != "" && v[0] >= '0' && v[0] <= '9' {
+			return v
+		}
+	}
+	return "unknown"
+}
+
+// telegrafVersion is what `telegraf --version` prints.
+func telegrafVersion() string {
+	bin, err := findTelegraf()
+	if err != nil {
+		return "unknown"
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
