@@ -8,7 +8,7 @@ TELEGRAF_VERSION := 1.37.2
 INFLUXDB_VERSION := v1.8.10
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: all tools conformance-tools build demo test test-stand bench vet fmt clean
+.PHONY: all tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -49,6 +49,15 @@ test: tools conformance-tools
 ## test-stand: the feature suite only, reports under out/test-stand
 test-stand: tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --parallel 3 --report out/test-stand
+
+## test-conformance: on real Apache Kafka (backend process): the feature
+## suite; the replication features with real MirrorMaker 2 as the
+## replicator; the side-by-side features (MM2 and the replicator name
+## replicas alike, Telegraf and the sink write the same points)
+test-conformance: tools conformance-tools
+	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --report out/conformance/process
+	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/identity.feature --backend process --replicator mirrormaker2 --report out/conformance/mirrormaker2
+	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --report out/conformance/side-by-side
 
 ## bench: benchmarks
 bench: tools

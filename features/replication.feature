@@ -22,6 +22,11 @@ Feature: Replication from the summit to the USDF, as MirrorMaker 2 does it
     And heartbeats from "usdf" to "summit" arrive in topic "summit.heartbeats" at "usdf" within 5 s
     And topic "usdf.heartbeats" does not exist at "summit"
 
+  # MirrorMaker 2 commits its source offsets every offset.flush.interval.ms,
+  # so a SIGKILLed MM2 copies again what it had not committed: the EFD gets
+  # duplicates (seen: 50 of 200). The project's replicator commits each
+  # copy once the target acknowledged it.
+  @own-replicator
   Scenario: A replicator killed mid-stream and restarted loses nothing
     When Test:1 publishes "scalars" at 50 Hz for 4 s on domain 0 in the background
     And 1 s pass

@@ -108,9 +108,7 @@ func (st *Steps) samePoints(ctx context.Context, a, b, site, within string) erro
 // 2, Telegraf, a binary) wrote no error line: Telegraf's "E!", log4j's
 // and slf4j's "ERROR", slog's "level=ERROR".
 func (st *Steps) loggedNoErrors(ctx context.Context, name string) error {
-	st.Env.mu.Lock()
-	c := st.Env.components[name]
-	st.Env.mu.Unlock()
+	c := st.Env.component(name)
 	if c == nil {
 		return fmt.Errorf("no component named %q (have %v)", name, st.Env.ComponentNames())
 	}

@@ -403,6 +403,22 @@ func (e *Env) startComponent(ctx context.Context, name, kind string, stats func(
 	return nil
 }
 
+// component finds a component by name; a flow run by MirrorMaker 2 is
+// the MirrorMaker 2 process that runs it.
+func (e *Env) component(name string) *component {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.components[name]; c != nil {
+		return c
+	}
+	for _, f := range e.Stand.Replication {
+		if f.Name == name && f.Run == "mirrormaker2" {
+			return e.components[mirrorMakerName]
+		}
+	}
+	return nil
+}
+
 // register adds a started component (again, after a restart).
 func (e *Env) register(c *component) {
 	e.mu.Lock()
@@ -510,9 +526,7 @@ func (e *Env) StartRegistry(ctx context.Context, site string) error {
 // Kill stops a component at once: SIGKILL for one run as a binary (no
 // flush, no commit), a cancelled context otherwise.
 func (e *Env) Kill(name string) error {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	if c == nil {
 		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
 	}
@@ -622,12 +636,11 @@ func (e *Env) startHeartbeats(ctx context.Context, h HeartbeatSpec) error {
 // Restart starts a stopped replication flow or sink again, as a restarted
 // pod would: it continues from the progress it committed.
 func (e *Env) Restart(ctx context.Context, name string) error {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	if c == nil {
 		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
 	}
+	name = c.name // a flow MirrorMaker 2 runs is MirrorMaker 2
 	if e.Running(name) {
 		return fmt.Errorf("%s %s is running: stop it first", c.kind, name)
 	}
@@ -776,9 +789,7 @@ func (e *Env) joinDomains(ctx context.Context) error {
 // AddToProducer hot-adds CSCs to a running producer: through its admin
 // API for a binary, directly for an in-process one.
 func (e *Env) AddToProducer(ctx context.Context, name string, cscs ...string) error {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	if c == nil || c.kind != "producer" {
 		return fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
 	}
@@ -831,9 +842,7 @@ func (e *Env) served(name string, cscs []string) {
 // from its DDS domain, from its own metrics (in-process counters, or a
 // binary's Prometheus endpoint).
 func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64, error) {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	if c == nil || c.kind != "producer" {
 		return 0, fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
 	}
@@ -847,9 +856,7 @@ func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64,
 // Metrics reads a component's Prometheus metrics: scraped from a binary's
 // endpoint, gathered from an in-process component's registry.
 func (e *Env) Metrics(ctx context.Context, name string) ([]*dto.MetricFamily, error) {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	switch {
 	case c == nil:
 		return nil, fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
@@ -985,9 +992,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 
 // Stop stops one component by name (a broken link, for fault scenarios).
 func (e *Env) Stop(name string) error {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	if c == nil {
 		return fmt.Errorf("no component named %q (have %v)", name, e.ComponentNames())
 	}
@@ -998,9 +1003,7 @@ func (e *Env) Stop(name string) error {
 
 // Running reports whether a component is running.
 func (e *Env) Running(name string) bool {
-	e.mu.Lock()
-	c := e.components[name]
-	e.mu.Unlock()
+	c := e.component(name)
 	if c == nil {
 		return false
 	}

@@ -1,13 +1,11 @@
 package harness
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
+	"github.com/lsst-ts/teststand/harness/telegraf"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/replication"
 )
@@ -75,8 +74,9 @@ func (s *Stand) mm2Flows() []*FlowSpec {
 // the stand's mirrormaker2 flows: the flows' own keys (topics, excludes,
 // policy, separator, intervals) per flow, the sites' bootstrap servers,
 // and the settings a test cluster needs (replication factor 1 for MM2's
-// internal topics, no checkpoints or group offset syncing, which
-// Sasquatch does not use). MM2 counts its intervals in whole seconds, so
+// internal topics, no ACL syncing: the brokers have no authorizer).
+// Checkpoints stay on, as MM2's default: turned off, MM2 logs an error
+// for the checkpoint connector it still tries to configure. MM2 counts its intervals in whole seconds, so
 // a flow's sub-second refresh becomes one second.
 func (s *Stand) MirrorMakerProperties(brokers map[string][]string) string {
 	flows := s.mm2Flows()
@@ -133,8 +133,6 @@ offset-syncs.topic.replication.factor = 1
 offset.storage.replication.factor = 1
 status.storage.replication.factor = 1
 config.storage.replication.factor = 1
-emit.checkpoints.enabled = false
-sync.group.offsets.enabled = false
 sync.topic.acls.enabled = false
 `)
 	return b.String()
@@ -185,6 +183,16 @@ func (e *Env) startMirrorMaker(ctx context.Context) error {
 // settleMirrorMaker waits until MM2 has created, at each flow's target,
 // the replica of every topic the flow replicates at its source.
 func (e *Env) settleMirrorMaker(ctx context.Context, flows []*FlowSpec, mm *kafkaproc.MirrorMaker) error {
+	if err := e.waitReplicas(ctx, flows, mm.Process().Alive); err != nil {
+		return fmt.Errorf("mirrormaker2: %w\n%s", err, mm.Logs(4000))
+	}
+	return nil
+}
+
+// waitReplicas waits until, at each flow's target, the replica of every
+// topic the flow replicates at its source exists; alive fails the wait
+// early when what should make them has gone.
+func (e *Env) waitReplicas(ctx context.Context, flows []*FlowSpec, alive func() error) error {
 	for _, f := range flows {
 		flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
 		if err != nil {
@@ -200,8 +208,8 @@ func (e *Env) settleMirrorMaker(ctx context.Context, flows []*FlowSpec, mm *kafk
 				want = append(want, flow.RemoteTopic(t))
 			}
 		}
-		if err := e.waitTopics(ctx, f.Target.Value, want, 2*time.Minute, mm.Process().Alive); err != nil {
-			return fmt.Errorf("mirrormaker2 %s: %w\n%s", f.Name, err, mm.Logs(4000))
+		if err := e.waitTopics(ctx, f.Target.Value, want, 2*time.Minute, alive); err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
 		}
 	}
 	return nil
@@ -255,13 +263,13 @@ func (e *Env) waitTopics(ctx context.Context, site string, want []string, d time
 // from the sink's rules as Sasquatch configures it: one kafka_consumer
 // per rule with the avro parser reading schemas from the site's
 // registry, into the rule's database through the influxdb output.
-// Telegraf matches topic_regexps against the topics that exist when it
+// It starts once the replicas of the flows into the site exist: Telegraf matches topic_regexps against the topics that exist when it
 // starts and never again (as in production, where Sasquatch restarts it
 // for new topics), so a stand starts it once the replicas exist; it is up
 // once its consumer group is assigned every topic the rules match.
 func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	se := e.Sites[k.Site.Value]
-	bin, err := findTelegraf()
+	bin, err := telegraf.Find(moduleRoots()...)
 	if err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
@@ -269,10 +277,27 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if group == "" {
 		group = "telegraf-" + k.Name
 	}
-	conf := TelegrafConfig(k, se.Brokers, se.RegistryURL, se.InfluxURL, group, e.Database)
+	tc := telegraf.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, Group: group}
+	for _, r := range k.Rules {
+		tc.Inputs = append(tc.Inputs, telegraf.Input{
+			Topics: r.Topics, Database: e.Database(r.Database), RetentionPolicy: r.RetentionPolicy,
+			Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat, Measurement: r.Measurement,
+			Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator,
+		})
+	}
+	conf := tc.Text()
 	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return err
+	}
+	var into []*FlowSpec
+	for _, f := range e.Stand.Replication {
+		if f.Target.Value == k.Site.Value && f.Run != "external" {
+			into = append(into, f)
+		}
+	}
+	if err := e.waitReplicas(ctx, into, func() error { return nil }); err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
 	pr, err := startProcess("telegraf "+k.Name, bin, []string{"--config", path}, nil)
 	if err != nil {
@@ -286,89 +311,6 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	c.cancel = func() { _ = pr.Stop(10 * time.Second) }
 	e.register(c)
 	return nil
-}
-
-// findTelegraf locates the telegraf binary `make conformance-tools`
-// builds: $TELEGRAF, then bin/telegraf under the module root.
-func findTelegraf() (string, error) {
-	if p := os.Getenv("TELEGRAF"); p != "" {
-		return p, nil
-	}
-	for _, r := range moduleRoots() {
-		p := filepath.Join(r, "bin", "telegraf")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("telegraf not found: run `make conformance-tools` (it builds Telegraf into ./bin)")
-}
-
-// TelegrafConfig is the telegraf.conf for a sink: per rule a
-// kafka_consumer with Telegraf's avro parser (the rule's timestamp,
-// format, measurement, tags, fields and separator; schemas from the
-// registry) tagged with the rule's database, and one influxdb output that
-// routes by that tag. db maps a stand's database to the one written.
-func TelegrafConfig(k *SinkSpec, brokers []string, registryURL, influxURL, group string, db func(string) string) string {
-	q := func(s string) string { return fmt.Sprintf("%q", s) }
-	list := func(xs []string) string {
-		out := make([]string, len(xs))
-		for i, x := range xs {
-			out[i] = q(x)
-		}
-		return "[" + strings.Join(out, ", ") + "]"
-	}
-	var b strings.Builder
-	b.WriteString(`[agent]
-  interval = "1s"
-  flush_interval = "100ms"
-  flush_jitter = "0s"
-  metric_batch_size = 5000
-  precision = "1us"
-  omit_hostname = true
-`)
-	for _, r := range k.Rules {
-		anchored := make([]string, len(r.Topics))
-		for i, t := range r.Topics {
-			anchored[i] = "^(?:" + t + ")$"
-		}
-		fmt.Fprintf(&b, `
-[[inputs.kafka_consumer]]
-  brokers = %s
-  topic_regexps = %s
-  consumer_group = %s
-  ## Kafka 4 dropped the protocol versions Sarama uses by default.
-  kafka_version = "3.9.0"
-  offset = "oldest"
-  data_format = "avro"
-  avro_schema_registry = %s
-  avro_timestamp = %s
-  avro_timestamp_format = %s
-  avro_field_separator = %s
-`, list(brokers), list(anchored), q(group), q(registryURL), q(cmp.Or(r.Timestamp, "private_efdStamp")), q(cmp.Or(r.TimestampFormat, "unix")), q(r.FieldSeparator))
-		if r.Measurement != "" {
-			fmt.Fprintf(&b, "  avro_measurement = %s\n", q(r.Measurement))
-		}
-		if len(r.Tags) > 0 {
-			fmt.Fprintf(&b, "  avro_tags = %s\n", list(r.Tags))
-		}
-		if len(r.Fields) > 0 {
-			fmt.Fprintf(&b, "  avro_fields = %s\n", list(r.Fields))
-		}
-		fmt.Fprintf(&b, "  [inputs.kafka_consumer.tags]\n    teststand_database = %s\n", q(db(r.Database)))
-		if r.RetentionPolicy != "" {
-			fmt.Fprintf(&b, "    teststand_retention_policy = %s\n", q(r.RetentionPolicy))
-		}
-	}
-	fmt.Fprintf(&b, `
-[[outputs.influxdb]]
-  urls = [%s]
-  database_tag = "teststand_database"
-  exclude_database_tag = true
-  retention_policy_tag = "teststand_retention_policy"
-  exclude_retention_policy_tag = true
-  skip_database_creation = true
-`, q(influxURL))
-	return b.String()
 }
 
 // waitGroupAssigned waits until the sink's consumer group has members
@@ -438,13 +380,39 @@ func jarVersion(prefix string) string {
 
 // telegrafVersion is what `telegraf --version` prints.
 func telegrafVersion() string {
-	bin, err := findTelegraf()
+	bin, err := telegraf.Find(moduleRoots()...)
 	if err != nil {
 		return "unknown"
 	}
-	out, err := exec.Command(bin, "--version").Output()
-	if err != nil {
-		return "unknown"
+	return telegraf.BinaryVersion(bin)
+}
+
+// WriteLogs writes the output of every process the stand runs (binaries,
+// MirrorMaker 2, Telegraf, Kafka nodes) into dir, one file each, for a
+// failed run's report; it returns dir, or "" when there was none.
+func (e *Env) WriteLogs(dir string) (string, error) {
+	logs := map[string]string{}
+	for _, n := range e.ComponentNames() {
+		if c := e.component(n); c != nil && c.proc != nil {
+			logs[c.kind+"-"+n] = c.proc.Tail(1 << 30)
+		}
 	}
-	return strings.TrimSpace(string(out))
+	for name, se := range e.Sites {
+		if se.Apache != nil {
+			logs["kafka-"+name] = se.Apache.Logs(1 << 30)
+		}
+	}
+	if len(logs) == 0 {
+		return "", nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for name, text := range logs {
+		file := strings.NewReplacer("/", "_", " ", "_", ">", "", ":", "_").Replace(name) + ".log"
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }

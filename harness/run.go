@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,6 +41,9 @@ type RunConfig struct {
 	// Backend, when set, overrides the stands' backend (embedded or
 	// external).
 	Backend string
+	// Replicator, when "mirrormaker2", runs the stands' flows with real
+	// MirrorMaker 2 (see LoadOptions).
+	Replicator string
 	// Output receives godog's progress; nil means os.Stdout.
 	Output io.Writer
 	// Logger receives component logs; nil keeps warnings and errors only.
@@ -59,6 +63,10 @@ type RunConfig struct {
 	Parallel int
 }
 
+func (cfg RunConfig) loadOptions() LoadOptions {
+	return LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend, Replicator: cfg.Replicator}
+}
+
 // RunResult is the outcome of Run.
 type RunResult struct {
 	Passed    bool
@@ -71,7 +79,7 @@ type RunResult struct {
 // anything starts), brings it up, runs the features, tears the stand down
 // and writes the reports.
 func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
-	st, err := Load(cfg.Stand, LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend})
+	st, err := Load(cfg.Stand, cfg.loadOptions())
 	if err != nil {
 		return nil, &BadInputError{Err: err}
 	}
@@ -79,7 +87,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	if len(features) == 0 {
 		features = []string{"features"}
 	}
-	groups, err := groupFeatures(st, features, LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend})
+	groups, err := groupFeatures(st, features, cfg.loadOptions())
 	if err != nil {
 		return nil, &BadInputError{Err: err}
 	}
@@ -203,9 +211,9 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		allPassed = allPassed && o.passed
 	}
 	for _, sh := range shards {
-		if sh.stand.Backend != "embedded" {
-			if n := countTagged([]featureGroup{sh}, EmbeddedOnlyTag); n > 0 {
-				res.Notes = append(res.Notes, fmt.Sprintf("Stand %s%s: %d scenarios tagged %s left out: they use the embedded Kafka's fault hooks, which the %s backend has not.", sh.stand.File, sh.label, n, EmbeddedOnlyTag, sh.stand.Backend))
+		for tag, why := range leftOut(sh.stand) {
+			if n := countTagged([]featureGroup{sh}, tag); n > 0 {
+				res.Notes = append(res.Notes, fmt.Sprintf("Stand %s%s: %d scenarios tagged %s left out: %s.", sh.stand.File, sh.label, n, tag, why))
 			}
 		}
 	}
@@ -265,7 +273,7 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 				sh.label = fmt.Sprintf(" #%d", k+1)
 			}
 			if k > 0 {
-				if st, err := Load(g.stand.File, LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend}); err == nil {
+				if st, err := Load(g.stand.File, cfg.loadOptions()); err == nil {
 					sh.stand = st
 				}
 			}
@@ -385,7 +393,7 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 			Format: "pretty,junit:" + filepath.Join(dir, "junit"+suffix+".xml") +
 				",cucumber:" + filepath.Join(dir, "cucumber"+suffix+".json"),
 			Paths:          g.paths,
-			Tags:           backendTags(cfg.Tags, g.stand.Backend),
+			Tags:           standTags(cfg.Tags, g.stand),
 			Strict:         true,
 			Concurrency:    1,
 			NoColors:       true,
@@ -394,6 +402,11 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 		},
 	}
 	status := suite.Run()
+	if status != 0 {
+		if d, err := env.WriteLogs(filepath.Join(dir, "logs"+suffix)); err == nil && d != "" {
+			fmt.Fprintf(out, "logs of the stand's processes: %s\n", d)
+		}
+	}
 	if keep {
 		return steps.Collected, env.BootTime, status == 0, env, nil
 	}
@@ -405,16 +418,34 @@ func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.L
 // leave them out, and the report says how many.
 const EmbeddedOnlyTag = "@embedded"
 
-// backendTags adds to the user's tag expression what the backend leaves
-// out.
-func backendTags(tags, backend string) string {
-	if backend == "embedded" {
-		return tags
+// OwnReplicatorTag marks scenarios that hold for the project's replicator
+// and not for MirrorMaker 2 (exactly-once copies across a SIGKILL): a run
+// with --replicator mirrormaker2 leaves them out, and the report says how
+// many.
+const OwnReplicatorTag = "@own-replicator"
+
+// leftOut are the tags a stand's run leaves out, with why.
+func leftOut(st *Stand) map[string]string {
+	out := map[string]string{}
+	if st.Backend != "embedded" {
+		out[EmbeddedOnlyTag] = "they use the embedded Kafka's fault hooks, which the " + st.Backend + " backend has not"
 	}
-	if tags == "" {
-		return "~" + EmbeddedOnlyTag
+	if len(st.mm2Flows()) > 0 {
+		out[OwnReplicatorTag] = "they hold for the project's replicator, not for MirrorMaker 2, which the stand runs"
 	}
-	return "(" + tags + ") && ~" + EmbeddedOnlyTag
+	return out
+}
+
+// standTags adds to the user's tag expression what the stand leaves out.
+func standTags(tags string, st *Stand) string {
+	for _, tag := range slices.Sorted(maps.Keys(leftOut(st))) {
+		if tags == "" {
+			tags = "~" + tag
+		} else {
+			tags = "(" + tags + ") && ~" + tag
+		}
+	}
+	return tags
 }
 
 // countTagged counts the scenarios tagged tag (directly or through their

@@ -299,6 +299,10 @@ type LoadOptions struct {
 	InterfacesDir string
 	// Backend, when set, overrides the stand's backend.
 	Backend string
+	// Replicator, when "mirrormaker2", runs every flow the stand would
+	// run in-process with real MirrorMaker 2 instead (backend process),
+	// so that the replication features check MM2 itself.
+	Replicator string
 }
 
 // Load reads, decodes and validates a stand file. Every error names the
@@ -356,6 +360,18 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		if err := s.mirrorMakerFlows(mm2Where); err != nil {
 			return nil, err
 		}
+	}
+	switch opts.Replicator {
+	case "", "inprocess":
+	case "mirrormaker2":
+		for _, f := range s.Replication {
+			if f.Run == "" || f.Run == "inprocess" {
+				f.Run = "mirrormaker2"
+			}
+		}
+		s.Heartbeats = nil // MM2 emits its own
+	default:
+		return nil, fmt.Errorf("replicator %q: want inprocess or mirrormaker2", opts.Replicator)
 	}
 	if err := s.defaults(); err != nil {
 		if strings.HasPrefix(err.Error(), path+":") {

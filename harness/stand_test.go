@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lsst-ts/teststand/replication"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -37,6 +39,9 @@ func TestParseErrors(t *testing.T) {
 		{"traffic profile", base + "producers:\n  - {site: summit, cscs: [ATDome]}\ntraffic:\n  - {profile: nope, domain: 0}\n", `s.yaml: traffic 1: `},
 		{"fault without flow", base + "faults:\n  - {link: {from: summit, to: usdf}, delay: 100ms}\n", `s.yaml:10:19: fault on the link summit->usdf: no replication flow of this stand runs over it`},
 		{"fault unknown site", base + "faults:\n  - {link: {from: moon, to: usdf}, delay: 100ms}\n", `unknown site "moon"`},
+		{"mm2 on embedded", base + "replication:\n  - {source: summit, target: usdf, run: mirrormaker2}\n", `s.yaml:10:14: replication flow "summit->usdf": run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process`},
+		{"telegraf on embedded", base + "sinks:\n  - {site: usdf, topics: [x], run: telegraf}\n", `s.yaml:10:12: sink "sink-1": run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process`},
+		{"bootstrap on process", "version: 1\nbackend: process\nsites:\n  a: {kafka: {bootstrap: 'h:1'}}\n", `site "a": kafka.bootstrap is for the external backend; the process backend starts its own`},
 		{"fault no delay", base + "replication:\n  - {source: summit, target: usdf}\nfaults:\n  - {link: {from: summit, to: usdf}}\n", `give a delay`},
 		{"mm2 typo", base + "mirrormaker:\n  summit->usdf.enabled: true\n  summit->usdf.topcs: x\n", `s.yaml:11: summit->usdf.topcs: unknown flow setting "topcs"`},
 		{"mm2 unknown cluster", base + "mirrormaker:\n  clusters: summit, moon\n  summit->moon.enabled: true\n", `s.yaml:10: mirrormaker: cluster "moon" is not a site`},
@@ -198,5 +203,58 @@ func TestMirrorMakerFile(t *testing.T) {
 	_, err = Parse(filepath.Join(dir, "s.yaml"), []byte(stand+"mirrormaker: {summit->usdf.enabled: true}\n"), LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "mirrormaker and mirrormaker_file exclude each other") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestMirrorMakerProperties checks that the properties a stand gives real
+// MirrorMaker 2 say what its flows say: read back by the same parser the
+// replicator uses, they give the same flows, heartbeat pairs included.
+func TestMirrorMakerProperties(t *testing.T) {
+	cases := []struct {
+		name, flows string
+		heartbeats  int
+	}{
+		{"one way", "  - {source: summit, target: usdf, topics: ['lsst\\.sal\\..*', registry-schemas], topics_exclude: ['.*\\.internal'], run: mirrormaker2}\n", 2},
+		{"two way, identity", "  - {source: summit, target: usdf, policy: identity, run: mirrormaker2, refresh: 300ms}\n  - {source: usdf, target: summit, separator: _, run: mirrormaker2, heartbeats: 0s}\n", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := Parse("s.yaml", []byte("version: 1\nbackend: process\nsites:\n  summit: {}\n  usdf: {kafka: {brokers: 3, replication_factor: 3}}\nreplication:\n"+c.flows), LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Heartbeats) != 0 {
+				t.Errorf("the stand would emit heartbeats %v beside MirrorMaker 2's", st.Heartbeats)
+			}
+			text := st.MirrorMakerProperties(map[string][]string{"summit": {"127.0.0.1:1"}, "usdf": {"127.0.0.1:2"}})
+			props, err := replication.ReadProperties(strings.NewReader(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := replication.NewMM2Config("mm2.properties", props, nil)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, text)
+			}
+			if len(cfg.Flows) != len(st.Replication) {
+				t.Fatalf("%d flows read back, want %d\n%s", len(cfg.Flows), len(st.Replication), text)
+			}
+			for i, f := range st.Replication {
+				got := cfg.Flows[i]
+				want, _ := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
+				gotFlow, _ := replication.NewFlow(got.SourceAlias, got.TargetAlias, got.Topics, got.TopicsExclude, got.Policy, got.Separator)
+				for _, topic := range []string{"lsst.sal.ATDome.position", "registry-schemas", "x.internal", "lsst.dm.y", "usdf.lsst.sal.Test.scalars"} {
+					if want.Replicates(topic) != gotFlow.Replicates(topic) || (want.Replicates(topic) && want.RemoteTopic(topic) != gotFlow.RemoteTopic(topic)) {
+						t.Errorf("flow %s, topic %s: stand says %v %q, the properties %v %q\n%s", f.Name, topic,
+							want.Replicates(topic), want.RemoteTopic(topic), gotFlow.Replicates(topic), gotFlow.RemoteTopic(topic), text)
+					}
+				}
+			}
+			if len(cfg.Heartbeats) != c.heartbeats {
+				t.Errorf("%d heartbeat pairs read back, want %d\n%s", len(cfg.Heartbeats), c.heartbeats, text)
+			}
+			if !strings.Contains(text, "summit->usdf.replication.factor = 3") {
+				t.Errorf("the USDF's replication factor is not used:\n%s", text)
+			}
+		})
 	}
 }

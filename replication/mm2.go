@@ -144,9 +144,10 @@ var flowKeys = map[string]bool{
 }
 
 // ignoredKeys are MM2 keys accepted without effect: checkpoints and
-// offset syncs are not emitted (Sasquatch does not use them), and tasks,
-// replication factors and Connect internals have no meaning here.
-var ignoredKeys = regexp.MustCompile(`^(emit\.checkpoints\..*|sync\.group\.offsets\..*|offset-syncs\..*|checkpoints\..*|` +
+// offset syncs are not emitted (Sasquatch does not use them), ACLs are
+// not synced, and tasks, replication factors and Connect internals have
+// no meaning here.
+var ignoredKeys = regexp.MustCompile(`^(emit\.checkpoints\..*|sync\.group\.offsets\..*|offset-syncs\..*|checkpoints\..*|sync\.topic\.acls\..*|` +
 	`heartbeats\.topic\.replication\.factor|replication\.factor|tasks\.max|refresh\.groups\..*|groups(\.exclude)?|` +
 	`(offset|config|status)\.storage\..*|key\.converter.*|value\.converter.*|header\.converter.*|dedicated\.mode\..*)$`)
 

@@ -54,7 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		report := fs.String("report", "", "report directory (default out/<run id>)")
 		tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (overrides the stand's interfaces)")
 		keepUp := fs.Bool("keep-up", false, "leave the last stand up after the run until Ctrl-C, printing its endpoints")
-		backend := fs.String("backend", "", "override the stand's backend: embedded or external")
+		backend := fs.String("backend", "", "override the stand's backend: embedded, external or process (real Apache Kafka)")
+		replicator := fs.String("replicator", "", "mirrormaker2: run the stands' replication flows with real MirrorMaker 2 (backend process)")
 		parallel := fs.Int("parallel", 1, "stands run at once: a stand's feature files are shared out among that many copies of it")
 		file, rest := splitFirst(args[1:])
 		if err := fs.Parse(rest); err != nil || file == "" {
@@ -63,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res, err := harness.Run(ctx, harness.RunConfig{
 			Stand: file, Output: stdout, Features: strings.Split(*features, ","), Tags: *tags,
-			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp, Parallel: *parallel, Backend: *backend,
+			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp, Parallel: *parallel, Backend: *backend, Replicator: *replicator,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)

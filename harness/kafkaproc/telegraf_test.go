@@ -16,14 +16,12 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/telegraf"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 	"github.com/lsst-ts/teststand/sink"
 )
-
-// TelegrafVersion is the Telegraf `make conformance-tools` builds.
-const TelegrafVersion = "1.37.2"
 
 // fill gives every field of a sample a value derived from i and the
 // field's place, of the field's type, negative and fractional ones too.
@@ -74,12 +72,9 @@ func fill(s *sal.Sample, i int) {
 // influxd, and compares every point: measurement, time, field set and
 // values.
 func TestSamePointsAsTelegraf(t *testing.T) {
-	bin := os.Getenv("TELEGRAF")
-	if bin == "" {
-		bin = filepath.Join("..", "..", "bin", "telegraf")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("telegraf %s is needed: run `make conformance-tools` (%v)", TelegrafVersion, err)
+	bin, err := telegraf.Find("../..")
+	if err != nil {
+		t.Fatal(err)
 	}
 	lib, err := FindLib("../..")
 	if err != nil {
@@ -155,35 +150,10 @@ func TestSamePointsAsTelegraf(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	quoted := make([]string, len(names))
-	for i, nm := range names {
-		quoted[i] = fmt.Sprintf("%q", nm)
-	}
-	conf := fmt.Sprintf(`[agent]
-  interval = "1s"
-  flush_interval = "200ms"
-  metric_batch_size = 1000
-  precision = "1us"
-  omit_hostname = true
-
-[[inputs.kafka_consumer]]
-  brokers = ["%s"]
-  topics = [%s]
-  consumer_group = "telegraf"
-  ## Kafka 4 dropped the old protocol versions Sarama uses by default.
-  kafka_version = "3.9.0"
-  offset = "oldest"
-  data_format = "avro"
-  avro_schema_registry = "%s"
-  avro_timestamp = "private_efdStamp"
-  avro_timestamp_format = "unix"
-  avro_field_separator = ""
-
-[[outputs.influxdb]]
-  urls = ["%s"]
-  database = "cmp_telegraf"
-  skip_database_creation = true
-`, kc.Seeds()[0], strings.Join(quoted, ", "), reg.URL(), influx.URL())
+	conf := telegraf.Config{
+		Brokers: kc.Seeds(), RegistryURL: reg.URL(), InfluxURL: influx.URL(), Group: "telegraf",
+		Inputs: []telegraf.Input{{Topics: []string{`lsst\.sal\..*`}, Database: "cmp_telegraf"}},
+	}.Text()
 	confPath := filepath.Join(t.TempDir(), "telegraf.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
