@@ -442,7 +442,7 @@ func standTags(tags string, st *Stand) string {
 		if tags == "" {
 			tags = "~" + tag
 		} else {
-			tags = "(" + tags + ") && ~" + tag
+			tags += " && ~" + tag // godog: "&&" binds looser than ","
 		}
 	}
 	return tags

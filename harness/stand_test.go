@@ -258,3 +258,26 @@ func TestMirrorMakerProperties(t *testing.T) {
 		})
 	}
 }
+
+// TestStandTags checks which scenarios a stand's run leaves out.
+func TestStandTags(t *testing.T) {
+	embedded := &Stand{Backend: "embedded"}
+	process := &Stand{Backend: "process"}
+	mm2 := &Stand{Backend: "process", Replication: []*FlowSpec{{Run: "mirrormaker2"}}}
+	cases := []struct {
+		tags  string
+		stand *Stand
+		want  string
+	}{
+		{"", embedded, ""},
+		{"@smoke", embedded, "@smoke"},
+		{"", process, "~@embedded"},
+		{"@a,@b", process, "@a,@b && ~@embedded"},
+		{"", mm2, "~@embedded && ~@own-replicator"},
+	}
+	for _, c := range cases {
+		if got := standTags(c.tags, c.stand); got != c.want {
+			t.Errorf("standTags(%q, %s) = %q, want %q", c.tags, c.stand.Backend, got, c.want)
+		}
+	}
+}
