@@ -1,0 +1,45 @@
+package harness
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/lsst-ts/teststand/harness/influxd"
+)
+
+// BenchmarkStandBoot brings the default stand up and down on the embedded
+// backend (kfake) and on the process backend (a real Kafka JVM per site),
+// with one influxd for every round as `stand run` shares it, and reports
+// the boot time of each and their ratio.
+func BenchmarkStandBoot(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin, err := influxd.Find(moduleRoots()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	influx, err := influxd.Start(ctx, bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer influx.Stop()
+	boot := func(backend string) time.Duration {
+		st, err := Load("../scenarios/summit-usdf.yaml", LoadOptions{Backend: backend})
+		if err != nil {
+			b.Fatal(err)
+		}
+		env, err := Up(ctx, st, UpOptions{Influx: influx})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer env.Down(context.WithoutCancel(ctx))
+		return env.BootTime
+	}
+	for b.Loop() {
+		embedded, process := boot("embedded"), boot("process")
+		b.ReportMetric(embedded.Seconds(), "embedded-boot-s")
+		b.ReportMetric(process.Seconds(), "process-boot-s")
+		b.ReportMetric(process.Seconds()/embedded.Seconds(), "process/embedded")
+	}
+}
