@@ -46,3 +46,26 @@ func TestCountScenarios(t *testing.T) {
 		t.Errorf("%d scenarios counted in delivery and faults, want 5", n)
 	}
 }
+
+// TestCountTagged counts the scenarios a tag selects, through the feature
+// or the scenario itself.
+func TestCountTagged(t *testing.T) {
+	sh := []featureGroup{{paths: []string{"../features/replication.feature", "../features/delivery.feature"}}}
+	cases := []struct {
+		tag  string
+		want int
+	}{
+		{"@embedded", 1},
+		{"@own-replicator", 1},
+		{"@nothing", 0},
+		{"", countScenarios(sh)},
+	}
+	for _, c := range cases {
+		if got := countTagged(sh, c.tag); got != c.want {
+			t.Errorf("countTagged(%q) = %d, want %d", c.tag, got, c.want)
+		}
+	}
+	if countScenarios(sh) < 5 {
+		t.Errorf("countScenarios = %d, want the scenarios of both files", countScenarios(sh))
+	}
+}

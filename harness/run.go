@@ -449,7 +449,7 @@ func standTags(tags string, st *Stand) string {
 }
 
 // countTagged counts the scenarios tagged tag (directly or through their
-// feature) in the shards' feature files.
+// feature) in the shards' feature files; tag "" counts every scenario.
 func countTagged(shards []featureGroup, tag string) int {
 	n := 0
 	for _, sh := range shards {
@@ -467,7 +467,7 @@ func countTagged(shards []featureGroup, tag string) int {
 				case strings.HasPrefix(t, "Feature:"):
 					featureTagged, pending = pending, false
 				case strings.HasPrefix(t, "Scenario:") || strings.HasPrefix(t, "Scenario Outline:"):
-					if featureTagged || pending {
+					if tag == "" || featureTagged || pending {
 						n++
 					}
 					pending = false
@@ -574,21 +574,4 @@ func versions(stands ...*Stand) map[string]string {
 
 // countScenarios counts the scenario lines of the shards' feature files
 // (scenario outlines count once), for the status line.
-func countScenarios(shards []featureGroup) int {
-	n := 0
-	for _, sh := range shards {
-		for _, p := range sh.paths {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				continue
-			}
-			for _, line := range strings.Split(string(data), "\n") {
-				t := strings.TrimSpace(line)
-				if strings.HasPrefix(t, "Scenario:") || strings.HasPrefix(t, "Scenario Outline:") {
-					n++
-				}
-			}
-		}
-	}
-	return n
-}
+func countScenarios(shards []featureGroup) int { return countTagged(shards, "") }
