@@ -119,8 +119,11 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		},
 	}
 	shards := shardGroups(groups, cfg)
-	stands := []*Stand{st}
-	for _, sh := range shards {
+	stands := []*Stand{st} // what runs: the shards' stands, if any
+	for i, sh := range shards {
+		if i == 0 {
+			stands = stands[:0]
+		}
 		stands = append(stands, sh.stand)
 	}
 	res.Versions = versions(stands...)
