@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/wait"
 )
 
 // Steps that compare the stand's components with the real systems they
@@ -31,8 +33,7 @@ func (e *Env) replicaNames(ctx context.Context, site string) ([]string, error) {
 // sameTopics waits until two sites have the same topics (replicas and
 // heartbeats), at least one, and fails with what differs.
 func (st *Steps) sameTopics(ctx context.Context, a, b, within string) error {
-	deadline := time.Now().Add(seconds(within))
-	for {
+	return wait.ForCondition("the same topics at "+a+" and "+b, func(ctx context.Context) error {
 		ta, err := st.Env.replicaNames(ctx, a)
 		if err != nil {
 			return err
@@ -42,18 +43,11 @@ func (st *Steps) sameTopics(ctx context.Context, a, b, within string) error {
 			return err
 		}
 		onlyA, onlyB := difference(ta, tb), difference(tb, ta)
-		if len(ta) > 0 && len(onlyA) == 0 && len(onlyB) == 0 {
-			return nil
+		if len(ta) == 0 || len(onlyA) > 0 || len(onlyB) > 0 {
+			return fmt.Errorf("only at %s: %v; only at %s: %v (both: %d)", a, onlyA, b, onlyB, len(ta)-len(onlyA))
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s s: only at %s: %v; only at %s: %v (both: %d)", within, a, onlyA, b, onlyB, len(ta)-len(onlyA))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+		return nil
+	}).WithTimeout(seconds(within)).WaitUntilReady(ctx)
 }
 
 // difference is what a has and b has not, sorted.
@@ -80,28 +74,21 @@ func (st *Steps) samePoints(ctx context.Context, a, b, site, within string) erro
 		return fmt.Errorf("site %q has no InfluxDB", site)
 	}
 	ic := &influxd.Client{URL: se.InfluxURL}
-	deadline := time.Now().Add(seconds(within))
-	for {
+	cond := wait.ForCondition("the same points in "+a+" and "+b+" at "+site, func(ctx context.Context) error {
 		c, err := ic.CompareDatabases(ctx, st.Env.Database(a), st.Env.Database(b), a, b)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
+		case !c.Equal():
+			return fmt.Errorf("they differ:\n%s", strings.Join(c.Diffs, "\n"))
+		case c.Points == 0:
+			return errors.New("both are empty")
 		}
-		if c.Equal() && c.Points > 0 {
-			st.Env.log.Info("databases equal", "a", a, "b", b, "site", site, "measurements", c.Measurements, "points", c.Points, "values", c.Values)
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if c.Equal() {
-				return fmt.Errorf("after %s s: %s and %s at %s are both empty", within, a, b, site)
-			}
-			return fmt.Errorf("after %s s: %s and %s at %s differ:\n%s", within, a, b, site, strings.Join(c.Diffs, "\n"))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+		st.Env.log.Info("databases equal", "a", a, "b", b, "site", site, "measurements", c.Measurements, "points", c.Points, "values", c.Values)
+		return nil
+	}).WithTimeout(seconds(within))
+	cond.Interval = 500 * time.Millisecond
+	return cond.WaitUntilReady(ctx)
 }
 
 // loggedNoErrors asserts that a component run as a process (MirrorMaker

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
 	"github.com/lsst-ts/teststand/harness/telegraf"
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/replication"
 )
@@ -217,7 +218,11 @@ func (e *Env) waitReplicas(ctx context.Context, flows []*FlowSpec, alive func() 
 
 // topics lists a site's topics.
 func (e *Env) topics(ctx context.Context, site string) ([]string, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[site].Brokers...))
+	se := e.Sites[site]
+	if se == nil {
+		return nil, fmt.Errorf("unknown site %q", site)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
 	if err != nil {
 		return nil, err
 	}
@@ -233,40 +238,27 @@ func (e *Env) topics(ctx context.Context, site string) ([]string, error) {
 // d, and fails early when alive says the process that should make them
 // has exited.
 func (e *Env) waitTopics(ctx context.Context, site string, want []string, d time.Duration, alive func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	for {
+	return wait.ForCondition("topics at "+site, func(ctx context.Context) error {
 		have, err := e.topics(ctx, site)
-		var missing []string
-		if err == nil {
-			for _, w := range want {
-				if !slices.Contains(have, w) {
-					missing = append(missing, w)
-				}
-			}
-			if len(missing) == 0 {
-				return nil
-			}
-		}
-		if err := alive(); err != nil {
+		if err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("site %s: still missing %v after %s", site, missing, d)
-		case <-time.After(250 * time.Millisecond):
+		if missing := difference(want, have); len(missing) > 0 {
+			return fmt.Errorf("still missing %v", missing)
 		}
-	}
+		return nil
+	}).WithTimeout(d).WithAlive(alive).WaitUntilReady(ctx)
 }
 
 // startTelegraf runs Telegraf as a sink (backend process), configured
 // from the sink's rules as Sasquatch configures it: one kafka_consumer
 // per rule with the avro parser reading schemas from the site's
 // registry, into the rule's database through the influxdb output.
-// It starts once the replicas of the flows into the site exist: Telegraf matches topic_regexps against the topics that exist when it
+// Telegraf matches topic_regexps against the topics that exist when it
 // starts and never again (as in production, where Sasquatch restarts it
-// for new topics), so a stand starts it once the replicas exist; it is up
-// once its consumer group is assigned every topic the rules match.
+// for new topics), so a stand starts it once the replicas of the flows
+// into its site exist; it is up once its consumer group is assigned
+// every topic the rules match.
 func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	se := e.Sites[k.Site.Value]
 	bin, err := telegraf.Find(moduleRoots()...)
@@ -316,48 +308,43 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 // waitGroupAssigned waits until the sink's consumer group has members
 // that together are assigned every topic at the site its rules match.
 func (e *Env) waitGroupAssigned(ctx context.Context, k *SinkSpec, group string, alive func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[k.Site.Value].Brokers...))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	var missing []string
-	for {
-		missing = missing[:0]
+	return wait.ForCondition("sink "+k.Name+": group "+group, func(ctx context.Context) error {
 		td, err := adm.ListTopics(ctx)
-		if err == nil {
-			groups, gerr := adm.DescribeGroups(ctx, group)
-			assigned := map[string]bool{}
-			if gerr == nil {
-				for _, m := range groups[group].Members {
-					if ca, ok := m.Assigned.AsConsumer(); ok {
-						for _, t := range ca.Topics {
-							assigned[t.Topic] = true
-						}
-					}
+		if err != nil {
+			return err
+		}
+		groups, err := adm.DescribeGroups(ctx, group)
+		if err != nil {
+			return err
+		}
+		if len(groups[group].Members) == 0 {
+			return errors.New("no members yet")
+		}
+		assigned := map[string]bool{}
+		for _, m := range groups[group].Members {
+			if ca, ok := m.Assigned.AsConsumer(); ok {
+				for _, t := range ca.Topics {
+					assigned[t.Topic] = true
 				}
 			}
-			for _, t := range td.Names() {
-				if k.Route(t) != nil && !assigned[t] {
-					missing = append(missing, t)
-				}
-			}
-			if gerr == nil && len(groups[group].Members) > 0 && len(missing) == 0 {
-				return nil
+		}
+		var missing []string
+		for _, t := range td.Names() {
+			if k.Route(t) != nil && !assigned[t] {
+				missing = append(missing, t)
 			}
 		}
-		if err := alive(); err != nil {
-			return fmt.Errorf("sink %s: %w", k.Name, err)
+		if len(missing) > 0 {
+			return fmt.Errorf("not assigned %v", missing)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("sink %s: telegraf's group %s is not assigned %v", k.Name, group, missing)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+		return nil
+	}).WithTimeout(2 * time.Minute).WithAlive(alive).WaitUntilReady(ctx)
 }
 
 // jarVersion is the version in the name of the first jar of the Kafka

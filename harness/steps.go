@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/registry"
@@ -625,21 +624,12 @@ func (st *Steps) reportedAs(ctx context.Context, csc, index, topic, verdict, db,
 }
 
 func (st *Steps) topicNames(ctx context.Context, site string) (map[string]bool, error) {
-	se := st.Env.Sites[site]
-	if se == nil {
-		return nil, fmt.Errorf("unknown site %q", site)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
+	names, err := st.Env.topics(ctx, site)
 	if err != nil {
 		return nil, err
 	}
-	defer cl.Close()
-	td, err := kadm.NewClient(cl).ListTopics(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list topics at %s: %w", site, err)
-	}
 	out := map[string]bool{}
-	for _, t := range td.Names() {
+	for _, t := range names {
 		out[t] = true
 	}
 	return out, nil

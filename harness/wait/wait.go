@@ -121,7 +121,13 @@ func (a All) WaitUntilReady(ctx context.Context) error {
 	return nil
 }
 
+// poll tries until try returns nil, a permanent error, or timeout passes;
+// each attempt gets at most attempt, and attempts are every interval.
 func poll(ctx context.Context, timeout time.Duration, what string, try func(context.Context) error) error {
+	return pollEvery(ctx, timeout, time.Second, pollInterval, what, try)
+}
+
+func pollEvery(ctx context.Context, timeout, attempt, interval time.Duration, what string, try func(context.Context) error) error {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
@@ -129,7 +135,7 @@ func poll(ctx context.Context, timeout time.Duration, what string, try func(cont
 	defer cancel()
 	var last error
 	for {
-		actx, acancel := context.WithTimeout(ctx, time.Second)
+		actx, acancel := context.WithTimeout(ctx, attempt)
 		last = try(actx)
 		acancel()
 		if last == nil {
@@ -145,9 +151,55 @@ func poll(ctx context.Context, timeout time.Duration, what string, try func(cont
 				return fmt.Errorf("%s not ready after %s: %w", what, timeout, last)
 			}
 			return ctx.Err()
-		case <-time.After(pollInterval):
+		case <-time.After(interval):
 		}
 	}
+}
+
+// Condition is ready when Check returns nil: a state the stand reaches
+// rather than a thing that starts (replicas created, a consumer group
+// assigned, two databases holding the same points). The error of the
+// last check says what was still missing.
+type Condition struct {
+	What     string
+	Check    func(ctx context.Context) error
+	Timeout  time.Duration // 0 means 30 s
+	Interval time.Duration // 0 means 250 ms
+	// Alive, when set, is checked while waiting: an error ends the wait
+	// early (the process that should bring the state about has died).
+	Alive func() error
+}
+
+// ForCondition waits until check returns nil.
+func ForCondition(what string, check func(ctx context.Context) error) *Condition {
+	return &Condition{What: what, Check: check}
+}
+
+// WithTimeout sets the timeout.
+func (c *Condition) WithTimeout(d time.Duration) *Condition { c.Timeout = d; return c }
+
+// WithAlive ends the wait early when alive fails.
+func (c *Condition) WithAlive(alive func() error) *Condition { c.Alive = alive; return c }
+
+// WaitUntilReady implements Strategy. A check may take up to the whole
+// timeout (listing a cluster, comparing databases).
+func (c *Condition) WaitUntilReady(ctx context.Context) error {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	interval := c.Interval
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	return pollEvery(ctx, timeout, timeout, interval, c.What, func(ctx context.Context) error {
+		if c.Alive != nil {
+			if err := c.Alive(); err != nil {
+				return &permanent{err}
+			}
+		}
+		return c.Check(ctx)
+	})
 }
 
 // File is ready when a file exists (ts_salkafka's readiness semaphore).
