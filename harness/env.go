@@ -647,31 +647,30 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 	e.mu.Lock()
 	delete(e.components, name)
 	e.mu.Unlock()
-	switch {
-	case name == mirrorMakerName:
-		if err := e.startMirrorMaker(ctx); err != nil {
+	// startSettled starts the component again and, where it has one, runs
+	// its settling (a flow takes up the topics created meanwhile).
+	startSettled := func(start func() error) error {
+		if err := start(); err != nil {
 			return err
 		}
-		e.mu.Lock()
-		settle := e.components[name].settle
-		e.mu.Unlock()
-		return settle(ctx)
+		if settle := e.component(name).settle; settle != nil {
+			return settle(ctx)
+		}
+		return nil
+	}
+	switch {
+	case name == mirrorMakerName:
+		return startSettled(func() error { return e.startMirrorMaker(ctx) })
 	case c.kind == "replication":
 		for _, f := range e.Stand.Replication {
 			if f.Name == name {
-				if err := e.startFlow(ctx, f); err != nil {
-					return err
-				}
-				e.mu.Lock()
-				settle := e.components[name].settle
-				e.mu.Unlock()
-				return settle(ctx)
+				return startSettled(func() error { return e.startFlow(ctx, f) })
 			}
 		}
 	case c.kind == "sink":
 		for _, k := range e.Stand.Sinks {
 			if k.Name == name {
-				return e.startSink(ctx, k)
+				return startSettled(func() error { return e.startSink(ctx, k) })
 			}
 		}
 	}
