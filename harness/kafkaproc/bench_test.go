@@ -13,14 +13,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/telegraf"
 	"github.com/lsst-ts/teststand/internal/proc"
-	"github.com/lsst-ts/teststand/registry"
-	"github.com/lsst-ts/teststand/sal"
-	"github.com/lsst-ts/teststand/sal/sample"
 )
 
 // Side-by-side benchmarks against the systems production runs, in one
@@ -28,7 +24,7 @@ import (
 // same records from the same real Kafka cluster, as a process of its own.
 
 // startClusters starts n one-node clusters at once.
-func startClusters(b *testing.B, ctx context.Context, n int) []*Cluster {
+func startClusters(b testing.TB, ctx context.Context, n int) []*Cluster {
 	lib, err := FindLib("../..")
 	if err != nil {
 		b.Fatal(err)
@@ -198,57 +194,11 @@ func BenchmarkSinkVsTelegraf(b *testing.B) {
 	const points = 20_000
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tbin, err := telegraf.Find("../..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ibin, err := influxd.Find("../..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	kc := startClusters(b, ctx, 1)[0]
-	influx, err := influxd.Start(ctx, ibin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer influx.Stop()
-	reg, err := registry.Start(ctx, registry.Config{Brokers: kc.Seeds(), Logger: quiet()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer reg.Close()
+	bed := newSinkBed(b, ctx)
+	kc, influx, reg, tbin := bed.kafka, bed.influx, bed.reg, bed.telegraf
 	sinkBin := buildCmd(b, "efdsink")
-	ifaces, err := sal.Load(sample.FS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tp := ifaces.Topic("MTM1M3", "forceActuatorData")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.Seeds()...), kgo.ProducerLinger(5*time.Millisecond))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, tp.KafkaTopic("")); err != nil {
-		b.Fatal(err)
-	}
-	rc, _ := sr.NewClient(sr.URLs(reg.URL()))
-	ss, err := rc.CreateSchema(ctx, tp.Subject(""), sr.Schema{Schema: tp.Schema()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range points {
-		s := sal.NewSample(tp)
-		fill(s, i)
-		s.Values[tp.FieldIndex("private_efdStamp")] = 1_790_000_000.0 + float64(i)*0.001
-		v, err := tp.AppendAvro([]byte{0, byte(ss.ID >> 24), byte(ss.ID >> 16), byte(ss.ID >> 8), byte(ss.ID)}, s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cl.Produce(ctx, &kgo.Record{Topic: tp.KafkaTopic(""), Value: v}, nil)
-	}
-	if err := cl.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
+	tp := bed.ifaces.Topic("MTM1M3", "forceActuatorData")
+	bed.produce(b, ctx, tp, points, func(i int) float64 { return 1_790_000_000.0 + float64(i)*0.001 })
 	ic := &influxd.Client{URL: influx.URL()}
 	count := func(db string) func() bool {
 		return func() bool {

@@ -7,19 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/telegraf"
-	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/sal"
-	"github.com/lsst-ts/teststand/sal/sample"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -72,77 +66,17 @@ func fill(s *sal.Sample, i int) {
 // influxd, and compares every point: measurement, time, field set and
 // values.
 func TestSamePointsAsTelegraf(t *testing.T) {
-	bin, err := telegraf.Find("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, err := FindLib("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ibin, err := influxd.Find("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	kc, err := Start(ctx, Config{Lib: lib})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Stop()
-	influx, err := influxd.Start(ctx, ibin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer influx.Stop()
-	reg, err := registry.Start(ctx, registry.Config{Brokers: kc.Seeds(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	ifaces, err := sal.Load(sample.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bed := newSinkBed(t, ctx)
+	kc, influx, reg, bin := bed.kafka, bed.influx, bed.reg, bed.telegraf
 	topics := []*sal.Topic{
-		ifaces.Topic("ATDome", "position"), ifaces.Topic("MTM1M3", "forceActuatorData"),
-		ifaces.Topic("Test", "arrays"), ifaces.Topic("Test", "scalars"), ifaces.Topic("Test", "logevent_scalars"),
-	}
-	prod, err := kgo.NewClient(kgo.SeedBrokers(kc.Seeds()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	var names []string
-	for _, tp := range topics {
-		names = append(names, tp.KafkaTopic(""))
-	}
-	if _, err := kadm.NewClient(prod).CreateTopics(ctx, 1, 1, nil, names...); err != nil {
-		t.Fatal(err)
+		bed.ifaces.Topic("ATDome", "position"), bed.ifaces.Topic("MTM1M3", "forceActuatorData"),
+		bed.ifaces.Topic("Test", "arrays"), bed.ifaces.Topic("Test", "scalars"), bed.ifaces.Topic("Test", "logevent_scalars"),
 	}
 	const n = 20
-	rc, _ := sr.NewClient(sr.URLs(reg.URL()))
 	for _, tp := range topics {
-		ss, err := rc.CreateSchema(ctx, tp.Subject(""), sr.Schema{Schema: tp.Schema()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range n {
-			s := sal.NewSample(tp)
-			fill(s, i)
-			s.Values[tp.FieldIndex("private_efdStamp")] = 1_790_000_000.0 + float64(i)*0.0123456
-			if x := tp.FieldIndex("salIndex"); x >= 0 {
-				s.Values[x] = int32(1)
-			}
-			v, err := tp.AppendAvro([]byte{0, byte(ss.ID >> 24), byte(ss.ID >> 16), byte(ss.ID >> 8), byte(ss.ID)}, s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := prod.ProduceSync(ctx, &kgo.Record{Topic: tp.KafkaTopic(""), Value: v}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		bed.produce(t, ctx, tp, n, func(i int) float64 { return 1_790_000_000.0 + float64(i)*0.0123456 })
 	}
 	ic := &influxd.Client{URL: influx.URL()}
 	for _, db := range []string{"cmp_telegraf", "cmp_ours"} {
@@ -158,14 +92,11 @@ func TestSamePointsAsTelegraf(t *testing.T) {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	cmd := exec.Command(bin, "--config", confPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	tg, err := proc.Start("telegraf", exec.Command(bin, "--config", confPath))
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer tg.Kill()
 
 	s, err := sink.New(sink.Config{
 		Brokers: kc.Seeds(), RegistryURL: reg.URL(), InfluxURL: influx.URL(), Logger: quiet(),
@@ -185,7 +116,7 @@ func TestSamePointsAsTelegraf(t *testing.T) {
 		}
 	}
 	if got := total(t, influx, "cmp_telegraf", topics); got != want {
-		t.Fatalf("telegraf wrote %d points, want %d\n%s", got, want, logs.String())
+		t.Fatalf("telegraf wrote %d points, want %d\n%s", got, want, tg.Tail(4000))
 	}
 	if got := total(t, influx, "cmp_ours", topics); got != want {
 		t.Fatalf("our sink wrote %d points, want %d", got, want)
