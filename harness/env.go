@@ -215,17 +215,17 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			e.Sites[name] = se
 			continue
 		}
-		if st.Backend == "embedded" {
+		if st.Backend == "embedded" { // a process backend's clusters are up already
 			c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
 			if err != nil {
 				return nil, fmt.Errorf("site %s: kafka: %w", name, err)
 			}
 			e.Sites[name] = &SiteEnv{Name: name, Kafka: c, Brokers: c.ListenAddrs(), Producers: map[string]*producer.Producer{}}
+			if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
+				return nil, fmt.Errorf("site %s: %w", name, err)
+			}
 		}
 		se := e.Sites[name]
-		if err := wait.ForKafkaMetadata(se.Brokers, spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
-			return nil, fmt.Errorf("site %s: %w", name, err)
-		}
 		if spec.InfluxDB != nil {
 			srv := opts.Influx
 			if srv == nil {

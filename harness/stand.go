@@ -888,10 +888,10 @@ func (s *Stand) validate() error {
 		}
 		found := false
 		for _, fl := range s.Replication {
-			found = found || (fl.Source.Value == f.Link.From.Value && fl.Target.Value == f.Link.To.Value && fl.Run != "external")
+			found = found || (fl.Source.Value == f.Link.From.Value && fl.Target.Value == f.Link.To.Value && fl.Run != "external" && fl.Run != "mirrormaker2")
 		}
 		if !found {
-			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow of this stand runs over it", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
+			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow this stand can slow runs over it (the stand's own replicator: not external, not mirrormaker2)", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
 		}
 	}
 	for i, t := range s.Traffic {

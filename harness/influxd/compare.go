@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -110,18 +111,12 @@ func (c *Client) CompareDatabases(ctx context.Context, a, b, nameA, nameB string
 // DiffPoint says how two points differ ("" when they do not), naming at
 // most five columns.
 func DiffPoint(a, b Point, nameA, nameB string) string {
-	keys := slices.Collect(func(yield func(string) bool) {
-		for k := range a {
-			if !yield(k) {
-				return
-			}
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
 		}
-		for k := range b {
-			if _, ok := a[k]; !ok && !yield(k) {
-				return
-			}
-		}
-	})
+	}
 	sort.Strings(keys)
 	var diffs []string
 	for _, k := range keys {
