@@ -6,9 +6,11 @@ BIN     := $(CURDIR)/bin
 INFLUXD := $(BIN)/influxd
 TELEGRAF_VERSION := 1.37.2
 INFLUXDB_VERSION := v1.8.10
+INFLUXDB2_VERSION := v2.7.12
+INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: all tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -20,15 +22,30 @@ KAFKA_LIB := $(CURDIR)/.cache/kafka/lib
 TELEGRAF  := $(BIN)/telegraf
 conformance-tools: $(KAFKA_LIB)/.resolved $(TELEGRAF)
 
-$(TELEGRAF):
+# Telegraf is rebuilt when its version or plugins change: the stamp holds both.
+TELEGRAF_TAGS  := custom,inputs.kafka_consumer,parsers.avro,outputs.influxdb,outputs.influxdb_v2
+TELEGRAF_STAMP := $(CURDIR)/.cache/telegraf.build
+$(TELEGRAF_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(TELEGRAF_VERSION) $(TELEGRAF_TAGS)' | cmp -s - $@ || echo '$(TELEGRAF_VERSION) $(TELEGRAF_TAGS)' > $@
+
+$(TELEGRAF): $(TELEGRAF_STAMP)
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install -tags "custom,inputs.kafka_consumer,parsers.avro,outputs.influxdb" \
+	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install -tags "$(TELEGRAF_TAGS)" \
 		-ldflags "-X github.com/influxdata/telegraf/internal.Version=$(TELEGRAF_VERSION)" github.com/influxdata/telegraf/cmd/telegraf@v$(TELEGRAF_VERSION)
 
 $(KAFKA_LIB)/.resolved: conformance/pom.xml
 	@mkdir -p $(KAFKA_LIB)
 	mvn -q -B -f conformance/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIB)
 	@touch $@
+
+## influxdb2-tools: influxd $(INFLUXDB2_VERSION) into ./bin/influxd2, for stands with
+## InfluxDB 2.x sites (its Flux library needs Rust: cargo from rustup)
+influxdb2-tools: $(INFLUXD2)
+
+$(INFLUXD2): scripts/build-influxd2.sh
+	@mkdir -p $(BIN)
+	scripts/build-influxd2.sh $(INFLUXDB2_VERSION) $@ $(CURDIR)/.cache/influxdb2
 
 $(INFLUXD):
 	@mkdir -p $(BIN)
@@ -43,7 +60,7 @@ demo: tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --parallel 3 --report out/demo
 
 ## test: every test, the feature suite included
-test: tools conformance-tools
+test: tools influxdb2-tools conformance-tools
 	$(GO) test ./...
 
 ## test-stand: the feature suite only, reports under out/test-stand
@@ -55,11 +72,14 @@ test-stand: tools
 ## whatever TS_XML_DIR says): the feature
 ## suite; the replication features with real MirrorMaker 2 as the
 ## replicator; the side-by-side features (MM2 and the replicator name
-## replicas alike, Telegraf and the sink write the same points)
-test-conformance: tools conformance-tools
+## replicas alike, Telegraf and the sink write the same points, into
+## InfluxDB 1.x and 2.x); the delivery and sink features with the EFD on
+## InfluxDB 2.x
+test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
 	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/identity.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
+	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
 
 ## bench: benchmarks
 bench: tools

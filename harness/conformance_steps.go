@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/wait"
 )
 
@@ -73,7 +72,7 @@ func (st *Steps) samePoints(ctx context.Context, a, b, site, within string) erro
 	if se == nil || se.InfluxURL == "" {
 		return fmt.Errorf("site %q has no InfluxDB", site)
 	}
-	ic := &influxd.Client{URL: se.InfluxURL}
+	ic := se.Influx()
 	cond := wait.ForCondition("the same points in "+a+" and "+b+" at "+site, func(ctx context.Context) error {
 		c, err := ic.CompareDatabases(ctx, st.Env.Database(a), st.Env.Database(b), a, b)
 		switch {

@@ -84,11 +84,18 @@ type SiteEnv struct {
 	Registry    *registry.Server
 	RegistryURL string
 	InfluxURL   string
+	// InfluxOrg and InfluxToken reach an InfluxDB 2.x.
+	InfluxOrg, InfluxToken string
 	// Producers are the in-process producers at this site, by name.
 	Producers map[string]*producer.Producer
 
 	commitFaults sync.Once
 	commitFault  *kfault.CommitFault
+}
+
+// Influx is a client of the site's InfluxDB with its credentials.
+func (se *SiteEnv) Influx() *influxd.Client {
+	return &influxd.Client{URL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken}
 }
 
 // connectSite waits for a running site (backend external): its Kafka
@@ -109,24 +116,19 @@ func connectSite(ctx context.Context, name string, spec *Site) (*SiteEnv, error)
 	}
 	if spec.InfluxDB != nil {
 		se.InfluxURL = strings.TrimRight(spec.InfluxDB.URL, "/")
+		if spec.InfluxDB.Major() == 2 {
+			se.InfluxOrg, se.InfluxToken = spec.InfluxDB.Org, spec.InfluxDB.Token
+		}
 		if err := wait.ForHTTP(se.InfluxURL + "/ping").WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
 			return nil, fmt.Errorf("site %s: influxdb: %w", name, err)
 		}
-		series, err := (&influxd.Client{URL: se.InfluxURL}).Query(ctx, "", "SHOW DATABASES")
+		have, err := se.Influx().Databases(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: influxdb: %w", name, err)
 		}
-		have := map[string]bool{}
-		for _, s := range series {
-			for _, v := range s.Values {
-				if len(v) > 0 {
-					have[fmt.Sprint(v[0])] = true
-				}
-			}
-		}
-		for _, db := range spec.InfluxDB.Databases {
-			if !have[db] {
-				return nil, fmt.Errorf("site %s: influxdb %s has no database %q (an external stand creates none)", name, se.InfluxURL, db)
+		for _, db := range spec.InfluxDB.Names() {
+			if !slices.Contains(have, db) {
+				return nil, fmt.Errorf("site %s: influxdb %s has no database or bucket %q (an external stand creates none)", name, se.InfluxURL, db)
 			}
 		}
 	}
@@ -166,10 +168,11 @@ type component struct {
 
 // UpOptions adjust how a stand comes up.
 type UpOptions struct {
-	// Influxd is the influxd binary; "" finds it (see influxd.Find).
+	// Influxd is the influxd 1.x binary; "" finds it (see influxd.Find).
 	Influxd string
-	// Influx reuses a running influxd instead of starting one per site.
-	Influx *influxd.Server
+	// Influx and Influx2 are running influxd servers (1.x, 2.x) the
+	// stand's sites share instead of starting one each.
+	Influx, Influx2 *influxd.Server
 	// Logger receives component logs; nil discards info and below.
 	Logger *slog.Logger
 }
@@ -227,32 +230,24 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 		se := e.Sites[name]
 		if spec.InfluxDB != nil {
-			srv := opts.Influx
+			srv, shared := opts.Influx, true
+			if spec.InfluxDB.Major() == 2 {
+				srv = opts.Influx2
+			}
 			if srv == nil {
-				bin := opts.Influxd
-				if bin == "" {
-					bin, err = influxd.Find(moduleRoots()...)
-					if err != nil {
-						return nil, err
-					}
-				}
-				srv, err = influxd.Start(ctx, bin)
-				if err != nil {
+				shared = false
+				if srv, err = startInflux(ctx, spec.InfluxDB.Major(), opts.Influxd); err != nil {
 					return nil, fmt.Errorf("site %s: %w", name, err)
 				}
 				e.ownInflux = append(e.ownInflux, srv)
 			}
-			se.InfluxURL = srv.URL()
-			if opts.Influx != nil && e.dbPrefix == "" {
+			ic := srv.Client()
+			se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
+			if shared && e.dbPrefix == "" {
 				e.dbPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
 			}
-			ic := &influxd.Client{URL: se.InfluxURL}
-			for _, name := range spec.InfluxDB.Databases {
-				db := e.Database(name)
-				if err := ic.Exec(ctx, "DROP DATABASE \""+db+"\""); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-				if err := ic.Exec(ctx, "CREATE DATABASE \""+db+"\""); err != nil {
+			for _, db := range spec.InfluxDB.Names() {
+				if err := ic.CreateDatabase(ctx, e.Database(db)); err != nil {
 					return nil, fmt.Errorf("site %s: %w", name, err)
 				}
 			}
@@ -691,7 +686,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	}
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
-		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL,
+		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken,
 		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration,
 		TopicRefresh: 500 * time.Millisecond,
 		Logger:       e.log.With("component", "sink "+k.Name),
@@ -745,7 +740,12 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if k.Group != "" {
 		args = append(args, "--group", k.Group)
 	}
-	pr, err := startProcess("sink "+k.Name, bin, args, nil)
+	var env []string
+	if se.InfluxToken != "" {
+		args = append(args, "--org", se.InfluxOrg)
+		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
+	}
+	pr, err := startProcess("sink "+k.Name, bin, args, env)
 	if err != nil {
 		return err
 	}
@@ -1041,10 +1041,17 @@ func (e *Env) Endpoints() string {
 			fmt.Fprintf(&b, "    influxdb  %s", se.InfluxURL)
 			if spec := e.Stand.Sites[name].InfluxDB; spec != nil {
 				var dbs []string
-				for _, d := range spec.Databases {
+				for _, d := range spec.Names() {
 					dbs = append(dbs, e.Database(d))
 				}
-				fmt.Fprintf(&b, "  databases %s", strings.Join(dbs, ", "))
+				kind := "databases"
+				if spec.Major() == 2 {
+					kind = "buckets"
+				}
+				fmt.Fprintf(&b, "  %s %s", kind, strings.Join(dbs, ", "))
+			}
+			if se.InfluxToken != "" && e.Stand.Backend != "external" {
+				fmt.Fprintf(&b, "  org %s  token %s", se.InfluxOrg, se.InfluxToken)
 			}
 			b.WriteString("\n")
 		}
@@ -1116,9 +1123,9 @@ func (e *Env) Down(ctx context.Context) error {
 	if e.dbPrefix != "" { // a shared influxd: leave it as found
 		for name, spec := range e.Stand.Sites {
 			if se := e.Sites[name]; spec.InfluxDB != nil && se != nil && se.InfluxURL != "" {
-				ic := &influxd.Client{URL: se.InfluxURL}
-				for _, d := range spec.InfluxDB.Databases {
-					errs = append(errs, ic.Exec(ctx, "DROP DATABASE \""+e.Database(d)+"\""))
+				ic := se.Influx()
+				for _, d := range spec.InfluxDB.Names() {
+					errs = append(errs, ic.DropDatabase(ctx, e.Database(d)))
 				}
 			}
 		}
@@ -1127,6 +1134,25 @@ func (e *Env) Down(ctx context.Context) error {
 		errs = append(errs, s.Stop())
 	}
 	return errors.Join(errs...)
+}
+
+// startInflux starts an influxd of the given major version: bin1, or
+// the one Find finds, for 1.x; the one Find2 finds for 2.x.
+func startInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, error) {
+	if major == 2 {
+		bin, err := influxd.Find2(moduleRoots()...)
+		if err != nil {
+			return nil, err
+		}
+		return influxd.StartV2(ctx, bin)
+	}
+	if bin1 == "" {
+		var err error
+		if bin1, err = influxd.Find(moduleRoots()...); err != nil {
+			return nil, err
+		}
+	}
+	return influxd.Start(ctx, bin1)
 }
 
 type discard struct{}

@@ -26,8 +26,7 @@ var producerFields = map[string]bool{"private_rcvStamp": true, "private_kafkaSta
 // the topic is there under the EFD's name (arrays as name0..nameN-1) with
 // the value written. It returns a description of each difference (at most
 // limit) and how many points it compared.
-func compareFields(ctx context.Context, url, db, measurement string, tr *Traffic, limit int) ([]string, int, error) {
-	c := &influxd.Client{URL: url}
+func compareFields(ctx context.Context, c *influxd.Client, db, measurement string, tr *Traffic, limit int) ([]string, int, error) {
 	series, err := c.Query(ctx, db, fmt.Sprintf(`SELECT * FROM %q WHERE "private_origin" = %d`, measurement, tr.Origin))
 	if err != nil {
 		return nil, 0, err
@@ -159,7 +158,7 @@ func (st *Steps) fieldsAsWritten(ctx context.Context, csc, index, topic, db, sit
 	}
 	se := st.Env.Sites[site]
 	measurement := tr.Topic.FullName() // the sink's default: namespace.name
-	diffs, n, err := compareFields(ctx, se.InfluxURL, st.Env.Database(db), measurement, tr, 10)
+	diffs, n, err := compareFields(ctx, se.Influx(), st.Env.Database(db), measurement, tr, 10)
 	if err != nil {
 		return err
 	}

@@ -192,9 +192,8 @@ func kafkaTap(ctx context.Context, brokers []string, topic, where, hop string, t
 // influxTap polls a measurement of a database for the samples of tr.
 // InfluxDB keeps one point per series and timestamp, so a duplicate write
 // overwrites: this tap sees presence, not duplicates.
-func influxTap(ctx context.Context, url, db, measurement, where, hop string, tr *Traffic) *Tap {
+func influxTap(ctx context.Context, c *influxd.Client, db, measurement, where, hop string, tr *Traffic) *Tap {
 	tap := newTap(where, hop)
-	c := &influxd.Client{URL: url}
 	q := fmt.Sprintf(`SELECT "private_seqNum","private_rcvStamp" FROM %q WHERE "private_origin" = %d AND time >= '%s'`,
 		measurement, tr.Origin, tr.Start.Add(-time.Minute).UTC().Format(time.RFC3339Nano))
 	go func() {

@@ -269,7 +269,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if group == "" {
 		group = "telegraf-" + k.Name
 	}
-	tc := telegraf.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, Group: group}
+	tc := telegraf.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
 	for _, r := range k.Rules {
 		tc.Inputs = append(tc.Inputs, telegraf.Input{
 			Topics: r.Topics, Database: e.Database(r.Database), RetentionPolicy: r.RetentionPolicy,

@@ -127,18 +127,21 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		stands = append(stands, sh.stand)
 	}
 	res.Versions = versions(stands...)
-	// One influxd for the whole run: every stand gets databases of its
-	// own in it, so later stands boot without starting one.
-	var shared *influxd.Server
-	if needsInflux(shards) {
-		bin, err := influxd.Find(moduleRoots()...)
+	// One influxd of each major version the stands need for the whole
+	// run: every stand gets databases of its own in it, so later stands
+	// boot without starting one.
+	var shared UpOptions
+	for major := range needsInflux(shards) {
+		srv, err := startInflux(ctx, major, "")
 		if err != nil {
 			return nil, err
 		}
-		if shared, err = influxd.Start(ctx, bin); err != nil {
-			return nil, err
+		defer srv.Stop()
+		if major == 2 {
+			shared.Influx2 = srv
+		} else {
+			shared.Influx = srv
 		}
-		defer shared.Stop()
 	}
 	type outcome struct {
 		scenarios []reports.Scenario
@@ -289,18 +292,21 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 	return out
 }
 
-func needsInflux(groups []featureGroup) bool {
+// needsInflux is the set of InfluxDB major versions the groups' stands
+// start.
+func needsInflux(groups []featureGroup) map[int]bool {
+	out := map[int]bool{}
 	for _, g := range groups {
 		if g.stand.Backend == "external" {
 			continue
 		}
 		for _, site := range g.stand.Sites {
 			if site.InfluxDB != nil {
-				return true
+				out[site.InfluxDB.Major()] = true
 			}
 		}
 	}
-	return false
+	return out
 }
 
 var standTag = regexp.MustCompile(`(?m)^\s*@[^\n]*@stand:(\S+)|^\s*@stand:(\S+)`)
@@ -371,8 +377,10 @@ func groupFeatures(main *Stand, paths []string, opts LoadOptions) ([]featureGrou
 
 // runGroup brings one stand up, runs its features and tears it down, or,
 // with keep, returns it up.
-func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool, influx *influxd.Server, prog *Progress) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
-	env, err := Up(ctx, g.stand, UpOptions{Logger: logger, Influx: influx})
+func runGroup(ctx context.Context, cfg RunConfig, g featureGroup, logger *slog.Logger, out io.Writer, dir, suffix string, keep bool, shared UpOptions, prog *Progress) (_ []reports.Scenario, _ time.Duration, _ bool, kept *Env, _ error) {
+	opts := shared
+	opts.Logger = logger
+	env, err := Up(ctx, g.stand, opts)
 	if err != nil {
 		return nil, 0, false, nil, fmt.Errorf("stand %s did not come up: %w", g.stand.File, err)
 	}
@@ -562,7 +570,16 @@ func versions(stands ...*Stand) map[string]string {
 			out["kafka"] = "kfake (franz-go)"
 		}
 		out["registry"] = "teststand"
-		out["influxd"] = influxd.Version
+		for _, site := range st.Sites {
+			if site.InfluxDB == nil {
+				continue
+			}
+			if site.InfluxDB.Major() == 2 {
+				out["influxd2"] = influxd.Version2
+			} else {
+				out["influxd"] = influxd.Version
+			}
+		}
 		if len(st.mm2Flows()) > 0 {
 			out["mirrormaker2"] = "MirrorMaker 2 " + jarVersion("connect-mirror-")
 		}

@@ -276,7 +276,7 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			}
 			se := s.env.Sites[p.site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, influxTap(s.ctx, se.InfluxURL, s.env.Database(rule.Database), measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
+			taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(rule.Database), measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
 			break
 		}
 	}

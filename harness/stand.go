@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,10 +124,61 @@ type RegistrySpec struct {
 
 // InfluxSpec describes a site's InfluxDB.
 type InfluxSpec struct {
+	// Version is the major version, 1 (the default) or 2.
+	Version int `yaml:"version" jsonschema:"enum=1,enum=2"`
+	// Databases are a 1.x site's databases, Buckets a 2.x site's buckets;
+	// sink rules name either as their database.
 	Databases []string `yaml:"databases"`
-	// URL is a running InfluxDB (backend external); its databases must
-	// exist: an external stand never creates or drops one.
+	Buckets   []string `yaml:"buckets"`
+	// URL is a running InfluxDB (backend external); its databases or
+	// buckets must exist: an external stand never creates or drops one.
 	URL string `yaml:"url"`
+	// Org and Token reach a running 2.x (backend external); a stand
+	// that starts its own InfluxDB 2 onboards it itself.
+	Org   string `yaml:"org"`
+	Token string `yaml:"token"`
+}
+
+// Major is the site's InfluxDB major version.
+func (i *InfluxSpec) Major() int { return cmp.Or(i.Version, 1) }
+
+// Names are the site's databases (1.x) or buckets (2.x).
+func (i *InfluxSpec) Names() []string {
+	if i.Major() == 2 {
+		return i.Buckets
+	}
+	return i.Databases
+}
+
+// check validates the keys of one site's InfluxDB against its version
+// and the backend.
+func (i *InfluxSpec) check(file, site string, external bool) error {
+	at := fmt.Sprintf("%s: site %q: influxdb", file, site)
+	switch i.Major() {
+	case 1:
+		switch {
+		case len(i.Buckets) > 0:
+			return fmt.Errorf("%s: buckets are InfluxDB 2's: a version 1 site lists databases (or set version: 2)", at)
+		case i.Org != "" || i.Token != "":
+			return fmt.Errorf("%s: org and token are InfluxDB 2's: a version 1 site has neither (or set version: 2)", at)
+		case len(i.Databases) == 0:
+			return fmt.Errorf("%s: no databases listed", at)
+		}
+	case 2:
+		switch {
+		case len(i.Databases) > 0:
+			return fmt.Errorf("%s: version 2 has buckets, not databases", at)
+		case len(i.Buckets) == 0:
+			return fmt.Errorf("%s: no buckets listed", at)
+		case external && (i.Org == "" || i.Token == ""):
+			return fmt.Errorf("%s: the external backend needs org and token for InfluxDB 2 (token: ${INFLUXDB_TOKEN}, say)", at)
+		case !external && (i.Org != "" || i.Token != ""):
+			return fmt.Errorf("%s: org and token are for the external backend; a stand that starts InfluxDB 2 onboards it itself", at)
+		}
+	default:
+		return fmt.Errorf("%s: version %d: want 1 or 2", at, i.Version)
+	}
+	return nil
 }
 
 // ProducerSpec is one SAL Kafka producer (salkafka) at a site.
@@ -769,6 +821,11 @@ func (s *Stand) validate() error {
 				return fmt.Errorf("%s: site %q: %s is for the external backend; the %s backend starts its own", s.File, name, key, s.Backend)
 			}
 		}
+		if st.InfluxDB != nil {
+			if err := st.InfluxDB.check(s.File, name, external); err != nil {
+				return err
+			}
+		}
 		if st.Registry != nil && st.Registry.Remote.Value != "" {
 			if err := site(st.Registry.Remote, "site "+name+" registry remote"); err != nil {
 				return err
@@ -862,8 +919,15 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: %s: %w", s.at(k.Site), what, err)
 		}
 		for _, r := range rules {
-			if !contains(st.InfluxDB.Databases, r.Database) {
-				return fmt.Errorf("%s: %s: database %q is not among site %q's databases %v", s.at(k.Site), what, r.Database, k.Site.Value, st.InfluxDB.Databases)
+			if !contains(st.InfluxDB.Names(), r.Database) {
+				kind := "databases"
+				if st.InfluxDB.Major() == 2 {
+					kind = "buckets"
+				}
+				return fmt.Errorf("%s: %s: database %q is not among site %q's %s %v", s.at(k.Site), what, r.Database, k.Site.Value, kind, st.InfluxDB.Names())
+			}
+			if r.RetentionPolicy != "" && st.InfluxDB.Major() == 2 {
+				return fmt.Errorf("%s: %s: retention_policy %q: InfluxDB 2 has none; a bucket has its own retention", s.at(k.Site), what, r.RetentionPolicy)
 			}
 		}
 		k.rules = rules

@@ -1,8 +1,14 @@
-// Package influxd runs a real InfluxDB 1.8 server as a subprocess for a
-// stand, and queries it. The server binds to 127.0.0.1 only, on free ports,
-// keeps its data in a temporary directory, and dies with its owner: Stop
-// kills it, and the kernel kills it too if the owning process dies first
-// (Pdeathsig), so no test run leaves an influxd behind.
+// Package influxd runs a real InfluxDB server, 1.8 or 2.x, as a subprocess
+// for a stand, and reads and administers it the same way whichever it is.
+// The server binds to 127.0.0.1 only, on free ports, keeps its data in a
+// temporary directory, and dies with its owner: Stop kills it, and the
+// kernel kills it too if the owning process dies first (Pdeathsig), so no
+// test run leaves an influxd behind.
+//
+// A 2.x server is onboarded when it starts (an organization, an operator
+// token) and every database the Client creates there is a bucket with a
+// DBRP mapping of the same name, so the InfluxQL reads of taps and
+// comparisons run unchanged against either.
 package influxd
 
 import (
@@ -25,45 +31,72 @@ import (
 	"github.com/lsst-ts/teststand/internal/proc"
 )
 
-// Version is the InfluxDB release the project builds and tests against.
-const Version = "1.8.10"
+// Version is the InfluxDB 1.x release the project builds and tests
+// against; Version2 the 2.x release (`make influxdb2-tools`).
+const (
+	Version  = "1.8.10"
+	Version2 = "2.7.12"
+)
 
-// ErrNotFound means no influxd binary was found.
-var ErrNotFound = errors.New("influxd not found: run `make tools` to build it into ./bin")
+// ErrNotFound means no influxd binary was found; ErrNotFound2 no influxd
+// of InfluxDB 2.x.
+var (
+	ErrNotFound  = errors.New("influxd not found: run `make tools` to build it into ./bin")
+	ErrNotFound2 = errors.New("influxd 2.x not found: run `make influxdb2-tools` to build it into ./bin/influxd2")
+)
 
-// Find locates influxd: $INFLUXD, then <root>/bin/influxd for each root
-// given, then $PATH.
-func Find(roots ...string) (string, error) {
-	if p := os.Getenv("INFLUXD"); p != "" {
+// Find locates influxd 1.x: $INFLUXD, then <root>/bin/influxd for each
+// root given, then $PATH.
+func Find(roots ...string) (string, error) { return find("INFLUXD", "influxd", ErrNotFound, roots) }
+
+// Find2 locates influxd 2.x: $INFLUXD2, then <root>/bin/influxd2 for each
+// root given, then influxd2 on $PATH.
+func Find2(roots ...string) (string, error) {
+	return find("INFLUXD2", "influxd2", ErrNotFound2, roots)
+}
+
+// FindMajor is Find for major version 1 and Find2 for 2.
+func FindMajor(major int, roots ...string) (string, error) {
+	if major == 2 {
+		return Find2(roots...)
+	}
+	return Find(roots...)
+}
+
+func find(env, name string, notFound error, roots []string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("INFLUXD=%s: %w", p, err)
+			return "", fmt.Errorf("%s=%s: %w", env, p, err)
 		}
 		return p, nil
 	}
 	for _, r := range roots {
-		p := filepath.Join(r, "bin", "influxd")
+		p := filepath.Join(r, "bin", name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("influxd"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", ErrNotFound
+	return "", notFound
 }
 
 // Server is a running influxd.
 type Server struct {
-	cmd  *exec.Cmd
-	dir  string
-	url  string
-	done chan struct{}
-	err  error
-	logs *bytes.Buffer
+	cmd   *exec.Cmd
+	dir   string
+	url   string
+	major int
+	// org and token are a 2.x server's organization and operator token.
+	org, token string
+	done       chan struct{}
+	err        error
+	logs       *bytes.Buffer
 }
 
-// Start runs influxd from binary with a generated configuration and waits
-// until it answers /ping.
+// Start runs influxd 1.x from binary with a generated configuration and
+// waits until it answers /ping.
 func Start(ctx context.Context, binary string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "teststand-influxd-")
 	if err != nil {
@@ -84,14 +117,31 @@ func Start(ctx context.Context, binary string) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("influxd: write config: %w", err)
 	}
-	s := &Server{dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", httpPort), done: make(chan struct{}), logs: &bytes.Buffer{}}
-	s.cmd = exec.Command(binary, "run", "-config", conf)
+	s := &Server{dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", httpPort), major: 1}
+	if err := s.launch(ctx, binary, "run", "-config", conf); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts the server's process and waits until it answers /ping; on
+// error nothing is left running and the data directory is gone.
+func (s *Server) launch(ctx context.Context, binary string, args ...string) error {
+	s.done = make(chan struct{})
+	s.logs = &bytes.Buffer{}
+	if abs, err := filepath.Abs(binary); err == nil {
+		binary = abs
+	}
+	s.cmd = exec.Command(binary, args...)
+	// A 2.x influxd reads config.{yaml,toml,json} from its working
+	// directory: start it where there is none.
+	s.cmd.Dir = s.dir
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("influxd: start %s: %w", binary, err)
+		os.RemoveAll(s.dir)
+		return fmt.Errorf("influxd: start %s: %w", binary, err)
 	}
 	go func() {
 		s.err = s.cmd.Wait()
@@ -108,9 +158,9 @@ func Start(ctx context.Context, binary string) (*Server, error) {
 	}()
 	if err := wait.ForHTTP(s.url + "/ping").WithTimeout(30 * time.Second).WaitUntilReady(wctx); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("influxd did not start: %w\n%s", err, tail(s.logs.String(), 2000))
+		return fmt.Errorf("influxd did not start: %w\n%s", err, tail(s.logs.String(), 2000))
 	}
-	return s, nil
+	return nil
 }
 
 func config(dir string, httpPort, rpcPort int) string {
@@ -150,6 +200,13 @@ bind-address = "127.0.0.1:%d"
 // URL is the HTTP endpoint, http://127.0.0.1:port.
 func (s *Server) URL() string { return s.url }
 
+// Major is the server's major version, 1 or 2.
+func (s *Server) Major() int { return s.major }
+
+// Client returns a client of the server with its credentials (2.x: the
+// organization and operator token).
+func (s *Server) Client() *Client { return &Client{URL: s.url, Org: s.org, Token: s.token} }
+
 // PID is the influxd process id (to read its CPU time in benchmarks).
 func (s *Server) PID() int { return s.cmd.Process.Pid }
 
@@ -172,16 +229,72 @@ func tail(s string, n int) string {
 	return s
 }
 
-// Client speaks InfluxQL to a 1.x server over HTTP.
+// Client reads a server with InfluxQL over HTTP and creates and drops its
+// databases. With a Token it speaks to InfluxDB 2.x: queries carry the
+// token, and a database is a bucket of Org with a DBRP mapping.
 type Client struct {
-	URL  string
-	HTTP *http.Client
+	URL string
+	// Token and Org select InfluxDB 2.x.
+	Token, Org string
+	HTTP       *http.Client
 }
 
-// Exec runs a statement that returns no rows (CREATE/DROP DATABASE).
+// V2 reports whether the client speaks to InfluxDB 2.x.
+func (c *Client) V2() bool { return c.Token != "" }
+
+// Exec runs an InfluxQL statement that returns no rows.
 func (c *Client) Exec(ctx context.Context, stmt string) error {
 	_, err := c.do(ctx, "", stmt, http.MethodPost)
 	return err
+}
+
+// CreateDatabase creates a database (2.x: a bucket and its DBRP mapping),
+// empty: one already there is dropped first.
+func (c *Client) CreateDatabase(ctx context.Context, name string) error {
+	if err := c.DropDatabase(ctx, name); err != nil {
+		return err
+	}
+	if c.V2() {
+		return c.createBucket(ctx, name)
+	}
+	return c.Exec(ctx, fmt.Sprintf("CREATE DATABASE %q", name))
+}
+
+// DropDatabase drops a database (2.x: a bucket and its DBRP mappings); a
+// missing one is no error.
+func (c *Client) DropDatabase(ctx context.Context, name string) error {
+	if c.V2() {
+		return c.dropBucket(ctx, name)
+	}
+	return c.Exec(ctx, fmt.Sprintf("DROP DATABASE %q", name))
+}
+
+// Databases lists the server's databases (2.x: its organization's buckets).
+func (c *Client) Databases(ctx context.Context) ([]string, error) {
+	if c.V2() {
+		bs, err := c.buckets(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Name)
+		}
+		return out, nil
+	}
+	series, err := c.Query(ctx, "", "SHOW DATABASES")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range series {
+		for _, v := range s.Values {
+			if len(v) > 0 {
+				out = append(out, fmt.Sprint(v[0]))
+			}
+		}
+	}
+	return out, nil
 }
 
 // Series is one series of a query result.
@@ -214,11 +327,8 @@ func (c *Client) do(ctx context.Context, db, q, method string) ([]Series, error)
 	if err != nil {
 		return nil, err
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	c.authorize(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("influxdb query %q: %w", q, err)
 	}
@@ -236,6 +346,11 @@ func (c *Client) do(ctx context.Context, db, q, method string) ([]Series, error)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusBadRequest {
+		// 1.x answers a bad statement with 400 and an "error"; anything
+		// else (2.x's 401 for a wrong token, say) is the server's refusal.
+		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, tail(string(body), 300))
+	}
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, tail(string(body), 300))
 	}
@@ -250,4 +365,17 @@ func (c *Client) do(ctx context.Context, db, q, method string) ([]Series, error)
 		series = append(series, r.Series...)
 	}
 	return series, nil
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return http.DefaultClient
+}
+
+func (c *Client) authorize(req *http.Request) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Token "+c.Token)
+	}
 }

@@ -1,7 +1,8 @@
 // Package telegraf configures and finds real Telegraf, the EFD's sink in
 // production, so that stands and conformance tests can run it beside the
 // project's sink: a kafka_consumer with the avro parser per input, and
-// one influxdb output routing by database, as Sasquatch configures it.
+// one influxdb output routing by database, as Sasquatch configures it
+// (influxdb_v2 routing by bucket for InfluxDB 2.x).
 package telegraf
 
 import (
@@ -63,8 +64,11 @@ type Config struct {
 	Brokers     []string
 	RegistryURL string
 	InfluxURL   string
-	Group       string
-	Inputs      []Input
+	// InfluxOrg and InfluxToken select InfluxDB 2.x: the output is then
+	// influxdb_v2, and an input's database names its bucket.
+	InfluxOrg, InfluxToken string
+	Group                  string
+	Inputs                 []Input
 }
 
 // Text renders telegraf.conf. Each input is tagged with its database
@@ -122,6 +126,19 @@ func (c Config) Text() string {
 		if in.RetentionPolicy != "" {
 			fmt.Fprintf(&b, "    teststand_retention_policy = %s\n", q(in.RetentionPolicy))
 		}
+	}
+	if c.InfluxToken != "" {
+		// A bucket stands for database/retention policy in 2.x; the
+		// retention policy tag would be left on the points.
+		fmt.Fprintf(&b, `
+[[outputs.influxdb_v2]]
+  urls = [%s]
+  token = %s
+  organization = %s
+  bucket_tag = "teststand_database"
+  exclude_bucket_tag = true
+`, q(c.InfluxURL), q(c.InfluxToken), q(c.InfluxOrg))
+		return b.String()
 	}
 	fmt.Fprintf(&b, `
 [[outputs.influxdb]]
