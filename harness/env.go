@@ -295,6 +295,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	phase("remote registries")
+	for _, r := range st.RestProxies {
+		if err := e.startRestProxy(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	for _, k := range st.Sinks {
 		if k.Run == "external" || k.Run == "telegraf" {
 			continue // the deployment's own; Telegraf's once topics exist
@@ -319,7 +324,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	for i, t := range st.Traffic {
-		if err := e.startTraffic(ctx, i, t); err != nil {
+		start := e.startTraffic
+		if t.Kind == "rest" {
+			start = func(ctx context.Context, _ int, t *TrafficSpec) error { return e.startRestTraffic(ctx, t) }
+		}
+		if err := start(ctx, i, t); err != nil {
 			return nil, err
 		}
 	}

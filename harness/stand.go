@@ -53,6 +53,9 @@ type Stand struct {
 	// connection settings are left out: the sites are the clusters.
 	MirrorMakerFile string      `yaml:"mirrormaker_file"`
 	Sinks           []*SinkSpec `yaml:"sinks"`
+	// RestProxies are Kafka REST proxies (Confluent's v2/v3 API), the way
+	// data that is not SAL's (lsst.dm analysis metrics) enters Kafka.
+	RestProxies []*RestProxySpec `yaml:"rest_proxies"`
 	// Traffic is background load written for as long as the stand is up,
 	// so that scenarios run at summit rates; verdicts never count it.
 	Traffic []*TrafficSpec `yaml:"traffic"`
@@ -233,14 +236,38 @@ type LinkSpec struct {
 	To   Ref `yaml:"to" jsonschema:"required"`
 }
 
+// RestProxySpec is one Kafka REST proxy at a site, writing Avro through
+// the site's registry.
+type RestProxySpec struct {
+	Name string `yaml:"name"`
+	Site Ref    `yaml:"site"`
+	// Tokens maps each bearer token to the topic prefixes it may write
+	// (Sasquatch: lsst.dm, lsst.verify, lsst.prompt); none: no
+	// authentication.
+	Tokens map[string][]string `yaml:"tokens"`
+	// Run is "inprocess" (default) or "binary" (the restproxy binary).
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
+}
+
 // TrafficSpec is one background load: a traffic profile's rates on a
 // domain, for the CSCs the domain's producers serve.
 type TrafficSpec struct {
+	// Kind is "sal" (default: a profile's SAL topics on a DDS domain) or
+	// "rest" (analysis metrics posted to a REST proxy).
+	Kind string `yaml:"kind" jsonschema:"enum=sal,enum=rest"`
 	// Profile is scenarios/profiles/NAME.yaml beside the stand, or a path.
-	Profile string `yaml:"profile" jsonschema:"required"`
+	Profile string `yaml:"profile"`
 	Domain  int    `yaml:"domain"`
 	// Scale multiplies every rate (default 1).
 	Scale float64 `yaml:"scale" jsonschema:"minimum=0"`
+	// Proxy, Topic, Rate, Tags and Token describe a rest load: metrics
+	// posted to the proxy's topic (lsst.dm.<metric>) at Rate Hz, each with
+	// the tags as string fields, with the token when the proxy has any.
+	Proxy string            `yaml:"proxy"`
+	Topic string            `yaml:"topic"`
+	Rate  float64           `yaml:"rate"`
+	Tags  map[string]string `yaml:"tags"`
+	Token string            `yaml:"token"`
 
 	profile *mocksal.Profile
 }
@@ -582,6 +609,10 @@ func sectionName(goType string) string {
 		return "a replication flow"
 	case "SinkSpec":
 		return "a sink"
+	case "RestProxySpec":
+		return "a REST proxy"
+	case "TrafficSpec":
+		return "a traffic"
 	}
 	return goType
 }
@@ -958,8 +989,45 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow this stand can slow runs over it (the stand's own replicator: not external, not mirrormaker2)", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
 		}
 	}
+	for _, r := range s.RestProxies {
+		what := "REST proxy " + strconv.Quote(r.Name)
+		if r.Name == "" {
+			return fmt.Errorf("%s: a REST proxy has no name", s.at(r.Site))
+		}
+		if seen[r.Name] {
+			return fmt.Errorf("%s: duplicate component name %q", s.at(r.Site), r.Name)
+		}
+		seen[r.Name] = true
+		if err := site(r.Site, what); err != nil {
+			return err
+		}
+		if reg := s.Sites[r.Site.Value].Registry; reg == nil || reg.Remote.Value != "" {
+			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(r.Site), what, r.Site.Value)
+		}
+		if r.Run != "" && r.Run != "inprocess" && r.Run != "binary" {
+			return fmt.Errorf("%s: %s: run %q: want inprocess or binary", s.at(r.Site), what, r.Run)
+		}
+		for tok, prefixes := range r.Tokens {
+			if len(prefixes) == 0 || slices.Contains(prefixes, "") {
+				return fmt.Errorf("%s: %s: token %.4s…: want topic prefixes such as [lsst.dm]", s.at(r.Site), what, tok)
+			}
+		}
+	}
 	for i, t := range s.Traffic {
 		what := fmt.Sprintf("%s: traffic %d", s.File, i+1)
+		switch t.Kind {
+		case "rest":
+			if err := s.checkRestTraffic(t, what); err != nil {
+				return err
+			}
+			continue
+		case "", "sal":
+		default:
+			return fmt.Errorf("%s: kind %q: want sal or rest", what, t.Kind)
+		}
+		if t.Profile == "" {
+			return fmt.Errorf("%s: no profile given (a sal traffic writes a profile's rates)", what)
+		}
 		p, err := mocksal.LoadProfile(s.ProfilePath(t.Profile))
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -1063,4 +1131,32 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// checkRestTraffic validates a rest traffic: a proxy of the stand, a
+// topic it may write with the token given, a rate.
+func (s *Stand) checkRestTraffic(t *TrafficSpec, what string) error {
+	var proxy *RestProxySpec
+	for _, r := range s.RestProxies {
+		if r.Name == t.Proxy {
+			proxy = r
+		}
+	}
+	switch {
+	case proxy == nil:
+		names := []string{}
+		for _, r := range s.RestProxies {
+			names = append(names, r.Name)
+		}
+		return fmt.Errorf("%s: proxy %q is not a REST proxy of the stand (have: %s)", what, t.Proxy, strings.Join(names, ", "))
+	case t.Topic == "":
+		return fmt.Errorf("%s: no topic given (lsst.dm.<metric>)", what)
+	case t.Rate <= 0:
+		return fmt.Errorf("%s: rate %g: want a positive rate in Hz", what, t.Rate)
+	case t.Profile != "":
+		return fmt.Errorf("%s: profile is for sal traffic", what)
+	case len(proxy.Tokens) > 0 && proxy.Tokens[t.Token] == nil:
+		return fmt.Errorf("%s: token: not one of REST proxy %q's tokens", what, t.Proxy)
+	}
+	return nil
 }

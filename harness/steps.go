@@ -39,6 +39,8 @@ type scenarioState struct {
 	// topicEnds are topic end offsets noted before it started.
 	startErr  error
 	topicEnds map[string]int64
+	// posted are the analysis metrics posted by steps, by topic.
+	posted map[string][]Metric
 }
 
 type ctxKey struct{}
@@ -97,6 +99,9 @@ func (st *Steps) library() []StepDoc {
 		{`^a producer starts at ` + quoted + ` for (\w+) with field ` + quoted + ` of ` + quoted + ` changed to ` + quoted + `$`, "Starts a producer whose interface has one field's IDL type changed (a new ts_xml release); notes the topic's records before.", st.changedProducer},
 		{`^the producer is refused with an error naming ` + quoted + `$`, "Asserts the producer of the previous step did not start, and why.", st.producerRefused},
 		{`^no record was added to topic ` + quoted + ` at ` + quoted + `$`, "Asserts a topic has as many records as before the producer of the previous step started.", st.noRecordAdded},
+		{`^(\d+) metrics? ` + quoted + ` with tags ` + quoted + ` (?:are|is) posted to the REST proxy ` + quoted + `(?: with token ` + quoted + `)? at ` + floatArg + ` Hz$`, "Creates the topic through the proxy's v3 API (if it is not there), then posts analysis metrics (topic lsst.dm.<metric>; tags as k=v,k=v) one per request with the Avro schema, then its id; remembers each metric's timestamp and value.", st.postMetrics},
+		{`^every posted metric ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` with its tags within ` + floatArg + ` s$`, "Waits until every metric this scenario posted to the topic is a point of measurement <topic> with time = its timestamp (µs), its value, and each tag stored as an InfluxDB tag; fails naming what is missing.", st.metricsDelivered},
+		{`^the REST proxy ` + quoted + ` refuses (?:a post to|posts to) topic ` + quoted + `(?: with token ` + quoted + `)? with status (\d+)$`, "Posts one metric and asserts the proxy answers with that HTTP status (401 without a valid token, 403 for a topic outside the token's prefixes, 404 for a missing topic) and wrote nothing.", st.restRefuses},
 		{`^end-to-end latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` is (below|above) ` + floatArg + ` (ms|s)$`, "Asserts a percentile of the latency from private_sndStamp to visibility at the last checked target.", st.latencyBound},
 		{`^latency p(50|90|99|99\.9) of ` + cscArg + ` ` + quoted + ` to ` + quoted + ` is (below|above) ` + floatArg + ` (ms|s)$`, `Asserts a percentile of the latency from private_sndStamp to one hop of the path to the last checked target ("dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf").`, st.hopLatencyBound},
 	}
