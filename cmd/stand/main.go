@@ -33,7 +33,8 @@ const usage = `usage:
   stand registry [--url URL] test SUBJECT FILE.avsc [--version N]
   stand registry [--url URL] upload SUBJECT FILE.avsc
   stand registry [--url URL] delete SUBJECT [--version N] [--permanent]
-  stand registry [--url URL] compat [--subject S] [--set LEVEL]`
+  stand registry [--url URL] compat [--subject S] [--set LEVEL]
+  stand admin|hello|salschema ...    (Kafka admin tools: stand admin with no arguments lists them)`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -141,6 +142,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "registry":
 		return registryCommand(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return adminCommand(ctx, args[1:], stdout, stderr)
+	case "hello":
+		return helloCommand(ctx, args[1:], stdout, stderr)
+	case "salschema":
+		return salschemaCommand(ctx, args[1:], stdout, stderr)
 	case "schema":
 		fmt.Fprint(stdout, harness.StandSchema())
 		return 0
