@@ -300,6 +300,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			return nil, err
 		}
 	}
+	for _, x := range st.SalTransforms {
+		if err := e.startSalTransform(ctx, x); err != nil {
+			return nil, err
+		}
+	}
 	for _, k := range st.Sinks {
 		if k.Run == "external" || k.Run == "telegraf" {
 			continue // the deployment's own; Telegraf's once topics exist

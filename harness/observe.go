@@ -28,6 +28,9 @@ type Traffic struct {
 	Topic  *sal.Topic
 	Index  int32
 	Domain int
+	// TextSite is the site whose Kafka the samples were written to as SAL
+	// text (no DDS domain then).
+	TextSite string
 	Origin int32
 	RateHz float64
 	Start  time.Time

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/reports"
 	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/saltransform"
 )
 
 // origins hands every traffic run its own private_origin, as every start of
@@ -77,6 +79,9 @@ type PublishSpec struct {
 	// Origin, when set, is the private_origin the samples carry (a replay
 	// gives all its writers one); 0 means a new one.
 	Origin int32
+	// TextSite, when set, writes the samples as SAL text to that site's
+	// Kafka (topic <CSC>_<kind>) instead of on a DDS domain.
+	TextSite string
 }
 
 // Publish writes traffic and blocks until the writer is done. Taps on every
@@ -107,11 +112,21 @@ func (s *Scenario) PublishAsync(p PublishSpec) (*Traffic, error) {
 }
 
 func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
-	_, err := mocksal.Run(ctx, s.env.Bus, mocksal.WriterConfig{
+	wc := mocksal.WriterConfig{
 		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
 		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
 		Burst: p.Burst, Jitter: p.Jitter,
-	}, tr.record)
+	}
+	if p.TextSite != "" {
+		pub, closeText, err := s.env.textPublisher(p.TextSite)
+		if err != nil {
+			tr.finish(err)
+			return
+		}
+		defer closeText()
+		wc.Publish = pub
+	}
+	_, err := mocksal.Run(ctx, s.env.Bus, wc, tr.record)
 	tr.finish(err)
 }
 
@@ -202,7 +217,7 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	if origin == 0 {
 		origin = origins.Add(1)
 	}
-	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, Origin: origin, RateHz: p.RateHz, Start: time.Now(), written: make(chan struct{})}
+	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, TextSite: p.TextSite, Origin: origin, RateHz: p.RateHz, Start: time.Now(), written: make(chan struct{})}
 	taps, err := s.tapsFor(tr)
 	if err != nil {
 		return nil, err
@@ -234,7 +249,19 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			places = append(places, p)
 		}
 	}
+	if tr.TextSite != "" {
+		// Written as text: it appears where a transform at that site
+		// reading the CSC writes it.
+		for _, x := range s.env.Stand.SalTransforms {
+			if x.Site.Value == tr.TextSite && slices.ContainsFunc(x.CSCs, func(c Ref) bool { return c.Value == tr.Topic.CSC }) {
+				add(place{x.Site.Value, saltransform.OutputTopic(tr.Topic)})
+			}
+		}
+	}
 	for _, p := range s.env.Stand.Producers {
+		if tr.TextSite != "" {
+			break // no producer reads it
+		}
 		for _, c := range p.CSCs {
 			name, _, _ := strings.Cut(c.Value, ":")
 			if name == tr.Topic.CSC {

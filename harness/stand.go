@@ -56,6 +56,10 @@ type Stand struct {
 	// RestProxies are Kafka REST proxies (Confluent's v2/v3 API), the way
 	// data that is not SAL's (lsst.dm analysis metrics) enters Kafka.
 	RestProxies []*RestProxySpec `yaml:"rest_proxies"`
+	// SalTransforms turn SAL's plain-text messages (topics
+	// <CSC>_telemetry|_event|_command) into Avro topics
+	// lsst.sal.<CSC>_<topic>, as kafkaefd's saltransform did.
+	SalTransforms []*SalTransformSpec `yaml:"sal_transforms"`
 	// Traffic is background load written for as long as the stand is up,
 	// so that scenarios run at summit rates; verdicts never count it.
 	Traffic []*TrafficSpec `yaml:"traffic"`
@@ -247,6 +251,14 @@ type RestProxySpec struct {
 	Tokens map[string][]string `yaml:"tokens"`
 	// Run is "inprocess" (default) or "binary" (the restproxy binary).
 	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
+}
+
+// SalTransformSpec is one SAL text transform at a site.
+type SalTransformSpec struct {
+	Name string `yaml:"name"`
+	Site Ref    `yaml:"site"`
+	// CSCs are the subsystems whose text topics it reads.
+	CSCs []Ref `yaml:"cscs"`
 }
 
 // TrafficSpec is one background load: a traffic profile's rates on a
@@ -611,6 +623,8 @@ func sectionName(goType string) string {
 		return "a sink"
 	case "RestProxySpec":
 		return "a REST proxy"
+	case "SalTransformSpec":
+		return "a SAL transform"
 	case "TrafficSpec":
 		return "a traffic"
 	}
@@ -1010,6 +1024,38 @@ func (s *Stand) validate() error {
 		for tok, prefixes := range r.Tokens {
 			if len(prefixes) == 0 || slices.Contains(prefixes, "") {
 				return fmt.Errorf("%s: %s: token %.4s…: want topic prefixes such as [lsst.dm]", s.at(r.Site), what, tok)
+			}
+		}
+	}
+	for _, x := range s.SalTransforms {
+		what := "SAL transform " + strconv.Quote(x.Name)
+		if x.Name == "" {
+			return fmt.Errorf("%s: a SAL transform has no name", s.at(x.Site))
+		}
+		if seen[x.Name] {
+			return fmt.Errorf("%s: duplicate component name %q", s.at(x.Site), x.Name)
+		}
+		seen[x.Name] = true
+		if err := site(x.Site, what); err != nil {
+			return err
+		}
+		if reg := s.Sites[x.Site.Value].Registry; reg == nil || reg.Remote.Value != "" {
+			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(x.Site), what, x.Site.Value)
+		}
+		if len(x.CSCs) == 0 {
+			return fmt.Errorf("%s: %s: no cscs listed", s.at(x.Site), what)
+		}
+		for _, c := range x.CSCs {
+			if strings.Contains(c.Value, ":") {
+				return fmt.Errorf("%s: %s: %q: SAL text topics are per CSC, not per index", s.at(c), what, c.Value)
+			}
+			if err := s.checkCSC(c, what); err != nil {
+				return err
+			}
+			for _, p := range s.Producers {
+				if p.Site.Value == x.Site.Value && slices.ContainsFunc(p.CSCs, func(pc Ref) bool { n, _, _ := strings.Cut(pc.Value, ":"); return n == c.Value }) {
+					return fmt.Errorf("%s: %s: producer %q also serves %s at site %q: Kafka treats '.' and '_' in topic names alike, so lsst.sal.%s_<topic> would collide with lsst.sal.%s.<topic>", s.at(c), what, p.Name, c.Value, x.Site.Value, c.Value, c.Value)
+				}
 			}
 		}
 	}

@@ -41,6 +41,10 @@ type WriterConfig struct {
 	// simulated CSC process its own origin keeps ledgers of runs apart, as
 	// a restarted CSC gets a new pid.
 	Origin int32
+	// Publish, when set, sends each sample somewhere other than the DDS
+	// bus (SAL text to Kafka, as SAL once wrote) and returns how many
+	// readers took it; Domain and PartitionPrefix are then unused.
+	Publish func(ctx context.Context, s *sal.Sample) (readers int, err error)
 }
 
 // Write is what the ledger records of one written sample.
@@ -141,7 +145,13 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 		s.Values[pos.identity] = identity
 		s.Values[pos.origin] = origin
 		s.Values[pos.revCode] = g.revCode
-		readers, err := bus.Publish(ctx, cfg.Domain, cfg.PartitionPrefix, s)
+		var readers int
+		var err error
+		if cfg.Publish != nil {
+			readers, err = cfg.Publish(ctx, s)
+		} else {
+			readers, err = bus.Publish(ctx, cfg.Domain, cfg.PartitionPrefix, s)
+		}
 		if err != nil {
 			return n, fmt.Errorf("mocksal: publish %s.%s seq %d: %w", t.CSC, t.Name, seq, err)
 		}
