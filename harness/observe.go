@@ -31,9 +31,9 @@ type Traffic struct {
 	// TextSite is the site whose Kafka the samples were written to as SAL
 	// text (no DDS domain then).
 	TextSite string
-	Origin int32
-	RateHz float64
-	Start  time.Time
+	Origin   int32
+	RateHz   float64
+	Start    time.Time
 
 	mu     sync.Mutex
 	writes []mocksal.Write

@@ -54,7 +54,7 @@ type Transformer struct {
 	reg   *sr.Client
 	Stats Stats
 
-	inputs []string
+	inputs  []string
 	mu      sync.Mutex
 	outputs map[*sal.Topic]int // schema id per topic whose output exists
 }
