@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE proto all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -84,6 +84,12 @@ test-conformance: tools influxdb2-tools conformance-tools
 ## bench: benchmarks
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## proto: regenerate aliecs/eventspb from events.proto (protoc from Debian's protobuf-compiler)
+proto:
+	@command -v protoc >/dev/null || (apt-get update && apt-get install -y protobuf-compiler)
+	GOBIN=$(CURDIR)/.cache/tools/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	cd aliecs/eventspb && PATH=$(CURDIR)/.cache/tools/bin:$$PATH protoc --go_out=. --go_opt=paths=source_relative events.proto
 
 vet:
 	$(GO) vet ./...

@@ -52,6 +52,9 @@ type Config struct {
 	Java string
 	// Heap is each node's -Xmx; "" means 512m.
 	Heap string
+	// AutoCreateTopics lets a metadata request create a topic
+	// (auto.create.topics.enable); off by default, as the stands' sites.
+	AutoCreateTopics bool
 }
 
 // Cluster is a running Kafka cluster.
@@ -111,8 +114,8 @@ offsets.topic.replication.factor=%d
 transaction.state.log.replication.factor=%d
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-`, i+1, strings.Join(voters, ","), ports[i][0], ports[i][1], ports[i][0], data, rf, rf)
+auto.create.topics.enable=%t
+`, i+1, strings.Join(voters, ","), ports[i][0], ports[i][1], ports[i][0], data, rf, rf, cfg.AutoCreateTopics)
 		conf := filepath.Join(dir, fmt.Sprintf("server-%d.properties", i+1))
 		if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
 			return nil, err
