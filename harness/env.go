@@ -219,9 +219,16 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			continue
 		}
 		if st.Backend == "embedded" { // a process backend's clusters are up already
-			c, err := kfake.NewCluster(kfake.NumBrokers(spec.Kafka.Brokers))
+			kopts := []kfake.Opt{kfake.NumBrokers(spec.Kafka.Brokers)}
+			if spec.Kafka.AutoCreateTopics {
+				kopts = append(kopts, kfake.AllowAutoTopicCreation())
+			}
+			c, err := kfake.NewCluster(kopts...)
 			if err != nil {
 				return nil, fmt.Errorf("site %s: kafka: %w", name, err)
+			}
+			if spec.Kafka.AutoCreateTopics {
+				kfault.AutoCreateLikeKafka(c)
 			}
 			e.Sites[name] = &SiteEnv{Name: name, Kafka: c, Brokers: c.ListenAddrs(), Producers: map[string]*producer.Producer{}}
 			if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {

@@ -45,7 +45,7 @@ func (e *Env) startApacheKafka(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
-			clusters[i], errs[i] = kafkaproc.Start(ctx, kafkaproc.Config{Lib: lib, Nodes: e.Stand.Sites[name].Kafka.Brokers})
+			clusters[i], errs[i] = kafkaproc.Start(ctx, kafkaproc.Config{Lib: lib, Nodes: e.Stand.Sites[name].Kafka.Brokers, AutoCreateTopics: e.Stand.Sites[name].Kafka.AutoCreateTopics})
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("site %s: %w", name, errs[i])
 			}

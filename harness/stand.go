@@ -113,6 +113,10 @@ type KafkaSpec struct {
 	// to the replicas as MM2 does. The embedded Kafka keeps and reports
 	// them but enforces only some (not message.timestamp.type).
 	TopicConfigs map[string]string `yaml:"topic_configs"`
+	// AutoCreateTopics lets a metadata request create a missing topic
+	// (auto.create.topics.enable); the embedded Kafka then answers the
+	// creating request LEADER_NOT_AVAILABLE, as real Kafka does.
+	AutoCreateTopics bool `yaml:"auto_create_topics"`
 
 	// Bootstrap is a running cluster's host:port[,host:port] (backend
 	// external).

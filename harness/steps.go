@@ -41,6 +41,12 @@ type scenarioState struct {
 	topicEnds map[string]int64
 	// posted are the analysis metrics posted by steps, by topic.
 	posted map[string][]Metric
+	// events are the AliECS events published by steps, by site/topic.
+	events map[string]*eventLedger
+	// debug is the scenario's debugging consumer, if a step started one.
+	debug *debugConsumer
+	// extra are verdicts of traffic outside the SAL ledger (events).
+	extra []reports.Topic
 }
 
 type ctxKey struct{}
@@ -102,6 +108,12 @@ func (st *Steps) library() []StepDoc {
 		{`^` + cscArg + ` publishes ` + quoted + ` as SAL text to ` + quoted + ` at ` + floatArg + ` Hz for ` + floatArg + ` s$`, "Writes one topic of a CSC as SAL's plain-text messages to a site's Kafka (topic <CSC>_telemetry, _event or _command), as SAL once did; samples are checked like DDS traffic, where a SAL transform's output (lsst.sal.<CSC>_<topic>) takes them.", st.publishText},
 		{`^the line ` + quoted + ` is written to topic ` + quoted + ` at ` + quoted + `$`, "Writes one raw message to a Kafka topic at a site (a malformed SAL text line, say).", st.writeLine},
 		{`^the SAL transform ` + quoted + ` has skipped (\d+) malformed messages? within ` + floatArg + ` s$`, "Waits until the transform counted that many messages that were not SAL text of a known topic (logged and skipped, never fatal).", st.transformSkipped},
+		{`^(\d+) AliECS (run|environment) events are published to topic ` + quoted + ` at ` + quoted + `( relying on auto-creation)?$`, "Publishes protobuf events as AliECS does (aliecs.Event, one per message, a publisher name and sequence in each); the publisher creates the topic first unless told to rely on the broker's auto-creation, when a refused write is dropped as AliECS's producer drops it.", st.publishEvents},
+		{`^the AliECS events to topic ` + quoted + ` at ` + quoted + ` are reported as ` + quoted + ` within ` + floatArg + ` s$`, `Reads the topic from its start with no consumer group and compares the events of this scenario's publisher with what it published: "delivered exactly once", "first event lost", or "lost N"; the verdict goes into the report.`, st.eventsReportedAs},
+		{`^a debugging consumer joins the group of the sink ` + quoted + `$`, "Starts a consumer in the sink's own consumer group on the sink's topics, committing what it reads, as an engineer's console consumer run with the application's group would: the group shares the partitions out between the two.", st.debugInGroup},
+		{`^a debugging consumer with no group reads the topics of the sink ` + quoted + `$`, "Starts a consumer of the sink's topics with direct partition assignment and no group, as the harness's taps read: it takes nothing from anyone.", st.debugNoGroup},
+		{`^the debugging consumer took the samples the sink did not write to ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Asserts that samples published in this scenario are missing from the database, and that for each topic the debugging consumer read at least as many records as are missing: it stole them from the sink.", st.debugStole},
+		{`^the debugging consumer read every sample published in this scenario within ` + floatArg + ` s$`, "Asserts the debugging consumer read, from each topic the sink writes, at least as many records as this scenario published to it.", st.debugReadAll},
 		{`^(\d+) metrics? ` + quoted + ` with tags ` + quoted + ` (?:are|is) posted to the REST proxy ` + quoted + `(?: with token ` + quoted + `)? at ` + floatArg + ` Hz$`, "Creates the topic through the proxy's v3 API (if it is not there), then posts analysis metrics (topic lsst.dm.<metric>; tags as k=v,k=v) one per request with the Avro schema, then its id; remembers each metric's timestamp and value.", st.postMetrics},
 		{`^every posted metric ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` with its tags within ` + floatArg + ` s$`, "Waits until every metric this scenario posted to the topic is a point of measurement <topic> with time = its timestamp (µs), its value, and each tag stored as an InfluxDB tag; fails naming what is missing.", st.metricsDelivered},
 		{`^the REST proxy ` + quoted + ` refuses (?:a post to|posts to) topic ` + quoted + `(?: with token ` + quoted + `)? with status (\d+)$`, "Posts one metric and asserts the proxy answers with that HTTP status (401 without a valid token, 403 for a topic outside the token's prefixes, 404 for a missing topic) and wrote nothing.", st.restRefuses},
@@ -137,9 +149,12 @@ func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 			return ctx, nil
 		}
 		state.sc.Close()
+		if state.debug != nil {
+			state.debug.close()
+		}
 		r := reports.Scenario{
 			Feature: p.Uri, Name: p.Name, Status: "passed",
-			Duration: time.Since(state.started), Topics: state.sc.Results(),
+			Duration: time.Since(state.started), Topics: append(state.sc.Results(), state.extra...),
 		}
 		if err != nil {
 			r.Status, r.Error, r.FailedStep = "failed", err.Error(), state.failedStep

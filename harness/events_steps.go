@@ -1,0 +1,386 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/aliecs"
+	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/reports"
+)
+
+// eventLedger is what a scenario's AliECS publisher published to a topic.
+type eventLedger struct {
+	publisher string
+	sent      []uint64
+}
+
+var publishers atomic.Int64
+
+func (st *Steps) publishEvents(ctx context.Context, count, kind, topic, site, auto string) error {
+	se := st.Env.Sites[site]
+	if se == nil {
+		return fmt.Errorf("no site %q", site)
+	}
+	n, _ := strconv.Atoi(count)
+	name := fmt.Sprintf("teststand-ecs-%d", publishers.Add(1))
+	p, err := aliecs.NewPublisher(aliecs.Config{Brokers: se.Brokers, Name: name, RelyOnAutoCreate: auto != "",
+		Logger: st.Env.log.With("component", "AliECS publisher "+name)})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	l := &eventLedger{publisher: name}
+	s := state(ctx)
+	if s.events == nil {
+		s.events = map[string]*eventLedger{}
+	}
+	s.events[site+"/"+topic] = l
+	for i := range n {
+		ev := aliecs.RunEvent("env-teststand", uint32(1000+i), "RUNNING")
+		if kind == "environment" {
+			ev = aliecs.EnvironmentEvent("env-teststand", "RUNNING", uint32(1000+i))
+		}
+		seq, err := p.Publish(ctx, topic, ev)
+		if err != nil {
+			return err
+		}
+		l.sent = append(l.sent, seq)
+	}
+	return nil
+}
+
+// readEvents reads a topic from its start to its current end, with no
+// consumer group, and returns the sequences of one publisher's events.
+func readEvents(ctx context.Context, brokers []string, topic, publisher string) ([]uint64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	if err := ends.Error(); err != nil {
+		return nil, fmt.Errorf("topic %s: %w", topic, err)
+	}
+	offsets := map[string]map[int32]kgo.Offset{topic: {}}
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			offsets[topic][o.Partition] = kgo.NewOffset().AtStart()
+			left[o.Partition] = o.Offset
+		}
+	})
+	if len(left) == 0 {
+		return nil, nil
+	}
+	cl.AddConsumePartitions(offsets)
+	var seqs []uint64
+	for len(left) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return seqs, ctx.Err()
+		}
+		for _, r := range fs.Records() {
+			if r.Offset+1 >= left[r.Partition] {
+				delete(left, r.Partition)
+			}
+			ev, err := aliecs.Decode(r.Value)
+			if err != nil || ev.Publisher != publisher {
+				continue
+			}
+			seqs = append(seqs, ev.Sequence)
+		}
+	}
+	return seqs, nil
+}
+
+// eventVerdict compares what was read with what was sent.
+func eventVerdict(sent, read []uint64) (verdict string, res reports.Topic) {
+	seen := map[uint64]int{}
+	for _, s := range read {
+		seen[s]++
+	}
+	res.Sent = len(sent)
+	for _, s := range sent {
+		switch n := seen[s]; {
+		case n == 0:
+			res.Lost++
+			res.Missing = append(res.Missing, int64(s))
+		default:
+			res.Delivered++
+			res.Duplicated += n - 1
+		}
+	}
+	switch {
+	case res.Lost == 0 && res.Duplicated == 0:
+		verdict = "delivered exactly once"
+	case res.Lost == 1 && res.Missing[0] == int64(sent[0]) && res.Duplicated == 0:
+		verdict = "first event lost"
+	case res.Lost > 0:
+		verdict = fmt.Sprintf("lost %d", res.Lost)
+	default:
+		verdict = fmt.Sprintf("duplicated %d", res.Duplicated)
+	}
+	return verdict, res
+}
+
+func (st *Steps) eventsReportedAs(ctx context.Context, topic, site, want, within string) error {
+	s := state(ctx)
+	l := s.events[site+"/"+topic]
+	if l == nil {
+		return fmt.Errorf("no AliECS events were published to %s at %s in this scenario", topic, site)
+	}
+	se := st.Env.Sites[site]
+	var got string
+	var res reports.Topic
+	err := wait.ForCondition("AliECS events in "+topic, func(ctx context.Context) error {
+		read, err := readEvents(ctx, se.Brokers, topic, l.publisher)
+		if err != nil {
+			return err
+		}
+		got, res = eventVerdict(l.sent, read)
+		if got != want {
+			return fmt.Errorf("verdict %q, want %q (sent %d, delivered %d, lost %d, missing sequences %v)", got, want, res.Sent, res.Delivered, res.Lost, res.Missing)
+		}
+		return nil
+	}).WithTimeout(seconds(within)).WaitUntilReady(ctx)
+	res.Topic, res.Target = topic, "kafka@"+site+"/"+topic
+	s.extra = append(s.extra, res)
+	return err
+}
+
+// debugConsumer is an engineer's consumer on a sink's topics: in the
+// sink's group (committing what it reads) or with no group at all.
+type debugConsumer struct {
+	cl     *kgo.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+	site   string
+	re     *regexp.Regexp // the sink's topics
+	// group, brokers and members are the group joined and how many
+	// members it had before.
+	group   string
+	brokers []string
+	members int
+	mu     sync.Mutex
+	read   map[string]int // records read, by topic
+}
+
+// close stops the consumer; one in a group leaves it, and close waits
+// (up to 20 s) until the group is stable again without it, so that the
+// next scenario does not meet the sink in a rebalance.
+func (d *debugConsumer) close() {
+	d.cancel()
+	<-d.done
+	d.cl.Close() // leaves the group
+	if d.group == "" {
+		return
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(d.brokers...))
+	if err != nil {
+		return
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_ = wait.ForCondition("the sink's group stable again", func(ctx context.Context) error {
+		gs, err := adm.DescribeGroups(ctx, d.group)
+		if err != nil {
+			return err
+		}
+		g := gs[d.group]
+		if g.State != "Stable" || len(g.Members) != d.members {
+			return fmt.Errorf("group %s: %s with %d members", d.group, g.State, len(g.Members))
+		}
+		return nil
+	}).WaitUntilReady(ctx)
+}
+
+func (d *debugConsumer) counts() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[string]int, len(d.read))
+	for k, v := range d.read {
+		out[k] = v
+	}
+	return out
+}
+
+// sinkTopics is one regex of every rule's topics of a sink, and its
+// site's brokers.
+func (st *Steps) sinkTopics(name string) (*SinkSpec, string, error) {
+	for _, k := range st.Env.Stand.Sinks {
+		if k.Name == name {
+			var parts []string
+			for _, r := range k.rules {
+				for _, t := range r.Topics {
+					parts = append(parts, "(?:"+t+")")
+				}
+			}
+			re := "^(?:" + strings.Join(parts, "|") + ")$"
+			if _, err := regexp.Compile(re); err != nil {
+				return nil, "", err
+			}
+			return k, re, nil
+		}
+	}
+	return nil, "", fmt.Errorf("no sink named %q", name)
+}
+
+func (st *Steps) startDebug(ctx context.Context, sinkName string, inGroup bool) error {
+	s := state(ctx)
+	if s.debug != nil {
+		return fmt.Errorf("a debugging consumer is running already in this scenario")
+	}
+	k, re, err := st.sinkTopics(sinkName)
+	if err != nil {
+		return err
+	}
+	var assigned atomic.Bool
+	brokers := st.Env.Sites[k.Site.Value].Brokers
+	group, members := "", 0
+	opts := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeRegex(), kgo.ConsumeTopics(re),
+		kgo.MetadataMinAge(100 * time.Millisecond), kgo.MetadataMaxAge(time.Second)}
+	if inGroup {
+		group = k.Group
+		if group == "" {
+			group = "efdsink"
+		}
+		if members, err = groupMembers(ctx, brokers, group); err != nil {
+			return err
+		}
+		// A console consumer's defaults: join the group, read from the
+		// committed offsets, commit what it read.
+		opts = append(opts, kgo.ConsumerGroup(group), kgo.AutoCommitInterval(200*time.Millisecond),
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+				if len(m) > 0 {
+					assigned.Store(true)
+				}
+			}))
+	} else {
+		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d := &debugConsumer{cl: cl, cancel: cancel, done: make(chan struct{}), site: k.Site.Value, re: regexp.MustCompile(re),
+		group: group, brokers: brokers, members: members, read: map[string]int{}}
+	go func() {
+		defer close(d.done)
+		for {
+			fs := cl.PollFetches(dctx)
+			if dctx.Err() != nil {
+				return
+			}
+			d.mu.Lock()
+			fs.EachRecord(func(r *kgo.Record) { d.read[r.Topic]++ })
+			d.mu.Unlock()
+		}
+	}()
+	s.debug = d
+	if inGroup {
+		// Wait until the group has shared the partitions with it, so that
+		// what is published next is split between the two.
+		return wait.ForCondition("the debugging consumer's share of the group", func(ctx context.Context) error {
+			if !assigned.Load() {
+				return fmt.Errorf("no partitions assigned yet")
+			}
+			return nil
+		}).WithTimeout(30 * time.Second).WaitUntilReady(ctx)
+	}
+	return nil
+}
+
+func (st *Steps) debugInGroup(ctx context.Context, sink string) error { return st.startDebug(ctx, sink, true) }
+func (st *Steps) debugNoGroup(ctx context.Context, sink string) error  { return st.startDebug(ctx, sink, false) }
+
+// sinkTopicOf is the topic the sink reads a traffic from at its site.
+func (st *Steps) sinkTopicOf(ctx context.Context, tr *Traffic, db, site string) (string, error) {
+	for _, where := range state(ctx).sc.Taps(tr) {
+		if strings.HasPrefix(where, "kafka@"+site+"/") {
+			return strings.TrimPrefix(where, "kafka@"+site+"/"), nil
+		}
+	}
+	return "", fmt.Errorf("%s %s reaches no topic at %s", tr.Topic.CSC, tr.Topic.Name, site)
+}
+
+func (st *Steps) debugStole(ctx context.Context, db, site, within string) error {
+	s := state(ctx)
+	if s.debug == nil {
+		return fmt.Errorf("no debugging consumer was started in this scenario")
+	}
+	time.Sleep(seconds(within))
+	var lostTotal int
+	var lines []string
+	for _, tr := range s.sc.AllTraffic() {
+		res, err := s.sc.Settle(ctx, tr, "influxdb@"+site+"/"+db, 0)
+		if err != nil {
+			return err
+		}
+		topic, err := st.sinkTopicOf(ctx, tr, db, site)
+		if err != nil {
+			return err
+		}
+		read := s.debug.counts()[topic]
+		lines = append(lines, fmt.Sprintf("%s: sent %d, in %s %d, read by the debugging consumer %d", topic, res.Sent, db, res.Delivered, read))
+		if res.Lost > read {
+			return fmt.Errorf("%s: %d samples missing from %s but the debugging consumer read only %d: lost elsewhere\n%s", topic, res.Lost, db, read, strings.Join(lines, "\n"))
+		}
+		lostTotal += res.Lost
+	}
+	sort.Strings(lines)
+	if lostTotal == 0 {
+		return fmt.Errorf("every sample reached %s: the debugging consumer took none\n%s", db, strings.Join(lines, "\n"))
+	}
+	st.Env.log.Info("debugging consumer stole samples", "missing", lostTotal, "detail", strings.Join(lines, "; "))
+	return nil
+}
+
+func (st *Steps) debugReadAll(ctx context.Context, within string) error {
+	s := state(ctx)
+	if s.debug == nil {
+		return fmt.Errorf("no debugging consumer was started in this scenario")
+	}
+	return wait.ForCondition("the debugging consumer reading every sample", func(ctx context.Context) error {
+		counts := s.debug.counts()
+		for _, tr := range s.sc.AllTraffic() {
+			for _, where := range s.sc.Taps(tr) {
+				topic, ok := strings.CutPrefix(where, "kafka@"+s.debug.site+"/")
+				if ok && s.debug.re.MatchString(topic) && counts[topic] < len(tr.Writes()) {
+					return fmt.Errorf("%s: read %d of %d", topic, counts[topic], len(tr.Writes()))
+				}
+			}
+		}
+		return nil
+	}).WithTimeout(seconds(within)).WaitUntilReady(ctx)
+}
+
+// groupMembers is how many members a consumer group has now.
+func groupMembers(ctx context.Context, brokers []string, group string) (int, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	gs, err := kadm.NewClient(cl).DescribeGroups(ctx, group)
+	if err != nil {
+		return 0, fmt.Errorf("group %s: %w", group, err)
+	}
+	return len(gs[group].Members), nil
+}
