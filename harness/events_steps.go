@@ -175,8 +175,8 @@ type debugConsumer struct {
 	group   string
 	brokers []string
 	members int
-	mu     sync.Mutex
-	read   map[string]int // records read, by topic
+	mu      sync.Mutex
+	read    map[string]int // records read, by topic
 }
 
 // close stops the consumer; one in a group leaves it, and close waits
@@ -307,8 +307,12 @@ func (st *Steps) startDebug(ctx context.Context, sinkName string, inGroup bool) 
 	return nil
 }
 
-func (st *Steps) debugInGroup(ctx context.Context, sink string) error { return st.startDebug(ctx, sink, true) }
-func (st *Steps) debugNoGroup(ctx context.Context, sink string) error  { return st.startDebug(ctx, sink, false) }
+func (st *Steps) debugInGroup(ctx context.Context, sink string) error {
+	return st.startDebug(ctx, sink, true)
+}
+func (st *Steps) debugNoGroup(ctx context.Context, sink string) error {
+	return st.startDebug(ctx, sink, false)
+}
 
 // sinkTopicOf is the topic the sink reads a traffic from at its site.
 func (st *Steps) sinkTopicOf(ctx context.Context, tr *Traffic, db, site string) (string, error) {
