@@ -337,8 +337,11 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	for i, t := range st.Traffic {
 		start := e.startTraffic
-		if t.Kind == "rest" {
+		switch t.Kind {
+		case "rest":
 			start = func(ctx context.Context, _ int, t *TrafficSpec) error { return e.startRestTraffic(ctx, t) }
+		case "protobuf":
+			start = func(ctx context.Context, _ int, t *TrafficSpec) error { return e.startEventTraffic(ctx, t) }
 		}
 		if err := start(ctx, i, t); err != nil {
 			return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lsst-ts/teststand/aliecs"
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/reports"
 )
 
@@ -387,4 +388,28 @@ func groupMembers(ctx context.Context, brokers []string, group string) (int, err
 		return 0, fmt.Errorf("group %s: %w", group, err)
 	}
 	return len(gs[group].Members), nil
+}
+
+// startEventTraffic publishes AliECS-style run events to a site's topic
+// until the stand goes down (the topic created first).
+func (e *Env) startEventTraffic(ctx context.Context, t *TrafficSpec) error {
+	p, err := aliecs.NewPublisher(aliecs.Config{Brokers: e.Sites[t.Site.Value].Brokers, Name: "teststand-ecs-background-" + t.Topic,
+		Logger: e.log.With("component", "traffic protobuf "+t.Topic)})
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("traffic protobuf %s@%s", t.Topic, t.Site.Value)
+	stats := func() map[string]int64 { return map[string]int64{"published": p.Stats.Published.Load()} }
+	return e.startComponent(ctx, name, "traffic", stats, nil, func(ctx context.Context, ready func()) error {
+		defer p.Close()
+		ready()
+		run := uint32(0)
+		every.Run(ctx, time.Duration(float64(time.Second)/t.Rate), func(ctx context.Context) {
+			run++
+			if _, err := p.Publish(ctx, t.Topic, aliecs.RunEvent("env-background", run, "RUNNING")); err != nil && ctx.Err() == nil {
+				e.log.Warn("background protobuf traffic", "topic", t.Topic, "err", err)
+			}
+		})
+		return nil
+	}, nil)
 }

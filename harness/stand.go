@@ -268,9 +268,10 @@ type SalTransformSpec struct {
 // TrafficSpec is one background load: a traffic profile's rates on a
 // domain, for the CSCs the domain's producers serve.
 type TrafficSpec struct {
-	// Kind is "sal" (default: a profile's SAL topics on a DDS domain) or
-	// "rest" (analysis metrics posted to a REST proxy).
-	Kind string `yaml:"kind" jsonschema:"enum=sal,enum=rest"`
+	// Kind is "sal" (default: a profile's SAL topics on a DDS domain),
+	// "rest" (analysis metrics posted to a REST proxy) or "protobuf"
+	// (AliECS-style events written to a site's topic).
+	Kind string `yaml:"kind" jsonschema:"enum=sal,enum=rest,enum=protobuf"`
 	// Profile is scenarios/profiles/NAME.yaml beside the stand, or a path.
 	Profile string `yaml:"profile"`
 	Domain  int    `yaml:"domain"`
@@ -279,7 +280,9 @@ type TrafficSpec struct {
 	// Proxy, Topic, Rate, Tags and Token describe a rest load: metrics
 	// posted to the proxy's topic (lsst.dm.<metric>) at Rate Hz, each with
 	// the tags as string fields, with the token when the proxy has any.
-	Proxy string            `yaml:"proxy"`
+	Proxy string `yaml:"proxy"`
+	// Site is where a protobuf load writes (its Topic, at Rate Hz).
+	Site  Ref               `yaml:"site"`
 	Topic string            `yaml:"topic"`
 	Rate  float64           `yaml:"rate"`
 	Tags  map[string]string `yaml:"tags"`
@@ -1071,9 +1074,19 @@ func (s *Stand) validate() error {
 				return err
 			}
 			continue
+		case "protobuf":
+			switch {
+			case s.Sites[t.Site.Value] == nil:
+				return fmt.Errorf("%s: site %q is not a site of the stand (defined: %s)", what, t.Site.Value, strings.Join(s.SiteNames(), ", "))
+			case t.Topic == "":
+				return fmt.Errorf("%s: no topic given (aliecs.run, say)", what)
+			case t.Rate <= 0:
+				return fmt.Errorf("%s: rate %g: want a positive rate in Hz", what, t.Rate)
+			}
+			continue
 		case "", "sal":
 		default:
-			return fmt.Errorf("%s: kind %q: want sal or rest", what, t.Kind)
+			return fmt.Errorf("%s: kind %q: want sal, rest or protobuf", what, t.Kind)
 		}
 		if t.Profile == "" {
 			return fmt.Errorf("%s: no profile given (a sal traffic writes a profile's rates)", what)
