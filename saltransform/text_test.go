@@ -138,6 +138,11 @@ func TestFormatShape(t *testing.T) {
 	if !strings.HasPrefix(line, "ATDome ATDome_position:( 'c0ffee', 1.70000000025e+09, 0, 7, 'ATDome', 0, ") || !strings.HasSuffix(line, " )") {
 		t.Fatalf("line %q", line)
 	}
+	// The example the README gives.
+	ex, err := Parse(ifs, "ATDome ATDome_position:( 'c0ffee', 1700000000.25, 1700000000.26, 7, 'ATDome', 4242, 0, 100, 181.25, 51532 )")
+	if err != nil || ex.Get("azimuthEncoderPosition") != int64(51532) || ex.Get("private_origin") != int32(4242) {
+		t.Fatalf("the README's example: %v, %v", ex, err)
+	}
 	if got := InputTopic(tp); got != "ATDome_telemetry" {
 		t.Errorf("input topic %s", got)
 	}
