@@ -64,48 +64,13 @@ func (st *Steps) publishEvents(ctx context.Context, count, kind, topic, site, au
 // readEvents reads a topic from its start to its current end, with no
 // consumer group, and returns the sequences of one publisher's events.
 func readEvents(ctx context.Context, brokers []string, topic, publisher string) ([]uint64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	if err := ends.Error(); err != nil {
-		return nil, fmt.Errorf("topic %s: %w", topic, err)
-	}
-	offsets := map[string]map[int32]kgo.Offset{topic: {}}
-	left := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			offsets[topic][o.Partition] = kgo.NewOffset().AtStart()
-			left[o.Partition] = o.Offset
-		}
-	})
-	if len(left) == 0 {
-		return nil, nil
-	}
-	cl.AddConsumePartitions(offsets)
 	var seqs []uint64
-	for len(left) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return seqs, ctx.Err()
-		}
-		for _, r := range fs.Records() {
-			if r.Offset+1 >= left[r.Partition] {
-				delete(left, r.Partition)
-			}
-			ev, err := aliecs.Decode(r.Value)
-			if err != nil || ev.Publisher != publisher {
-				continue
-			}
+	err := readToEnd(ctx, brokers, topic, func(r *kgo.Record) {
+		if ev, err := aliecs.Decode(r.Value); err == nil && ev.Publisher == publisher {
 			seqs = append(seqs, ev.Sequence)
 		}
-	}
-	return seqs, nil
+	})
+	return seqs, err
 }
 
 // eventVerdict compares what was read with what was sent.

@@ -79,15 +79,9 @@ func (st *Steps) metricsDelivered(ctx context.Context, topic, db, site, within s
 		return err
 	}
 	// The tags must be InfluxDB tags, not fields.
-	series, err := ic.Query(ctx, dbName, fmt.Sprintf("SHOW TAG KEYS FROM %q", topic))
+	tagKeys, err := ic.TagKeys(ctx, dbName, topic)
 	if err != nil {
 		return err
-	}
-	var tagKeys []string
-	for _, s := range series {
-		for _, v := range s.Values {
-			tagKeys = append(tagKeys, fmt.Sprint(v[0]))
-		}
 	}
 	for k := range posted[0].Tags {
 		if !slices.Contains(tagKeys, k) {

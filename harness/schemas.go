@@ -27,47 +27,61 @@ func (e *Env) SchemaIDs(ctx context.Context, site, topic string) (map[int]int, e
 	if se == nil {
 		return nil, fmt.Errorf("unknown site %q", site)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
+	ids := map[int]int{}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := readToEnd(rctx, se.Brokers, topic, func(r *kgo.Record) {
+		if len(r.Value) >= 5 && r.Value[0] == 0 {
+			ids[int(binary.BigEndian.Uint32(r.Value[1:5]))]++
+		}
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s at %s: %w", topic, site, err)
+	}
+	return ids, nil
+}
+
+// readToEnd reads a topic from its start to the end it has now, by
+// direct assignment with no consumer group (it takes nothing from
+// anyone), calling fn for each record.
+func readToEnd(ctx context.Context, brokers []string, topic string, fn func(*kgo.Record)) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
 	}
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if err := ends.Error(); err != nil {
+		return fmt.Errorf("topic %s: %w", topic, err)
 	}
 	want := map[int32]int64{}
+	parts := map[int32]kgo.Offset{}
 	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil && o.Offset > 0 {
+		if o.Offset > 0 {
 			want[o.Partition] = o.Offset
+			parts[o.Partition] = kgo.NewOffset().AtStart()
 		}
 	})
-	ids := map[int]int{}
 	if len(want) == 0 {
-		return ids, nil
-	}
-	parts := map[int32]kgo.Offset{}
-	for p := range want {
-		parts[p] = kgo.NewOffset().AtStart()
+		return nil
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts})
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	for len(want) > 0 {
-		fs := cl.PollFetches(rctx)
-		if rctx.Err() != nil {
-			return nil, fmt.Errorf("reading %s at %s: %w", topic, site, rctx.Err())
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if len(r.Value) >= 5 && r.Value[0] == 0 {
-				ids[int(binary.BigEndian.Uint32(r.Value[1:5]))]++
-			}
+			fn(r)
 			if r.Offset+1 >= want[r.Partition] {
 				delete(want, r.Partition)
 			}
 		})
 	}
-	return ids, nil
+	return nil
 }
 
 // SchemaAt fetches schema id from site's registry.

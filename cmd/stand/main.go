@@ -203,7 +203,7 @@ func registryCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	permanent := fs.Bool("permanent", false, "delete: permanently (after a soft delete)")
 	subject := fs.String("subject", "", "compat: subject (default: the global level)")
 	set := fs.String("set", "", "compat: set this level")
-	pos, flags := positional(rest)
+	pos, flags := splitArgs(rest, "versions", "compatibility", "permanent")
 	if err := fs.Parse(flags); err != nil {
 		return 2
 	}
@@ -241,23 +241,4 @@ func registryCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return 1
 	}
 	return 0
-}
-
-// positional separates positional arguments from flags (which take a value
-// unless they are booleans of the registry commands).
-func positional(args []string) (pos, flags []string) {
-	boolean := map[string]bool{"--versions": true, "--compatibility": true, "--permanent": true, "-versions": true, "-compatibility": true, "-permanent": true}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") {
-			flags = append(flags, a)
-			if !boolean[a] && !strings.Contains(a, "=") && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return pos, flags
 }

@@ -20,16 +20,18 @@ func (c *Client) Measurements(ctx context.Context, db string) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, s := range series {
-		for _, v := range s.Values {
-			if len(v) > 0 {
-				out = append(out, fmt.Sprint(v[0]))
-			}
-		}
-	}
+	out := firstColumn(series)
 	sort.Strings(out)
 	return out, nil
+}
+
+// TagKeys lists a measurement's tag keys.
+func (c *Client) TagKeys(ctx context.Context, db, measurement string) ([]string, error) {
+	series, err := c.Query(ctx, db, fmt.Sprintf("SHOW TAG KEYS FROM %q", measurement))
+	if err != nil {
+		return nil, err
+	}
+	return firstColumn(series), nil
 }
 
 // Points reads a measurement's points in time order.

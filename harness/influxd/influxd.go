@@ -286,6 +286,12 @@ func (c *Client) Databases(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return firstColumn(series), nil
+}
+
+// firstColumn is every row's first value, as text (what SHOW queries
+// list).
+func firstColumn(series []Series) []string {
 	var out []string
 	for _, s := range series {
 		for _, v := range s.Values {
@@ -294,7 +300,7 @@ func (c *Client) Databases(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Series is one series of a query result.
