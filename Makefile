@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE proto all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE proto docker-engine containers-images test-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -50,6 +50,26 @@ $(INFLUXD2): scripts/build-influxd2.sh
 $(INFLUXD):
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install github.com/influxdata/influxdb/cmd/influxd@$(INFLUXDB_VERSION)
+
+## docker-engine: a Docker engine that answers (Debian's docker.io, started with vfs storage, when none does)
+CONTAINERS := $(CURDIR)/.cache/containers
+docker-engine:
+	scripts/docker-engine.sh $(CONTAINERS)
+
+## containers-images: the images of the containers backend, built here without pulling anything:
+## teststand/kafka:4.1.1 (Debian rootfs by debootstrap, OpenJDK 17, the Maven jars),
+## teststand/influxdb:1.8.10 (static influxd), teststand/components:dev (the project's binaries)
+containers-images: docker-engine tools conformance-tools
+	@mkdir -p $(CONTAINERS)/bin $(CONTAINERS)/influxdb/var/lib/influxdb
+	CGO_ENABLED=0 GOBIN=$(CONTAINERS)/bin $(GO) install ./cmd/...
+	docker build -q -t teststand/components:dev . >/dev/null
+	docker image inspect teststand/kafka:4.1.1 >/dev/null 2>&1 || scripts/build-kafka-image.sh teststand/kafka:4.1.1 $(KAFKA_LIB) $(CONTAINERS)
+	cp $(INFLUXD) containers/influxdb/Dockerfile containers/influxdb/influxdb.conf $(CONTAINERS)/influxdb/
+	docker build -q -t teststand/influxdb:1.8.10 $(CONTAINERS)/influxdb >/dev/null
+
+## test-containers: the delivery, renaming and domain features on the containers backend
+test-containers: containers-images
+	$(GO) run ./cmd/stand run scenarios/containers.yaml --features features/delivery.feature,features/replication.feature,features/domains.feature,containers/features --ts-xml= --report out/containers
 
 ## build: the project's binaries into ./bin
 build:
