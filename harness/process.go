@@ -203,6 +203,9 @@ func (e *Env) waitReplicas(ctx context.Context, flows []*FlowSpec, alive func() 
 		if err != nil {
 			return err
 		}
+		// The topics the source's producers created may not all be in
+		// its broker's metadata yet: count them in by name as well.
+		topics = append(topics, e.producedTopics(f.Source.Value)...)
 		var want []string
 		for _, t := range topics {
 			if flow.Replicates(t) {
@@ -216,8 +219,57 @@ func (e *Env) waitReplicas(ctx context.Context, flows []*FlowSpec, alive func() 
 	return nil
 }
 
+// readyTopics lists a site's topics whose every partition has a leader
+// (a client starting now sees them whole).
+func (e *Env) readyTopics(ctx context.Context, site string) ([]string, error) {
+	td, err := e.listTopics(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range td.Sorted() {
+		ok := t.Err == nil && len(t.Partitions) > 0
+		for _, p := range t.Partitions {
+			ok = ok && p.Err == nil && p.Leader >= 0
+		}
+		if ok {
+			out = append(out, t.Topic)
+		}
+	}
+	return out, nil
+}
+
+// producedTopics are the topics the stand's producers at site create
+// when they start: every topic of every CSC they serve.
+func (e *Env) producedTopics(site string) []string {
+	var out []string
+	for _, p := range e.Stand.Producers {
+		if p.Site.Value != site {
+			continue
+		}
+		for _, c := range p.CSCs {
+			name, _, _ := strings.Cut(c.Value, ":")
+			if comp := e.Stand.Loaded.Component(name); comp != nil {
+				for _, t := range comp.Topics {
+					out = append(out, t.KafkaTopic(p.Subname))
+				}
+			}
+		}
+	}
+	return out
+}
+
 // topics lists a site's topics.
 func (e *Env) topics(ctx context.Context, site string) ([]string, error) {
+	td, err := e.listTopics(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	return td.Names(), nil
+}
+
+// listTopics describes a site's topics.
+func (e *Env) listTopics(ctx context.Context, site string) (kadm.TopicDetails, error) {
 	se := e.Sites[site]
 	if se == nil {
 		return nil, fmt.Errorf("unknown site %q", site)
@@ -231,7 +283,7 @@ func (e *Env) topics(ctx context.Context, site string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("site %s: list topics: %w", site, err)
 	}
-	return td.Names(), nil
+	return td, nil
 }
 
 // waitTopics waits until every topic in want exists at site, for at most
@@ -239,7 +291,7 @@ func (e *Env) topics(ctx context.Context, site string) ([]string, error) {
 // has exited.
 func (e *Env) waitTopics(ctx context.Context, site string, want []string, d time.Duration, alive func() error) error {
 	return wait.ForCondition("topics at "+site, func(ctx context.Context) error {
-		have, err := e.topics(ctx, site)
+		have, err := e.readyTopics(ctx, site)
 		if err != nil {
 			return err
 		}
