@@ -65,6 +65,8 @@ type Env struct {
 	// dbPrefix is put before every database name when the stand shares
 	// an influxd with other stands of the run, so each has its own.
 	dbPrefix string
+	// containers is what the containers backend runs.
+	containers *containerBackend
 }
 
 // standSeq numbers stands that share an influxd.
@@ -202,11 +204,17 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		last = time.Now()
 	}
 	external := st.Backend == "external"
-	if st.Backend == "process" {
+	switch st.Backend {
+	case "process":
 		if err := e.startApacheKafka(ctx); err != nil {
 			return nil, err
 		}
 		phase("apache kafka")
+	case "containers":
+		if err := e.startContainers(ctx); err != nil {
+			return nil, err
+		}
+		phase("kafka containers")
 	}
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
@@ -236,7 +244,16 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			}
 		}
 		se := e.Sites[name]
-		if spec.InfluxDB != nil {
+		if spec.InfluxDB != nil && st.Backend == "containers" {
+			if se.InfluxURL, err = e.startContainerInflux(ctx, name); err != nil {
+				return nil, err
+			}
+			for _, db := range spec.InfluxDB.Names() {
+				if err := se.Influx().CreateDatabase(ctx, db); err != nil {
+					return nil, fmt.Errorf("site %s: %w", name, err)
+				}
+			}
+		} else if spec.InfluxDB != nil {
 			srv, shared := opts.Influx, true
 			if spec.InfluxDB.Major() == 2 {
 				srv = opts.Influx2
@@ -378,6 +395,9 @@ func (e *Env) startRegistry(ctx context.Context, site string, spec *RegistrySpec
 
 // startRegistryAt starts a site's registry on addr ("" for a free port).
 func (e *Env) startRegistryAt(ctx context.Context, site string, spec *RegistrySpec, readOnly bool, addr string) error {
+	if e.containers != nil {
+		return e.startContainerRegistry(ctx, site, spec, readOnly)
+	}
 	se := e.Sites[site]
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -1156,6 +1176,9 @@ func (e *Env) Down(ctx context.Context) error {
 	}
 	for _, s := range e.ownInflux {
 		errs = append(errs, s.Stop())
+	}
+	if e.containers != nil {
+		errs = append(errs, e.containers.stand.Terminate(ctx))
 	}
 	return errors.Join(errs...)
 }

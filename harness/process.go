@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -151,6 +152,9 @@ func (e *Env) startMirrorMaker(ctx context.Context) error {
 	flows := e.Stand.mm2Flows()
 	if len(flows) == 0 {
 		return nil
+	}
+	if e.containers != nil {
+		return e.startContainerMirrorMaker(ctx, flows)
 	}
 	lib, err := kafkaproc.FindLib(moduleRoots()...)
 	if err != nil {
@@ -441,6 +445,7 @@ func (e *Env) WriteLogs(dir string) (string, error) {
 			logs["kafka-"+name] = se.Apache.Logs(1 << 30)
 		}
 	}
+	maps.Copy(logs, e.containerLogs())
 	if len(logs) == 0 {
 		return "", nil
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/lsst-ts/teststand/harness/containers"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/reports"
@@ -297,8 +298,8 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 func needsInflux(groups []featureGroup) map[int]bool {
 	out := map[int]bool{}
 	for _, g := range groups {
-		if g.stand.Backend == "external" {
-			continue
+		if g.stand.Backend == "external" || g.stand.Backend == "containers" {
+			continue // InfluxDB is the deployment's, or a container of the stand's
 		}
 		for _, site := range g.stand.Sites {
 			if site.InfluxDB != nil {
@@ -435,6 +436,10 @@ const EmbeddedOnlyTag = "@embedded"
 // many.
 const OwnReplicatorTag = "@own-replicator"
 
+// ContainersOnlyTag marks scenarios that act on containers (pause, stop,
+// restart a site's Kafka): other backends leave them out.
+const ContainersOnlyTag = "@containers"
+
 // leftOut are the tags a stand's run leaves out, with why.
 func leftOut(st *Stand) map[string]string {
 	out := map[string]string{}
@@ -443,6 +448,9 @@ func leftOut(st *Stand) map[string]string {
 	}
 	if len(st.mm2Flows()) > 0 {
 		out[OwnReplicatorTag] = "they hold for the project's replicator, not for MirrorMaker 2, which the stand runs"
+	}
+	if st.Backend != "containers" {
+		out[ContainersOnlyTag] = "they pause, stop and restart containers, which only the containers backend runs"
 	}
 	return out
 }
@@ -570,6 +578,15 @@ func versions(stands ...*Stand) map[string]string {
 			out["kafka"] = "kfake (franz-go)"
 		}
 		out["registry"] = "teststand"
+		if st.Backend == "containers" {
+			var spec ContainersSpec
+			if st.Containers != nil {
+				spec = *st.Containers
+			}
+			im := containers.Images(spec.Images, spec.Prefix)
+			out["kafka"], out["registry"], out["influxd"] = "container "+im[containers.Kafka], "container "+im[containers.Registry], "container "+im[containers.InfluxDB]
+			continue
+		}
 		for _, site := range st.Sites {
 			if site.InfluxDB == nil {
 				continue

@@ -39,7 +39,11 @@ type Stand struct {
 	// broker, from the jars `make conformance-tools` resolves; the rest
 	// as embedded, and flows and sinks may run as real MirrorMaker 2 and
 	// Telegraf).
-	Backend     string           `yaml:"backend" jsonschema:"enum=embedded,enum=external,enum=process"`
+	Backend string `yaml:"backend" jsonschema:"enum=embedded,enum=external,enum=process,enum=containers"`
+	// Containers configures the containers backend: images per service
+	// (kafka, registry, influxdb, components) over the upstream defaults,
+	// a registry mirror prefix, and each container's readiness timeout.
+	Containers  *ContainersSpec  `yaml:"containers"`
 	Interfaces  string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
 	Sites       map[string]*Site `yaml:"sites"`
 	Producers   []*ProducerSpec  `yaml:"producers"`
@@ -242,6 +246,13 @@ type FaultSpec struct {
 type LinkSpec struct {
 	From Ref `yaml:"from" jsonschema:"required"`
 	To   Ref `yaml:"to" jsonschema:"required"`
+}
+
+// ContainersSpec configures the containers backend.
+type ContainersSpec struct {
+	Images  map[string]string `yaml:"images"`
+	Prefix  string            `yaml:"prefix"`
+	Timeout Duration          `yaml:"timeout"`
 }
 
 // RestProxySpec is one Kafka REST proxy at a site, writing Avro through
@@ -622,6 +633,8 @@ func sectionName(goType string) string {
 		return "registry"
 	case "InfluxSpec":
 		return "influxdb"
+	case "ContainersSpec":
+		return "containers"
 	case "ProducerSpec":
 		return "a producer"
 	case "FlowSpec":
@@ -830,9 +843,22 @@ func (s *Stand) at(r Ref) string {
 }
 
 func (s *Stand) validate() error {
-	external, process := s.Backend == "external", s.Backend == "process"
+	external, containers := s.Backend == "external", s.Backend == "containers"
+	// process: the backend runs real Apache Kafka (as processes or in
+	// containers), which MirrorMaker 2 and Telegraf need.
+	process := s.Backend == "process" || containers
 	if s.Backend != "embedded" && !external && !process {
-		return fmt.Errorf("%s: backend %q: want embedded, external or process", s.File, s.Backend)
+		return fmt.Errorf("%s: backend %q: want embedded, external, process or containers", s.File, s.Backend)
+	}
+	if s.Containers != nil && !containers {
+		return fmt.Errorf("%s: containers: is for the containers backend (backend %s)", s.File, s.Backend)
+	}
+	if s.Containers != nil {
+		for svc := range s.Containers.Images {
+			if !slices.Contains([]string{"kafka", "registry", "influxdb", "components"}, svc) {
+				return fmt.Errorf("%s: containers: images: %q: want kafka, registry, influxdb or components", s.File, svc)
+			}
+		}
 	}
 	if len(s.Sites) == 0 {
 		return fmt.Errorf("%s: no sites defined", s.File)
@@ -858,6 +884,12 @@ func (s *Stand) validate() error {
 			if s.Backend == "embedded" && !slices.Contains(embeddedTopicConfigs, k) {
 				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.File, name, k, strings.Join(embeddedTopicConfigs, ", "))
 			}
+		}
+		if containers && st.Kafka.Brokers != 1 {
+			return fmt.Errorf("%s: site %q: kafka brokers %d: the containers backend runs one combined KRaft node per site", s.File, name, st.Kafka.Brokers)
+		}
+		if containers && st.InfluxDB != nil && st.InfluxDB.Major() == 2 {
+			return fmt.Errorf("%s: site %q: influxdb version 2 is not run by the containers backend yet (use embedded or process)", s.File, name)
 		}
 		if st.Kafka.ReplicationFactor > int16(st.Kafka.Brokers) {
 			return fmt.Errorf("%s: site %q: kafka replication_factor %d exceeds its %d brokers", s.File, name, st.Kafka.ReplicationFactor, st.Kafka.Brokers)
@@ -937,7 +969,7 @@ func (s *Stand) validate() error {
 		case f.Run == "external" && !external:
 			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(f.Source), what)
 		case f.Run == "mirrormaker2" && !process:
-			return fmt.Errorf("%s: %s: run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process", s.at(f.Source), what)
+			return fmt.Errorf("%s: %s: run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process or containers", s.at(f.Source), what)
 		case f.Run != "" && f.Run != "inprocess" && f.Run != "external" && f.Run != "mirrormaker2":
 			return fmt.Errorf("%s: %s: run %q: want inprocess, external or mirrormaker2", s.at(f.Source), what, f.Run)
 		}
@@ -987,7 +1019,7 @@ func (s *Stand) validate() error {
 		case k.Run == "external" && !external:
 			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
 		case k.Run == "telegraf" && !process:
-			return fmt.Errorf("%s: %s: run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process", s.at(k.Site), what)
+			return fmt.Errorf("%s: %s: run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process or containers", s.at(k.Site), what)
 		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external" && k.Run != "telegraf":
 			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, external or telegraf", s.at(k.Site), what, k.Run)
 		}

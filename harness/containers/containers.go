@@ -34,6 +34,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -98,6 +99,9 @@ func withPrefix(prefix, img string) string {
 // not present (it cannot be pulled here; the stand terminates what it
 // started itself).
 func Prepare(ctx context.Context) error {
+	// testcontainers-go prints every step on stdout; the stand's own
+	// logs and reports say what matters.
+	tclog.SetDefault(tclog.NewNoopLogger())
 	// testcontainers-go reads its configuration once, at its first
 	// client: ask the engine with a plain client, and set the variables
 	// before that.
