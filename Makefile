@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE proto docker-engine containers-images test-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -67,9 +67,15 @@ containers-images: docker-engine tools conformance-tools
 	cp $(INFLUXD) containers/influxdb/Dockerfile containers/influxdb/influxdb.conf $(CONTAINERS)/influxdb/
 	docker build -q -t teststand/influxdb:1.8.10 $(CONTAINERS)/influxdb >/dev/null
 
-## test-containers: the delivery, renaming and domain features on the containers backend
+## test-containers: the containers backend's own tests, then the delivery, renaming and domain
+## features and the container faults on it (a Docker engine is started when none answers)
 test-containers: containers-images
+	$(GO) test -tags containers -count=1 ./harness/containers
 	$(GO) run ./cmd/stand run scenarios/containers.yaml --features features/delivery.feature,features/replication.feature,features/domains.feature,containers/features --ts-xml= --report out/containers
+
+## bench-containers: stand boot on the embedded, process and containers backends in one run
+bench-containers: containers-images
+	$(GO) test -tags containers -run '^$$' -bench StandBootContainers -benchtime 1x ./harness
 
 ## build: the project's binaries into ./bin
 build:
