@@ -265,16 +265,18 @@ func TestStandTags(t *testing.T) {
 	embedded := &Stand{Backend: "embedded"}
 	process := &Stand{Backend: "process"}
 	mm2 := &Stand{Backend: "process", Replication: []*FlowSpec{{Run: "mirrormaker2"}}}
+	ctr := &Stand{Backend: "containers"}
 	cases := []struct {
 		tags  string
 		stand *Stand
 		want  string
 	}{
-		{"", embedded, ""},
-		{"@smoke", embedded, "@smoke"},
-		{"", process, "~@embedded"},
-		{"@a,@b", process, "@a,@b && ~@embedded"},
-		{"", mm2, "~@embedded && ~@own-replicator"},
+		{"", embedded, "~@containers"},
+		{"@smoke", embedded, "@smoke && ~@containers"},
+		{"", process, "~@containers && ~@embedded"},
+		{"@a,@b", process, "@a,@b && ~@containers && ~@embedded"},
+		{"", mm2, "~@containers && ~@embedded && ~@own-replicator"},
+		{"", ctr, "~@embedded"},
 	}
 	for _, c := range cases {
 		if got := standTags(c.tags, c.stand); got != c.want {

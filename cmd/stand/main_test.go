@@ -99,7 +99,7 @@ func TestReportRerenders(t *testing.T) {
 
 func TestBackendOverride(t *testing.T) {
 	cases := []struct{ backend, want string }{
-		{"moon", `backend "moon": want embedded, external or process`},
+		{"moon", `backend "moon": want embedded, external, process or containers`},
 		{"external", `the external backend needs kafka.bootstrap`},
 	}
 	for _, c := range cases {
