@@ -13,8 +13,21 @@ import (
 // with one influxd for every round as `stand run` shares it, and reports
 // the boot time of each and their ratio.
 func BenchmarkStandBoot(b *testing.B) {
+	boot := newBooter(b)
+	for b.Loop() {
+		embedded, process := boot("../scenarios/summit-usdf.yaml", "embedded"), boot("../scenarios/summit-usdf.yaml", "process")
+		b.ReportMetric(embedded.Seconds(), "embedded-boot-s")
+		b.ReportMetric(process.Seconds(), "process-boot-s")
+		b.ReportMetric(process.Seconds()/embedded.Seconds(), "process/embedded")
+	}
+}
+
+// newBooter starts the influxd the rounds share and returns a function
+// that brings a stand file up on a backend ("" for the file's own) and
+// down again, and returns its boot time.
+func newBooter(b *testing.B) func(file, backend string) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	b.Cleanup(cancel)
 	bin, err := influxd.Find(moduleRoots()...)
 	if err != nil {
 		b.Fatal(err)
@@ -23,9 +36,9 @@ func BenchmarkStandBoot(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer influx.Stop()
-	boot := func(backend string) time.Duration {
-		st, err := Load("../scenarios/summit-usdf.yaml", LoadOptions{Backend: backend})
+	b.Cleanup(func() { influx.Stop() })
+	return func(file, backend string) time.Duration {
+		st, err := Load(file, LoadOptions{Backend: backend})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -35,11 +48,5 @@ func BenchmarkStandBoot(b *testing.B) {
 		}
 		defer env.Down(context.WithoutCancel(ctx))
 		return env.BootTime
-	}
-	for b.Loop() {
-		embedded, process := boot("embedded"), boot("process")
-		b.ReportMetric(embedded.Seconds(), "embedded-boot-s")
-		b.ReportMetric(process.Seconds(), "process-boot-s")
-		b.ReportMetric(process.Seconds()/embedded.Seconds(), "process/embedded")
 	}
 }

@@ -12,13 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/internal/kafkatest"
 	"github.com/lsst-ts/teststand/registry"
 )
 
@@ -260,21 +260,5 @@ func mustClient(t *testing.T, b *bed) *kgo.Client {
 }
 
 func consume(t *testing.T, b *bed, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.cluster.ListenAddrs()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("got %d of %d records", len(out), n)
-		}
-		out = append(out, fs.Records()...)
-	}
-	return out
+	return kafkatest.Consume(t, b.cluster.ListenAddrs(), topic, n)
 }
