@@ -90,3 +90,29 @@ func startProcess(name, bin string, args, env []string) (*proc.Process, error) {
 	cmd.Env = append(os.Environ(), env...)
 	return proc.Start(name, cmd)
 }
+
+// startRunner starts one of the project's binaries for a component: as a
+// process, or with run "container" in a container of the components
+// image on the containers backend (host networking, the stand's temp dir
+// mounted, so the same arguments serve).
+func (e *Env) startRunner(ctx context.Context, name, binary string, args, env []string, run string) (runner, error) {
+	if run == "container" {
+		if e.containers == nil {
+			return nil, fmt.Errorf("run container: only the containers backend runs components in containers (this stand: %s)", e.Stand.Backend)
+		}
+		root := moduleRoot()
+		if root == "" {
+			return nil, fmt.Errorf("run container: the module root (the components image's build context) is not found from here")
+		}
+		dirs := []string{e.tmp}
+		if d := e.Stand.InterfacesDir(); d != "" {
+			dirs = append(dirs, d)
+		}
+		return e.containers.stand.RunComponent(ctx, name, root, binary, args, env, dirs...)
+	}
+	bin, err := commandPath(ctx, binary)
+	if err != nil {
+		return nil, err
+	}
+	return startProcess(name, bin, args, env)
+}

@@ -151,9 +151,19 @@ func (se *SiteEnv) FailCommits(fail bool) error {
 }
 
 // component is one in-process component with its own lifetime.
+// runner is a component running outside the harness's process: a binary
+// (proc.Process) or one in a container (containers.Process).
+type runner interface {
+	Done() <-chan struct{}
+	Stop(grace time.Duration) error
+	Kill()
+	Alive() error
+	Tail(n int) string
+}
+
 type component struct {
 	name, kind string
-	proc       *proc.Process       // for components run as binaries
+	proc       runner              // for components run as binaries or containers
 	metricsURL string              // a binary's Prometheus endpoint
 	gatherer   prometheus.Gatherer // an in-process component's metrics
 	adminURL   string              // a binary producer's admin API
@@ -718,7 +728,7 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	switch k.Run {
-	case "binary":
+	case "binary", "container":
 		return e.startBinarySink(ctx, k)
 	case "telegraf":
 		return e.startTelegraf(ctx, k)
@@ -755,10 +765,6 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 // ready once its metrics endpoint answers.
 func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	se := e.Sites[k.Site.Value]
-	bin, err := commandPath(ctx, "efdsink")
-	if err != nil {
-		return fmt.Errorf("sink %s: %w", k.Name, err)
-	}
 	specs := slices.Clone(k.Rules)
 	for i := range specs {
 		specs[i].Database = e.Database(specs[i].Database)
@@ -789,9 +795,9 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 		args = append(args, "--org", se.InfluxOrg)
 		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
 	}
-	pr, err := startProcess("sink "+k.Name, bin, args, env)
+	pr, err := e.startRunner(ctx, "sink "+k.Name, "efdsink", args, env, k.Run)
 	if err != nil {
-		return err
+		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
 	w := wait.ForHTTP("http://" + metricsAddr + "/metrics").WithTimeout(30 * time.Second)
 	w.Alive = pr.Alive
@@ -945,10 +951,6 @@ func freeBasePort(domains map[int]bool) (int, error) {
 // line and waits for its readiness semaphore.
 func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	se := e.Sites[p.Site.Value]
-	bin, err := commandPath(ctx, "salkafka")
-	if err != nil {
-		return fmt.Errorf("producer %s: %w", p.Name, err)
-	}
 	ready := filepath.Join(e.tmp, "SALKAFKA_PRODUCER_RUNNING_"+strings.ToUpper(p.Name))
 	partitions, rf := e.topicDefaults(p)
 	mport, err := proc.FreePort()
@@ -979,9 +981,9 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	for _, c := range p.CSCs {
 		args = append(args, c.Value)
 	}
-	pr, err := startProcess("producer "+p.Name, bin, args, nil)
+	pr, err := e.startRunner(ctx, "producer "+p.Name, "salkafka", args, nil, p.Run)
 	if err != nil {
-		return err
+		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
 	w := wait.ForFile(ready)
 	w.Timeout = 60 * time.Second
@@ -1004,7 +1006,7 @@ func (e *Env) topicDefaults(p *ProducerSpec) (int32, int16) {
 }
 
 func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
-	if p.Run == "binary" {
+	if p.Run == "binary" || p.Run == "container" {
 		return e.startBinaryProducer(ctx, p)
 	}
 	se := e.Sites[p.Site.Value]

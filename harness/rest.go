@@ -29,11 +29,7 @@ import (
 // restproxy binary with the tokens in a file; ready once it answers.
 func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 	se := e.Sites[r.Site.Value]
-	if r.Run == "binary" {
-		bin, err := commandPath(ctx, "restproxy")
-		if err != nil {
-			return fmt.Errorf("REST proxy %s: %w", r.Name, err)
-		}
+	if r.Run == "binary" || r.Run == "container" {
 		port, err := proc.FreePort()
 		if err != nil {
 			return err
@@ -51,9 +47,9 @@ func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 			}
 			args = append(args, "--tokens", file)
 		}
-		pr, err := startProcess("REST proxy "+r.Name, bin, args, nil)
+		pr, err := e.startRunner(ctx, "REST proxy "+r.Name, "restproxy", args, nil, r.Run)
 		if err != nil {
-			return err
+			return fmt.Errorf("REST proxy %s: %w", r.Name, err)
 		}
 		w := wait.ForHTTP("http://" + addr + "/healthz").WithTimeout(30 * time.Second)
 		w.Alive = pr.Alive

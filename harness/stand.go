@@ -209,8 +209,10 @@ type ProducerSpec struct {
 	WaitAck           string `yaml:"wait_ack"`
 	QueueLen          int    `yaml:"queue_len"`
 	// Run is "inprocess" (default) or "binary": the salkafka binary as a
-	// subprocess, on the cross-process DDS bus, as deployed.
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
+	// subprocess, on the cross-process DDS bus, as deployed; or
+	// "container": that binary in the components image (containers
+	// backend).
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container"`
 }
 
 // FlowSpec is one replication flow between sites.
@@ -264,8 +266,10 @@ type RestProxySpec struct {
 	// (Sasquatch: lsst.dm, lsst.verify, lsst.prompt); none: no
 	// authentication.
 	Tokens map[string][]string `yaml:"tokens"`
-	// Run is "inprocess" (default) or "binary" (the restproxy binary).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary"`
+	// Run is "inprocess" (default), "binary" (the restproxy binary) or
+	// "container" (that binary in the components image; containers
+	// backend).
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container"`
 }
 
 // SalTransformSpec is one SAL text transform at a site.
@@ -353,11 +357,12 @@ type SinkSpec struct {
 	FlushInterval Duration `yaml:"flush_interval"`
 	// Run is "inprocess" (default on the embedded backend), "binary":
 	// the efdsink binary as a subprocess, which a scenario can kill with
-	// SIGKILL, "external": the deployment's own sink (default on the
+	// SIGKILL, "container": that binary in the components image
+	// (containers backend), "external": the deployment's own sink (default on the
 	// external backend), or "telegraf": Telegraf's kafka_consumer with
 	// its avro parser and influxdb output, configured as Sasquatch does
 	// from the same rules (backend process).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=external,enum=telegraf"`
+	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container,enum=external,enum=telegraf"`
 
 	rules []sink.Rule
 }
@@ -950,8 +955,12 @@ func (s *Stand) validate() error {
 		}
 		switch p.Run {
 		case "", "inprocess", "binary":
+		case "container":
+			if !containers {
+				return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(p.Site), what)
+			}
 		default:
-			return fmt.Errorf("%s: %s: run %q: want inprocess or binary", s.at(p.Site), what, p.Run)
+			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", s.at(p.Site), what, p.Run)
 		}
 	}
 	for _, f := range s.Replication {
@@ -1020,8 +1029,10 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
 		case k.Run == "telegraf" && !process:
 			return fmt.Errorf("%s: %s: run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process or containers", s.at(k.Site), what)
-		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external" && k.Run != "telegraf":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, external or telegraf", s.at(k.Site), what, k.Run)
+		case k.Run == "container" && !containers:
+			return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(k.Site), what)
+		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external" && k.Run != "telegraf" && k.Run != "container":
+			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, container, external or telegraf", s.at(k.Site), what, k.Run)
 		}
 	}
 	for _, f := range s.Faults {
@@ -1057,8 +1068,11 @@ func (s *Stand) validate() error {
 		if reg := s.Sites[r.Site.Value].Registry; reg == nil || reg.Remote.Value != "" {
 			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(r.Site), what, r.Site.Value)
 		}
-		if r.Run != "" && r.Run != "inprocess" && r.Run != "binary" {
-			return fmt.Errorf("%s: %s: run %q: want inprocess or binary", s.at(r.Site), what, r.Run)
+		switch {
+		case r.Run == "container" && !containers:
+			return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(r.Site), what)
+		case r.Run != "" && r.Run != "inprocess" && r.Run != "binary" && r.Run != "container":
+			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", s.at(r.Site), what, r.Run)
 		}
 		for tok, prefixes := range r.Tokens {
 			if len(prefixes) == 0 || slices.Contains(prefixes, "") {

@@ -156,3 +156,46 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestRunComponent runs one of the project's binaries from the components
+// image built from the root Dockerfile: it runs to its end, its output is
+// kept, and a long-running one is killed at once.
+func TestRunComponent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStand(ctx, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Terminate(context.WithoutCancel(ctx))
+	p, err := s.RunComponent(ctx, "stand steps", "../..", "stand", []string{"steps"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+	case <-ctx.Done():
+		t.Fatal("stand steps did not end")
+	}
+	if !strings.Contains(p.Tail(1<<20), "^the stand is up$") {
+		t.Fatalf("output %q", p.Tail(500))
+	}
+	if err := p.Alive(); err == nil {
+		t.Error("an ended container is alive")
+	}
+	r, err := s.RunComponent(ctx, "registry", "../..", "registry", []string{"--brokers", "127.0.0.1:1", "--listen", "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Alive(); err != nil {
+		t.Fatalf("registry waiting for Kafka: %v", err)
+	}
+	start := time.Now()
+	r.Kill()
+	if err := r.Alive(); err == nil || time.Since(start) > 10*time.Second {
+		t.Fatalf("killed after %s, alive: %v", time.Since(start), err)
+	}
+}
