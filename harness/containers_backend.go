@@ -103,7 +103,12 @@ func dedupe(xs []string) []string {
 // site's Kafka (its in-network listener).
 func (e *Env) startContainerRegistry(ctx context.Context, site string, spec *RegistrySpec, readOnly bool) error {
 	b := e.containers
-	c, url, err := b.stand.StartRegistry(ctx, site+"-registry", b.images[containers.Registry], b.kafka[site], spec.Topic, readOnly)
+	image := b.images[containers.Registry]
+	var entrypoint []string
+	if image == b.images[containers.Components] { // the project's registry binary in the components image
+		entrypoint = []string{"/usr/local/bin/registry"}
+	}
+	c, url, err := b.stand.StartRegistry(ctx, site+"-registry", image, b.kafka[site], spec.Topic, readOnly, entrypoint...)
 	if err != nil {
 		return fmt.Errorf("site %s: %w", site, err)
 	}

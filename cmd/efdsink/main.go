@@ -6,14 +6,10 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lsst-ts/teststand/internal/cli"
-	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -54,11 +50,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg.Username, cfg.Password = os.Getenv("INFLUXDB_USER"), os.Getenv("INFLUXDB_PASSWORD")
 	cfg.Token = os.Getenv("INFLUXDB_TOKEN")
 	cfg.Logger = cli.NewLogger(stderr, *debug)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := sink.RunProcess(ctx, pc); err != nil {
-		fmt.Fprintln(stderr, "efdsink:", err)
-		return exit.Code(err)
-	}
-	return 0
+	return cli.RunUntilSignal(stderr, "efdsink", func(ctx context.Context) error { return sink.RunProcess(ctx, pc) })
 }

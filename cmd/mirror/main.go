@@ -6,16 +6,12 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lsst-ts/teststand/internal/cli"
-	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/replication"
 )
 
@@ -47,11 +43,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg.SourceBrokers, cfg.TargetBrokers = cli.List(*src), cli.List(*dst)
 	cfg.Topics, cfg.TopicsExclude = cli.List(*topics), cli.List(*exclude)
 	pc.Logger = cli.NewLogger(stderr, *debug)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := replication.RunProcess(ctx, pc); err != nil {
-		fmt.Fprintln(stderr, "mirror:", err)
-		return exit.Code(err)
-	}
-	return 0
+	return cli.RunUntilSignal(stderr, "mirror", func(ctx context.Context) error { return replication.RunProcess(ctx, pc) })
 }

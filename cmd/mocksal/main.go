@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/mocksal"
@@ -172,11 +170,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		cfg.Ledger = f
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := mocksal.RunProcess(ctx, cfg); err != nil {
-		fmt.Fprintln(stderr, "mocksal:", err)
-		return 1
-	}
-	return 0
+	return cli.RunUntilSignal(stderr, "mocksal", func(ctx context.Context) error { return mocksal.RunProcess(ctx, cfg) })
 }

@@ -5,11 +5,8 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/registry"
@@ -28,12 +25,7 @@ func main() {
 	cfg.Brokers = cli.List(*brokers)
 	cfg.Addr = stripSchemes(cfg.Addr)
 	cfg.Logger = cli.Logger(*debug)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := registry.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "registry:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.RunUntilSignal(os.Stderr, "registry", func(ctx context.Context) error { return registry.Run(ctx, cfg) }))
 }
 
 // stripSchemes drops "PLAINTEXT://" or "http://" from each of a list's

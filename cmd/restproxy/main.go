@@ -6,14 +6,10 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lsst-ts/teststand/internal/cli"
-	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/restproxy"
 )
 
@@ -36,11 +32,5 @@ func run(args []string, stderr io.Writer) int {
 	pc.Brokers = cli.List(*brokers)
 	pc.Partitions, pc.ReplicationFactor = int32(*partitions), int16(*rf)
 	pc.Logger = cli.NewLogger(stderr, *debug)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := restproxy.RunProcess(ctx, pc); err != nil {
-		fmt.Fprintln(stderr, "restproxy:", err)
-		return exit.Code(err)
-	}
-	return 0
+	return cli.RunUntilSignal(stderr, "restproxy", func(ctx context.Context) error { return restproxy.RunProcess(ctx, pc) })
 }

@@ -300,8 +300,9 @@ func (s *Stand) StartKafka(ctx context.Context, alias, image string, autoCreate 
 
 // StartRegistry runs a schema registry on kafka's storage topic (read-only
 // for a remote registry serving a replicated topic) and returns its URL
-// on the host.
-func (s *Stand) StartRegistry(ctx context.Context, alias, image string, kafka *KafkaSite, topic string, readOnly bool) (*Container, string, error) {
+// on the host. entrypoint, if given, replaces the image's (the components
+// image serves as the registry image with its registry binary).
+func (s *Stand) StartRegistry(ctx context.Context, alias, image string, kafka *KafkaSite, topic string, readOnly bool, entrypoint ...string) (*Container, string, error) {
 	env := map[string]string{
 		"SCHEMA_REGISTRY_HOST_NAME":                    alias,
 		"SCHEMA_REGISTRY_LISTENERS":                    "http://0.0.0.0:8081",
@@ -312,8 +313,8 @@ func (s *Stand) StartRegistry(ctx context.Context, alias, image string, kafka *K
 	if readOnly {
 		env["TESTSTAND_REGISTRY_READ_ONLY"] = "true"
 	}
-	if strings.HasPrefix(image, "teststand/components") {
-		opts = append(opts, testcontainers.WithEntrypoint("/usr/local/bin/registry"))
+	if len(entrypoint) > 0 {
+		opts = append(opts, testcontainers.WithEntrypoint(entrypoint...))
 	}
 	c, err := s.run(ctx, "registry@"+alias, alias, image, wait.ForHTTP("/subjects").WithPort("8081/tcp"), opts...)
 	if err != nil {

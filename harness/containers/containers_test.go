@@ -50,7 +50,7 @@ func TestSite(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "lsst.sal.Test.scalars"); err != nil {
 		t.Fatal(err)
 	}
-	_, regURL, err := s.StartRegistry(ctx, "usdf-registry", images[Registry], k, "registry-schemas", false)
+	_, regURL, err := s.StartRegistry(ctx, "usdf-registry", images[Registry], k, "registry-schemas", false, "/usr/local/bin/registry")
 	if err != nil {
 		t.Fatal(err)
 	}

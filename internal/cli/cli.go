@@ -3,13 +3,17 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 )
@@ -82,4 +86,17 @@ func Interfaces(dir string) (*sal.Interfaces, error) {
 		return sal.LoadDir(dir)
 	}
 	return sal.Load(sample.FS)
+}
+
+// RunUntilSignal runs a command's work until it ends or SIGINT/SIGTERM
+// cancels its context, and turns its error into one line on stderr
+// ("name: error") and the project's exit code.
+func RunUntilSignal(stderr io.Writer, name string, run func(ctx context.Context) error) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exit.Code(err)
+	}
+	return 0
 }
