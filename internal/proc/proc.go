@@ -7,9 +7,11 @@ package proc
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -167,12 +169,71 @@ func (p *Process) Tail(n int) string {
 	return s
 }
 
-// FreePort is a TCP port free on 127.0.0.1 now.
+// FreePort is a TCP port free on 127.0.0.1 now, for a process to bind a
+// moment later. It is taken below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), from which every outgoing connection
+// draws its local port: a port from that range (what ":0" hands out) can
+// be taken by any client connecting in the seconds before a JVM binds it,
+// and a Kafka node that cannot bind its controller port leaves its
+// cluster without a quorum. A port is never handed out twice by one
+// process.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
+	low := ephemeralLow()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if low > minPort+1000 {
+		for range 100 {
+			p := minPort + rand.IntN(low-minPort)
+			if handedOut[p] {
+				continue
+			}
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			handedOut[p] = true
+			return p, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("free port: %w", err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut[p] {
+			handedOut[p] = true
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("free port: none found")
+}
+
+// minPort is the lowest port FreePort hands out (above the well-known and
+// most registered services' ports).
+const minPort = 20000
+
+var (
+	portsMu   sync.Mutex
+	handedOut = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// when it cannot be read).
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }

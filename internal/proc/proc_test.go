@@ -1,6 +1,8 @@
 package proc
 
 import (
+	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -50,5 +52,31 @@ func TestProcess(t *testing.T) {
 	}
 	if port, err := FreePort(); err != nil || port <= 0 {
 		t.Errorf("FreePort: %d, %v", port, err)
+	}
+}
+
+// TestFreePort: ports are bindable, below the kernel's ephemeral range
+// (where outgoing connections would take them), and never handed out
+// twice.
+func TestFreePort(t *testing.T) {
+	low := ephemeralLow()
+	seen := map[int]bool{}
+	for range 300 {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+		if low > minPort+1000 && (p < minPort || p >= low) {
+			t.Fatalf("port %d outside [%d, %d)", p, minPort, low)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatalf("port %d: %v", p, err)
+		}
+		l.Close()
 	}
 }
