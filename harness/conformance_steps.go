@@ -74,7 +74,7 @@ func (st *Steps) samePoints(ctx context.Context, a, b, site, within string) erro
 	}
 	ic := se.Influx()
 	cond := wait.ForCondition("the same points in "+a+" and "+b+" at "+site, func(ctx context.Context) error {
-		c, err := ic.CompareDatabases(ctx, st.Env.Database(a), st.Env.Database(b), a, b)
+		c, err := ic.CompareDatabases(ctx, st.Env.Database(site, a), st.Env.Database(site, b), a, b)
 		switch {
 		case err != nil:
 			return err

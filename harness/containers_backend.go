@@ -101,20 +101,23 @@ func dedupe(xs []string) []string {
 
 // startContainerRegistry runs a site's registry as a container on the
 // site's Kafka (its in-network listener).
-func (e *Env) startContainerRegistry(ctx context.Context, site string, spec *RegistrySpec, readOnly bool) error {
+func (e *Env) startContainerRegistry(ctx context.Context, site, alias, topic string, readOnly bool) (string, error) {
 	b := e.containers
 	image := b.images[containers.Registry]
 	var entrypoint []string
 	if image == b.images[containers.Components] { // the project's registry binary in the components image
 		entrypoint = []string{"/usr/local/bin/registry"}
 	}
-	c, url, err := b.stand.StartRegistry(ctx, site+"-registry", image, b.kafka[site], spec.Topic, readOnly, entrypoint...)
+	name := site + "-registry"
+	if alias != "" {
+		name = site + "-registry-" + alias
+	}
+	c, url, err := b.stand.StartRegistry(ctx, name, image, b.kafka[site], topic, readOnly, entrypoint...)
 	if err != nil {
-		return fmt.Errorf("site %s: %w", site, err)
+		return "", fmt.Errorf("site %s: %w", site, err)
 	}
 	b.add(c)
-	e.Sites[site].RegistryURL = url
-	return nil
+	return url, nil
 }
 
 // startContainerInflux runs a site's InfluxDB as a container.

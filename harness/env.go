@@ -62,9 +62,9 @@ type Env struct {
 	ownInflux  []*influxd.Server
 	// mirrorMetrics are all flows' replication metrics.
 	mirrorMetrics *replication.Metrics
-	// dbPrefix is put before every database name when the stand shares
-	// an influxd with other stands of the run, so each has its own.
-	dbPrefix string
+	// standPrefix names the stand's databases when its sites share an
+	// influxd with other stands of the run (see SiteEnv.dbPrefix).
+	standPrefix string
 	// containers is what the containers backend runs.
 	containers *containerBackend
 }
@@ -72,9 +72,19 @@ type Env struct {
 // standSeq numbers stands that share an influxd.
 var standSeq atomic.Int64
 
-// Database is the InfluxDB database a stand's database is stored in: the
-// name itself, or with the stand's prefix when it shares an influxd.
-func (e *Env) Database(name string) string { return e.dbPrefix + name }
+// Database is the InfluxDB database (or bucket) in which a site's
+// database name is stored: the name itself when the site has an InfluxDB
+// of its own, "s<stand>_<site>_<name>" when it shares an influxd with
+// other sites or stands. Every site is its own world: two sites never
+// share a database, so a point one site's sink wrote can never satisfy a
+// check of another site's EFD. Every sink, tap and comparison names its
+// database through this.
+func (e *Env) Database(site, name string) string {
+	if se := e.Sites[site]; se != nil {
+		return se.dbPrefix + name
+	}
+	return name
+}
 
 // SiteEnv is one running site.
 type SiteEnv struct {
@@ -82,9 +92,18 @@ type SiteEnv struct {
 	Kafka *kfake.Cluster
 	// Apache is the site's real Kafka (backend process).
 	Apache      *kafkaproc.Cluster
-	Brokers     []string
+	Brokers []string
+	// Registry and RegistryURL are the site's registry: its own, or, at a
+	// site that has none, its only remote one (what steps naming "the
+	// registry at" a site mean).
 	Registry    *registry.Server
 	RegistryURL string
+	// Remotes and RemoteURLs are the site's remote registries, by
+	// source alias.
+	Remotes    map[string]*registry.Server
+	RemoteURLs map[string]string
+	// ownURL is the URL of the site's own registry ("" if it has none).
+	ownURL string
 	InfluxURL   string
 	// InfluxOrg and InfluxToken reach an InfluxDB 2.x.
 	InfluxOrg, InfluxToken string
@@ -93,6 +112,18 @@ type SiteEnv struct {
 
 	commitFaults sync.Once
 	commitFault  *kfault.CommitFault
+	// dbPrefix is put before the site's database names when its influxd
+	// is shared (see Env.Database).
+	dbPrefix string
+}
+
+// RegistryFor is the URL of the registry a rule names: "local" for the
+// site's own, a source alias for its remote registry.
+func (se *SiteEnv) RegistryFor(name string) string {
+	if name == localRegistry {
+		return se.ownURL
+	}
+	return se.RemoteURLs[name]
 }
 
 // Influx is a client of the site's InfluxDB with its credentials.
@@ -104,16 +135,27 @@ func (se *SiteEnv) Influx() *influxd.Client {
 // answers metadata, its registry answers, its InfluxDB answers /ping and
 // has the stand's databases. Nothing is created there.
 func connectSite(ctx context.Context, name string, spec *Site) (*SiteEnv, error) {
-	se := &SiteEnv{Name: name, Brokers: cli.List(spec.Kafka.Bootstrap), Producers: map[string]*producer.Producer{}}
+	se := newSiteEnv(name, cli.List(spec.Kafka.Bootstrap))
 	wk := wait.ForKafkaMetadata(se.Brokers, 1)
 	wk.Timeout = 30 * time.Second
 	if err := wk.WaitUntilReady(ctx); err != nil {
 		return nil, fmt.Errorf("site %s: kafka %s: %w", name, spec.Kafka.Bootstrap, err)
 	}
 	if spec.Registry != nil {
-		se.RegistryURL = strings.TrimRight(spec.Registry.URL, "/")
-		if err := wait.ForHTTP(se.RegistryURL + "/subjects").WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
+		se.ownURL = strings.TrimRight(spec.Registry.URL, "/")
+		if err := wait.ForHTTP(se.ownURL + "/subjects").WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
 			return nil, fmt.Errorf("site %s: registry: %w", name, err)
+		}
+		se.RegistryURL = se.ownURL
+	}
+	for _, r := range spec.RemoteRegistries {
+		url := strings.TrimRight(r.URL, "/")
+		if err := wait.ForHTTP(url + "/subjects").WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
+			return nil, fmt.Errorf("site %s: remote registry for %s: %w", name, r.Alias.Value, err)
+		}
+		se.RemoteURLs[r.Alias.Value] = url
+		if se.RegistryURL == "" {
+			se.RegistryURL = url
 		}
 	}
 	if spec.InfluxDB != nil {
@@ -248,7 +290,8 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			if spec.Kafka.AutoCreateTopics {
 				kfault.AutoCreateLikeKafka(c)
 			}
-			e.Sites[name] = &SiteEnv{Name: name, Kafka: c, Brokers: c.ListenAddrs(), Producers: map[string]*producer.Producer{}}
+			e.Sites[name] = newSiteEnv(name, c.ListenAddrs())
+			e.Sites[name].Kafka = c
 			if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
 				return nil, fmt.Errorf("site %s: %w", name, err)
 			}
@@ -277,11 +320,14 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			}
 			ic := srv.Client()
 			se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
-			if shared && e.dbPrefix == "" {
-				e.dbPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
+			if shared {
+				if e.standPrefix == "" {
+					e.standPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
+				}
+				se.dbPrefix = e.standPrefix + name + "_"
 			}
 			for _, db := range spec.InfluxDB.Names() {
-				if err := ic.CreateDatabase(ctx, e.Database(db)); err != nil {
+				if err := ic.CreateDatabase(ctx, e.Database(name, db)); err != nil {
 					return nil, fmt.Errorf("site %s: %w", name, err)
 				}
 			}
@@ -291,10 +337,10 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	// Writable registries first: replication copies their storage topics.
 	for _, name := range st.SiteNames() {
 		spec := st.Sites[name]
-		if external || spec.Registry == nil || spec.Registry.Remote.Value != "" {
+		if external || spec.Registry == nil {
 			continue
 		}
-		if err := e.startRegistry(ctx, name, spec.Registry, false); err != nil {
+		if err := e.startRegistry(ctx, name, "", ""); err != nil {
 			return nil, err
 		}
 	}
@@ -320,12 +366,13 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	phase("replication")
 	for _, name := range st.SiteNames() {
-		spec := st.Sites[name]
-		if external || spec.Registry == nil || spec.Registry.Remote.Value == "" {
-			continue
+		if external {
+			break
 		}
-		if err := e.startRegistry(ctx, name, spec.Registry, true); err != nil {
-			return nil, err
+		for _, r := range st.Sites[name].RemoteRegistries {
+			if err := e.startRegistry(ctx, name, r.Alias.Value, ""); err != nil {
+				return nil, err
+			}
 		}
 	}
 	phase("remote registries")
@@ -399,27 +446,55 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	return e, nil
 }
 
-func (e *Env) startRegistry(ctx context.Context, site string, spec *RegistrySpec, readOnly bool) error {
-	return e.startRegistryAt(ctx, site, spec, readOnly, "")
-}
-
-// startRegistryAt starts a site's registry on addr ("" for a free port).
-func (e *Env) startRegistryAt(ctx context.Context, site string, spec *RegistrySpec, readOnly bool, addr string) error {
+// startRegistry starts a site's own registry (alias "") or its remote
+// registry for alias, on addr ("" for a free port).
+func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error {
+	topic, readOnly := e.Stand.Sites[site].Registry.topic(), false
+	what := "registry"
+	if alias != "" {
+		var err error
+		if topic, err = e.Stand.RemoteRegistryTopic(site, alias); err != nil {
+			return err
+		}
+		readOnly, what = true, "remote registry for "+alias
+	}
+	var srv *registry.Server
+	var url string
 	if e.containers != nil {
-		return e.startContainerRegistry(ctx, site, spec, readOnly)
+		var err error
+		if url, err = e.startContainerRegistry(ctx, site, alias, topic, readOnly); err != nil {
+			return err
+		}
+	} else {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var err error
+		srv, err = registry.Start(rctx, registry.Config{
+			Brokers: e.Sites[site].Brokers, Topic: topic, ReadOnly: readOnly, Addr: addr,
+			Logger: e.log.With("component", what+"@"+site),
+		})
+		if err != nil {
+			return fmt.Errorf("site %s: %s on %s: %w", site, what, topic, err)
+		}
+		url = srv.URL()
 	}
 	se := e.Sites[site]
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	srv, err := registry.Start(rctx, registry.Config{
-		Brokers: se.Brokers, Topic: spec.Topic, ReadOnly: readOnly, Addr: addr,
-		Logger: e.log.With("component", "registry@"+site),
-	})
-	if err != nil {
-		return fmt.Errorf("site %s: registry on %s: %w", site, spec.Topic, err)
+	if alias == "" {
+		se.ownURL = url
+	} else {
+		se.Remotes[alias], se.RemoteURLs[alias] = srv, url
 	}
-	se.Registry, se.RegistryURL = srv, srv.URL()
+	spec := e.Stand.Sites[site]
+	if alias == "" || (spec.Registry == nil && spec.RemoteRegistries[0].Alias.Value == alias) {
+		se.Registry, se.RegistryURL = srv, url // the site's registry
+	}
 	return nil
+}
+
+// newSiteEnv is a running site before its parts start.
+func newSiteEnv(name string, brokers []string) *SiteEnv {
+	return &SiteEnv{Name: name, Brokers: brokers, Producers: map[string]*producer.Producer{},
+		Remotes: map[string]*registry.Server{}, RemoteURLs: map[string]string{}}
 }
 
 // startComponent runs fn in its own goroutine with its own context, and
@@ -548,13 +623,19 @@ func (e *Env) SlowLink(from, to string, d time.Duration) error {
 
 // StopRegistry stops a site's registry (a registry outage); StartRegistry
 // starts it again on the same address, reading its storage topic anew, as
-// a restarted pod does.
+// a restarted pod does. The site's registry is its own, or its only
+// remote one.
 func (e *Env) StopRegistry(site string) error {
 	se := e.Sites[site]
 	if se == nil || se.Registry == nil {
 		return fmt.Errorf("site %q has no registry this stand runs", site)
 	}
 	err := se.Registry.Close()
+	for alias, r := range se.Remotes {
+		if r == se.Registry {
+			se.Remotes[alias] = nil
+		}
+	}
 	se.Registry = nil
 	return err
 }
@@ -562,14 +643,21 @@ func (e *Env) StopRegistry(site string) error {
 // StartRegistry starts a stopped registry again; see StopRegistry.
 func (e *Env) StartRegistry(ctx context.Context, site string) error {
 	se := e.Sites[site]
-	if se == nil || se.RegistryURL == "" || e.Stand.Sites[site].Registry == nil {
+	if se == nil || se.RegistryURL == "" || e.Stand.Backend == "external" {
 		return fmt.Errorf("site %q has no registry this stand runs", site)
 	}
 	if se.Registry != nil {
 		return fmt.Errorf("the registry at %s is running", site)
 	}
-	spec := e.Stand.Sites[site].Registry
-	return e.startRegistryAt(ctx, site, spec, spec.Remote.Value != "", strings.TrimPrefix(se.RegistryURL, "http://"))
+	alias := ""
+	if se.ownURL != se.RegistryURL {
+		for a, u := range se.RemoteURLs {
+			if u == se.RegistryURL {
+				alias = a
+			}
+		}
+	}
+	return e.startRegistry(ctx, site, alias, strings.TrimPrefix(se.RegistryURL, "http://"))
 }
 
 // Kill stops a component at once: SIGKILL for one run as a binary (no
@@ -736,11 +824,12 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	se := e.Sites[k.Site.Value]
 	rules := slices.Clone(k.rules)
 	for i := range rules {
-		rules[i].Database = e.Database(rules[i].Database)
+		rules[i].Database = e.Database(k.Site.Value, rules[i].Database)
+		rules[i].Registry = se.RegistryFor(k.registries[i])
 	}
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
-		RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken,
+		RegistryURL: rules[0].Registry, InfluxURL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken,
 		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration,
 		TopicRefresh: 500 * time.Millisecond,
 		Logger:       e.log.With("component", "sink "+k.Name),
@@ -767,7 +856,8 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	se := e.Sites[k.Site.Value]
 	specs := slices.Clone(k.Rules)
 	for i := range specs {
-		specs[i].Database = e.Database(specs[i].Database)
+		specs[i].Database = e.Database(k.Site.Value, specs[i].Database)
+		specs[i].Registry = se.RegistryFor(k.registries[i])
 	}
 	rules, err := yaml.Marshal(map[string]any{"rules": specs})
 	if err != nil {
@@ -783,7 +873,7 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{
-		"--brokers", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL, "--influxdb", se.InfluxURL,
+		"--brokers", strings.Join(se.Brokers, ","), "--registry", specs[0].Registry, "--influxdb", se.InfluxURL,
 		"--rules", rulesFile, "--metrics-addr", metricsAddr, "--topic-refresh", "500ms",
 		"--max-batch", fmt.Sprint(cmp.Or(k.MaxBatch, 5000)), "--flush-interval", k.FlushInterval.Duration.String(),
 	}
@@ -1080,15 +1170,18 @@ func (e *Env) Endpoints() string {
 	for _, name := range e.Stand.SiteNames() {
 		se := e.Sites[name]
 		fmt.Fprintf(&b, "  site %s\n    kafka     %s\n", name, strings.Join(se.Brokers, ","))
-		if se.RegistryURL != "" {
-			fmt.Fprintf(&b, "    registry  %s\n", se.RegistryURL)
+		if se.ownURL != "" {
+			fmt.Fprintf(&b, "    registry  %s\n", se.ownURL)
+		}
+		for _, alias := range slices.Sorted(maps.Keys(se.RemoteURLs)) {
+			fmt.Fprintf(&b, "    registry  %s  (remote, %s's schemas)\n", se.RemoteURLs[alias], alias)
 		}
 		if se.InfluxURL != "" {
 			fmt.Fprintf(&b, "    influxdb  %s", se.InfluxURL)
 			if spec := e.Stand.Sites[name].InfluxDB; spec != nil {
 				var dbs []string
 				for _, d := range spec.Names() {
-					dbs = append(dbs, e.Database(d))
+					dbs = append(dbs, e.Database(name, d))
 				}
 				kind := "databases"
 				if spec.Major() == 2 {
@@ -1159,6 +1252,11 @@ func (e *Env) Down(ctx context.Context) error {
 		if se.Registry != nil {
 			errs = append(errs, se.Registry.Close())
 		}
+		for _, r := range se.Remotes {
+			if r != nil && r != se.Registry {
+				errs = append(errs, r.Close())
+			}
+		}
 		if se.Kafka != nil {
 			se.Kafka.Close()
 		}
@@ -1166,13 +1264,11 @@ func (e *Env) Down(ctx context.Context) error {
 			errs = append(errs, se.Apache.Stop())
 		}
 	}
-	if e.dbPrefix != "" { // a shared influxd: leave it as found
-		for name, spec := range e.Stand.Sites {
-			if se := e.Sites[name]; spec.InfluxDB != nil && se != nil && se.InfluxURL != "" {
-				ic := se.Influx()
-				for _, d := range spec.InfluxDB.Names() {
-					errs = append(errs, ic.DropDatabase(ctx, e.Database(d)))
-				}
+	for name, spec := range e.Stand.Sites { // a shared influxd: leave it as found
+		if se := e.Sites[name]; spec.InfluxDB != nil && se != nil && se.InfluxURL != "" && se.dbPrefix != "" {
+			ic := se.Influx()
+			for _, d := range spec.InfluxDB.Names() {
+				errs = append(errs, ic.DropDatabase(ctx, e.Database(name, d)))
 			}
 		}
 	}

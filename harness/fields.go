@@ -158,7 +158,7 @@ func (st *Steps) fieldsAsWritten(ctx context.Context, csc, index, topic, db, sit
 	}
 	se := st.Env.Sites[site]
 	measurement := tr.Topic.FullName() // the sink's default: namespace.name
-	diffs, n, err := compareFields(ctx, se.Influx(), st.Env.Database(db), measurement, tr, 10)
+	diffs, n, err := compareFields(ctx, se.Influx(), st.Env.Database(site, db), measurement, tr, 10)
 	if err != nil {
 		return err
 	}

@@ -328,7 +328,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	tc := telegraf.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
 	for _, r := range k.Rules {
 		tc.Inputs = append(tc.Inputs, telegraf.Input{
-			Topics: r.Topics, Database: e.Database(r.Database), RetentionPolicy: r.RetentionPolicy,
+			Topics: r.Topics, Database: e.Database(k.Site.Value, r.Database), RetentionPolicy: r.RetentionPolicy,
 			Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat, Measurement: r.Measurement,
 			Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator,
 		})

@@ -64,7 +64,7 @@ func (st *Steps) metricsDelivered(ctx context.Context, topic, db, site, within s
 		return fmt.Errorf("site %q has no InfluxDB", site)
 	}
 	ic := se.Influx()
-	dbName := st.Env.Database(db)
+	dbName := st.Env.Database(site, db)
 	err := wait.ForCondition(fmt.Sprintf("the %d metrics posted to %s in %s at %s", len(posted), topic, db, site), func(ctx context.Context) error {
 		points, err := ic.Points(ctx, dbName, topic)
 		if err != nil {

@@ -303,8 +303,27 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			}
 			se := s.env.Sites[p.site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(rule.Database), measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
+			taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(p.site, rule.Database), measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
 			break
+		}
+	}
+	// Every other database of every site is watched too, under the
+	// sink's default measurement: a scenario may assert that samples are
+	// not delivered to a site whose sink is missing or broken, and that
+	// verdict must come from that site's own storage.
+	tapped := map[string]bool{}
+	for _, t := range taps {
+		tapped[t.Where] = true
+	}
+	for _, site := range s.env.Stand.SiteNames() {
+		spec, se := s.env.Stand.Sites[site], s.env.Sites[site]
+		if spec.InfluxDB == nil || se == nil || se.InfluxURL == "" {
+			continue
+		}
+		for _, db := range spec.InfluxDB.Names() {
+			if where := "influxdb@" + site + "/" + db; !tapped[where] {
+				taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(site, db), tr.Topic.FullName(), where, "→influxdb@"+site, tr))
+			}
 		}
 	}
 	return taps, nil

@@ -84,13 +84,20 @@ func readToEnd(ctx context.Context, brokers []string, topic string, fn func(*kgo
 	return nil
 }
 
-// SchemaAt fetches schema id from site's registry.
-func (e *Env) SchemaAt(ctx context.Context, site string, id int) (string, error) {
+// SchemaAt fetches schema id of topic from the registry at site that
+// serves the topic: the site's own for its own topics, the source's
+// remote registry for a replica (the site's registry when the stand does
+// not know the topic).
+func (e *Env) SchemaAt(ctx context.Context, site, topic string, id int) (string, error) {
 	se := e.Sites[site]
 	if se == nil || se.RegistryURL == "" {
 		return "", fmt.Errorf("site %q has no registry", site)
 	}
-	cl, err := sr.NewClient(sr.URLs(se.RegistryURL))
+	url := se.RegistryURL
+	if name := e.Stand.TopicRegistry(site, topic); name != "" {
+		url = se.RegistryFor(name)
+	}
+	cl, err := sr.NewClient(sr.URLs(url))
 	if err != nil {
 		return "", err
 	}

@@ -81,6 +81,11 @@ type Stand struct {
 	Loaded *sal.Interfaces `yaml:"-"`
 
 	interfacesDir string
+	// compiled are the flows with their policies and filters.
+	compiled []compiledFlow
+	// origins are the topics at each site, each with the sites it was
+	// produced at (see topicOrigins).
+	origins map[string]map[string][]string
 	// files are the stand file and the files it extends: a line number
 	// of the k-th is stored plus k*lineShift.
 	files []string
@@ -98,11 +103,19 @@ func (s *Stand) pos(line int) string {
 	return fmt.Sprintf("%s:%d", s.files[k], line%lineShift)
 }
 
-// Site is one Kafka cluster with its registry and, optionally, an InfluxDB.
+// Site is one Kafka cluster with its registries and, optionally, an
+// InfluxDB: every site is its own world.
 type Site struct {
-	Kafka    KafkaSpec     `yaml:"kafka"`
+	Kafka KafkaSpec `yaml:"kafka"`
+	// Registry is the site's own registry, which its producers, REST
+	// proxies and SAL transforms register schemas in.
 	Registry *RegistrySpec `yaml:"registry"`
-	InfluxDB *InfluxSpec   `yaml:"influxdb"`
+	// RemoteRegistries are read-only registries, one per source alias,
+	// each serving the schemas of that site from its replicated storage
+	// topic (Sasquatch's remote context): consumers of that site's
+	// replicas decode with it. See registries.go.
+	RemoteRegistries []*RemoteRegistrySpec `yaml:"remote_registries"`
+	InfluxDB         *InfluxSpec           `yaml:"influxdb"`
 }
 
 // KafkaSpec describes a site's cluster.
@@ -127,10 +140,11 @@ type KafkaSpec struct {
 	Bootstrap string `yaml:"bootstrap"`
 }
 
-// RegistrySpec describes a site's schema registry. With Remote set it is a
-// read-only registry serving "<remote>.registry-schemas", the storage topic
-// replicated from that site.
+// RegistrySpec describes a site's own schema registry. Remote is the
+// older way to write a site whose only registry is a remote one
+// (`registry: {remote: summit}` is `remote_registries: [summit]`).
 type RegistrySpec struct {
+	// Topic is the storage topic; "" means registry-schemas.
 	Topic  string `yaml:"topic"`
 	Remote Ref    `yaml:"remote"`
 	// URL is a running registry (backend external).
@@ -152,6 +166,14 @@ type InfluxSpec struct {
 	// that starts its own InfluxDB 2 onboards it itself.
 	Org   string `yaml:"org"`
 	Token string `yaml:"token"`
+}
+
+// topic is the registry's storage topic.
+func (r *RegistrySpec) topic() string {
+	if r == nil || r.Topic == "" {
+		return "registry-schemas"
+	}
+	return r.Topic
 }
 
 // Major is the site's InfluxDB major version.
@@ -352,6 +374,11 @@ type SinkSpec struct {
 	Database string          `yaml:"database"`
 	Rules    []sink.RuleSpec `yaml:"rules"`
 	Group    string          `yaml:"group"`
+	// Registry is the registry the sink's rules decode with unless a rule
+	// names its own: "local" (the site's own) or a source alias (that
+	// site's remote registry). By default each rule takes the registry of
+	// the site its topics come from.
+	Registry string `yaml:"registry"`
 	// MaxBatch and FlushInterval are the sink's batching (0: defaults).
 	MaxBatch      int      `yaml:"max_batch"`
 	FlushInterval Duration `yaml:"flush_interval"`
@@ -365,6 +392,8 @@ type SinkSpec struct {
 	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container,enum=external,enum=telegraf"`
 
 	rules []sink.Rule
+	// registries are the rules' registries, resolved at load.
+	registries []string
 }
 
 // Route is the rule of a sink that takes topic, or nil.
@@ -753,11 +782,13 @@ func (s *Stand) defaults() error {
 		if site.Kafka.Brokers == 0 {
 			site.Kafka.Brokers = 1
 		}
-		if site.Registry != nil && site.Registry.Topic == "" {
+	}
+	if err := s.normalizeRegistries(); err != nil {
+		return err
+	}
+	for _, site := range s.Sites {
+		if site != nil && site.Registry != nil && site.Registry.Topic == "" {
 			site.Registry.Topic = "registry-schemas"
-			if site.Registry.Remote.Value != "" {
-				site.Registry.Topic = site.Registry.Remote.Value + ".registry-schemas"
-			}
 		}
 	}
 	for i, p := range s.Producers {
@@ -915,11 +946,6 @@ func (s *Stand) validate() error {
 				return err
 			}
 		}
-		if st.Registry != nil && st.Registry.Remote.Value != "" {
-			if err := site(st.Registry.Remote, "site "+name+" registry remote"); err != nil {
-				return err
-			}
-		}
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Producers {
@@ -1001,7 +1027,7 @@ func (s *Stand) validate() error {
 		if st.InfluxDB == nil {
 			return fmt.Errorf("%s: %s: site %q has no influxdb", s.at(k.Site), what, k.Site.Value)
 		}
-		if st.Registry == nil {
+		if st.Registry == nil && len(st.RemoteRegistries) == 0 {
 			return fmt.Errorf("%s: %s: site %q has no registry", s.at(k.Site), what, k.Site.Value)
 		}
 		if len(k.Rules[0].Topics) == 0 {
@@ -1065,7 +1091,7 @@ func (s *Stand) validate() error {
 		if err := site(r.Site, what); err != nil {
 			return err
 		}
-		if reg := s.Sites[r.Site.Value].Registry; reg == nil || reg.Remote.Value != "" {
+		if s.Sites[r.Site.Value].Registry == nil {
 			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(r.Site), what, r.Site.Value)
 		}
 		switch {
@@ -1092,7 +1118,7 @@ func (s *Stand) validate() error {
 		if err := site(x.Site, what); err != nil {
 			return err
 		}
-		if reg := s.Sites[x.Site.Value].Registry; reg == nil || reg.Remote.Value != "" {
+		if s.Sites[x.Site.Value].Registry == nil {
 			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(x.Site), what, x.Site.Value)
 		}
 		if len(x.CSCs) == 0 {
@@ -1153,7 +1179,13 @@ func (s *Stand) validate() error {
 		}
 		t.profile = p
 	}
-	return nil
+	if err := s.checkRegistries(); err != nil {
+		return err
+	}
+	if err := s.checkSharedStorage(); err != nil {
+		return err
+	}
+	return s.resolveSinkRegistries()
 }
 
 // servedOn maps each CSC a producer on domain serves to the index a
@@ -1209,7 +1241,7 @@ func (s *Stand) Warnings() []string {
 	var out []string
 	for _, f := range s.Replication {
 		src, dst := s.Sites[f.Source.Value], s.Sites[f.Target.Value]
-		if src == nil || dst == nil || src.Registry == nil || dst.Registry == nil || dst.Registry.Remote.Value != "" {
+		if src == nil || dst == nil || src.Registry == nil || dst.Registry == nil {
 			continue
 		}
 		flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)

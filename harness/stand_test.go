@@ -23,7 +23,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown csc", base + "producers:\n  - site: summit\n    cscs: [ATDome, Nope]\n", `s.yaml:11:20: producer "producer-1": unknown CSC "Nope"`},
 		{"index on unindexed", base + "producers:\n  - site: summit\n    cscs: [ATDome:1]\n", `ATDome is not indexed`},
 		{"bad index", base + "producers:\n  - site: summit\n    cscs: [MTHexapod:x]\n", `want CSC:N with N > 0`},
-		{"bad remote", "version: 1\nsites:\n  a:\n    registry: {remote: b}\n", `s.yaml:4:24: site a registry remote: unknown site "b"`},
+		{"bad remote", "version: 1\nsites:\n  a:\n    registry: {remote: b}\n", `s.yaml:4:24: site "a": remote registry "b": unknown site "b"`},
 		{"sink without influx", base + "sinks:\n  - {site: summit, topics: [x]}\n", `site "summit" has no influxdb`},
 		{"sink db missing", base + "sinks:\n  - {site: usdf, topics: [x], database: dm}\n", `database "dm" is not among`},
 		{"bad regex", base + "sinks:\n  - {site: usdf, topics: ['(']}\n", `topic pattern "("`},
@@ -72,8 +72,8 @@ func TestParseDefaultStand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.Sites["usdf"].Registry.Topic; got != "summit.registry-schemas" {
-		t.Errorf("usdf registry topic %q, want summit.registry-schemas", got)
+	if got, err := st.RemoteRegistryTopic("usdf", "summit"); got != "summit.registry-schemas" || err != nil {
+		t.Errorf("usdf's remote registry for summit reads %q (%v), want summit.registry-schemas", got, err)
 	}
 	if got := st.Replication[0].Name; got != "summit->usdf" {
 		t.Errorf("flow name %q", got)

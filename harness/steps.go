@@ -318,11 +318,11 @@ func (st *Steps) idsResolve(ctx context.Context, topic, site, source string) err
 		return fmt.Errorf("topic %s at %s has no record", topic, site)
 	}
 	for id, n := range ids {
-		here, err := st.Env.SchemaAt(ctx, site, id)
+		here, err := st.Env.SchemaAt(ctx, site, topic, id)
 		if err != nil {
 			return fmt.Errorf("schema id %d (%d records of %s) does not resolve at %s: %w", id, n, topic, site, err)
 		}
-		there, err := st.Env.SchemaAt(ctx, source, id)
+		there, err := st.Env.SchemaAt(ctx, source, topic, id)
 		if err != nil {
 			return fmt.Errorf("schema id %d does not resolve at %s: %w", id, source, err)
 		}

@@ -22,6 +22,8 @@ type RuleSpec struct {
 	Tags            []string `yaml:"tags"`
 	Fields          []string `yaml:"fields"`
 	FieldSeparator  string   `yaml:"field_separator"`
+	// Registry is the schema registry the rule's topics are decoded with.
+	Registry string `yaml:"registry"`
 }
 
 // Rule converts the spec; i numbers it in errors.
@@ -29,7 +31,7 @@ func (r RuleSpec) Rule(i int) (Rule, error) {
 	out := Rule{
 		Topics: r.Topics, Database: r.Database, RetentionPolicy: r.RetentionPolicy,
 		Measurement: r.Measurement, Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat,
-		Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator,
+		Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator, Registry: r.Registry,
 	}
 	if r.Precision != "" {
 		d, err := time.ParseDuration(r.Precision)

@@ -43,6 +43,9 @@ type Rule struct {
 	// FieldSeparator joins an array's name and index (avro_field_separator);
 	// "" gives name0..nameN-1.
 	FieldSeparator string
+	// Registry is the URL of the schema registry the rule's topics are
+	// decoded with; "" means Config.RegistryURL.
+	Registry string
 
 	re       []*regexp.Regexp
 	tags     map[string]bool
