@@ -91,7 +91,7 @@ type SiteEnv struct {
 	Name  string
 	Kafka *kfake.Cluster
 	// Apache is the site's real Kafka (backend process).
-	Apache      *kafkaproc.Cluster
+	Apache  *kafkaproc.Cluster
 	Brokers []string
 	// Registry and RegistryURL are the site's registry: its own, or, at a
 	// site that has none, its only remote one (what steps naming "the
@@ -103,8 +103,8 @@ type SiteEnv struct {
 	Remotes    map[string]*registry.Server
 	RemoteURLs map[string]string
 	// ownURL is the URL of the site's own registry ("" if it has none).
-	ownURL string
-	InfluxURL   string
+	ownURL    string
+	InfluxURL string
 	// InfluxOrg and InfluxToken reach an InfluxDB 2.x.
 	InfluxOrg, InfluxToken string
 	// Producers are the in-process producers at this site, by name.
