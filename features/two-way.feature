@@ -19,3 +19,33 @@ Feature: Two-way replication between the summit and the USDF
     And heartbeats from "usdf" to "summit" arrive in topic "heartbeats" at "summit" within 5 s
     And heartbeats from "summit" to "usdf" arrive in topic "usdf.heartbeats" at "summit" within 5 s
     And topic "summit.usdf.heartbeats" does not exist at "usdf"
+
+  Scenario: Each site's EFD holds both sites' topics, every field as written, decoded through the right registry
+    Each site's registry gives out its own ids, so the ids of the summit's
+    ATDome topics are also ids of the USDF's Test topics. A sink that read
+    a replica through its own site's registry would decode it with another
+    topic's schema: lost points, or points of the wrong measurement.
+    When these topics are published on domain 0:
+      | CSC    | topic                  | rate | duration |
+      | ATDome | position               | 10   | 1        |
+      | ATDome | logevent_azimuthState  | 5    | 1        |
+      | ATDome | logevent_emergencyStop | 5    | 1        |
+    And these topics are published on domain 5:
+      | CSC    | topic            | rate | duration |
+      | Test:1 | scalars          | 10   | 1        |
+      | Test:1 | arrays           | 10   | 1        |
+      | Test:1 | logevent_scalars | 5    | 1        |
+    Then every field of ATDome "position" in database "efd" at "summit" is as written
+    And every field of ATDome "logevent_azimuthState" in database "efd" at "summit" is as written
+    And every field of ATDome "logevent_emergencyStop" in database "efd" at "summit" is as written
+    And every field of Test:1 "scalars" in database "efd" at "summit" is as written
+    And every field of Test:1 "arrays" in database "efd" at "summit" is as written
+    And every field of Test:1 "logevent_scalars" in database "efd" at "summit" is as written
+    And every field of ATDome "position" in database "efd" at "usdf" is as written
+    And every field of ATDome "logevent_azimuthState" in database "efd" at "usdf" is as written
+    And every field of ATDome "logevent_emergencyStop" in database "efd" at "usdf" is as written
+    And every field of Test:1 "scalars" in database "efd" at "usdf" is as written
+    And every field of Test:1 "arrays" in database "efd" at "usdf" is as written
+    And every field of Test:1 "logevent_scalars" in database "efd" at "usdf" is as written
+    And database "efd" at "summit" holds no unexpected points
+    And database "efd" at "usdf" holds no unexpected points

@@ -67,6 +67,9 @@ type Env struct {
 	standPrefix string
 	// containers is what the containers backend runs.
 	containers *containerBackend
+	// written is every traffic the stand's scenarios wrote (see
+	// UnexpectedPoints).
+	written []*Traffic
 }
 
 // standSeq numbers stands that share an influxd.

@@ -232,6 +232,7 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	s.traffic = append(s.traffic, tr)
 	s.taps[tr] = taps
 	s.mu.Unlock()
+	s.env.noteTraffic(tr)
 	return tr, nil
 }
 

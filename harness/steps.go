@@ -88,6 +88,7 @@ func (st *Steps) library() []StepDoc {
 		{`^offset commits (fail|succeed) at ` + quoted + `$`, "Makes a site's cluster refuse consumer offset commits (an unreachable group coordinator), or accept them again.", st.commitsFail},
 		{`^every topic published in this scenario reaches ` + quoted + ` as ` + quoted + ` exactly once within ` + floatArg + ` s$`, `Asserts each topic this scenario published is at a site under a name made from the pattern ("summit.<topic>"), every sample once, and not under its own name.`, st.renamedExactlyOnce},
 		{`^heartbeats from ` + quoted + ` to ` + quoted + ` arrive in topic ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Waits for a MirrorMaker-2 heartbeat with that source and target alias, emitted after the scenario started, in a topic at a site.", st.heartbeatArrives},
+		{`^database ` + quoted + ` at ` + quoted + ` holds no unexpected points$`, "Asserts that every point of a site's database was written by a writer of the stand (its measurement, private_origin and private_seqNum are in a ledger; background traffic and metrics this scenario posted are expected): a record a sink decoded with another topic's schema fails it.", st.noUnexpectedPoints},
 		{`^the registry at ` + quoted + ` reports (no )?schema id conflicts$`, "Asserts whether a site's registry refused storage records whose id was already another schema's (identity replication of registry-schemas onto a site with its own registry).", st.registryConflicts},
 		{`^` + cscArg + ` ` + quoted + ` is reported as ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` after ` + floatArg + ` s$`, `Waits, then asserts the delivery verdict ("delivered exactly once", "not delivered", "partially delivered", "delivered with duplicates").`, st.reportedAs},
 		{`^sites ` + quoted + ` and ` + quoted + ` have the same topics within ` + floatArg + ` s$`, "Waits until two sites' clusters have the same topics (replicas and heartbeats; Kafka's and MirrorMaker 2's bookkeeping left out): MirrorMaker 2 and the replicator, fed the same flows, must name their replicas alike.", st.sameTopics},
@@ -603,6 +604,21 @@ func (st *Steps) heartbeatArrives(ctx context.Context, source, target, topic, si
 			return nil
 		}
 	}
+}
+
+func (st *Steps) noUnexpectedPoints(ctx context.Context, db, site string) error {
+	var posted []string
+	for topic := range state(ctx).posted {
+		posted = append(posted, topic)
+	}
+	odd, n, err := st.Env.UnexpectedPoints(ctx, site, db, posted, 10)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("database %s at %s holds %d points no writer of the stand wrote, among them:\n  %s", db, site, n, strings.Join(odd, "\n  "))
+	}
+	return nil
 }
 
 func (st *Steps) registryConflicts(ctx context.Context, site, no string) error {
