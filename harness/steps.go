@@ -47,6 +47,8 @@ type scenarioState struct {
 	debug *debugConsumer
 	// extra are verdicts of traffic outside the SAL ledger (events).
 	extra []reports.Topic
+	// outages are when the producers stopped by steps were down.
+	outages map[string]*outage
 }
 
 type ctxKey struct{}
@@ -68,7 +70,10 @@ const (
 func (st *Steps) library() []StepDoc {
 	return []StepDoc{
 		{`^the stand is up$`, "Every component of the stand is running.", st.standIsUp},
-		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component as a pod is stopped (SIGTERM for a binary: it flushes and commits).", st.stopComponent},
+		{`^the producer ` + quoted + ` is stopped$`, "Stops a producer as a pod is stopped (SIGTERM for a binary: it flushes what it read); nothing reads its DDS domain until it is started again.", st.stopProducer},
+		{`^the (?:sink|replication flow|component) ` + quoted + ` is stopped$`, "Stops a component as a pod is stopped (SIGTERM for a binary: it flushes and commits).", st.stopComponent},
+		{`^the producer ` + quoted + ` is restarted(?: with CSCs? ` + quoted + ` added)?$`, "Stops a producer if it runs and starts it again (as its binary, or in process, as it ran), with the CSCs given (CSC or CSC:index, comma-separated) added to its list: the summit's documented way of adding a CSC.", st.restartProducer},
+		{`^exactly the samples of ` + cscArg + ` ` + quoted + ` written while the producer ` + quoted + ` was down are missing from database ` + quoted + ` at ` + quoted + ` within ` + floatArg + ` s$`, "Waits up to the bound for every sample written while the producer ran, then asserts that those written while it was certainly down are missing and no other (the ones written while it stopped or started may go either way); the verdict with the missing seqNums goes into the report.", st.lostWhileDown},
 		{`^the (?:sink|producer|replication flow|component) ` + quoted + ` is killed$`, "Kills a component at once: SIGKILL for one run as a binary (no flush, no commit), its context cancelled otherwise.", st.killComponent},
 		{`^` + floatArg + ` s pass(?:es)?$`, "Waits (lets background traffic flow before a fault).", st.pass},
 		{`^the (?:sink|replication flow|component) ` + quoted + ` is restarted$`, "Starts a stopped replication flow or sink again; it continues from the progress it committed.", st.restartComponent},
@@ -130,7 +135,7 @@ func Library() []StepDoc { return (&Steps{}).library() }
 // Initialize registers hooks and steps on a godog scenario context.
 func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
-		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]string{}}
+		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]string{}, outages: map[string]*outage{}}
 		st.mu.Lock()
 		if st.scenarios == nil {
 			st.scenarios = map[string]*scenarioState{}

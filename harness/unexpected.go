@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // A sink that decodes a record with the wrong schema (a schema id read
@@ -30,13 +31,13 @@ type writtenKey struct {
 	seq         int32
 }
 
-// UnexpectedPoints returns, for database db at site, up to max points that
+// UnexpectedPoints returns, for database db at site, up to limit points that
 // no writer of the stand wrote — a measurement, private_origin and
 // private_seqNum that no ledger has, or a point without them — and how
 // many there are in all. Points of the stand's background traffic (its
 // own origins) and of measurements named in extra (non-SAL data a
 // scenario posted) are expected.
-func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []string, max int) ([]string, int, error) {
+func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []string, limit int) ([]string, int, error) {
 	se := e.Sites[site]
 	if se == nil || se.InfluxURL == "" {
 		return nil, 0, fmt.Errorf("site %q has no InfluxDB", site)
@@ -73,9 +74,23 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 	if err != nil {
 		return nil, 0, err
 	}
+	// A point without either field is in no row above: count every
+	// measurement's points from all its fields to find those.
+	counts, err := se.Influx().Query(ctx, e.Database(site, db), `SELECT count(*) FROM /.*/`)
+	if err != nil {
+		return nil, 0, err
+	}
 	var out []string
 	n := 0
+	note := func(line string) {
+		n++
+		if len(out) < limit {
+			out = append(out, line)
+		}
+	}
+	rows := map[string]int{}
 	for _, s := range series {
+		rows[s.Name] = len(s.Values)
 		if slices.Contains(extra, s.Name) {
 			continue
 		}
@@ -88,18 +103,37 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 				seq, ok2 = num(row[2])
 				ok = ok1 && ok2
 			}
-			if ok && (background(int32(origin)) || known[writtenKey{s.Name, int32(origin), int32(seq)}]) {
-				continue
-			}
-			n++
-			if len(out) < max {
-				if ok {
-					out = append(out, fmt.Sprintf("%s private_origin %d private_seqNum %d at %v", s.Name, int64(origin), int64(seq), row[0]))
-				} else {
-					out = append(out, fmt.Sprintf("%s at %v without private_origin and private_seqNum", s.Name, row[0]))
-				}
+			switch {
+			case ok && (background(int32(origin)) || known[writtenKey{s.Name, int32(origin), int32(seq)}]):
+			case ok:
+				note(fmt.Sprintf("%s private_origin %d private_seqNum %d at %s", s.Name, int64(origin), int64(seq), pointTime(row[0])))
+			default:
+				note(fmt.Sprintf("%s at %s without private_origin or private_seqNum", s.Name, pointTime(row[0])))
 			}
 		}
 	}
+	for _, s := range counts {
+		if slices.Contains(extra, s.Name) || len(s.Values) == 0 {
+			continue
+		}
+		points := 0
+		for _, v := range s.Values[0][1:] {
+			if c, ok := num(v); ok {
+				points = max(points, int(c))
+			}
+		}
+		for range points - rows[s.Name] {
+			note(fmt.Sprintf("%s: a point without private_origin and private_seqNum", s.Name))
+		}
+	}
 	return out, n, nil
+}
+
+// pointTime words an InfluxDB time in epoch µs.
+func pointTime(v any) string {
+	us, ok := num(v)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	return time.UnixMicro(int64(us)).UTC().Format(time.RFC3339Nano)
 }
