@@ -22,6 +22,10 @@ type RuleSpec struct {
 	Tags            []string `yaml:"tags"`
 	Fields          []string `yaml:"fields"`
 	FieldSeparator  string   `yaml:"field_separator"`
+	// Registry and ReplicationSeparator are Rule's (not Telegraf avro
+	// parser options: Telegraf sets the registry per input).
+	Registry             string `yaml:"registry"`
+	ReplicationSeparator string `yaml:"replication_separator"`
 }
 
 // Rule converts the spec; i numbers it in errors.
@@ -30,6 +34,7 @@ func (r RuleSpec) Rule(i int) (Rule, error) {
 		Topics: r.Topics, Database: r.Database, RetentionPolicy: r.RetentionPolicy,
 		Measurement: r.Measurement, Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat,
 		Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator,
+		Registry: r.Registry, ReplicationSeparator: r.ReplicationSeparator,
 	}
 	if r.Precision != "" {
 		d, err := time.ParseDuration(r.Precision)
