@@ -21,11 +21,40 @@ type schema struct {
 	measurement string // namespace.name
 }
 
-// schemas fetches schemas by id from the registry and caches them.
+// schemas fetches schemas by id from one registry and caches them. There
+// is one per registry, never one shared: ids are per registry.
 type schemas struct {
+	url string
 	reg *sr.Client
 	mu  sync.Mutex
 	by  map[int]*schema
+}
+
+func newSchemas(url string) (*schemas, error) {
+	reg, err := sr.NewClient(sr.URLs(url))
+	if err != nil {
+		return nil, fmt.Errorf("registry client for %s: %w", url, err)
+	}
+	return &schemas{url: url, reg: reg, by: map[int]*schema{}}, nil
+}
+
+// MismatchError is a record the sink refused because the full name of the
+// schema its id resolved to does not belong to its topic (SchemaBelongs):
+// the id was looked up in another registry than the one it was
+// registered in. The record is never written.
+type MismatchError struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Registry  string // the registry the id was resolved in
+	SchemaID  int
+	Schema    string // the schema's namespace.name
+	Implied   string // the name the topic implies
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("topic %s partition %d offset %d: schema id %d in %s is %s, not %s: a schema id resolved in the wrong registry",
+		e.Topic, e.Partition, e.Offset, e.SchemaID, e.Registry, e.Schema, e.Implied)
 }
 
 func (s *schemas) get(ctx context.Context, id int) (*schema, error) {

@@ -106,6 +106,7 @@ func TestRuleErrors(t *testing.T) {
 		{Rule{Topics: []string{"x"}}, "rule 1: no database"},
 		{Rule{Topics: []string{"("}, Database: "efd"}, `rule 1: topic pattern "("`},
 		{Rule{Topics: []string{"x"}, Database: "efd", TimestampFormat: "unix_s"}, `timestamp format "unix_s"`},
+		{Rule{Topics: []string{"x"}, Database: "efd", Registry: "schema-registry-remote:8081"}, `rule 1: registry "schema-registry-remote:8081": want http://host:port`},
 	}
 	for _, c := range cases {
 		if err := c.rule.compile(0); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -146,14 +147,53 @@ func TestDefaultRulesRoute(t *testing.T) {
 	}
 }
 
+// TestConfigRegistries: the sink's registry URL may be left out only
+// when every rule names its own, and errors say which rule lacks one.
+func TestConfigRegistries(t *testing.T) {
+	own := Rule{Topics: []string{`summit\..*`}, Database: "efd", Registry: "http://remote:8081/"}
+	plain := Rule{Topics: []string{`lsst\..*`}, Database: "efd"}
+	cases := []struct {
+		name     string
+		registry string
+		rules    []Rule
+		want     string // error; "" for none
+	}{
+		{"default rules and a registry", "http://r:8081", nil, ""},
+		{"default rules, no registry", "", nil, "sink: rule 1 has no registry and there is no registry URL for it"},
+		{"every rule its own", "", []Rule{own, {Topics: []string{"x"}, Database: "efd", Registry: "https://local"}}, ""},
+		{"one rule without", "", []Rule{own, plain}, "sink: rule 2 has no registry"},
+		{"a rule's own and the sink's", "http://local:8081", []Rule{own, plain}, ""},
+		{"the sink's is no URL", "local:8081", []Rule{own}, `sink: registry URL "local:8081": want http://host:port`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rules, err := Config{Brokers: []string{"k:9092"}, RegistryURL: c.registry, InfluxURL: "http://i:8086", Rules: c.rules}.Validate()
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.rules != nil && rules[0].Registry != "http://remote:8081" {
+					t.Errorf("rule 1's registry %q, want it without the trailing /", rules[0].Registry)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
 func TestLoadRules(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
 		name, text, want string
 	}{
-		{"ok", "rules:\n  - topics: ['lsst\\.dm\\..*']\n    database: dm\n    timestamp: timestamp\n    precision: 1ms\n", ""},
+		{"ok", "rules:\n  - topics: ['lsst\\.dm\\..*']\n    database: dm\n    timestamp: timestamp\n    precision: 1ms\n" +
+			"    registry: http://schema-registry-remote:8081\n    replication_separator: _\n", ""},
 		{"unknown key", "rules:\n  - topics: [x]\n    database: dm\n    timestamp_fromat: unix\n", `rules.yaml:4: unknown key "timestamp_fromat" in a rule`},
 		{"bad precision", "rules:\n  - topics: [x]\n    database: dm\n    precision: fast\n", `rules.yaml: rule 1: precision "fast"`},
+		{"bad registry", "rules:\n  - topics: [x]\n    database: dm\n  - topics: [y]\n    database: dm\n    registry: remote\n", `rules.yaml: rule 2: registry "remote"`},
 		{"empty", "rules: []\n", "rules.yaml: no rules"},
 	}
 	for _, c := range cases {
@@ -164,7 +204,8 @@ func TestLoadRules(t *testing.T) {
 			}
 			rules, err := LoadRules(path)
 			if c.want == "" {
-				if err != nil || len(rules) != 1 || rules[0].Precision != time.Millisecond || rules[0].Timestamp != "timestamp" {
+				if err != nil || len(rules) != 1 || rules[0].Precision != time.Millisecond || rules[0].Timestamp != "timestamp" ||
+					rules[0].Registry != "http://schema-registry-remote:8081" || rules[0].ReplicationSeparator != "_" {
 					t.Fatalf("rules %+v, %v", rules, err)
 				}
 				return

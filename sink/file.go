@@ -22,8 +22,10 @@ type RuleSpec struct {
 	Tags            []string `yaml:"tags"`
 	Fields          []string `yaml:"fields"`
 	FieldSeparator  string   `yaml:"field_separator"`
-	// Registry is the schema registry the rule's topics are decoded with.
-	Registry string `yaml:"registry"`
+	// Registry and ReplicationSeparator are Rule's (not Telegraf avro
+	// parser options: Telegraf sets the registry per input).
+	Registry             string `yaml:"registry"`
+	ReplicationSeparator string `yaml:"replication_separator"`
 }
 
 // Rule converts the spec; i numbers it in errors.
@@ -31,7 +33,8 @@ func (r RuleSpec) Rule(i int) (Rule, error) {
 	out := Rule{
 		Topics: r.Topics, Database: r.Database, RetentionPolicy: r.RetentionPolicy,
 		Measurement: r.Measurement, Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat,
-		Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator, Registry: r.Registry,
+		Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator,
+		Registry: r.Registry, ReplicationSeparator: r.ReplicationSeparator,
 	}
 	if r.Precision != "" {
 		d, err := time.ParseDuration(r.Precision)

@@ -20,6 +20,7 @@ type Metrics struct {
 	decodeErrors *prometheus.CounterVec
 	rejected     *prometheus.CounterVec
 	nonFinite    *prometheus.CounterVec
+	mismatched   *prometheus.CounterVec
 	rate         prometheus.Gauge
 }
 
@@ -54,11 +55,14 @@ func NewMetrics() *Metrics {
 		nonFinite: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "efdsink_nonfinite_values_total", Help: "NaN and ±Inf field values left out of points (InfluxDB cannot store them).",
 		}, []string{"topic"}),
+		mismatched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "efdsink_schema_mismatches_total", Help: "Records refused because their schema is not their topic's (a schema id resolved in the wrong registry), reported and never written.",
+		}, []string{"topic"}),
 		rate: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "efdsink_points_per_second", Help: "Points written per second over the last 5 s.",
 		}),
 	}
-	m.reg.MustRegister(m.points, m.batchLatency, m.batchSize, m.latency, m.lagRecords, m.decodeErrors, m.rejected, m.nonFinite, m.rate)
+	m.reg.MustRegister(m.points, m.batchLatency, m.batchSize, m.latency, m.lagRecords, m.decodeErrors, m.rejected, m.nonFinite, m.mismatched, m.rate)
 	return m
 }
 

@@ -1,9 +1,11 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,10 +45,23 @@ type Rule struct {
 	// FieldSeparator joins an array's name and index (avro_field_separator);
 	// "" gives name0..nameN-1.
 	FieldSeparator string
-	// Registry is the URL of the schema registry the rule's topics are
-	// decoded with; "" means Config.RegistryURL.
+	// Registry is the schema registry URL this rule's topics are decoded
+	// with; "" means Config.RegistryURL. Schema ids are per registry: a
+	// replicated topic (summit.lsst.sal.X.y) carries the ids of its
+	// source site's registry, which the target serves from a second,
+	// read-only "remote" registry, while local topics carry the local
+	// registry's ids. Reading one through the other's registry decodes
+	// records with some other topic's schema, so a sink reading both
+	// needs a rule per registry.
 	Registry string
+	// ReplicationSeparator is the separator of MirrorMaker 2's
+	// replication policy that named this rule's replicated topics
+	// (replication.policy.separator); "" means ".". The sink strips
+	// leading <alias><sep> with it to find the name the topic implies
+	// for its schema (see SchemaBelongs).
+	ReplicationSeparator string
 
+	schemas  *schemas // the cache of this rule's registry (New sets it)
 	re       []*regexp.Regexp
 	tags     map[string]bool
 	fields   map[string]bool
@@ -111,11 +126,32 @@ func (r *Rule) compile(i int) error {
 		}
 		return unitsToTime(f, int64(ns), prec), true
 	}
+	if r.Registry != "" {
+		if err := httpURL(r.Registry); err != nil {
+			return fmt.Errorf("%s: registry %q: %w", what, r.Registry, err)
+		}
+		r.Registry = strings.TrimRight(r.Registry, "/")
+	}
+	if r.ReplicationSeparator == "" {
+		r.ReplicationSeparator = "."
+	}
 	r.tags = set(r.Tags)
 	r.fields = set(r.Fields)
 	r.destName = r.Database
 	if r.RetentionPolicy != "" {
 		r.destName += "/" + r.RetentionPolicy
+	}
+	return nil
+}
+
+// httpURL checks that s is an http(s) URL with a host.
+func httpURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want http://host:port")
 	}
 	return nil
 }

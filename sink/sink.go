@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +39,11 @@ type Config struct {
 	// Offset is where a new group starts: "oldest" (default, as
 	// Telegraf's) or "newest".
 	Offset string
-	// RegistryURL is the schema registry that resolves schema ids.
+	// RegistryURL is the schema registry that resolves the schema ids of
+	// the rules without a Registry of their own; it may be "" when every
+	// rule has one. Each registry has a schema cache of its own: ids are
+	// per registry, and the same id names different schemas in the
+	// local and in a remote registry.
 	RegistryURL string
 	// InfluxURL is the InfluxDB HTTP endpoint.
 	InfluxURL string
@@ -62,6 +67,11 @@ type Config struct {
 	SchemaWait time.Duration
 	// TopicRefresh is how often new matching topics are looked for; 0 means 10 s.
 	TopicRefresh time.Duration
+	// Strict makes Run return a *MismatchError (wrapped) at the first
+	// record whose schema does not belong to its topic, instead of
+	// counting it and going on; nothing of that poll is written or
+	// committed, so a strict sink started again stops at the same record.
+	Strict bool
 	// Repair runs the sink as Sasquatch's repairer: a group of its own
 	// reads every matching topic from the oldest offset, rewrites the
 	// points, and Run returns once it reached the end offsets the topics
@@ -86,6 +96,10 @@ type Stats struct {
 	WriteErrors  atomic.Int64 // failed writes (retried)
 	Rejected     atomic.Int64 // points InfluxDB refused with a 4xx, reported and skipped
 	NonFinite    atomic.Int64 // NaN and ±Inf values dropped from points
+	// Mismatched are records refused because their schema's full name
+	// does not belong to their topic (SchemaBelongs): reported, never
+	// written, their offsets committed (they are not retried).
+	Mismatched atomic.Int64
 }
 
 // Sink consumes topics and writes points.
@@ -93,7 +107,6 @@ type Sink struct {
 	cfg     Config
 	log     *slog.Logger
 	kafka   *kgo.Client
-	schemas *schemas
 	rules   []Rule
 	metrics *Metrics
 	Stats   Stats
@@ -117,11 +130,16 @@ func Run(ctx context.Context, cfg Config) error {
 
 // Validate checks cfg without connecting and returns its compiled rules.
 func (cfg Config) Validate() ([]Rule, error) {
-	if len(cfg.Brokers) == 0 || cfg.RegistryURL == "" || cfg.InfluxURL == "" {
-		return nil, errors.New("sink: brokers, registry URL and InfluxDB URL are required")
+	if len(cfg.Brokers) == 0 || cfg.InfluxURL == "" {
+		return nil, errors.New("sink: brokers and an InfluxDB URL are required")
 	}
 	if _, err := url.ParseRequestURI(cfg.InfluxURL); err != nil {
 		return nil, fmt.Errorf("sink: InfluxDB URL %q: %w", cfg.InfluxURL, err)
+	}
+	if cfg.RegistryURL != "" {
+		if err := httpURL(cfg.RegistryURL); err != nil {
+			return nil, fmt.Errorf("sink: registry URL %q: %w", cfg.RegistryURL, err)
+		}
 	}
 	switch cfg.Offset {
 	case "", "oldest", "newest":
@@ -137,6 +155,9 @@ func (cfg Config) Validate() ([]Rule, error) {
 	for i := range rules {
 		if err := rules[i].compile(i); err != nil {
 			return nil, fmt.Errorf("sink: %w", err)
+		}
+		if rules[i].Registry == "" && cfg.RegistryURL == "" {
+			return nil, fmt.Errorf("sink: rule %d has no registry and there is no registry URL for it", i+1)
 		}
 	}
 	return rules, nil
@@ -198,15 +219,20 @@ func New(cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sink: kafka client: %w", err)
 	}
-	reg, err := sr.NewClient(sr.URLs(cfg.RegistryURL))
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("sink: registry client for %s: %w", cfg.RegistryURL, err)
+	byURL := map[string]*schemas{}
+	for i := range rules {
+		u := cmp.Or(rules[i].Registry, strings.TrimRight(cfg.RegistryURL, "/"))
+		if byURL[u] == nil {
+			if byURL[u], err = newSchemas(u); err != nil {
+				cl.Close()
+				return nil, fmt.Errorf("sink: rule %d: %w", i+1, err)
+			}
+		}
+		rules[i].schemas = byURL[u]
 	}
 	return &Sink{
 		cfg: cfg, log: log, kafka: cl, rules: rules, metrics: m,
-		schemas: &schemas{reg: reg, by: map[int]*schema{}},
-		influx:  map[time.Duration]influxdb2.Client{}, writers: map[string]api.WriteAPIBlocking{},
+		influx: map[time.Duration]influxdb2.Client{}, writers: map[string]api.WriteAPIBlocking{},
 		lat: hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3),
 	}, nil
 }
@@ -293,7 +319,10 @@ func (s *Sink) Run(ctx context.Context) error {
 		}
 		items, err := s.decodeAll(ctx, recs)
 		if err != nil {
-			return nil // ctx ended while waiting for a schema: nothing is marked
+			if ctx.Err() != nil {
+				return nil // ctx ended while waiting for a schema: nothing is marked
+			}
+			return fmt.Errorf("sink: strict: %w", err) // nothing of this poll is marked
 		}
 		if err := s.writeAll(ctx, items); err != nil {
 			return nil // ctx ended while retrying: nothing is marked
@@ -345,7 +374,9 @@ func (s *Sink) gather(ctx context.Context) []*kgo.Record {
 }
 
 // decodeAll turns records into points; a record that cannot be is
-// reported with its place and counted, and left out.
+// reported with its place and counted, and left out. A record whose
+// schema does not belong to its topic is counted apart (Mismatched) and,
+// with Config.Strict, ends the poll with its *MismatchError.
 func (s *Sink) decodeAll(ctx context.Context, recs []*kgo.Record) ([]item, error) {
 	items := make([]item, 0, len(recs))
 	for _, r := range recs {
@@ -357,6 +388,17 @@ func (s *Sink) decodeAll(ctx context.Context, recs []*kgo.Record) ([]item, error
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if me, ok := errors.AsType[*MismatchError](err); ok {
+				s.Stats.Mismatched.Add(1)
+				s.metrics.mismatched.WithLabelValues(r.Topic).Inc()
+				s.log.Error("sink: record refused: its schema is not its topic's (schema id resolved in the wrong registry?)",
+					"topic", me.Topic, "partition", me.Partition, "offset", me.Offset, "registry", me.Registry,
+					"schema_id", me.SchemaID, "schema", me.Schema, "topic_implies", me.Implied)
+				if s.cfg.Strict {
+					return nil, me
+				}
+				continue
 			}
 			s.Stats.DecodeErrors.Add(1)
 			s.metrics.decodeErrors.WithLabelValues(r.Topic).Inc()
@@ -388,17 +430,17 @@ func (s *Sink) decode(ctx context.Context, r *kgo.Record, rule *Rule) (*write.Po
 	var sc *schema
 	first := time.Now()
 	for attempt := 0; ; attempt++ {
-		sc, err = s.schemas.get(ctx, id)
+		sc, err = rule.schemas.get(ctx, id)
 		if err == nil {
 			break
 		}
 		var re *sr.ResponseError
 		notFound := errors.As(err, &re) && re.ErrorCode == 40403
 		if notFound && time.Since(first) > s.cfg.SchemaWait {
-			return nil, fmt.Errorf("schema id %d unknown to the registry after %s: %w", id, s.cfg.SchemaWait, err)
+			return nil, fmt.Errorf("schema id %d unknown to the registry %s after %s: %w", id, rule.schemas.url, s.cfg.SchemaWait, err)
 		}
 		if attempt == 0 || attempt%20 == 0 {
-			s.log.Warn("sink: schema not available yet; retrying", "id", id, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+			s.log.Warn("sink: schema not available yet; retrying", "id", id, "registry", rule.schemas.url, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -406,9 +448,18 @@ func (s *Sink) decode(ctx context.Context, r *kgo.Record, rule *Rule) (*write.Po
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	native, _, err := sc.codec.NativeFromBinary(body)
+	if implied, ok := SchemaBelongs(r.Topic, rule.ReplicationSeparator, sc.measurement); !ok {
+		return nil, &MismatchError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+			Registry: rule.schemas.url, SchemaID: id, Schema: sc.measurement, Implied: implied}
+	}
+	native, rest, err := sc.codec.NativeFromBinary(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode with schema id %d: %w", id, err)
+		return nil, fmt.Errorf("decode with schema id %d of %s: %w", id, rule.schemas.url, err)
+	}
+	if len(rest) > 0 {
+		// A value holds one datum: bytes left over mean it was written
+		// with another schema than the one its id names here.
+		return nil, fmt.Errorf("schema id %d of %s (%s) decodes %d of %d bytes: written with another schema", id, rule.schemas.url, sc.measurement, len(body)-len(rest), len(body))
 	}
 	rec, ok := native.(map[string]any)
 	if !ok {

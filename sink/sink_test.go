@@ -290,3 +290,33 @@ func TestRepairRewritesHistory(t *testing.T) {
 		t.Errorf("%d points after repair, want 30", n)
 	}
 }
+
+// TestLeftoverBytesAreRefused: a value holds one Avro datum, so one that
+// its schema decodes without using every byte was written with another
+// schema (an id resolved in the wrong registry whose names happen to
+// pass): reported and skipped, not written.
+func TestLeftoverBytesAreRefused(t *testing.T) {
+	r := newRig(t)
+	r.sal(t, 0, 1.5)
+	rec := map[string]any{"private_efdStamp": 1700000001.0, "private_seqNum": int32(1), "x": 2.5, "s": "", "ok": true, "v": []any{}}
+	v, err := r.codecs["sal"].BinaryFromNative(frame(r.ids["sal"]), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = append(v, 0x02, 0x04, 0x06)
+	if err := r.prod.ProduceSync(context.Background(), &kgo.Record{Topic: "lsst.sal.Test.scalars", Value: v}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	s, stop := runSink(t, Config{
+		Brokers: r.cluster.ListenAddrs(), RegistryURL: r.reg.URL(), InfluxURL: influx.URL(),
+		Rules: []Rule{{Topics: []string{`lsst\.sal\..*`}, Database: "t4_efd"}}, CreateDatabases: true,
+	})
+	defer stop()
+	waitFor(t, "a point and a decode error", func() bool { return s.Stats.Points.Load()+s.Stats.DecodeErrors.Load() >= 2 })
+	if s.Stats.Points.Load() != 1 || s.Stats.DecodeErrors.Load() != 1 {
+		t.Errorf("%d points, %d decode errors; want 1 and 1", s.Stats.Points.Load(), s.Stats.DecodeErrors.Load())
+	}
+	if n := count(t, "t4_efd", `SELECT "x" FROM "lsst.sal.Test.scalars" WHERE "private_seqNum" = 1`); n != 0 {
+		t.Errorf("the record with bytes left over was written")
+	}
+}

@@ -20,7 +20,7 @@ func TestCommandLine(t *testing.T) {
 		stderr string
 	}{
 		{"typo in the rules file", append(base, "--rules", rules), rules + `:4: unknown key "timestamp_fromat" in a rule`},
-		{"no brokers", []string{"--registry", "http://r", "--influxdb", "http://i"}, "brokers, registry URL and InfluxDB URL are required"},
+		{"no brokers", []string{"--registry", "http://r", "--influxdb", "http://i"}, "brokers and an InfluxDB URL are required"},
 		{"bad offset", append(base, "--offset", "middle"), `offset "middle": want oldest or newest`},
 		{"bad topic pattern", append(base, "--topics", "("), `topic pattern "("`},
 		{"bad timestamp format", append(base, "--topics", "x", "--timestamp-format", "unix_s"), `timestamp format "unix_s"`},
