@@ -891,6 +891,7 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	for i := range specs {
 		specs[i].Database = e.Database(k.Site.Value, specs[i].Database)
 		specs[i].Registry = se.RegistryFor(k.registries[i])
+		specs[i].ReplicationSeparator = k.rules[i].ReplicationSeparator
 	}
 	rules, err := yaml.Marshal(map[string]any{"rules": specs})
 	if err != nil {

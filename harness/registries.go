@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -393,9 +394,37 @@ func (s *Stand) resolveSinkRegistries() error {
 					what, sampleTopics(from[o]), o, registryLabel(k.Site.Value, chosen), o, fix)
 			}
 			k.registries[i] = chosen
+			if k.Rules[i].ReplicationSeparator == "" { // not given: the flows' own
+				k.rules[i].ReplicationSeparator = cmp.Or(s.replicaSeparator(k.Site.Value, from), ".")
+			}
 		}
 	}
 	return nil
+}
+
+// replicaSeparator is the separator the flows into site name the replicas
+// among topics with, when they agree on one ("" otherwise, which the sink
+// takes as "."): the sink strips <alias><sep> prefixes with it to find
+// the topic a record's schema must belong to.
+func (s *Stand) replicaSeparator(site string, from map[string][]string) string {
+	seps := map[string]bool{}
+	for origin := range from {
+		if origin == site {
+			continue
+		}
+		for _, f := range s.Replication {
+			if f.Target.Value == site {
+				seps[cmp.Or(f.Separator, ".")] = true
+			}
+		}
+	}
+	if len(seps) != 1 {
+		return ""
+	}
+	for sep := range seps {
+		return sep
+	}
+	return ""
 }
 
 // registryLabel words a registry for messages.

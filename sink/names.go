@@ -37,7 +37,9 @@ func BaseTopic(topic, sep string) string {
 // With base = BaseTopic(topic, sep) the rule is:
 //
 //   - base under "lsst.sal." is a SAL topic of the default subname,
-//     lsst.sal.<CSC>.<sal_name>: the schema must be exactly base.
+//     lsst.sal.<CSC>.<sal_name>: the schema must be exactly base (or,
+//     for the SAL text transform's lsst.sal.<CSC>_<sal_name>, the
+//     topic's lsst.sal.<CSC>.<sal_name>).
 //   - base of the form lsst.<subname>.<CSC>.<sal_name> (four dotted
 //     parts) with a SAL schema (under "lsst.sal."): ts_xml fixes the
 //     namespace lsst.sal.<CSC> whatever the subname, so the schema must
@@ -60,7 +62,10 @@ func SchemaBelongs(topic, sep, schema string) (implied string, ok bool) {
 	base := BaseTopic(topic, sep)
 	salSchema := strings.HasPrefix(schema, "lsst.sal.")
 	if strings.HasPrefix(base, "lsst.sal.") {
-		return base, schema == base
+		// kafkaefd's SAL text transform writes lsst.sal.<CSC>_<sal_name>
+		// with the topic's own schema, lsst.sal.<CSC>.<sal_name>.
+		i := strings.LastIndex(schema, ".")
+		return base, schema == base || (i > 0 && schema[:i]+"_"+schema[i+1:] == base)
 	}
 	if parts := strings.Split(base, "."); salSchema && len(parts) == 4 && parts[0] == "lsst" {
 		implied = "lsst.sal." + parts[2] + "." + parts[3]
