@@ -10,7 +10,6 @@ import (
 
 	"github.com/lsst-ts/teststand/harness/containers"
 	"github.com/lsst-ts/teststand/harness/wait"
-	"github.com/lsst-ts/teststand/producer"
 )
 
 // containerBackend is what the containers backend runs for a stand.
@@ -82,7 +81,7 @@ func (e *Env) startContainers(ctx context.Context) error {
 		}
 	}
 	for _, name := range names {
-		e.Sites[name] = &SiteEnv{Name: name, Brokers: b.kafka[name].Brokers, Producers: map[string]*producer.Producer{}}
+		e.Sites[name] = newSiteEnv(name, b.kafka[name].Brokers)
 	}
 	return nil
 }

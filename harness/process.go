@@ -19,7 +19,6 @@ import (
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
 	"github.com/lsst-ts/teststand/harness/telegraf"
 	"github.com/lsst-ts/teststand/harness/wait"
-	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/replication"
 )
 
@@ -55,7 +54,8 @@ func (e *Env) startApacheKafka(ctx context.Context) error {
 	wg.Wait()
 	for i, name := range names {
 		if clusters[i] != nil {
-			e.Sites[name] = &SiteEnv{Name: name, Apache: clusters[i], Brokers: clusters[i].Seeds(), Producers: map[string]*producer.Producer{}}
+			e.Sites[name] = newSiteEnv(name, clusters[i].Seeds())
+			e.Sites[name].Apache = clusters[i]
 		}
 	}
 	return errors.Join(errs...)
