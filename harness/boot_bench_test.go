@@ -50,3 +50,39 @@ func newBooter(b *testing.B) func(file, backend string) time.Duration {
 		return env.BootTime
 	}
 }
+
+// BenchmarkSiteIsolationBoot measures what keeping every site's InfluxDB
+// its own world costs at boot, on a stand whose two sites both have an
+// EFD: databases of their own in the run's shared influxd (what `stand
+// run` does), against an influxd per site.
+func BenchmarkSiteIsolationBoot(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	b.Cleanup(cancel)
+	bin, err := influxd.Find(moduleRoots()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	shared, err := influxd.Start(ctx, bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { shared.Stop() })
+	st, err := Load("../scenarios/sites.yaml", LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	boot := func(opts UpOptions) time.Duration {
+		env, err := Up(ctx, st, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer env.Down(context.WithoutCancel(ctx))
+		return env.BootTime
+	}
+	for b.Loop() {
+		names, own := boot(UpOptions{Influx: shared}), boot(UpOptions{Influxd: bin})
+		b.ReportMetric(names.Seconds(), "shared-influxd-boot-s")
+		b.ReportMetric(own.Seconds(), "influxd-per-site-boot-s")
+		b.ReportMetric(own.Seconds()/names.Seconds(), "per-site/shared")
+	}
+}
