@@ -106,12 +106,15 @@ func TestRuleErrors(t *testing.T) {
 		{Rule{Topics: []string{"x"}}, "rule 1: no database"},
 		{Rule{Topics: []string{"("}, Database: "efd"}, `rule 1: topic pattern "("`},
 		{Rule{Topics: []string{"x"}, Database: "efd", TimestampFormat: "unix_s"}, `timestamp format "unix_s"`},
-		{Rule{Topics: []string{"x"}, Database: "efd", Registry: "schema-registry-remote:8081"}, `rule 1: registry "schema-registry-remote:8081": want http://host:port`},
 	}
 	for _, c := range cases {
 		if err := c.rule.compile(0); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.rule, err, c.want)
 		}
+	}
+	// A stand's rules name registries; the stand gives the sink URLs.
+	if _, err := Rules([]RuleSpec{{Topics: []string{"x"}, Database: "efd", Registry: "summit"}}); err != nil {
+		t.Errorf("a rule naming its registry: %v", err)
 	}
 	r := Rule{Topics: []string{"x"}, Database: "efd"}
 	_ = r.compile(0)
@@ -164,6 +167,8 @@ func TestConfigRegistries(t *testing.T) {
 		{"one rule without", "", []Rule{own, plain}, "sink: rule 2 has no registry"},
 		{"a rule's own and the sink's", "http://local:8081", []Rule{own, plain}, ""},
 		{"the sink's is no URL", "local:8081", []Rule{own}, `sink: registry URL "local:8081": want http://host:port`},
+		{"a rule's is no URL", "http://local:8081", []Rule{plain, {Topics: []string{"x"}, Database: "efd", Registry: "schema-registry-remote:8081"}},
+			`sink: rule 2: registry "schema-registry-remote:8081": want http://host:port`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -23,8 +23,9 @@
 // schema: the record fails to decode or, worse, decodes as a plausible
 // point of another measurement. The sink therefore refuses any record
 // whose schema's full name does not belong to its topic (SchemaBelongs:
-// the topic without its replication prefixes, lsst.<subname>.<CSC>.<name>,
-// wants lsst.sal.<CSC>.<name>; a SAL schema on another topic is refused),
+// the topic without its replication prefixes, lsst.<subname>.<CSC>.<name>
+// or saltransform's lsst.sal.<CSC>_<name>, wants lsst.sal.<CSC>.<name>; a
+// SAL schema on another topic is refused),
 // and any record its schema decodes without using every byte: each is
 // logged with its place, the schema id and both names, counted
 // (Stats.Mismatched, efdsink_schema_mismatches_total; DecodeErrors for

@@ -87,5 +87,10 @@ func LoadRules(path string) ([]Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	for i := range rules {
+		if err := rules[i].checkRegistry(i); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return rules, nil
 }

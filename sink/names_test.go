@@ -21,6 +21,8 @@ func TestSchemaBelongs(t *testing.T) {
 		{"SAL text transform output", "lsst.sal.ATDome_position", "", pos, "lsst.sal.ATDome_position", true},
 		{"SAL text transform output, another topic's schema", "lsst.sal.ATDome_position", "", "lsst.sal.ATDome.logevent_emergencyStop", "lsst.sal.ATDome_position", false},
 		{"SAL text transform output, another CSC's", "lsst.sal.ATDome_position", "", "lsst.sal.MTDome.position", "lsst.sal.ATDome_position", false},
+		{"SAL text transform output of an event, replicated", "summit.lsst.sal.ATDome_logevent_heartbeat", "", "lsst.sal.ATDome.logevent_heartbeat", "lsst.sal.ATDome_logevent_heartbeat", true},
+		{"under lsst.sal, five parts", "lsst.sal.ATDome.position.x", "", pos, "lsst.sal.ATDome.position.x", false},
 		{"subname: the namespace stays lsst.sal", "lsst.test.ATDome.position", "", pos, pos, true},
 		{"subname, another topic's schema", "lsst.test.ATDome.position", "", "lsst.sal.ATDome.logevent_heartbeat", pos, false},
 		{"subname, another CSC's schema", "lsst.test.ATDome.position", "", "lsst.sal.MTMount.position", pos, false},

@@ -46,7 +46,8 @@ type Rule struct {
 	// "" gives name0..nameN-1.
 	FieldSeparator string
 	// Registry is the schema registry URL this rule's topics are decoded
-	// with; "" means Config.RegistryURL. Schema ids are per registry: a
+	// with; "" means Config.RegistryURL (Config.Validate and LoadRules
+	// check it; Rules leaves it as written, for a stand's names). Schema ids are per registry: a
 	// replicated topic (summit.lsst.sal.X.y) carries the ids of its
 	// source site's registry, which the target serves from a second,
 	// read-only "remote" registry, while local topics carry the local
@@ -126,12 +127,6 @@ func (r *Rule) compile(i int) error {
 		}
 		return unitsToTime(f, int64(ns), prec), true
 	}
-	if r.Registry != "" {
-		if err := httpURL(r.Registry); err != nil {
-			return fmt.Errorf("%s: registry %q: %w", what, r.Registry, err)
-		}
-		r.Registry = strings.TrimRight(r.Registry, "/")
-	}
 	if r.ReplicationSeparator == "" {
 		r.ReplicationSeparator = "."
 	}
@@ -141,6 +136,21 @@ func (r *Rule) compile(i int) error {
 	if r.RetentionPolicy != "" {
 		r.destName += "/" + r.RetentionPolicy
 	}
+	return nil
+}
+
+// checkRegistry checks that the rule's registry, when it has one, is an
+// http(s) URL, and drops its trailing "/"; i numbers it in errors. It is
+// not part of compile: a stand's rules name registries ("local", a
+// source alias) that the stand turns into URLs before the sink starts.
+func (r *Rule) checkRegistry(i int) error {
+	if r.Registry == "" {
+		return nil
+	}
+	if err := httpURL(r.Registry); err != nil {
+		return fmt.Errorf("rule %d: registry %q: %w", i+1, r.Registry, err)
+	}
+	r.Registry = strings.TrimRight(r.Registry, "/")
 	return nil
 }
 

@@ -156,6 +156,9 @@ func (cfg Config) Validate() ([]Rule, error) {
 		if err := rules[i].compile(i); err != nil {
 			return nil, fmt.Errorf("sink: %w", err)
 		}
+		if err := rules[i].checkRegistry(i); err != nil {
+			return nil, fmt.Errorf("sink: %w", err)
+		}
 		if rules[i].Registry == "" && cfg.RegistryURL == "" {
 			return nil, fmt.Errorf("sink: rule %d has no registry and there is no registry URL for it", i+1)
 		}

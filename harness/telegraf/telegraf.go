@@ -3,6 +3,30 @@
 // project's sink: a kafka_consumer with the avro parser per input, and
 // one influxdb output routing by database, as Sasquatch configures it
 // (influxdb_v2 routing by bucket for InfluxDB 2.x).
+//
+// Telegraf's avro parser has one avro_schema_registry per input, and a
+// site of Sasquatch's remote context needs two: the remote registry for
+// the replicated topics (whose schema ids are the source registry's) and
+// the local one for local topics. Each sink rule is its own
+// [[inputs.kafka_consumer]] with its own registry (Input.Registry), so
+// rules on different registries never share a parser.
+//
+// All inputs of a Config share one consumer group, Config.Group: a
+// stand's sink is one consumer, as each of Sasquatch's kafkaConsumers
+// entries is (group telegraf-kafka-consumer-<key>), with its offsets and
+// lag in one group. That is sound because every balance strategy of
+// Sarama (Telegraf's Kafka client; range by default, roundrobin,
+// sticky) plans each topic among the members subscribed to it, and the
+// group leader fetches the partitions of every member's topics: two
+// inputs with disjoint topics in one group each get all of their own
+// (TestTwoRegistriesOneGroup checks it against real Telegraf). What one
+// group cannot do is give a topic to two inputs: unlike the sink, whose
+// first matching rule takes a topic, a topic that two inputs select
+// goes to one of them at random (Sarama's member ids are random), with
+// that input's registry and database; in groups of their own both
+// would read it. So inputs must not overlap: Check says where they do.
+// The price of one group is that an input joining or leaving pauses the
+// others while the group rebalances, as a restarted Telegraf pod does.
 package telegraf
 
 import (
@@ -12,7 +36,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/lsst-ts/teststand/sink"
 )
 
 // Version is the Telegraf release `make conformance-tools` builds.
@@ -57,21 +86,84 @@ type Input struct {
 	Measurement     string
 	Tags, Fields    []string
 	FieldSeparator  string
+	// Registry is this input's avro_schema_registry; "" means
+	// Config.RegistryURL (see the package documentation).
+	Registry string
+}
+
+// InputOf is the input of a sink rule, database as given (a stand may
+// rename it): every option Telegraf has, the registry included. The
+// rule's replication separator has no Telegraf equivalent: Telegraf
+// writes what its registry decodes, whatever the topic.
+func InputOf(r sink.RuleSpec, database string) Input {
+	return Input{
+		Topics: r.Topics, Database: database, RetentionPolicy: r.RetentionPolicy,
+		Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat, Measurement: r.Measurement,
+		Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator, Registry: r.Registry,
+	}
 }
 
 // Config says what Telegraf reads and where it writes.
 type Config struct {
-	Brokers     []string
+	Brokers []string
+	// RegistryURL is the registry of the inputs without their own.
 	RegistryURL string
 	InfluxURL   string
 	// InfluxOrg and InfluxToken select InfluxDB 2.x: the output is then
 	// influxdb_v2, and an input's database names its bucket.
 	InfluxOrg, InfluxToken string
-	Group                  string
-	Inputs                 []Input
+	// Group is the consumer group of every input.
+	Group  string
+	Inputs []Input
 }
 
-// Text renders telegraf.conf. Each input is tagged with its database
+// anchored is an input's topic_regexps: Telegraf matches them anywhere
+// in a name (regexp MatchString), the sink's rules match whole names.
+func anchored(topics []string) []string {
+	out := make([]string, len(topics))
+	for i, t := range topics {
+		out[i] = "^(?:" + t + ")$"
+	}
+	return out
+}
+
+// Check says what Telegraf would get wrong of c given the topics that
+// exist (Telegraf selects them once, at start): an input without a
+// registry, a pattern that does not compile, and every topic that more
+// than one input selects, which in one consumer group goes to one of
+// them at random (see the package documentation).
+func (c Config) Check(topics []string) error {
+	var errs []error
+	res := make([][]*regexp.Regexp, len(c.Inputs))
+	for i, in := range c.Inputs {
+		if in.Registry == "" && c.RegistryURL == "" {
+			errs = append(errs, fmt.Errorf("input %d (%s): no schema registry", i+1, strings.Join(in.Topics, ", ")))
+		}
+		for j, p := range anchored(in.Topics) {
+			re, err := regexp.Compile(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("input %d: topic pattern %q: %w", i+1, in.Topics[j], err))
+				continue
+			}
+			res[i] = append(res[i], re)
+		}
+	}
+	for _, t := range topics {
+		var by []string
+		for i := range res {
+			if slices.ContainsFunc(res[i], func(re *regexp.Regexp) bool { return re.MatchString(t) }) {
+				by = append(by, strconv.Itoa(i+1))
+			}
+		}
+		if len(by) > 1 {
+			errs = append(errs, fmt.Errorf("topic %s is selected by inputs %s: in one consumer group Telegraf gives it to one of them at random", t, strings.Join(by, " and ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Text renders telegraf.conf: a kafka_consumer per input, each with its
+// own registry, all in Group. Each input is tagged with its database
 // (and retention policy), which the output routes by and drops. Telegraf
 // matches topic_regexps against the topics that exist when it starts and
 // never again, as in production, where Sasquatch restarts it for new
@@ -95,10 +187,6 @@ func (c Config) Text() string {
   omit_hostname = true
 `)
 	for _, in := range c.Inputs {
-		anchored := make([]string, len(in.Topics))
-		for i, t := range in.Topics {
-			anchored[i] = "^(?:" + t + ")$"
-		}
 		fmt.Fprintf(&b, `
 [[inputs.kafka_consumer]]
   brokers = %s
@@ -112,7 +200,7 @@ func (c Config) Text() string {
   avro_timestamp = %s
   avro_timestamp_format = %s
   avro_field_separator = %s
-`, list(c.Brokers), list(anchored), q(c.Group), q(c.RegistryURL), q(cmp.Or(in.Timestamp, "private_efdStamp")), q(cmp.Or(in.TimestampFormat, "unix")), q(in.FieldSeparator))
+`, list(c.Brokers), list(anchored(in.Topics)), q(c.Group), q(cmp.Or(in.Registry, c.RegistryURL)), q(cmp.Or(in.Timestamp, "private_efdStamp")), q(cmp.Or(in.TimestampFormat, "unix")), q(in.FieldSeparator))
 		if in.Measurement != "" {
 			fmt.Fprintf(&b, "  avro_measurement = %s\n", q(in.Measurement))
 		}
