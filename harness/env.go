@@ -875,6 +875,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 		return map[string]int64{
 			"points": s.Stats.Points.Load(), "decode_errors": s.Stats.DecodeErrors.Load(),
 			"rejected": s.Stats.Rejected.Load(), "non_finite": s.Stats.NonFinite.Load(),
+			"mismatched": s.Stats.Mismatched.Load(),
 		}
 	}
 	return e.startComponent(ctx, k.Name, "sink", stats, func(context.Context) error { s.Refresh(); return nil }, func(ctx context.Context, ready func()) error {

@@ -325,13 +325,12 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if group == "" {
 		group = "telegraf-" + k.Name
 	}
-	tc := telegraf.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, InfluxURL: se.InfluxURL, InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
-	for _, r := range k.Rules {
-		tc.Inputs = append(tc.Inputs, telegraf.Input{
-			Topics: r.Topics, Database: e.Database(k.Site.Value, r.Database), RetentionPolicy: r.RetentionPolicy,
-			Timestamp: r.Timestamp, TimestampFormat: r.TimestampFormat, Measurement: r.Measurement,
-			Tags: r.Tags, Fields: r.Fields, FieldSeparator: r.FieldSeparator,
-		})
+	tc := telegraf.Config{Brokers: se.Brokers, InfluxURL: se.InfluxURL, InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
+	for i, r := range k.Rules {
+		// Telegraf's avro parser has one registry per input: a rule's
+		// input reads with the registry the rule decodes with.
+		r.Registry = se.RegistryFor(k.registries[i])
+		tc.Inputs = append(tc.Inputs, telegraf.InputOf(r, e.Database(k.Site.Value, r.Database)))
 	}
 	conf := tc.Text()
 	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
@@ -346,6 +345,13 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	}
 	if err := e.waitReplicas(ctx, into, func() error { return nil }); err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
+	}
+	topics, err := e.topics(ctx, k.Site.Value)
+	if err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
+	}
+	if err := tc.Check(topics); err != nil { // a topic two inputs select goes to either, with its registry
+		return fmt.Errorf("sink %s: telegraf config: %w", k.Name, err)
 	}
 	pr, err := startProcess("telegraf "+k.Name, bin, []string{"--config", path}, nil)
 	if err != nil {
