@@ -127,11 +127,22 @@ func IsHeartbeatsTopic(p Policy, topic string) bool {
 }
 
 // isInternal reports topics that MirrorMaker 2 never replicates: Kafka's and
-// Connect's internal topics and MM2's own.
-func isInternal(topic string) bool {
+// Connect's internal topics and MM2's own. MM2 names its own internal
+// topics with the policy's separator (replication.policy.internal.topic.
+// separator.enabled, true by default): with separator "_" its checkpoints
+// topic is summit_checkpoints_internal, internal because it ends in
+// "_internal".
+func isInternal(p Policy, topic string) bool {
+	sep := "."
+	switch q := p.(type) {
+	case DefaultPolicy:
+		sep = q.sep()
+	case IdentityPolicy:
+		sep = DefaultPolicy(q).sep()
+	}
 	return strings.HasPrefix(topic, "__") || strings.HasPrefix(topic, ".") ||
 		strings.HasSuffix(topic, ".internal") || strings.HasSuffix(topic, "-internal") ||
-		strings.HasPrefix(topic, "mm2-")
+		strings.HasSuffix(topic, sep+"internal") || strings.HasPrefix(topic, "mm2-")
 }
 
 // isCycle reports whether topic's source chain contains target: sending it
@@ -176,7 +187,7 @@ func NewFlow(source, target string, topics, exclude []string, policy, separator 
 // filter or a heartbeats topic, never internal, never a cycle.
 func (f *Flow) Replicates(topic string) bool {
 	return (f.Filter.Match(topic) || IsHeartbeatsTopic(f.Policy, topic)) &&
-		!isInternal(topic) && !isCycle(f.Policy, topic, f.Target)
+		!isInternal(f.Policy, topic) && !isCycle(f.Policy, topic, f.Target)
 }
 
 // RemoteTopic is the name of a source topic at the target.

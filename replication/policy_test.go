@@ -33,29 +33,36 @@ func TestFlowReplicates(t *testing.T) {
 		include        []string
 		topic          string
 		want           bool
+		separator      string
 	}{
-		{"default", "usdf", []string{`lsst\.sal\..*`, "registry-schemas"}, "lsst.sal.ATDome.position", true},
-		{"default", "usdf", []string{`lsst\.sal\..*`, "registry-schemas"}, "registry-schemas", true},
-		{"default", "usdf", []string{`lsst\.sal\..*`}, "lsst.dm.metric", false},
-		{"default", "usdf", nil, "__consumer_offsets", false},
-		{"default", "usdf", nil, "mm2-offsets.summit.internal", false},
-		{"default", "usdf", nil, "connect-status-internal", false},
-		{"default", "usdf", nil, "x.replica", false},
-		{"default", "usdf", nil, ".hidden", false},
+		{"default", "usdf", []string{`lsst\.sal\..*`, "registry-schemas"}, "lsst.sal.ATDome.position", true, ""},
+		{"default", "usdf", []string{`lsst\.sal\..*`, "registry-schemas"}, "registry-schemas", true, ""},
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "lsst.dm.metric", false, ""},
+		{"default", "usdf", nil, "__consumer_offsets", false, ""},
+		{"default", "usdf", nil, "mm2-offsets.summit.internal", false, ""},
+		{"default", "usdf", nil, "connect-status-internal", false, ""},
+		{"default", "usdf", nil, "x.replica", false, ""},
+		{"default", "usdf", nil, ".hidden", false, ""},
 		// A↔B: a topic that came from usdf is never sent back to usdf.
-		{"default", "usdf", nil, "usdf.lsst.sal.ATDome.position", false},
-		{"default", "usdf", nil, "summit.usdf.lsst.sal.ATDome.position", false},
-		{"default", "usdf", nil, "base.lsst.sal.ATDome.position", true},
-		{"identity", "usdf", nil, "usdf.lsst.sal.ATDome.position", true},
+		{"default", "usdf", nil, "usdf.lsst.sal.ATDome.position", false, ""},
+		{"default", "usdf", nil, "summit.usdf.lsst.sal.ATDome.position", false, ""},
+		{"default", "usdf", nil, "base.lsst.sal.ATDome.position", true, ""},
+		{"identity", "usdf", nil, "usdf.lsst.sal.ATDome.position", true, ""},
 		// Heartbeats are replicated whatever the filter, but never back.
-		{"default", "usdf", []string{`lsst\.sal\..*`}, "heartbeats", true},
-		{"default", "usdf", []string{`lsst\.sal\..*`}, "base.heartbeats", true},
-		{"default", "usdf", []string{`lsst\.sal\..*`}, "usdf.heartbeats", false},
-		{"identity", "usdf", []string{`lsst\.sal\..*`}, "heartbeats", true},
-		{"identity", "usdf", nil, "usdf.heartbeats", false},
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "heartbeats", true, ""},
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "base.heartbeats", true, ""},
+		{"default", "usdf", []string{`lsst\.sal\..*`}, "usdf.heartbeats", false, ""},
+		{"identity", "usdf", []string{`lsst\.sal\..*`}, "heartbeats", true, ""},
+		{"identity", "usdf", nil, "usdf.heartbeats", false, ""},
+		// MM2 names its internal topics with the separator: with "_" its
+		// checkpoints topic ends in "_internal" and is internal too.
+		{"default", "usdf", nil, "summit_checkpoints_internal", false, "_"},
+		{"default", "usdf", nil, "base_summit_checkpoints_internal", false, "_"},
+		{"default", "usdf", nil, "summit_checkpoints_internal", true, ""},
+		{"default", "usdf", nil, "lsst.sal.Test.internal_state", true, "_"},
 	}
 	for _, c := range cases {
-		f, err := NewFlow("summit", c.target, c.include, nil, c.policy, "")
+		f, err := NewFlow("summit", c.target, c.include, nil, c.policy, c.separator)
 		if err != nil {
 			t.Fatal(err)
 		}
