@@ -123,8 +123,8 @@ func (st *Steps) eventsReportedAs(ctx context.Context, topic, site, want, within
 		}
 		return nil
 	}).WithTimeout(seconds(within)).WaitUntilReady(ctx)
-	res.Topic, res.Target = topic, "kafka@"+site+"/"+topic
-	s.extra = append(s.extra, res)
+	res.Topic, res.Identity, res.Target = topic, l.publisher, "kafka@"+site+"/"+topic
+	s.extra = reports.Put(s.extra, res)
 	return err
 }
 

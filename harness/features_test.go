@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lsst-ts/teststand/reports"
 )
 
 // TestFeatureSuite runs features/ against the default stand on the
@@ -161,6 +163,71 @@ func TestAssertionsCanFail(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("scenarios that did not run: %v", want)
+	}
+}
+
+// TestVerdictsPerIdentityAndTarget runs a scenario with two indices of
+// MTHexapod (the stand's producer serves index 1 only), index 1 checked
+// in Kafka, then in the EFD, then in the EFD again: the report keeps a
+// row for each identity and target, each with its own figures.
+func TestVerdictsPerIdentityAndTarget(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	feature := filepath.Join(t.TempDir(), "identities.feature")
+	if err := os.WriteFile(feature, []byte(`Feature: verdicts per identity and target
+  Scenario: two indices of a CSC, one checked at two targets
+    When MTHexapod:1 publishes "actuators" at 20 Hz for 1 s on domain 0
+    And MTHexapod:2 publishes "actuators" at 20 Hz for 0.5 s on domain 0
+    Then every sample of MTHexapod:1 "actuators" is in topic "summit.lsst.sal.MTHexapod.actuators" at "usdf" exactly once within 20 s
+    And every sample of MTHexapod:1 "actuators" is in database "efd" at "usdf" exactly once within 20 s
+    And MTHexapod:2 "actuators" is reported as "not delivered" in database "efd" at "usdf" after 1 s
+    And every field of MTHexapod:1 "actuators" in database "efd" at "usdf" is as written
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, RunConfig{Stand: "../scenarios/summit-usdf.yaml", Features: []string{feature}, ReportDir: dir, Output: testOutput(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Passed || len(res.Results.Scenarios) != 1 {
+		t.Fatalf("scenario did not pass:\n%s", Summary(res))
+	}
+	type row struct{ identity, target string }
+	got := map[row]reports.Topic{}
+	for _, tp := range res.Results.Scenarios[0].Topics {
+		got[row{tp.Identity, tp.Target}] = tp
+	}
+	want := []struct {
+		row
+		delivered bool
+	}{
+		{row{"MTHexapod:1", "kafka@usdf/summit.lsst.sal.MTHexapod.actuators"}, true},
+		{row{"MTHexapod:1", "influxdb@usdf/efd"}, true},
+		{row{"MTHexapod:2", "influxdb@usdf/efd"}, false},
+	}
+	if len(got) != len(want) || len(res.Results.Scenarios[0].Topics) != len(want) {
+		t.Errorf("rows %v, want one per identity and target", labels(res.Results.Scenarios[0].Topics))
+	}
+	for _, w := range want {
+		tp, ok := got[w.row]
+		switch {
+		case !ok:
+			t.Errorf("no row for %s at %s:\n%s", w.identity, w.target, Summary(res))
+		case tp.Sent == 0:
+			t.Errorf("%s: nothing sent", tp.Label())
+		case w.delivered && (tp.Delivered != tp.Sent || tp.Lost != 0):
+			t.Errorf("%s: sent %d delivered %d lost %d, want every sample", tp.Label(), tp.Sent, tp.Delivered, tp.Lost)
+		case !w.delivered && (tp.Delivered != 0 || tp.Lost != tp.Sent):
+			t.Errorf("%s: sent %d delivered %d lost %d, want none delivered", tp.Label(), tp.Sent, tp.Delivered, tp.Lost)
+		}
+	}
+	loaded, err := reports.Load(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(loaded.Scenarios[0].Topics); n != len(want) {
+		t.Errorf("results.json: %d rows, want %d", n, len(want))
 	}
 }
 

@@ -46,6 +46,15 @@ type Traffic struct {
 	err        error
 }
 
+// Identity is the writer's private_identity: "CSC:index" for an indexed
+// CSC, "CSC" otherwise (as mocksal writes it).
+func (t *Traffic) Identity() string {
+	if !t.Topic.Indexed {
+		return mocksal.Identity(t.Topic.CSC, 0)
+	}
+	return mocksal.Identity(t.Topic.CSC, t.Index)
+}
+
 // finish records the end of writing.
 func (t *Traffic) finish(err error) {
 	t.mu.Lock()

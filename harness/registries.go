@@ -10,6 +10,7 @@ import (
 	"github.com/invopop/jsonschema"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lsst-ts/teststand/internal/yamlx"
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/saltransform"
 )
@@ -328,12 +329,17 @@ func (s *Stand) resolveSinkRegistries() error {
 		return err
 	}
 	s.origins = origins
-	for _, k := range s.Sinks {
+	for n, k := range s.Sinks {
 		st := s.Sites[k.Site.Value]
 		have := st.registryNames()
 		k.registries = make([]string, len(k.rules))
 		for i := range k.rules {
-			what := fmt.Sprintf("%s: sink %q", s.at(k.Site), k.Name)
+			// at the rule's topics, or the sink's for its shorthand
+			path := yamlx.Path{"sinks", n, "rules", i, "topics"}
+			if !s.given(path[:4]) {
+				path = yamlx.Path{"sinks", n, "topics"}
+			}
+			what := fmt.Sprintf("%s: sink %q", s.where(path), k.Name)
 			if len(k.rules) > 1 {
 				what += " rule " + strconv.Itoa(i+1)
 			}

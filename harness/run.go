@@ -516,7 +516,7 @@ func Summary(r *RunResult) string {
 			fmt.Fprintf(&b, "  %-8s %s\n", sc.Status, sc.Name)
 		}
 		for _, t := range sc.Topics {
-			line := fmt.Sprintf("           %s → %s: sent %d, delivered %d, lost %d, dup %d", t.Topic, t.Target, t.Sent, t.Delivered, t.Lost, t.Duplicated)
+			line := fmt.Sprintf("           %s: sent %d, delivered %d, lost %d, dup %d", t.Label(), t.Sent, t.Delivered, t.Lost, t.Duplicated)
 			for _, h := range t.Hops {
 				if h.Name == "end-to-end" && h.Count > 0 {
 					line += fmt.Sprintf(", e2e p50 %.1f ms p99 %.1f ms", h.P50, h.P99)

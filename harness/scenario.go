@@ -35,18 +35,19 @@ type Scenario struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	traffic  []*Traffic
-	taps     map[*Traffic][]*Tap
-	results  []reports.Topic
-	observed map[*Traffic]bool
-	bg       sync.WaitGroup // background writers
+	mu      sync.Mutex
+	traffic []*Traffic
+	taps    map[*Traffic][]*Tap
+	// results hold one verdict per topic, identity and target checked
+	// (reports.Put), the latest check's.
+	results []reports.Topic
+	bg      sync.WaitGroup // background writers
 }
 
 // NewScenario starts a scenario; Close ends its taps.
 func (e *Env) NewScenario(ctx context.Context) *Scenario {
 	sctx, cancel := context.WithCancel(ctx)
-	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}, observed: map[*Traffic]bool{}}
+	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}}
 }
 
 // Close stops the scenario's writers and taps and waits for them.
@@ -428,7 +429,7 @@ const maxMissingListed = 1000
 // the way, and records the result for the report.
 func (s *Scenario) Verdict(tr *Traffic, where string) reports.Topic {
 	writes := tr.Writes()
-	res := reports.Topic{Topic: tr.Topic.KafkaTopic(""), Target: where, Sent: len(writes)}
+	res := reports.Topic{Topic: tr.Topic.KafkaTopic(""), Identity: tr.Identity(), Target: where, Sent: len(writes)}
 	s.mu.Lock()
 	taps := append([]*Tap(nil), s.taps[tr]...)
 	s.mu.Unlock()
@@ -509,16 +510,7 @@ func (s *Scenario) Verdict(tr *Traffic, where string) reports.Topic {
 		res.Hops = append(res.Hops, e2e)
 	}
 	s.mu.Lock()
-	if !s.observed[tr] {
-		s.observed[tr] = true
-		s.results = append(s.results, res)
-	} else {
-		for i := range s.results {
-			if s.results[i].Topic == res.Topic && s.results[i].Target == res.Target {
-				s.results[i] = res
-			}
-		}
-	}
+	s.results = reports.Put(s.results, res)
 	s.mu.Unlock()
 	return res
 }

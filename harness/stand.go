@@ -16,6 +16,7 @@ import (
 
 	"github.com/lsst-ts/teststand/internal/yamlx"
 	"github.com/lsst-ts/teststand/mocksal"
+	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
@@ -89,6 +90,9 @@ type Stand struct {
 	// files are the stand file and the files it extends: a line number
 	// of the k-th is stored plus k*lineShift.
 	files []string
+	// tree is the YAML the stand was decoded from (base files merged in,
+	// their lines shifted): where gives the position of any key in it.
+	tree *yaml.Node
 }
 
 // lineShift separates the line numbers of a stand's base files.
@@ -101,6 +105,36 @@ func (s *Stand) pos(line int) string {
 		return fmt.Sprintf("%s:%d", s.File, line)
 	}
 	return fmt.Sprintf("%s:%d", s.files[k], line%lineShift)
+}
+
+// posAt is "file:line:column" for a stored position ("file:line" with
+// column 0, the stand's file with line 0).
+func (s *Stand) posAt(line, column int) string {
+	switch {
+	case line == 0:
+		return s.File
+	case column == 0:
+		return s.pos(line)
+	}
+	return fmt.Sprintf("%s:%d", s.pos(line), column)
+}
+
+// where is the position of the value at path in the stand's files or,
+// where the stand does not give path, of the nearest value above it (a
+// missing key is reported at the mapping that lacks it). Every error of
+// a stand is reported at one.
+func (s *Stand) where(path yamlx.Path) string {
+	n, _ := yamlx.Lookup(s.tree, path)
+	if n == nil {
+		return s.File
+	}
+	return s.posAt(n.Line, n.Column)
+}
+
+// given reports whether the stand's files give path.
+func (s *Stand) given(path yamlx.Path) bool {
+	_, ok := yamlx.Lookup(s.tree, path)
+	return ok
 }
 
 // Site is one Kafka cluster with its registries and, optionally, an
@@ -188,9 +222,9 @@ func (i *InfluxSpec) Names() []string {
 }
 
 // check validates the keys of one site's InfluxDB against its version
-// and the backend.
-func (i *InfluxSpec) check(file, site string, external bool) error {
-	at := fmt.Sprintf("%s: site %q: influxdb", file, site)
+// and the backend; pos is where the site's influxdb is.
+func (i *InfluxSpec) check(pos, site string, external bool) error {
+	at := fmt.Sprintf("%s: site %q: influxdb", pos, site)
 	switch i.Major() {
 	case 1:
 		switch {
@@ -222,14 +256,14 @@ func (i *InfluxSpec) check(file, site string, external bool) error {
 type ProducerSpec struct {
 	Name              string `yaml:"name"`
 	Site              Ref    `yaml:"site"`
-	Domain            int    `yaml:"domain"`
+	Domain            int    `yaml:"domain" jsonschema:"minimum=0,maximum=232"`
 	PartitionPrefix   string `yaml:"partition_prefix"`
 	CSCs              []Ref  `yaml:"cscs"`
 	Subname           string `yaml:"subname"`
-	Partitions        int32  `yaml:"partitions"`
-	ReplicationFactor int16  `yaml:"replication_factor"`
+	Partitions        int32  `yaml:"partitions" jsonschema:"minimum=1"`
+	ReplicationFactor int16  `yaml:"replication_factor" jsonschema:"minimum=1"`
 	WaitAck           string `yaml:"wait_ack"`
-	QueueLen          int    `yaml:"queue_len"`
+	QueueLen          int    `yaml:"queue_len" jsonschema:"minimum=100"`
 	// Run is "inprocess" (default) or "binary": the salkafka binary as a
 	// subprocess, on the cross-process DDS bus, as deployed; or
 	// "container": that binary in the components image (containers
@@ -263,7 +297,7 @@ type FlowSpec struct {
 // to another waits Delay (a slow WAN link).
 type FaultSpec struct {
 	Link  LinkSpec `yaml:"link"`
-	Delay Duration `yaml:"delay"`
+	Delay Duration `yaml:"delay" jsonschema:"required"`
 }
 
 // LinkSpec names the direction of a link between two sites.
@@ -311,9 +345,9 @@ type TrafficSpec struct {
 	Kind string `yaml:"kind" jsonschema:"enum=sal,enum=rest,enum=protobuf"`
 	// Profile is scenarios/profiles/NAME.yaml beside the stand, or a path.
 	Profile string `yaml:"profile"`
-	Domain  int    `yaml:"domain"`
+	Domain  int    `yaml:"domain" jsonschema:"minimum=0,maximum=232"`
 	// Scale multiplies every rate (default 1).
-	Scale float64 `yaml:"scale" jsonschema:"minimum=0"`
+	Scale float64 `yaml:"scale" jsonschema:"exclusiveMinimum=0"`
 	// Proxy, Topic, Rate, Tags and Token describe a rest load: metrics
 	// posted to the proxy's topic (lsst.dm.<metric>) at Rate Hz, each with
 	// the tags as string fields, with the token when the proxy has any.
@@ -321,7 +355,7 @@ type TrafficSpec struct {
 	// Site is where a protobuf load writes (its Topic, at Rate Hz).
 	Site  Ref               `yaml:"site"`
 	Topic string            `yaml:"topic"`
-	Rate  float64           `yaml:"rate"`
+	Rate  float64           `yaml:"rate" jsonschema:"exclusiveMinimum=0"`
 	Tags  map[string]string `yaml:"tags"`
 	Token string            `yaml:"token"`
 
@@ -342,7 +376,7 @@ type MM2Block []replication.Property
 // lists are joined with ", " as MM2's list properties are.
 func (b *MM2Block) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: mirrormaker: want a mapping of MM2 properties", n.Line)
+		return yamlx.NodeErrorf(n, "want a mapping of MM2 properties, got %s", yamlx.Got(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -356,7 +390,7 @@ func (b *MM2Block) UnmarshalYAML(n *yaml.Node) error {
 			}
 			val = strings.Join(parts, ", ")
 		default:
-			return fmt.Errorf("line %d: mirrormaker: %s: want a value or a list", v.Line, k.Value)
+			return yamlx.NodeErrorf(v, "want a value or a list, got %s", yamlx.Got(v))
 		}
 		*b = append(*b, replication.Property{Key: k.Value, Value: val, Line: k.Line})
 	}
@@ -380,7 +414,7 @@ type SinkSpec struct {
 	// the site its topics come from.
 	Registry string `yaml:"registry"`
 	// MaxBatch and FlushInterval are the sink's batching (0: defaults).
-	MaxBatch      int      `yaml:"max_batch"`
+	MaxBatch      int      `yaml:"max_batch" jsonschema:"minimum=1"`
 	FlushInterval Duration `yaml:"flush_interval"`
 	// Run is "inprocess" (default on the embedded backend), "binary":
 	// the efdsink binary as a subprocess, which a scenario can kill with
@@ -416,20 +450,22 @@ type Ref struct {
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a string", n.Line)
+		return yamlx.NodeErrorf(n, "want a name, got %s", yamlx.Got(n))
 	}
 	r.Value, r.Line, r.Column = n.Value, n.Line, n.Column
 	return nil
 }
 
-// Duration is a time.Duration written as "500ms", "2s".
+// Duration is a time.Duration written as "500ms", "2s". Which values a
+// key takes (zero, negative) is checked with the stand's other figures
+// (checkFigures).
 type Duration struct{ time.Duration }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: duration %q: want e.g. 500ms or 2s", n.Line, n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return yamlx.NodeErrorf(n, "want a duration such as 500ms or 2s, got %s", yamlx.Got(n))
 	}
 	d.Duration = v
 	return nil
@@ -466,19 +502,19 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	}
 	s := *alone // a stand that extends nothing is decoded once
 	if len(files) > 1 {
-		s = Stand{}
+		s = Stand{File: path, files: files}
 		if err := root.Decode(&s); err != nil { // each file was decoded strictly alone
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, yamlx.ErrorAt(err, root, &s, sectionName, s.posAt)
 		}
 	}
-	s.File, s.files = path, files
+	s.File, s.files, s.tree = path, files, root
 	if opts.Backend != "" {
 		s.Backend = opts.Backend
 	}
 	mm2Where := ""
 	if s.MirrorMakerFile != "" {
 		if len(s.MirrorMaker) > 0 {
-			return nil, fmt.Errorf("%s: mirrormaker and mirrormaker_file exclude each other", path)
+			return nil, fmt.Errorf("%s: mirrormaker and mirrormaker_file exclude each other", s.where(yamlx.Path{"mirrormaker_file"}))
 		}
 		mm2Where = s.MirrorMakerFile
 		if !filepath.IsAbs(mm2Where) {
@@ -486,7 +522,7 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		}
 		f, err := os.Open(mm2Where)
 		if err != nil {
-			return nil, fmt.Errorf("%s: mirrormaker_file: %w", path, err)
+			return nil, fmt.Errorf("%s: mirrormaker_file: %w", s.where(yamlx.Path{"mirrormaker_file"}), err)
 		}
 		props, err := replication.ReadProperties(f)
 		f.Close()
@@ -516,15 +552,19 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	default:
 		return nil, fmt.Errorf("replicator %q: want inprocess or mirrormaker2", opts.Replicator)
 	}
+	if err := s.checkFigures(); err != nil {
+		return nil, err
+	}
 	if err := s.defaults(); err != nil {
-		if strings.HasPrefix(err.Error(), path+":") {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	ifaces, err := s.loadInterfaces(opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: interfaces: %w", path, err)
+		at := path // given with --ts-xml, say
+		if opts.InterfacesDir == "" && s.given(yamlx.Path{"interfaces"}) {
+			at = s.where(yamlx.Path{"interfaces"})
+		}
+		return nil, fmt.Errorf("%s: interfaces: %w", at, err)
 	}
 	s.Loaded = ifaces
 	if err := s.validate(); err != nil {
@@ -538,15 +578,8 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 // or a wrong type is reported at its own file and line; line numbers of
 // base files are shifted by lineShift per level (see Stand.pos).
 func readStand(path string, data []byte, seen []string) (*Stand, *yaml.Node, []string, error) {
-	if len(seen) > 5 || slices.Contains(seen, path) {
-		return nil, nil, nil, fmt.Errorf("%s: extends loops or nests too deep: %s", path, strings.Join(append(seen, path), " → "))
-	}
 	data, err := yamlx.Expand(path, data, os.LookupEnv)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	var alone Stand
-	if err := yamlx.Decode(path, data, &alone, sectionName); err != nil {
 		return nil, nil, nil, err
 	}
 	var doc yaml.Node
@@ -554,19 +587,28 @@ func readStand(path string, data []byte, seen []string) (*Stand, *yaml.Node, []s
 		return nil, nil, nil, yamlx.Error(path, err, sectionName)
 	}
 	if len(doc.Content) == 0 {
-		return nil, nil, nil, fmt.Errorf("%s: empty stand file", path)
+		return nil, nil, nil, fmt.Errorf("%s:1: empty stand file", path)
+	}
+	var alone Stand
+	if err := yamlx.Decode(path, data, &alone, sectionName); err != nil {
+		return nil, nil, nil, err
 	}
 	root := doc.Content[0]
 	if alone.Extends == "" {
 		return &alone, root, []string{path}, nil
 	}
+	ext, _ := yamlx.Lookup(root, yamlx.Path{"extends"})
+	at := fmt.Sprintf("%s:%d:%d", path, ext.Line, ext.Column)
 	basePath := alone.Extends
 	if !filepath.IsAbs(basePath) {
 		basePath = filepath.Join(filepath.Dir(path), basePath)
 	}
+	if chain := append(seen, path); len(seen) >= 5 || slices.Contains(chain, basePath) {
+		return nil, nil, nil, fmt.Errorf("%s: extends loops or nests too deep: %s", at, strings.Join(append(chain, basePath), " → "))
+	}
 	baseData, err := os.ReadFile(basePath)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: extends: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: extends: %w", at, err)
 	}
 	_, base, baseFiles, err := readStand(basePath, baseData, append(seen, path))
 	if err != nil {
@@ -767,7 +809,7 @@ func (s *Stand) defaults() error {
 		s.Version = 1
 	}
 	if s.Version != 1 {
-		return fmt.Errorf("version %d: this teststand reads version 1", s.Version)
+		return fmt.Errorf("%s: version %d: this teststand reads version 1", s.where(yamlx.Path{"version"}), s.Version)
 	}
 	if s.Backend == "" {
 		s.Backend = "embedded"
@@ -834,7 +876,7 @@ func (s *Stand) defaults() error {
 			k.Run = "external"
 		}
 		if len(k.Rules) > 0 && (len(k.Topics) > 0 || k.Database != "") {
-			return fmt.Errorf("%s: sink %q: topics/database and rules exclude each other", s.at(k.Site), k.Name)
+			return fmt.Errorf("%s: sink %q: topics/database and rules exclude each other", s.where(yamlx.Path{"sinks", i, "rules"}), k.Name)
 		}
 		if len(k.Rules) == 0 {
 			if k.Database == "" {
@@ -844,6 +886,77 @@ func (s *Stand) defaults() error {
 		}
 	}
 	return nil
+}
+
+// checkFigures refuses every count, rate, scale and interval the stand
+// gives that means nothing (a negative count or interval, zero brokers or
+// partitions, a zero refresh interval, scale or rate), each at its line
+// with its key path. It runs before defaults: a key left out takes its
+// default, a key written must mean something. Flows written as MM2
+// properties are checked by the properties' parser.
+func (s *Stand) checkFigures() error {
+	var err error
+	check := func(path yamlx.Path, ok bool, want string, got any) {
+		if err == nil && !ok && s.given(path) {
+			err = fmt.Errorf("%s: %s: want %s, got %v", s.where(path), path, want, got)
+		}
+	}
+	// need is check for a key that must be given.
+	need := func(path yamlx.Path, ok bool, want string, got any) {
+		if err == nil && !s.given(path) {
+			err = fmt.Errorf("%s: %s: not given: want %s", s.where(path), path, want)
+		}
+		check(path, ok, want, got)
+	}
+	positive := func(path yamlx.Path, n int64) { check(path, n >= 1, "1 or more", n) }
+	domain := func(path yamlx.Path, d int) { check(path, d >= 0 && d <= 232, "a DDS domain, 0 to 232", d) }
+	for _, name := range s.SiteNames() {
+		site := s.Sites[name]
+		if site == nil {
+			continue
+		}
+		k := yamlx.Path{"sites", name, "kafka"}
+		check(k.With("brokers"), site.Kafka.Brokers >= 1 && site.Kafka.Brokers <= 9, "1 to 9 brokers", site.Kafka.Brokers)
+		positive(k.With("partitions"), int64(site.Kafka.Partitions))
+		positive(k.With("replication_factor"), int64(site.Kafka.ReplicationFactor))
+	}
+	if s.Containers != nil {
+		check(yamlx.Path{"containers", "timeout"}, s.Containers.Timeout.Duration > 0, "a positive timeout such as 2m", s.Containers.Timeout)
+	}
+	for i, p := range s.Producers {
+		at := yamlx.Path{"producers", i}
+		domain(at.With("domain"), p.Domain)
+		positive(at.With("partitions"), int64(p.Partitions))
+		positive(at.With("replication_factor"), int64(p.ReplicationFactor))
+		// As the producer's own file takes it.
+		check(at.With("queue_len"), p.QueueLen >= producer.MinQueueLen, fmt.Sprintf("at least %d (a DDS read queue depth)", producer.MinQueueLen), p.QueueLen)
+	}
+	for i, f := range s.Replication {
+		at := yamlx.Path{"replication", i}
+		check(at.With("refresh"), f.Refresh.Duration > 0, "a positive interval such as 500ms", f.Refresh)
+		check(at.With("sync_configs"), f.SyncConfigs.Duration >= 0, "an interval of 0 (MM2's 600 s) or more", f.SyncConfigs)
+		if f.Heartbeats != nil {
+			check(at.With("heartbeats"), f.Heartbeats.Duration >= 0, "an interval of 0 (none) or more", f.Heartbeats)
+		}
+	}
+	for i, k := range s.Sinks {
+		at := yamlx.Path{"sinks", i}
+		positive(at.With("max_batch"), int64(k.MaxBatch))
+		check(at.With("flush_interval"), k.FlushInterval.Duration >= 0, "an interval of 0 (none) or more", k.FlushInterval)
+	}
+	for i, f := range s.Faults {
+		need(yamlx.Path{"faults", i, "delay"}, f.Delay.Duration > 0, "a positive delay such as 100ms", f.Delay)
+	}
+	for i, t := range s.Traffic {
+		at := yamlx.Path{"traffic", i}
+		domain(at.With("domain"), t.Domain)
+		check(at.With("scale"), t.Scale > 0, "a positive factor (default 1)", t.Scale)
+		switch t.Kind {
+		case "rest", "protobuf":
+			need(at.With("rate"), t.Rate > 0, "a positive rate in Hz", t.Rate)
+		}
+	}
+	return err
 }
 
 // InterfacesDir is the ts_xml directory the stand's interfaces came from,
@@ -884,24 +997,34 @@ func (s *Stand) validate() error {
 	// containers), which MirrorMaker 2 and Telegraf need.
 	process := s.Backend == "process" || containers
 	if s.Backend != "embedded" && !external && !process {
-		return fmt.Errorf("%s: backend %q: want embedded, external, process or containers", s.File, s.Backend)
+		at := s.File // a backend given on the command line
+		if n, ok := yamlx.Lookup(s.tree, yamlx.Path{"backend"}); ok && n.Value == s.Backend {
+			at = s.where(yamlx.Path{"backend"})
+		}
+		return fmt.Errorf("%s: backend %q: want embedded, external, process or containers", at, s.Backend)
 	}
 	if s.Containers != nil && !containers {
-		return fmt.Errorf("%s: containers: is for the containers backend (backend %s)", s.File, s.Backend)
+		return fmt.Errorf("%s: containers: is for the containers backend (backend %s)", s.where(yamlx.Path{"containers"}), s.Backend)
 	}
 	if s.Containers != nil {
 		for svc := range s.Containers.Images {
 			if !slices.Contains([]string{"kafka", "registry", "influxdb", "components"}, svc) {
-				return fmt.Errorf("%s: containers: images: %q: want kafka, registry, influxdb or components", s.File, svc)
+				return fmt.Errorf("%s: containers: images: %q: want kafka, registry, influxdb or components", s.where(yamlx.Path{"containers", "images", svc}), svc)
 			}
 		}
 	}
 	if len(s.Sites) == 0 {
-		return fmt.Errorf("%s: no sites defined", s.File)
+		return fmt.Errorf("%s: no sites defined", s.where(yamlx.Path{"sites"}))
 	}
-	site := func(r Ref, what string) error {
+	// site checks a reference to a site; path is where it belongs, for a
+	// reference that is missing.
+	site := func(r Ref, what string, path ...any) error {
 		if r.Value == "" {
-			return fmt.Errorf("%s: %s: no site given", s.at(r), what)
+			at := s.at(r)
+			if r.Line == 0 {
+				at = s.where(path)
+			}
+			return fmt.Errorf("%s: %s: no site given", at, what)
 		}
 		if s.Sites[r.Value] == nil {
 			return fmt.Errorf("%s: %s: unknown site %q (defined: %s)", s.at(r), what, r.Value, strings.Join(s.SiteNames(), ", "))
@@ -910,61 +1033,58 @@ func (s *Stand) validate() error {
 	}
 	for _, name := range s.SiteNames() {
 		st := s.Sites[name]
+		kafka := yamlx.Path{"sites", name, "kafka"}
 		if st == nil {
-			return fmt.Errorf("%s: site %q is empty", s.File, name)
-		}
-		if st.Kafka.Brokers < 1 || st.Kafka.Brokers > 9 {
-			return fmt.Errorf("%s: site %q: kafka brokers %d: want 1 to 9", s.File, name, st.Kafka.Brokers)
+			return fmt.Errorf("%s: site %q is empty", s.where(yamlx.Path{"sites", name}), name)
 		}
 		for k := range st.Kafka.TopicConfigs {
 			if s.Backend == "embedded" && !slices.Contains(embeddedTopicConfigs, k) {
-				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.File, name, k, strings.Join(embeddedTopicConfigs, ", "))
+				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.where(kafka.With("topic_configs", k)), name, k, strings.Join(embeddedTopicConfigs, ", "))
 			}
 		}
 		if containers && st.Kafka.Brokers != 1 {
-			return fmt.Errorf("%s: site %q: kafka brokers %d: the containers backend runs one combined KRaft node per site", s.File, name, st.Kafka.Brokers)
+			return fmt.Errorf("%s: site %q: kafka brokers %d: the containers backend runs one combined KRaft node per site", s.where(kafka.With("brokers")), name, st.Kafka.Brokers)
 		}
 		if containers && st.InfluxDB != nil && st.InfluxDB.Major() == 2 {
-			return fmt.Errorf("%s: site %q: influxdb version 2 is not run by the containers backend yet (use embedded or process)", s.File, name)
+			return fmt.Errorf("%s: site %q: influxdb version 2 is not run by the containers backend yet (use embedded or process)", s.where(yamlx.Path{"sites", name, "influxdb", "version"}), name)
 		}
 		if st.Kafka.ReplicationFactor > int16(st.Kafka.Brokers) {
-			return fmt.Errorf("%s: site %q: kafka replication_factor %d exceeds its %d brokers", s.File, name, st.Kafka.ReplicationFactor, st.Kafka.Brokers)
+			return fmt.Errorf("%s: site %q: kafka replication_factor %d exceeds its %d brokers", s.where(kafka.With("replication_factor")), name, st.Kafka.ReplicationFactor, st.Kafka.Brokers)
 		}
 		given := map[string]bool{"kafka.bootstrap": st.Kafka.Bootstrap != "",
 			"registry.url": st.Registry != nil && st.Registry.URL != "", "influxdb.url": st.InfluxDB != nil && st.InfluxDB.URL != ""}
 		need := map[string]bool{"kafka.bootstrap": true, "registry.url": st.Registry != nil, "influxdb.url": st.InfluxDB != nil}
 		for _, key := range []string{"kafka.bootstrap", "registry.url", "influxdb.url"} {
+			section, field, _ := strings.Cut(key, ".")
 			switch {
 			case external && need[key] && !given[key]:
-				return fmt.Errorf("%s: site %q: the external backend needs %s (where the running one is)", s.File, name, key)
+				return fmt.Errorf("%s: site %q: the external backend needs %s (where the running one is)", s.where(yamlx.Path{"sites", name, section}), name, key)
 			case !external && given[key]:
-				return fmt.Errorf("%s: site %q: %s is for the external backend; the %s backend starts its own", s.File, name, key, s.Backend)
+				return fmt.Errorf("%s: site %q: %s is for the external backend; the %s backend starts its own", s.where(yamlx.Path{"sites", name, section, field}), name, key, s.Backend)
 			}
 		}
 		if st.InfluxDB != nil {
-			if err := st.InfluxDB.check(s.File, name, external); err != nil {
+			if err := st.InfluxDB.check(s.where(yamlx.Path{"sites", name, "influxdb"}), name, external); err != nil {
 				return err
 			}
 		}
 	}
 	seen := map[string]bool{}
-	for _, p := range s.Producers {
+	for i, p := range s.Producers {
 		what := "producer " + strconv.Quote(p.Name)
+		at := func(key string) string { return s.where(yamlx.Path{"producers", i, key}) }
 		if seen[p.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.at(p.Site), p.Name)
+			return fmt.Errorf("%s: duplicate component name %q", at("name"), p.Name)
 		}
 		seen[p.Name] = true
-		if err := site(p.Site, what); err != nil {
+		if err := site(p.Site, what, "producers", i); err != nil {
 			return err
 		}
 		if s.Sites[p.Site.Value].Registry == nil {
 			return fmt.Errorf("%s: %s: site %q has no registry", s.at(p.Site), what, p.Site.Value)
 		}
-		if p.Domain < 0 || p.Domain > 232 {
-			return fmt.Errorf("%s: %s: DDS domain %d: want 0 to 232", s.at(p.Site), what, p.Domain)
-		}
 		if len(p.CSCs) == 0 {
-			return fmt.Errorf("%s: %s: no cscs listed", s.at(p.Site), what)
+			return fmt.Errorf("%s: %s: no cscs listed", at("cscs"), what)
 		}
 		for _, c := range p.CSCs {
 			if err := s.checkCSC(c, what); err != nil {
@@ -972,29 +1092,29 @@ func (s *Stand) validate() error {
 			}
 		}
 		if p.ReplicationFactor > int16(s.Sites[p.Site.Value].Kafka.Brokers) {
-			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", s.at(p.Site), what, p.ReplicationFactor, s.Sites[p.Site.Value].Kafka.Brokers)
+			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", at("replication_factor"), what, p.ReplicationFactor, s.Sites[p.Site.Value].Kafka.Brokers)
 		}
 		switch p.WaitAck {
 		case "", "0", "1", "all":
 		default:
-			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", s.at(p.Site), what, p.WaitAck)
+			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, p.WaitAck)
 		}
 		switch p.Run {
 		case "", "inprocess", "binary":
 		case "container":
 			if !containers {
-				return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(p.Site), what)
+				return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", at("run"), what)
 			}
 		default:
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", s.at(p.Site), what, p.Run)
+			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", at("run"), what, p.Run)
 		}
 	}
-	for _, f := range s.Replication {
+	for i, f := range s.Replication {
 		what := "replication flow " + strconv.Quote(f.Name)
-		if err := site(f.Source, what+" source"); err != nil {
+		if err := site(f.Source, what+" source", "replication", i); err != nil {
 			return err
 		}
-		if err := site(f.Target, what+" target"); err != nil {
+		if err := site(f.Target, what+" target", "replication", i); err != nil {
 			return err
 		}
 		if f.Source.Value == f.Target.Value {
@@ -1014,13 +1134,13 @@ func (s *Stand) validate() error {
 			}
 		}
 	}
-	for _, k := range s.Sinks {
+	for i, k := range s.Sinks {
 		what := "sink " + strconv.Quote(k.Name)
 		if seen[k.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.at(k.Site), k.Name)
+			return fmt.Errorf("%s: duplicate component name %q", s.where(yamlx.Path{"sinks", i, "name"}), k.Name)
 		}
 		seen[k.Name] = true
-		if err := site(k.Site, what); err != nil {
+		if err := site(k.Site, what, "sinks", i); err != nil {
 			return err
 		}
 		st := s.Sites[k.Site.Value]
@@ -1031,11 +1151,15 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: %s: site %q has no registry", s.at(k.Site), what, k.Site.Value)
 		}
 		if len(k.Rules[0].Topics) == 0 {
-			return fmt.Errorf("%s: %s: no topics listed", s.at(k.Site), what)
+			return fmt.Errorf("%s: %s: no topics listed", s.where(yamlx.Path{"sinks", i, "topics"}), what)
 		}
-		rules, err := sink.Rules(k.Rules)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", s.at(k.Site), what, err)
+		rules := make([]sink.Rule, len(k.Rules))
+		for j, spec := range k.Rules {
+			r, err := spec.Rule(j)
+			if err != nil { // at the rule; at the sink for its topics and database
+				return fmt.Errorf("%s: %s: %w", s.where(yamlx.Path{"sinks", i, "rules", j}), what, err)
+			}
+			rules[j] = r
 		}
 		for _, r := range rules {
 			if !contains(st.InfluxDB.Names(), r.Database) {
@@ -1061,15 +1185,12 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, container, external or telegraf", s.at(k.Site), what, k.Run)
 		}
 	}
-	for _, f := range s.Faults {
-		if err := site(f.Link.From, "fault link from"); err != nil {
+	for i, f := range s.Faults {
+		if err := site(f.Link.From, "fault link from", "faults", i, "link"); err != nil {
 			return err
 		}
-		if err := site(f.Link.To, "fault link to"); err != nil {
+		if err := site(f.Link.To, "fault link to", "faults", i, "link"); err != nil {
 			return err
-		}
-		if f.Delay.Duration <= 0 {
-			return fmt.Errorf("%s: fault on the link %s->%s: give a delay, e.g. 100ms", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
 		}
 		found := false
 		for _, fl := range s.Replication {
@@ -1079,16 +1200,16 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow this stand can slow runs over it (the stand's own replicator: not external, not mirrormaker2)", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
 		}
 	}
-	for _, r := range s.RestProxies {
+	for i, r := range s.RestProxies {
 		what := "REST proxy " + strconv.Quote(r.Name)
 		if r.Name == "" {
-			return fmt.Errorf("%s: a REST proxy has no name", s.at(r.Site))
+			return fmt.Errorf("%s: a REST proxy has no name", s.where(yamlx.Path{"rest_proxies", i}))
 		}
 		if seen[r.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.at(r.Site), r.Name)
+			return fmt.Errorf("%s: duplicate component name %q", s.where(yamlx.Path{"rest_proxies", i, "name"}), r.Name)
 		}
 		seen[r.Name] = true
-		if err := site(r.Site, what); err != nil {
+		if err := site(r.Site, what, "rest_proxies", i); err != nil {
 			return err
 		}
 		if s.Sites[r.Site.Value].Registry == nil {
@@ -1102,27 +1223,27 @@ func (s *Stand) validate() error {
 		}
 		for tok, prefixes := range r.Tokens {
 			if len(prefixes) == 0 || slices.Contains(prefixes, "") {
-				return fmt.Errorf("%s: %s: token %.4s…: want topic prefixes such as [lsst.dm]", s.at(r.Site), what, tok)
+				return fmt.Errorf("%s: %s: token %.4s…: want topic prefixes such as [lsst.dm]", s.where(yamlx.Path{"rest_proxies", i, "tokens", tok}), what, tok)
 			}
 		}
 	}
-	for _, x := range s.SalTransforms {
+	for i, x := range s.SalTransforms {
 		what := "SAL transform " + strconv.Quote(x.Name)
 		if x.Name == "" {
-			return fmt.Errorf("%s: a SAL transform has no name", s.at(x.Site))
+			return fmt.Errorf("%s: a SAL transform has no name", s.where(yamlx.Path{"sal_transforms", i}))
 		}
 		if seen[x.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.at(x.Site), x.Name)
+			return fmt.Errorf("%s: duplicate component name %q", s.where(yamlx.Path{"sal_transforms", i, "name"}), x.Name)
 		}
 		seen[x.Name] = true
-		if err := site(x.Site, what); err != nil {
+		if err := site(x.Site, what, "sal_transforms", i); err != nil {
 			return err
 		}
 		if s.Sites[x.Site.Value].Registry == nil {
 			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(x.Site), what, x.Site.Value)
 		}
 		if len(x.CSCs) == 0 {
-			return fmt.Errorf("%s: %s: no cscs listed", s.at(x.Site), what)
+			return fmt.Errorf("%s: %s: no cscs listed", s.where(yamlx.Path{"sal_transforms", i, "cscs"}), what)
 		}
 		for _, c := range x.CSCs {
 			if strings.Contains(c.Value, ":") {
@@ -1139,43 +1260,41 @@ func (s *Stand) validate() error {
 		}
 	}
 	for i, t := range s.Traffic {
-		what := fmt.Sprintf("%s: traffic %d", s.File, i+1)
+		// at is the traffic's key (its entry, where the key is missing).
+		at := func(key string) string {
+			return fmt.Sprintf("%s: traffic[%d]", s.where(yamlx.Path{"traffic", i, key}), i)
+		}
 		switch t.Kind {
 		case "rest":
-			if err := s.checkRestTraffic(t, what); err != nil {
+			if err := s.checkRestTraffic(t, at); err != nil {
 				return err
 			}
 			continue
 		case "protobuf":
 			switch {
 			case s.Sites[t.Site.Value] == nil:
-				return fmt.Errorf("%s: site %q is not a site of the stand (defined: %s)", what, t.Site.Value, strings.Join(s.SiteNames(), ", "))
+				return fmt.Errorf("%s: site %q is not a site of the stand (defined: %s)", at("site"), t.Site.Value, strings.Join(s.SiteNames(), ", "))
 			case t.Topic == "":
-				return fmt.Errorf("%s: no topic given (aliecs.run, say)", what)
-			case t.Rate <= 0:
-				return fmt.Errorf("%s: rate %g: want a positive rate in Hz", what, t.Rate)
+				return fmt.Errorf("%s: no topic given (aliecs.run, say)", at("topic"))
 			}
 			continue
 		case "", "sal":
 		default:
-			return fmt.Errorf("%s: kind %q: want sal, rest or protobuf", what, t.Kind)
+			return fmt.Errorf("%s: kind %q: want sal, rest or protobuf", at("kind"), t.Kind)
 		}
 		if t.Profile == "" {
-			return fmt.Errorf("%s: no profile given (a sal traffic writes a profile's rates)", what)
+			return fmt.Errorf("%s: no profile given (a sal traffic writes a profile's rates)", at("profile"))
 		}
 		p, err := mocksal.LoadProfile(s.ProfilePath(t.Profile))
 		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if t.Scale < 0 {
-			return fmt.Errorf("%s: scale %g: want a positive factor", what, t.Scale)
+			return fmt.Errorf("%s: %w", at("profile"), err)
 		}
 		served := false
 		for _, pr := range s.Producers {
 			served = served || pr.Domain == t.Domain
 		}
 		if !served {
-			return fmt.Errorf("%s: no producer of the stand serves domain %d", what, t.Domain)
+			return fmt.Errorf("%s: no producer of the stand serves domain %d", at("domain"), t.Domain)
 		}
 		t.profile = p
 	}
@@ -1275,8 +1394,9 @@ func contains(list []string, v string) bool {
 }
 
 // checkRestTraffic validates a rest traffic: a proxy of the stand, a
-// topic it may write with the token given, a rate.
-func (s *Stand) checkRestTraffic(t *TrafficSpec, what string) error {
+// topic it may write with the token given (its rate is checked with the
+// stand's other figures). at positions the traffic's keys.
+func (s *Stand) checkRestTraffic(t *TrafficSpec, at func(key string) string) error {
 	var proxy *RestProxySpec
 	for _, r := range s.RestProxies {
 		if r.Name == t.Proxy {
@@ -1289,15 +1409,13 @@ func (s *Stand) checkRestTraffic(t *TrafficSpec, what string) error {
 		for _, r := range s.RestProxies {
 			names = append(names, r.Name)
 		}
-		return fmt.Errorf("%s: proxy %q is not a REST proxy of the stand (have: %s)", what, t.Proxy, strings.Join(names, ", "))
+		return fmt.Errorf("%s: proxy %q is not a REST proxy of the stand (have: %s)", at("proxy"), t.Proxy, strings.Join(names, ", "))
 	case t.Topic == "":
-		return fmt.Errorf("%s: no topic given (lsst.dm.<metric>)", what)
-	case t.Rate <= 0:
-		return fmt.Errorf("%s: rate %g: want a positive rate in Hz", what, t.Rate)
+		return fmt.Errorf("%s: no topic given (lsst.dm.<metric>)", at("topic"))
 	case t.Profile != "":
-		return fmt.Errorf("%s: profile is for sal traffic", what)
+		return fmt.Errorf("%s: profile is for sal traffic", at("profile"))
 	case len(proxy.Tokens) > 0 && proxy.Tokens[t.Token] == nil:
-		return fmt.Errorf("%s: token: not one of REST proxy %q's tokens", what, t.Proxy)
+		return fmt.Errorf("%s: token: not one of REST proxy %q's tokens", at("token"), t.Proxy)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,61 +11,49 @@ import (
 	"github.com/lsst-ts/teststand/replication"
 )
 
-func TestParseErrors(t *testing.T) {
-	base := "version: 1\nsites:\n  summit:\n    kafka: {brokers: 1}\n    registry: {}\n  usdf:\n    registry: {remote: summit}\n    influxdb: {databases: [efd]}\n"
-	cases := []struct {
-		name, yaml, want string
-	}{
-		{"unknown top key", "version: 1\nbogus: 1\n", `s.yaml:2: unknown key "bogus" in the stand`},
-		{"wrong type", "version: one\n", "s.yaml:1:"},
-		{"bad version", "version: 2\nsites: {a: {}}\n", "this teststand reads version 1"},
-		{"no sites", "version: 1\n", "no sites defined"},
-		{"unknown site", base + "producers:\n  - {site: moon, cscs: [ATDome]}\n", `s.yaml:10:12: producer "producer-1": unknown site "moon"`},
-		{"unknown csc", base + "producers:\n  - site: summit\n    cscs: [ATDome, Nope]\n", `s.yaml:11:20: producer "producer-1": unknown CSC "Nope"`},
-		{"index on unindexed", base + "producers:\n  - site: summit\n    cscs: [ATDome:1]\n", `ATDome is not indexed`},
-		{"bad index", base + "producers:\n  - site: summit\n    cscs: [MTHexapod:x]\n", `want CSC:N with N > 0`},
-		{"bad remote", "version: 1\nsites:\n  a:\n    registry: {remote: b}\n", `s.yaml:4:24: site "a": remote registry "b": unknown site "b"`},
-		{"sink without influx", base + "sinks:\n  - {site: summit, topics: [x]}\n", `site "summit" has no influxdb`},
-		{"sink db missing", base + "sinks:\n  - {site: usdf, topics: [x], database: dm}\n", `database "dm" is not among`},
-		{"bad regex", base + "sinks:\n  - {site: usdf, topics: ['(']}\n", `topic pattern "("`},
-		{"bad duration", base + "replication:\n  - {source: summit, target: usdf, refresh: soon}\n", `s.yaml:10: duration "soon"`},
-		{"same site flow", base + "replication:\n  - {source: summit, target: summit}\n", `source and target are the same site`},
-		{"rf too high", base + "producers:\n  - {site: summit, cscs: [ATDome], replication_factor: 3}\n", `replication_factor 3 exceeds the site's 1 brokers`},
-		{"bad wait_ack", base + "producers:\n  - {site: summit, cscs: [ATDome], wait_ack: two}\n", `wait_ack "two"`},
-		{"backend", "version: 1\nbackend: moon\nsites: {a: {}}\n", `backend "moon"`},
-		{"sink rules and topics", base + "sinks:\n  - {site: usdf, topics: [x], rules: [{topics: [y], database: efd}]}\n", `s.yaml:10:12: sink "sink-1": topics/database and rules exclude each other`},
-		{"sink rule bad format", base + "sinks:\n  - {site: usdf, rules: [{topics: [y], database: efd, timestamp_format: unix_s}]}\n", `timestamp format "unix_s"`},
-		{"sink bad run", base + "sinks:\n  - {site: usdf, topics: [x], run: docker}\n", `run "docker"`},
-		{"traffic domain", base + "producers:\n  - {site: summit, cscs: [ATDome]}\ntraffic:\n  - {profile: ../scenarios/profiles/nominal-summit.yaml, domain: 7}\n", `s.yaml: traffic 1: no producer of the stand serves domain 7`},
-		{"traffic profile", base + "producers:\n  - {site: summit, cscs: [ATDome]}\ntraffic:\n  - {profile: nope, domain: 0}\n", `s.yaml: traffic 1: `},
-		{"fault without flow", base + "faults:\n  - {link: {from: summit, to: usdf}, delay: 100ms}\n", `s.yaml:10:19: fault on the link summit->usdf: no replication flow this stand can slow runs over it`},
-		{"fault on a MirrorMaker 2 flow", "version: 1\nbackend: process\nsites: {summit: {}, usdf: {}}\nreplication:\n  - {source: summit, target: usdf, run: mirrormaker2}\nfaults:\n  - {link: {from: summit, to: usdf}, delay: 100ms}\n", `fault on the link summit->usdf: no replication flow this stand can slow runs over it`},
-		{"fault unknown site", base + "faults:\n  - {link: {from: moon, to: usdf}, delay: 100ms}\n", `unknown site "moon"`},
-		{"mm2 on embedded", base + "replication:\n  - {source: summit, target: usdf, run: mirrormaker2}\n", `s.yaml:10:14: replication flow "summit->usdf": run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process`},
-		{"telegraf on embedded", base + "sinks:\n  - {site: usdf, topics: [x], run: telegraf}\n", `s.yaml:10:12: sink "sink-1": run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process`},
-		{"bootstrap on process", "version: 1\nbackend: process\nsites:\n  a: {kafka: {bootstrap: 'h:1'}}\n", `site "a": kafka.bootstrap is for the external backend; the process backend starts its own`},
-		{"fault no delay", base + "replication:\n  - {source: summit, target: usdf}\nfaults:\n  - {link: {from: summit, to: usdf}}\n", `give a delay`},
-		{"mm2 typo", base + "mirrormaker:\n  summit->usdf.enabled: true\n  summit->usdf.topcs: x\n", `s.yaml:11: summit->usdf.topcs: unknown flow setting "topcs"`},
-		{"mm2 unknown cluster", base + "mirrormaker:\n  clusters: summit, moon\n  summit->moon.enabled: true\n", `s.yaml:10: mirrormaker: cluster "moon" is not a site`},
-		{"mm2 bootstrap", base + "mirrormaker:\n  summit->usdf.enabled: true\n  usdf.bootstrap.servers: x:1\n", `s.yaml:11: mirrormaker: usdf.bootstrap.servers: a stand's clusters are its sites`},
-		{"mm2 and flows", base + "replication:\n  - {source: summit, target: usdf}\nmirrormaker:\n  summit->usdf.enabled: true\n", `s.yaml:12: replication and mirrormaker exclude each other`},
-		{"mm2 bad bool", base + "mirrormaker:\n  summit->usdf.enabled: maybe\n", `s.yaml:10: summit->usdf.enabled: "maybe" is not true or false`},
-		{"mm2 not a map", base + "mirrormaker: [a]\n", `s.yaml:9`},
+// TestBadStands loads every stand under testdata/bad, the one corpus of
+// bad stands (cmd/stand runs `validate` and `run` on it too): each is
+// refused with one line, the error its first line documents ("# want:
+// FILE:LINE[:COLUMN]: message", FILE relative to testdata/bad: the stand
+// itself, or the base it extends), at that very position.
+func TestBadStands(t *testing.T) {
+	t.Setenv("STAND_TEST_UNSET", "")
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) < 100 {
+		t.Fatalf("%d bad stands (%v), want the whole corpus", len(files), err)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := Parse("s.yaml", []byte(c.yaml), LoadOptions{})
+	pos := regexp.MustCompile(`^[\w./-]+\.yaml:\d+(:\d+)?: \S`)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want := badStandWant(t, f)
+			if !pos.MatchString(want) {
+				t.Fatalf("want %q: name the file and line the error is at", want)
+			}
+			_, err := Load(f, LoadOptions{})
 			if err == nil {
-				t.Fatalf("no error, want %q", c.want)
+				t.Fatalf("no error, want %q", want)
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %q does not contain %q", err, c.want)
-			}
-			if !strings.HasPrefix(err.Error(), "s.yaml") {
-				t.Fatalf("error %q does not start with the file name", err)
+			if got := err.Error(); !strings.HasPrefix(got, "testdata/bad/"+want) || strings.Contains(got, "\n") {
+				t.Fatalf("error %q\nwant one line starting %q", got, "testdata/bad/"+want)
 			}
 		})
 	}
+}
+
+// badStandWant is the error a bad stand's first line documents ("# want:
+// ...").
+func badStandWant(t testing.TB, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	want, ok := strings.CutPrefix(first, "# want: ")
+	if !ok || strings.TrimSpace(want) == "" {
+		t.Fatalf("%s: the first line must be \"# want: <file>:<line>: <error>\"", file)
+	}
+	return strings.TrimSpace(want)
 }
 
 func TestParseDefaultStand(t *testing.T) {
@@ -121,7 +110,8 @@ func TestWarnings(t *testing.T) {
 }
 
 // TestExtends overlays a stand on the default one: mappings merge, named
-// list items merge by name, errors name the file and line they are in.
+// list items merge by name. Errors in overlays and in their bases, at
+// their own files and lines, are in testdata/bad/extends-*.yaml.
 func TestExtends(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -141,7 +131,7 @@ func TestExtends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Name != "overlay" || len(st.Sites["usdf"].InfluxDB.Databases) != 2 || st.Sites["usdf"].Registry == nil {
+	if st.Name != "overlay" || len(st.Sites["usdf"].InfluxDB.Databases) != 2 || st.Sites["usdf"].Remote("summit") == nil {
 		t.Errorf("sites not merged: name %q, usdf %+v", st.Name, st.Sites["usdf"])
 	}
 	byName := map[string]*ProducerSpec{}
@@ -153,26 +143,6 @@ func TestExtends(t *testing.T) {
 	}
 	if len(st.Replication) != 1 || len(st.Sinks) != 1 {
 		t.Errorf("the base's flows and sinks were lost")
-	}
-	cases := []struct{ name, text, want string }{
-		{"unknown key in the overlay", "extends: base.yaml\nsites:\n  usdf:\n    zookeeper: 1\n", "bad.yaml:4: unknown key \"zookeeper\" in a site"},
-		{"missing base", "extends: nope.yaml\n", "bad.yaml: extends: open"},
-		{"loop", "extends: bad.yaml\n", "extends loops"},
-		{"error in the base's line", "extends: base.yaml\nproducers:\n  - name: summit-salkafka\n    site: moon\n", "bad.yaml:4:11: producer \"summit-salkafka\": unknown site \"moon\""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := Load(write("bad.yaml", c.text), LoadOptions{})
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %v, want %q", err, c.want)
-			}
-		})
-	}
-	// An error in a node that came from the base names the base.
-	write("base2.yaml", strings.Replace(string(base), "domain: 12", "domain: 12\n    wait_ack: two", 1))
-	_, err = Load(write("over2.yaml", "extends: base2.yaml\nname: x\n"), LoadOptions{})
-	if err == nil || !strings.Contains(err.Error(), "base2.yaml:") || !strings.Contains(err.Error(), `wait_ack "two"`) {
-		t.Errorf("error %v, want one naming base2.yaml and the wait_ack", err)
 	}
 }
 

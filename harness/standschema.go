@@ -24,9 +24,43 @@ func StandSchema() string {
 // JSONSchema implements jsonschema's custom schema: a Ref is a name.
 func (Ref) JSONSchema() *jsonschema.Schema { return &jsonschema.Schema{Type: "string"} }
 
-// JSONSchema implements jsonschema's custom schema: "500ms", "2s".
+// JSONSchema implements jsonschema's custom schema: "500ms", "2s", never
+// negative (as the loader checks).
 func (Duration) JSONSchema() *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "string", Pattern: `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, Description: "a duration, e.g. 500ms or 2s"}
+}
+
+// zeroDuration matches the durations that are zero ("0s", "0.0ms").
+const zeroDuration = `^(0+(\.0+)?(ns|us|µs|ms|s|m|h))+$`
+
+// positive makes the durations at keys of s refuse zero, as the loader
+// refuses a zero interval where one means nothing.
+func positive(s *jsonschema.Schema, keys ...string) {
+	for _, k := range keys {
+		if p, ok := s.Properties.Get(k); ok {
+			p.Not = &jsonschema.Schema{Pattern: zeroDuration}
+		}
+	}
+}
+
+// JSONSchemaExtend: a flow's refresh interval is positive.
+func (FlowSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "refresh") }
+
+// JSONSchemaExtend: a fault's delay is positive.
+func (FaultSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "delay") }
+
+// JSONSchemaExtend: the containers' timeout is positive.
+func (ContainersSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "timeout") }
+
+// JSONSchemaExtend: a sink rule's precision is a positive duration, as
+// sink.RuleSpec checks it.
+func (SinkSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	if rules, ok := s.Properties.Get("rules"); ok && rules.Items != nil {
+		if p, ok := rules.Items.Properties.Get("precision"); ok {
+			p.Pattern = Duration{}.JSONSchema().Pattern
+		}
+		positive(rules.Items, "precision")
+	}
 }
 
 // JSONSchema implements jsonschema's custom schema: MM2 properties.

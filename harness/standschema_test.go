@@ -71,6 +71,19 @@ func TestStandsMatchSchema(t *testing.T) {
 		{"version: 1\nsites: {a: {kafka: {brokers: 12}}}\n", "maximum"},
 		{"version: 1\nsites: {a: {}}\nproducers: [{site: a, run: docker}]\n", "/producers/0/run"},
 		{"version: 1\nsites: []\n", "/sites"},
+		// The figures the loader refuses (testdata/bad).
+		{"version: 1\nsites: {a: {kafka: {brokers: 0}}}\n", "/sites/a/kafka/brokers"},
+		{"version: 1\nsites: {a: {}}\nproducers: [{site: a, queue_len: -1}]\n", "/producers/0/queue_len"},
+		{"version: 1\nsites: {a: {}}\nproducers: [{site: a, domain: 233}]\n", "/producers/0/domain"},
+		{"version: 1\nsites: {a: {}, b: {}}\nreplication: [{source: a, target: b, refresh: -5s}]\n", "/replication/0/refresh"},
+		{"version: 1\nsites: {a: {}, b: {}}\nreplication: [{source: a, target: b, refresh: 0s}]\n", "/replication/0/refresh"},
+		{"version: 1\nsites: {a: {}}\ntraffic: [{profile: p, scale: -3}]\n", "/traffic/0/scale"},
+		{"version: 1\nsites: {a: {}}\ntraffic: [{profile: p, scale: 0}]\n", "/traffic/0/scale"},
+		{"version: 1\nsites: {a: {}}\ntraffic: [{kind: protobuf, site: a, topic: t, rate: 0}]\n", "/traffic/0/rate"},
+		{"version: 1\nsites: {a: {}}\nsinks: [{site: a, max_batch: 0}]\n", "/sinks/0/max_batch"},
+		{"version: 1\nsites: {a: {}}\nsinks: [{site: a, rules: [{topics: [x], database: efd, precision: 0s}]}]\n", "/sinks/0/rules/0/precision"},
+		{"version: 1\nsites: {a: {}, b: {}}\nfaults: [{link: {from: a, to: b}}]\n", "delay"},
+		{"version: 1\nbackend: containers\ncontainers: {timeout: 0s}\nsites: {a: {}}\n", "/containers/timeout"},
 	}
 	for _, b := range bad {
 		err := sch.Validate(asJSON(t, []byte(b.yaml)))

@@ -63,7 +63,7 @@ func TestNominalProfileCoversEveryTelemetryTopic(t *testing.T) {
 
 func TestProfileErrors(t *testing.T) {
 	cases := []struct{ yaml, want string }{
-		{"version: 1\nrules:\n  - {csc: X, rate: 1, source: s, extra: 2}\n", `p.yaml:3: unknown key "extra" in a rule`},
+		{"version: 1\nrules:\n  - {csc: X, rate: 1, source: s, extra: 2}\n", `p.yaml:3:34: rules[0]: unknown key "extra" in a rule`},
 		{"version: 2\n", "version 2"},
 		{"version: 1\nrules:\n  - {csc: ATDome, rate: 0, source: s}\n", "rate 0: want > 0 Hz"},
 		{"version: 1\nrules:\n  - {csc: ATDome, rate: 1}\n", "no source"},

@@ -42,7 +42,7 @@ func TestParseFile(t *testing.T) {
 		}
 	}
 	bad := []struct{ yaml, want string }{
-		{"component: ATDome\nqueue: 5\n", `f.yaml:2: unknown key "queue" in a producer group`},
+		{"component: ATDome\nqueue: 5\n", `f.yaml:2:1: unknown key "queue" in a producer group`},
 		{"component: Nope\n", `unknown CSC "Nope"`},
 		{"component: ATDome\nqueue_len: 50\n", "queue_len 50: want at least 100"},
 		{"component: ATDome\ntopic_sets:\n  - telemetry: [nope]\n", `topic set 1: ATDome has no telemetry topic "nope"`},

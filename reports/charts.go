@@ -55,7 +55,7 @@ func timeChart(t Topic) (string, error) {
 		return "", nil
 	}
 	p := plot.New()
-	p.Title.Text = "Latency over time: " + t.Topic
+	p.Title.Text = "Latency over time: " + t.Name()
 	p.X.Label.Text = "seconds since first sample"
 	p.Y.Label.Text = "latency (ms)"
 	p.Legend.Top = true
@@ -88,7 +88,7 @@ func cdfChart(t Topic) (string, error) {
 		return "", nil
 	}
 	p := plot.New()
-	p.Title.Text = "Latency CDF: " + t.Topic
+	p.Title.Text = "Latency CDF: " + t.Name()
 	p.X.Label.Text = "latency (ms)"
 	p.Y.Label.Text = "fraction of samples"
 	p.Legend.Top = true
@@ -166,7 +166,7 @@ func histChart(t Topic) (string, error) {
 		vals[i] = pt.LatencyMS
 	}
 	p := plot.New()
-	p.Title.Text = "Latency histogram, end to end (" + last.Name + "): " + t.Topic
+	p.Title.Text = "Latency histogram, end to end (" + last.Name + "): " + t.Name()
 	p.X.Label.Text = "latency (ms)"
 	p.Y.Label.Text = "samples"
 	h, err := plotter.NewHist(vals, min(40, max(5, len(vals)/5)))
@@ -188,7 +188,7 @@ func throughputChart(t Topic) (string, error) {
 	}
 	t0 := firstSent(hops)
 	p := plot.New()
-	p.Title.Text = "Throughput: " + t.Topic
+	p.Title.Text = "Throughput: " + t.Name()
 	p.X.Label.Text = "seconds since first sample"
 	p.Y.Label.Text = "samples/s"
 	p.Legend.Top = true

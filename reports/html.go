@@ -171,7 +171,7 @@ pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c6
 <p class="notes">{{.Feature}}{{if .Stand}} — on stand {{.Stand}}{{end}}</p>
 {{if .Error}}<pre class="err">{{.Error}}</pre>{{end}}
 {{range .Topics}}
-<h3 id="{{.Anchor}}">{{.Topic.Topic}} → {{.Target}}: <span class="{{if .Failed}}failed{{else}}passed{{end}}">{{.Verdict}}</span></h3>
+<h3 id="{{.Anchor}}">{{.Topic.Label}}: <span class="{{if .Failed}}failed{{else}}passed{{end}}">{{.Verdict}}</span></h3>
 <table>
 <tr><th class="num">sent</th><th class="num">delivered</th><th class="num">lost</th><th class="num">duplicated</th><th class="num">reordered</th></tr>
 <tr{{if .Failed}} class="bad"{{end}}><td class="num">{{.Sent}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Lost}}</td><td class="num">{{.Duplicated}}</td><td class="num">{{.Reordered}}</td></tr>

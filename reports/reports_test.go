@@ -110,3 +110,62 @@ func TestHopFromLatencies(t *testing.T) {
 		t.Errorf("empty hop: %+v", h)
 	}
 }
+
+// TestLoadWithoutIdentity reads a results.json written before verdicts
+// carried the writer's identity: `stand report` renders it as it did.
+func TestLoadWithoutIdentity(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"schema": "teststand/results/v1", "run": "r", "stand": "s.yaml", "backend": "embedded",
+  "started": "2026-11-24T01:00:00Z", "finished": "2026-11-24T01:00:05Z", "passed": true,
+  "scenarios": [{"feature": "f", "name": "n", "status": "passed", "duration_ns": 1,
+    "topics": [{"topic": "lsst.sal.ATDome.position", "target": "influxdb@usdf/efd", "sent": 3, "delivered": 3, "lost": 0,
+      "duplicated": 0, "reordered": 0, "hops": []}]}]}`
+	path := filepath.Join(dir, "results.json")
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "lsst.sal.ATDome.position → influxdb@usdf/efd: <span") {
+		t.Errorf("index.html lacks the old row's heading:\n%s", page)
+	}
+}
+
+func TestTopicLabel(t *testing.T) {
+	cases := []struct {
+		topic Topic
+		want  string
+	}{
+		{Topic{Topic: "lsst.sal.MTHexapod.actuators", Identity: "MTHexapod:2", Target: "influxdb@usdf/efd"}, "lsst.sal.MTHexapod.actuators MTHexapod:2 → influxdb@usdf/efd"},
+		{Topic{Topic: "lsst.sal.ATDome.position", Identity: "ATDome", Target: "kafka@usdf/summit.lsst.sal.ATDome.position"}, "lsst.sal.ATDome.position → kafka@usdf/summit.lsst.sal.ATDome.position"},
+		{Topic{Topic: "lsst.sal.ATDome.position", Target: "influxdb@usdf/efd"}, "lsst.sal.ATDome.position → influxdb@usdf/efd"},
+		{Topic{Topic: "aliecs.run", Identity: "teststand-ecs-1", Target: "kafka@summit/aliecs.run"}, "aliecs.run teststand-ecs-1 → kafka@summit/aliecs.run"},
+	}
+	for _, c := range cases {
+		if got := c.topic.Label(); got != c.want {
+			t.Errorf("Label %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestPut(t *testing.T) {
+	a := Topic{Topic: "x", Identity: "C:1", Target: "influxdb@usdf/efd", Sent: 1}
+	b := Topic{Topic: "x", Identity: "C:2", Target: "influxdb@usdf/efd", Sent: 2}
+	c := Topic{Topic: "x", Identity: "C:1", Target: "kafka@usdf/x", Sent: 3}
+	rows := Put(Put(Put(nil, a), b), c)
+	a.Delivered = 1
+	rows = Put(rows, a)
+	want := []Topic{a, b, c}
+	if d := cmp.Diff(want, rows); d != "" {
+		t.Errorf("rows (-want +got):\n%s", d)
+	}
+}

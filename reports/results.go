@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -43,9 +44,16 @@ type Scenario struct {
 	Topics     []Topic       `json:"topics,omitempty"`
 }
 
-// Topic is the delivery verdict of one writer's samples at one target.
+// Topic is the delivery verdict of one writer's samples at one target. A
+// scenario has one per topic, identity and target it checked (see Key):
+// two indices of a CSC write the same topic, and one topic is often
+// checked at several targets (a Kafka topic, then the EFD).
 type Topic struct {
-	Topic      string  `json:"topic"`
+	Topic string `json:"topic"`
+	// Identity is the writer's private_identity: "MTHexapod:1" for an
+	// indexed CSC, "ATDome" for one that is not. Results written before
+	// it was recorded have none.
+	Identity   string  `json:"identity,omitempty"`
 	Target     string  `json:"target"`
 	Sent       int     `json:"sent"`
 	Delivered  int     `json:"delivered"`
@@ -54,6 +62,38 @@ type Topic struct {
 	Reordered  int     `json:"reordered"`
 	Missing    []int64 `json:"missing_seqnums,omitempty"`
 	Hops       []Hop   `json:"hops"`
+}
+
+// TopicKey identifies a verdict within a scenario.
+type TopicKey struct{ Topic, Identity, Target string }
+
+// Key is what tells t apart from a scenario's other verdicts.
+func (t Topic) Key() TopicKey { return TopicKey{t.Topic, t.Identity, t.Target} }
+
+// Name names the samples: the topic, and the writer's identity where the
+// topic's name does not say it already ("lsst.sal.MTHexapod.actuators
+// MTHexapod:1", but "lsst.sal.ATDome.position").
+func (t Topic) Name() string {
+	if t.Identity == "" || strings.Contains("."+t.Topic+".", "."+t.Identity+".") {
+		return t.Topic
+	}
+	return t.Topic + " " + t.Identity
+}
+
+// Label names the verdict: its samples and its target.
+func (t Topic) Label() string { return t.Name() + " → " + t.Target }
+
+// Put records t among a scenario's verdicts: it replaces the verdict of
+// the same key (a check made again sees more) and is appended otherwise,
+// so that every identity and every target checked keeps its own.
+func Put(rows []Topic, t Topic) []Topic {
+	for i := range rows {
+		if rows[i].Key() == t.Key() {
+			rows[i] = t
+			return rows
+		}
+	}
+	return append(rows, t)
 }
 
 // Hop is the latency from private_sndStamp to one observation point.

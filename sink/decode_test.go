@@ -196,7 +196,7 @@ func TestLoadRules(t *testing.T) {
 	}{
 		{"ok", "rules:\n  - topics: ['lsst\\.dm\\..*']\n    database: dm\n    timestamp: timestamp\n    precision: 1ms\n" +
 			"    registry: http://schema-registry-remote:8081\n    replication_separator: _\n", ""},
-		{"unknown key", "rules:\n  - topics: [x]\n    database: dm\n    timestamp_fromat: unix\n", `rules.yaml:4: unknown key "timestamp_fromat" in a rule`},
+		{"unknown key", "rules:\n  - topics: [x]\n    database: dm\n    timestamp_fromat: unix\n", `rules.yaml:4:5: rules[0]: unknown key "timestamp_fromat" in a rule`},
 		{"bad precision", "rules:\n  - topics: [x]\n    database: dm\n    precision: fast\n", `rules.yaml: rule 1: precision "fast"`},
 		{"bad registry", "rules:\n  - topics: [x]\n    database: dm\n  - topics: [y]\n    database: dm\n    registry: remote\n", `rules.yaml: rule 2: registry "remote"`},
 		{"empty", "rules: []\n", "rules.yaml: no rules"},

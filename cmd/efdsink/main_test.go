@@ -19,7 +19,7 @@ func TestCommandLine(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"typo in the rules file", append(base, "--rules", rules), rules + `:4: unknown key "timestamp_fromat" in a rule`},
+		{"typo in the rules file", append(base, "--rules", rules), rules + `:4:5: rules[0]: unknown key "timestamp_fromat" in a rule`},
 		{"no brokers", []string{"--registry", "http://r", "--influxdb", "http://i"}, "brokers and an InfluxDB URL are required"},
 		{"bad offset", append(base, "--offset", "middle"), `offset "middle": want oldest or newest`},
 		{"bad topic pattern", append(base, "--topics", "("), `topic pattern "("`},

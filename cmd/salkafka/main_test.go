@@ -16,7 +16,7 @@ func TestCommandLine(t *testing.T) {
 		stderr string
 	}{
 		{"validate", []string{"--file", "testdata/m1m3.yaml", "--validate"}, 0, "File 'testdata/m1m3.yaml' is valid.", ""},
-		{"validate a bad file", []string{"--file", "testdata/bad.yaml", "--validate"}, 2, "", `testdata/bad.yaml:5: unknown key "compresion" in a topic set`},
+		{"validate a bad file", []string{"--file", "testdata/bad.yaml", "--validate"}, 2, "", `testdata/bad.yaml:5:5: topic_sets[0]: unknown key "compresion" in a topic set`},
 		{"file and names", []string{"--file", "testdata/m1m3.yaml", "ATDome"}, 2, "", "--file and CSC names exclude each other"},
 		{"validate without file", []string{"--validate"}, 2, "", "--validate needs --file"},
 		{"no CSC", []string{"--broker", "x:1", "--registry", "http://x"}, 2, "", "no CSCs given"},

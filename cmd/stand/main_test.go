@@ -11,14 +11,16 @@ import (
 	"github.com/lsst-ts/teststand/reports"
 )
 
-// TestBadStandExitsTwo runs every stand under testdata/bad: each is
-// refused with the error its first line ("# want: ...") documents, on one
-// line, with exit code 2, by `validate` and by `run` before anything
-// starts (no influxd, no Kafka: the stand is loaded and validated before Up).
+// TestBadStandExitsTwo runs every stand of the bad-stand corpus
+// (harness/testdata/bad, whose test checks each error's text and
+// position): each is refused with the error its first line ("# want:
+// ...") documents, on one line, with exit code 2, by `validate` and by
+// `run` before anything starts (no influxd, no Kafka: the stand is loaded
+// and validated before Up).
 func TestBadStandExitsTwo(t *testing.T) {
-	files, err := filepath.Glob("testdata/bad/*.yaml")
-	if err != nil || len(files) < 15 {
-		t.Fatalf("%d bad stands (%v), want the documented set", len(files), err)
+	files, err := filepath.Glob("../../harness/testdata/bad/*.yaml")
+	if err != nil || len(files) < 100 {
+		t.Fatalf("%d bad stands (%v), want the whole corpus", len(files), err)
 	}
 	type tc struct{ file, want string }
 	cases := []tc{{"testdata/missing.yaml", "no such file"}}
@@ -32,11 +34,11 @@ func TestBadStandExitsTwo(t *testing.T) {
 		if !ok || strings.TrimSpace(want) == "" {
 			t.Fatalf("%s: the first line must be \"# want: <error>\"", f)
 		}
-		cases = append(cases, tc{f, strings.TrimSpace(want)})
+		cases = append(cases, tc{f, "testdata/bad/" + strings.TrimSpace(want)})
 	}
 	for _, c := range cases {
 		for _, cmd := range []string{"run", "validate"} {
-			t.Run(cmd+" "+c.file, func(t *testing.T) {
+			t.Run(cmd+" "+filepath.Base(c.file), func(t *testing.T) {
 				t.Setenv("STAND_TEST_UNSET", "")
 				var out, errb bytes.Buffer
 				code := run([]string{cmd, c.file, "--report", t.TempDir()}[:map[string]int{"run": 4, "validate": 2}[cmd]], &out, &errb)
