@@ -103,7 +103,7 @@ test-stand: tools
 ## InfluxDB 2.x
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
-	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/identity.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
+	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
 	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
 
