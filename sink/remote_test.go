@@ -2,7 +2,6 @@ package sink
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,105 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-
+	"github.com/lsst-ts/teststand/internal/kafkatest"
 	"github.com/lsst-ts/teststand/internal/proc"
-	"github.com/lsst-ts/teststand/registry"
 )
-
-// Two schemas whose records decode as each other's: a record read with
-// the other's schema is a plausible point, not an error.
-const (
-	scalarsSchema = `{"type":"record","name":"scalars","namespace":"lsst.sal.Test","fields":[
- {"name":"private_efdStamp","type":"double"},{"name":"private_seqNum","type":"int"},{"name":"x","type":"double"}]}`
-	stopSchema = `{"type":"record","name":"logevent_emergencyStop","namespace":"lsst.sal.ATDome","fields":[
- {"name":"private_efdStamp","type":"double"},{"name":"private_seqNum","type":"int"},{"name":"level","type":"double"}]}`
-	localTopic   = "lsst.sal.ATDome.logevent_emergencyStop"
-	replicaTopic = "summit.lsst.sal.Test.scalars"
-)
-
-// remoteRig is a site of Sasquatch's remote context on one cluster: the
-// local registry (registry-schemas) and a read-only remote registry on
-// summit.registry-schemas (written here by the summit's registry, as
-// replication would), with ids that collide: the local topic's schema
-// and the replicated topic's have the same id, each in its registry.
-type remoteRig struct {
-	cluster       *kfake.Cluster
-	local, remote *registry.Server
-	id            int // of both schemas
-}
-
-func newRemoteRig(t *testing.T) *remoteRig {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, localTopic, replicaTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx := context.Background()
-	start := func(cfg registry.Config) *registry.Server {
-		cfg.Brokers, cfg.Logger = c.ListenAddrs(), quiet()
-		s, err := registry.Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	r := &remoteRig{cluster: c, local: start(registry.Config{})}
-	summit := start(registry.Config{Topic: "summit.registry-schemas"})
-	r.remote = start(registry.Config{Topic: "summit.registry-schemas", ReadOnly: true})
-	idStop := register(t, r.local, localTopic+"-value", stopSchema)
-	idScalars := register(t, summit, "lsst.sal.Test.scalars-value", scalarsSchema)
-	if idStop != idScalars {
-		t.Fatalf("ids %d and %d do not collide", idStop, idScalars)
-	}
-	r.id = idStop
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	// Local records are seqNum 0..4, replicated ones 100..104, at other
-	// times (points of one series at one time would merge).
-	for i := range 5 {
-		produceAvro(t, prod, localTopic, stopSchema, r.id, map[string]any{"private_efdStamp": 1.7e9 + float64(i), "private_seqNum": int32(i), "level": float64(i)})
-		produceAvro(t, prod, replicaTopic, scalarsSchema, r.id, map[string]any{"private_efdStamp": 1.7e9 + 10 + float64(i), "private_seqNum": int32(100 + i), "x": float64(i) / 2})
-	}
-	return r
-}
-
-func register(t *testing.T, reg *registry.Server, subject, schema string) int {
-	t.Helper()
-	cl, err := sr.NewClient(sr.URLs(reg.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := cl.CreateSchema(context.Background(), subject, sr.Schema{Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss.ID
-}
-
-func produceAvro(t *testing.T, prod *kgo.Client, topic, schema string, id int, rec map[string]any) {
-	t.Helper()
-	codec, err := goavro.NewCodec(schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := []byte{0, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(v[1:], uint32(id))
-	if v, err = codec.BinaryFromNative(v, rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: v}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestRegistryPerRule: a local topic and a replicated one whose schemas
 // have the same id, each in its own registry. With a rule per registry,
@@ -118,8 +21,8 @@ func produceAvro(t *testing.T, prod *kgo.Client, topic, schema string, id int, r
 // refused, counted and logged, and no point of it is written, neither in
 // the measurement of the schema it decoded with nor in its own.
 func TestRegistryPerRule(t *testing.T) {
-	r := newRemoteRig(t)
-	local, remote := r.local.URL(), r.remote.URL()
+	r := kafkatest.NewRemoteSite(t, 5)
+	local, remote := r.Local.URL(), r.Remote.URL()
 	cases := []struct {
 		name     string
 		registry string // Config.RegistryURL
@@ -132,28 +35,28 @@ func TestRegistryPerRule(t *testing.T) {
 		{
 			name: "a registry per rule", registry: local,
 			rules:      []Rule{{Topics: []string{`summit\.lsst\..*`}, Registry: remote}, {Topics: []string{`lsst\..*`}}},
-			points:     map[string]int{localTopic: 5, "lsst.sal.Test.scalars": 5},
-			replicated: map[string]int{localTopic: 0, "lsst.sal.Test.scalars": 5},
+			points:     map[string]int{kafkatest.LocalTopic: 5, "lsst.sal.Test.scalars": 5},
+			replicated: map[string]int{kafkatest.LocalTopic: 0, "lsst.sal.Test.scalars": 5},
 		},
 		{
 			name:       "every rule its own registry, none for the sink",
 			rules:      []Rule{{Topics: []string{`summit\.lsst\..*`}, Registry: remote + "/"}, {Topics: []string{`lsst\..*`}, Registry: local}},
-			points:     map[string]int{localTopic: 5, "lsst.sal.Test.scalars": 5},
-			replicated: map[string]int{localTopic: 0, "lsst.sal.Test.scalars": 5},
+			points:     map[string]int{kafkatest.LocalTopic: 5, "lsst.sal.Test.scalars": 5},
+			replicated: map[string]int{kafkatest.LocalTopic: 0, "lsst.sal.Test.scalars": 5},
 		},
 		{
 			name: "the replicas through the local registry", registry: local,
 			rules:      []Rule{{Topics: []string{`(?:summit\.)?lsst\..*`}}},
-			points:     map[string]int{localTopic: 5, "lsst.sal.Test.scalars": 0},
-			replicated: map[string]int{localTopic: 0},
-			mismatched: map[string]int{replicaTopic: 5},
+			points:     map[string]int{kafkatest.LocalTopic: 5, "lsst.sal.Test.scalars": 0},
+			replicated: map[string]int{kafkatest.LocalTopic: 0},
+			mismatched: map[string]int{kafkatest.ReplicaTopic: 5},
 		},
 		{
 			name: "the local topic through the remote registry", registry: local,
 			rules:      []Rule{{Topics: []string{`(?:summit\.)?lsst\..*`}, Registry: remote}},
-			points:     map[string]int{localTopic: 0, "lsst.sal.Test.scalars": 5},
+			points:     map[string]int{kafkatest.LocalTopic: 0, "lsst.sal.Test.scalars": 5},
 			replicated: map[string]int{"lsst.sal.Test.scalars": 5},
-			mismatched: map[string]int{localTopic: 5},
+			mismatched: map[string]int{kafkatest.LocalTopic: 5},
 		},
 	}
 	for i, c := range cases {
@@ -164,7 +67,7 @@ func TestRegistryPerRule(t *testing.T) {
 			}
 			var logs proc.SyncBuffer
 			s, stop := runSink(t, Config{
-				Brokers: r.cluster.ListenAddrs(), RegistryURL: c.registry, InfluxURL: influx.URL(), Rules: c.rules,
+				Brokers: r.Cluster.ListenAddrs(), RegistryURL: c.registry, InfluxURL: influx.URL(), Rules: c.rules,
 				GroupID: db, CreateDatabases: true, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 			})
 			defer stop()
@@ -192,7 +95,7 @@ func TestRegistryPerRule(t *testing.T) {
 					t.Errorf("%d replicated records' points in %s, want %d", got, m, n)
 				}
 			}
-			checkRefusalLogs(t, logs.String(), c.mismatched, r.id, c.registry)
+			checkRefusalLogs(t, logs.String(), c.mismatched, r.ID, c.registry)
 		})
 	}
 }
@@ -213,9 +116,9 @@ func checkRefusalLogs(t *testing.T, logs string, mismatched map[string]int, id i
 		if json.Unmarshal([]byte(line), &l) != nil || !strings.Contains(l.Msg, "refused") {
 			continue
 		}
-		wantSchema, wantImplied := localTopic, "lsst.sal.Test.scalars"
-		if l.Topic == localTopic {
-			wantSchema, wantImplied = "lsst.sal.Test.scalars", localTopic
+		wantSchema, wantImplied := kafkatest.LocalTopic, "lsst.sal.Test.scalars"
+		if l.Topic == kafkatest.LocalTopic {
+			wantSchema, wantImplied = "lsst.sal.Test.scalars", kafkatest.LocalTopic
 		}
 		if l.Level != "ERROR" || l.Partition == nil || l.Offset == nil || l.SchemaID != id || l.Schema != wantSchema || l.Implies != wantImplied || l.Registry == "" {
 			t.Errorf("refusal logged without what it was: %s", line)
@@ -237,10 +140,10 @@ func checkRefusalLogs(t *testing.T, logs string, mismatched map[string]int, id i
 // *MismatchError and writes nothing of the poll it was in; it is also
 // what it answers started again (the offset was not committed).
 func TestStrictStopsAtAMismatch(t *testing.T) {
-	r := newRemoteRig(t)
+	r := kafkatest.NewRemoteSite(t, 5)
 	const db = "remote_strict"
 	cfg := Config{
-		Brokers: r.cluster.ListenAddrs(), RegistryURL: r.local.URL(), InfluxURL: influx.URL(),
+		Brokers: r.Cluster.ListenAddrs(), RegistryURL: r.Local.URL(), InfluxURL: influx.URL(),
 		Rules: []Rule{{Topics: []string{`(?:summit\.)?lsst\..*`}, Database: db}}, GroupID: db, CreateDatabases: true, Strict: true, Logger: quiet(),
 	}
 	for run := range 2 {
@@ -255,8 +158,8 @@ func TestStrictStopsAtAMismatch(t *testing.T) {
 		if !errors.As(err, &me) {
 			t.Fatalf("run %d: Run returned %v, want a *MismatchError", run+1, err)
 		}
-		want := MismatchError{Topic: replicaTopic, Partition: 0, Offset: 0, Registry: r.local.URL(), SchemaID: r.id,
-			Schema: localTopic, Implied: "lsst.sal.Test.scalars"}
+		want := MismatchError{Topic: kafkatest.ReplicaTopic, Partition: 0, Offset: 0, Registry: r.Local.URL(), SchemaID: r.ID,
+			Schema: kafkatest.LocalTopic, Implied: "lsst.sal.Test.scalars"}
 		if *me != want {
 			t.Errorf("run %d: %+v, want %+v", run+1, *me, want)
 		}

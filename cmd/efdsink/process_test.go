@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,26 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/internal/kafkatest"
 	"github.com/lsst-ts/teststand/internal/proc"
-	"github.com/lsst-ts/teststand/registry"
-)
-
-// Schemas whose records decode as each other's, with the same id in two
-// registries: read through the wrong one, a record is a plausible point
-// of the other measurement.
-const (
-	scalars = `{"type":"record","name":"scalars","namespace":"lsst.sal.Test","fields":[
- {"name":"private_efdStamp","type":"double"},{"name":"private_seqNum","type":"int"},{"name":"x","type":"double"}]}`
-	stop = `{"type":"record","name":"logevent_emergencyStop","namespace":"lsst.sal.ATDome","fields":[
- {"name":"private_efdStamp","type":"double"},{"name":"private_seqNum","type":"int"},{"name":"level","type":"double"}]}`
-	localTopic   = "lsst.sal.ATDome.logevent_emergencyStop"
-	replicaTopic = "summit.lsst.sal.Test.scalars"
 )
 
 // TestStrict runs the built efdsink against Sasquatch's remote context
@@ -60,39 +41,11 @@ func TestStrict(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer influx.Stop()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, localTopic, replicaTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	start := func(cfg registry.Config) *registry.Server {
-		cfg.Brokers, cfg.Logger = c.ListenAddrs(), quietLog()
-		s, err := registry.Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	local := start(registry.Config{})
-	summit := start(registry.Config{Topic: "summit.registry-schemas"})
-	remote := start(registry.Config{Topic: "summit.registry-schemas", ReadOnly: true})
-	id := register(t, local, localTopic+"-value", stop)
-	if other := register(t, summit, "lsst.sal.Test.scalars-value", scalars); other != id {
-		t.Fatalf("ids %d and %d do not collide", id, other)
-	}
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	for i := range 5 { // local seqNum 0..4, replicated 100..104, at other times
-		produce(t, prod, localTopic, stop, id, map[string]any{"private_efdStamp": 1.7e9 + float64(i), "private_seqNum": int32(i), "level": float64(i)})
-		produce(t, prod, replicaTopic, scalars, id, map[string]any{"private_efdStamp": 1.7e9 + 10 + float64(i), "private_seqNum": int32(100 + i), "x": float64(i)})
-	}
+	site := kafkatest.NewRemoteSite(t, 5)
+	c, local, remote, id := site.Cluster, site.Local, site.Remote, site.ID
 
-	refusal := []string{"level=ERROR", "topic=" + replicaTopic, "partition=0", "offset=0", "schema_id=" + fmt.Sprint(id),
-		"schema=" + localTopic, "topic_implies=lsst.sal.Test.scalars", "registry=" + local.URL()}
+	refusal := []string{"level=ERROR", "topic=" + kafkatest.ReplicaTopic, "partition=0", "offset=0", "schema_id=" + fmt.Sprint(id),
+		"schema=" + kafkatest.LocalTopic, "topic_implies=lsst.sal.Test.scalars", "registry=" + local.URL()}
 	cases := []struct {
 		name     string
 		rules    string
@@ -111,11 +64,11 @@ func TestStrict(t *testing.T) {
 		{
 			name: "replicas through the local registry, strict", rules: "  - {topics: ['(?:summit\\.)?lsst\\..*'], database: DB}\n",
 			strict: true, exit1: true,
-			logs: append(refusal, "efdsink: sink: strict: topic "+replicaTopic+" partition 0 offset 0: schema id"),
+			logs: append(refusal, "efdsink: sink: strict: topic "+kafkatest.ReplicaTopic+" partition 0 offset 0: schema id"),
 		},
 		{
 			name: "replicas through the local registry", rules: "  - {topics: ['(?:summit\\.)?lsst\\..*'], database: DB}\n",
-			metrics: []string{`efdsink_schema_mismatches_total{topic="` + replicaTopic + `"} 5`, `efdsink_points_written_total{database="DB"} 5`},
+			metrics: []string{`efdsink_schema_mismatches_total{topic="` + kafkatest.ReplicaTopic + `"} 5`, `efdsink_points_written_total{database="DB"} 5`},
 			points:  5, logs: refusal,
 		},
 	}
@@ -180,8 +133,6 @@ func TestStrict(t *testing.T) {
 	}
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 func countPoints(t *testing.T, ic *influxd.Client, db, where string) int {
 	t.Helper()
 	series, err := ic.Query(context.Background(), db, `SELECT "private_seqNum" FROM /.*/`+where)
@@ -221,34 +172,5 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-	}
-}
-
-func register(t *testing.T, reg *registry.Server, subject, schema string) int {
-	t.Helper()
-	cl, err := sr.NewClient(sr.URLs(reg.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := cl.CreateSchema(context.Background(), subject, sr.Schema{Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss.ID
-}
-
-func produce(t *testing.T, prod *kgo.Client, topic, schema string, id int, rec map[string]any) {
-	t.Helper()
-	codec, err := goavro.NewCodec(schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := []byte{0, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(v[1:], uint32(id))
-	if v, err = codec.BinaryFromNative(v, rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: v}).FirstErr(); err != nil {
-		t.Fatal(err)
 	}
 }
