@@ -26,17 +26,7 @@ func BenchmarkStandBoot(b *testing.B) {
 // that brings a stand file up on a backend ("" for the file's own) and
 // down again, and returns its boot time.
 func newBooter(b *testing.B) func(file, backend string) time.Duration {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	b.Cleanup(cancel)
-	bin, err := influxd.Find(moduleRoots()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	influx, err := influxd.Start(ctx, bin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { influx.Stop() })
+	ctx, influx, _ := sharedInflux(b)
 	return func(file, backend string) time.Duration {
 		st, err := Load(file, LoadOptions{Backend: backend})
 		if err != nil {
@@ -56,17 +46,7 @@ func newBooter(b *testing.B) func(file, backend string) time.Duration {
 // EFD: databases of their own in the run's shared influxd (what `stand
 // run` does), against an influxd per site.
 func BenchmarkSiteIsolationBoot(b *testing.B) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	b.Cleanup(cancel)
-	bin, err := influxd.Find(moduleRoots()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	shared, err := influxd.Start(ctx, bin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { shared.Stop() })
+	ctx, shared, bin := sharedInflux(b)
 	st, err := Load("../scenarios/sites.yaml", LoadOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -85,4 +65,22 @@ func BenchmarkSiteIsolationBoot(b *testing.B) {
 		b.ReportMetric(own.Seconds(), "influxd-per-site-boot-s")
 		b.ReportMetric(own.Seconds()/names.Seconds(), "per-site/shared")
 	}
+}
+
+// sharedInflux starts the influxd a benchmark's rounds share, as `stand
+// run` shares one, and returns the benchmark's context, the server and
+// the binary.
+func sharedInflux(b *testing.B) (context.Context, *influxd.Server, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	b.Cleanup(cancel)
+	bin, err := influxd.Find(moduleRoots()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	influx, err := influxd.Start(ctx, bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { influx.Stop() })
+	return ctx, influx, bin
 }
