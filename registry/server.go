@@ -320,6 +320,13 @@ func (s *Server) register(ctx context.Context, subject, schema string) (id, ver 
 	if err != nil {
 		return 0, 0, &apiError{http.StatusUnprocessableEntity, 42201, "Invalid schema: " + err.Error()}
 	}
+	// A schema the subject has already is answered from what was read
+	// (records are only added, so what it found stays true), as
+	// Confluent's registry does before it forwards a registration to its
+	// leader: producers re-register every schema at each start.
+	if id, ver, ok := s.registered(subject, canon); ok {
+		return id, ver, nil
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.catchUp(ctx); err != nil {
@@ -360,6 +367,23 @@ func (s *Server) register(ctx context.Context, subject, schema string) (id, ver 
 	}
 	s.log.Debug("registry: registered", "subject", subject, "version", ver, "id", id)
 	return id, ver, nil
+}
+
+// registered returns the live version of subject that is the schema of
+// canonical form canon, if the state has one.
+func (s *Server) registered(subject, canon string) (id, ver int, ok bool) {
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	existing, known := s.st.canonical[canon]
+	if !known {
+		return 0, 0, false
+	}
+	for _, v := range s.st.subjects[subject] {
+		if !v.deleted && v.id == existing {
+			return v.id, v.version, true
+		}
+	}
+	return 0, 0, false
 }
 
 // apiError is a Confluent error body.
