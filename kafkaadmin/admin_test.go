@@ -199,13 +199,13 @@ func TestWritesWaitUntilEveryBrokerShowsThem(t *testing.T) {
 			t.Fatal(err)
 		}
 		lag(t, c, a.Kafka, kmsg.DescribeConfigs, -1, 1<<30)
-		a.Settle = 300 * time.Millisecond
+		a.Settle = time.Second
 		out.Reset()
 		err = a.Config(ctx, topic, false, map[string]string{"cleanup.policy": "compact"})
 		if !errors.Is(err, ErrNotVisible) {
 			t.Fatalf("err %v, want ErrNotVisible", err)
 		}
-		for _, w := range []string{"topic lsst.dm.a: set cleanup.policy=compact: accepted", "accepted by the cluster, not yet visible after 300ms", "broker 0 shows lsst.dm.a's cleanup.policy = delete, not compact"} {
+		for _, w := range []string{"topic lsst.dm.a: set cleanup.policy=compact: accepted", "accepted by the cluster, not yet visible after 1s", "broker 0 shows lsst.dm.a's cleanup.policy = delete, not compact"} {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("error %q lacks %q", err, w)
 			}

@@ -45,10 +45,15 @@ func (a *Admin) untilVisible(ctx context.Context, what string, check func(ctx co
 	if a.Settle <= 0 {
 		return nil
 	}
+	// last is what the last look that ended by itself found: the one the
+	// wait's deadline cut short says only that, not what a broker showed.
 	var last error
 	cond := wait.ForCondition(what, func(ctx context.Context) error {
-		last = a.onEveryBroker(ctx, check)
-		return last
+		err := a.onEveryBroker(ctx, check)
+		if err != nil && (ctx.Err() == nil || last == nil) {
+			last = err
+		}
+		return err
 	}).WithTimeout(a.Settle)
 	cond.Interval = settleInterval
 	err := cond.WaitUntilReady(ctx)

@@ -147,9 +147,10 @@ func TestAdminSaysAcceptedNotVisible(t *testing.T) {
 	})
 	brokers := strings.Join(c.ListenAddrs(), ",")
 	var out, errb bytes.Buffer
-	code := run([]string{"admin", "--brokers", brokers, "topics", "config", "lsst.dm.a", "--set", "cleanup.policy", "compact", "--wait", "200ms"}, &out, &errb)
-	if code != 3 || !strings.Contains(errb.String(), "accepted by the cluster, not yet visible after 200ms: broker 0 shows lsst.dm.a's cleanup.policy = delete, not compact") {
-		t.Fatalf("exit %d, want 3\nstdout %s\nstderr %s", code, out.String(), errb.String())
+	code := run([]string{"admin", "--brokers", brokers, "topics", "config", "lsst.dm.a", "--set", "cleanup.policy", "compact", "--wait", "1s"}, &out, &errb)
+	const want = "accepted by the cluster, not yet visible after 1s: broker 0 shows lsst.dm.a's cleanup.policy = delete, not compact"
+	if code != 3 || !strings.Contains(errb.String(), want) {
+		t.Fatalf("exit %d, want 3 saying %q\nstdout %s\nstderr %s", code, want, out.String(), errb.String())
 	}
 	// --wait 0: the set returns once the controller took it.
 	out.Reset()
