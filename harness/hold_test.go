@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
 )
 
@@ -22,18 +25,24 @@ var registryLine = regexp.MustCompile(`registry  (http://\S+)`)
 // site's registry answers at the printed URL while the stand is up.
 func waitUp(t *testing.T, out *proc.SyncBuffer, done <-chan error) {
 	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "site usdf"); time.Sleep(20 * time.Millisecond) {
+	var urls [][]string
+	var returned error
+	listed := wait.ForCondition("the endpoints with both sites' registries", func(context.Context) error {
+		if urls = registryLine.FindAllStringSubmatch(out.String(), -1); !strings.Contains(out.String(), "site usdf") || len(urls) < 2 {
+			return fmt.Errorf("%d registries printed", len(urls))
+		}
+		return nil
+	}).WithTimeout(60 * time.Second).WithAlive(func() error {
 		select {
 		case err := <-done:
-			t.Fatalf("returned before printing endpoints: %v\n%s", err, out.String())
+			returned = fmt.Errorf("returned before printing endpoints: %v", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no endpoints printed:\n%s", out.String())
-		}
+		return returned
+	})
+	if err := listed.WaitUntilReady(context.Background()); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
 	}
-	time.Sleep(50 * time.Millisecond) // the rest of the listing
-	urls := registryLine.FindAllStringSubmatch(out.String(), -1)
 	if len(urls) != 2 {
 		t.Fatalf("want two registries in:\n%s", out.String())
 	}
@@ -154,14 +163,21 @@ replication:
 		}
 	}
 	// The flow finds the topics at its next discovery (every 500 ms).
-	var got string
-	for deadline := time.Now().Add(10 * time.Second); got != "3600000" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if td, err := usdf.ListTopics(ctx, "summit.lsst.sal.ATDome.position"); err == nil && td.Has("summit.lsst.sal.ATDome.position") && td["summit.lsst.sal.ATDome.position"].Err == nil {
-			got = retention(usdf, "summit.lsst.sal.ATDome.position")
+	copied := wait.ForCondition("the replica's retention.ms copied from the summit", func(ctx context.Context) error {
+		td, err := usdf.ListTopics(ctx, "summit.lsst.sal.ATDome.position")
+		if err != nil {
+			return err
 		}
-	}
-	if got != "3600000" {
-		t.Errorf("replica's retention.ms %q, want it copied from the summit", got)
+		if !td.Has("summit.lsst.sal.ATDome.position") || td["summit.lsst.sal.ATDome.position"].Err != nil {
+			return errors.New("no replica yet")
+		}
+		if got := retention(usdf, "summit.lsst.sal.ATDome.position"); got != "3600000" {
+			return fmt.Errorf("%q, want 3600000", got)
+		}
+		return nil
+	}).WithTimeout(10 * time.Second)
+	if err := copied.WaitUntilReady(ctx); err != nil {
+		t.Error(err)
 	}
 	for _, c := range []struct{ from, to, want string }{
 		{"partitions: 3, topic", "partitions: 3, replication_factor: 3, topic", `site "summit": kafka replication_factor 3 exceeds its 1 brokers`},

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -28,6 +30,11 @@ type Admin struct {
 	Kafka   *kgo.Client
 	Adm     *kadm.Client
 	Out     io.Writer
+	// Settle bounds how long a write (create, delete, partitions, config
+	// set) waits for every broker to show it before it returns
+	// ErrNotVisible; 0 or less returns as soon as the controller accepted
+	// it. New sets DefaultSettle.
+	Settle time.Duration
 }
 
 // New connects to brokers (lazily) with extra client options.
@@ -39,7 +46,7 @@ func New(brokers []string, out io.Writer, opts ...kgo.Opt) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Admin{brokers: brokers, Kafka: cl, Adm: kadm.NewClient(cl), Out: out}, nil
+	return &Admin{brokers: brokers, Kafka: cl, Adm: kadm.NewClient(cl), Out: out, Settle: DefaultSettle}, nil
 }
 
 // Close closes the client.
@@ -86,8 +93,20 @@ func (a *Admin) ListTopics(ctx context.Context, internal, detail bool) error {
 	return nil
 }
 
-// CreateTopic creates a topic; configs are topic configs (k=v).
+// CreateTopic creates a topic; configs are topic configs (k=v). It returns
+// once every broker lists the topic with its partitions led and its
+// configs set (see ErrNotVisible).
 func (a *Admin) CreateTopic(ctx context.Context, name string, partitions int32, rf int16, configs map[string]string) error {
+	res, err := a.createTopic(ctx, name, partitions, rf, configs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Out, "created %s (%d partitions, replication factor %d)\n", name, res.NumPartitions, res.ReplicationFactor)
+	return nil
+}
+
+// createTopic creates a topic and waits until every broker shows it.
+func (a *Admin) createTopic(ctx context.Context, name string, partitions int32, rf int16, configs map[string]string) (kadm.CreateTopicResponse, error) {
 	cfg := map[string]*string{}
 	for k, v := range configs {
 		cfg[k] = &v
@@ -97,13 +116,20 @@ func (a *Admin) CreateTopic(ctx context.Context, name string, partitions int32, 
 		err = res.Err
 	}
 	if err != nil {
-		return fmt.Errorf("create topic %s: %w", name, err)
+		return res, fmt.Errorf("create topic %s: %w", name, err)
 	}
-	fmt.Fprintf(a.Out, "created %s (%d partitions, replication factor %d)\n", name, res.NumPartitions, res.ReplicationFactor)
-	return nil
+	n := int(res.NumPartitions)
+	if n <= 0 { // a broker answering below CreateTopics v5 does not say
+		n = int(partitions)
+	}
+	if err := a.untilVisible(ctx, "create topic "+name, both(hasTopic(name, n), hasConfigs(name, configs))); err != nil {
+		return res, err
+	}
+	return res, nil
 }
 
-// DeleteTopic deletes a topic.
+// DeleteTopic deletes a topic and returns once no broker lists it (see
+// ErrNotVisible).
 func (a *Admin) DeleteTopic(ctx context.Context, name string) error {
 	res, err := a.Adm.DeleteTopic(ctx, name)
 	if err == nil {
@@ -115,12 +141,16 @@ func (a *Admin) DeleteTopic(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete topic %s: %w", name, err)
 	}
+	if err := a.untilVisible(ctx, "delete topic "+name, lacksTopic(name)); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.Out, "deleted %s\n", name)
 	return nil
 }
 
 // SetPartitions raises a topic's partition count to n (Kafka never
-// lowers it).
+// lowers it) and returns once every broker lists n led partitions (see
+// ErrNotVisible).
 func (a *Admin) SetPartitions(ctx context.Context, name string, n int) error {
 	td, err := a.Adm.ListTopics(ctx, name)
 	if err != nil {
@@ -148,13 +178,17 @@ func (a *Admin) SetPartitions(ctx context.Context, name string, n int) error {
 	if err != nil {
 		return fmt.Errorf("topic %s: partitions %d → %d: %w", name, have, n, err)
 	}
+	if err := a.untilVisible(ctx, fmt.Sprintf("topic %s: partitions %d → %d", name, have, n), hasTopic(name, n)); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.Out, "%s now has %d partitions (was %d)\n", name, n, have)
 	return nil
 }
 
 // Config prints a topic's configuration: the values set on the topic, or
 // with detail every value with its source; set, if given, is applied
-// first (incrementally: other settings stay).
+// first (incrementally: other settings stay), and the configuration is
+// printed once every broker shows it (see ErrNotVisible).
 func (a *Admin) Config(ctx context.Context, name string, detail bool, set map[string]string) error {
 	if len(set) > 0 {
 		var alter []kadm.AlterConfig
@@ -172,7 +206,10 @@ func (a *Admin) Config(ctx context.Context, name string, detail bool, set map[st
 			return fmt.Errorf("topic %s: %w", name, ErrNoTopic)
 		}
 		if err != nil {
-			return fmt.Errorf("topic %s: set %v: %w", name, set, err)
+			return fmt.Errorf("topic %s: set %s: %w", name, settings(set), err)
+		}
+		if err := a.untilVisible(ctx, fmt.Sprintf("topic %s: set %s", name, settings(set)), hasConfigs(name, set)); err != nil {
+			return err
 		}
 	}
 	rcs, err := a.Adm.DescribeTopicConfigs(ctx, name)
@@ -203,6 +240,15 @@ func (a *Admin) Config(ctx context.Context, name string, detail bool, set map[st
 		fmt.Fprintln(a.Out, line)
 	}
 	return nil
+}
+
+// settings spells configs as they are given: k=v, sorted, comma-separated.
+func settings(configs map[string]string) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(configs)) {
+		out = append(out, k+"="+configs[k])
+	}
+	return strings.Join(out, ", ")
 }
 
 // Brokers prints each broker: id, address, rack, and which is the

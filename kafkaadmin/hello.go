@@ -63,14 +63,8 @@ func (a *Admin) ensureTopic(ctx context.Context, topic string) error {
 	if t, ok := td[topic]; ok && t.Err == nil {
 		return nil
 	}
-	res, err := a.Adm.CreateTopic(ctx, 1, -1, nil, topic)
-	if err == nil {
-		err = res.Err
-	}
-	if err != nil {
-		return fmt.Errorf("create topic %s: %w", topic, err)
-	}
-	return nil
+	_, err = a.createTopic(ctx, topic, 1, -1, nil)
+	return err
 }
 
 func registerHello(ctx context.Context, registry, topic string) (*goavro.Codec, int, error) {

@@ -3,6 +3,7 @@ package producer
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/kafkatest"
 	"github.com/lsst-ts/teststand/internal/kfault"
 	"github.com/lsst-ts/teststand/internal/proc"
@@ -159,7 +161,8 @@ func TestIndexFilter(t *testing.T) {
 			t.Errorf("salIndex %v forwarded by a producer for index 2", s.Get("salIndex"))
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
+	// No wait needed: index 1's samples went onto the bus before index
+	// 2's, so a producer that took them has counted them by now.
 	if n := p.Stats.Read.Load(); n != 3 {
 		t.Errorf("read %d samples, want 3", n)
 	}
@@ -233,7 +236,17 @@ func TestHotAddLosesNothing(t *testing.T) {
 		}
 		done <- n
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Add while the samples flow, not before the first.
+	flowing := wait.ForCondition("ATDome position samples read", func(context.Context) error {
+		if n := p.Stats.Read.Load(); n < 20 {
+			return fmt.Errorf("%d read", n)
+		}
+		return nil
+	}).WithTimeout(10 * time.Second)
+	flowing.Interval = 5 * time.Millisecond
+	if err := flowing.WaitUntilReady(ctx); err != nil {
+		t.Fatal(err)
+	}
 	added, err := p.AddGroups(ctx, []string{"ATDome", "Test:2"}, []Group{{Component: "MTM1M3", TopicSets: []TopicSet{{Telemetry: []string{"forceActuatorData"}, Partitions: 2}}}})
 	if err != nil {
 		t.Fatal(err)

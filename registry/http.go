@@ -297,6 +297,10 @@ func (s *Server) deleteSubject(w http.ResponseWriter, r *http.Request) {
 	permanent := r.URL.Query().Get("permanent") == "true"
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.catchUp(r.Context()); err != nil {
+		fail(w, err)
+		return
+	}
 	s.st.mu.RLock()
 	all := append([]version(nil), s.st.subjects[subject]...)
 	live := s.st.live(subject)
@@ -358,6 +362,10 @@ func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) {
 	permanent := r.URL.Query().Get("permanent") == "true"
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.catchUp(r.Context()); err != nil {
+		fail(w, err)
+		return
+	}
 	s.st.mu.RLock()
 	all := append([]version(nil), s.st.subjects[subject]...)
 	s.st.mu.RUnlock()
@@ -455,6 +463,10 @@ func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subject := r.PathValue("subject")
+	if err := s.catchUp(r.Context()); err != nil {
+		fail(w, err)
+		return
+	}
 	s.st.mu.RLock()
 	level, set := s.st.subjCompat[subject]
 	s.st.mu.RUnlock()

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/lsst-ts/teststand/internal/kfault"
 )
 
 const schemaA = `{"type": "record", "name": "position", "namespace": "lsst.sal.ATDome", "fields": [{"name": "a", "type": "double", "default": 0.0}]}`
@@ -316,13 +319,11 @@ func TestPrimaryAndReplicaAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got sr.SubjectSchema
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			got, err = rc.SchemaByVersion(ctx, "s-value", i+1)
-			if err == nil || time.Now().After(deadline) {
-				break
-			}
+		// The replica serves the record once its reader reached it.
+		if err := replica.Sync(ctx); err != nil {
+			t.Fatal(err)
 		}
+		got, err := rc.SchemaByVersion(ctx, "s-value", i+1)
 		if err != nil || got.ID != id {
 			t.Fatalf("version %d: replica has id %d (%v), primary gave %d", i+1, got.ID, err, id)
 		}
@@ -355,17 +356,81 @@ func TestIdConflictFlagged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var conflicts []Conflict
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if conflicts = s.Conflicts(); len(conflicts) > 0 {
-			break
-		}
+	// Both records are in the topic; the registry has them once its reader
+	// reached them, not when the producer was answered.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if len(conflicts) != 1 || conflicts[0].ID != 1 || conflicts[0].Subject != "lsst.sal.ATDome.position-value" {
+	if conflicts := s.Conflicts(); len(conflicts) != 1 || conflicts[0].ID != 1 || conflicts[0].Subject != "lsst.sal.ATDome.position-value" {
 		t.Fatalf("conflicts %+v, want the ATDome record's id 1", conflicts)
 	}
 	do(t, s.URL(), call{"GET", "/schemas/ids/1", "", 200, `\"a\"`})
 	do(t, s.URL(), call{"GET", "/subjects/lsst.sal.ATDome.position-value/versions", "", 404, `"error_code":40401`})
 	// A record that gives id 1 to the schema it already is, is no conflict.
 	do(t, s.URL(), call{"GET", "/subjects/copy-value/versions", "", 200, "[1]"})
+}
+
+// TestWriteReadsOthersRecordsFirst: a record another writer put in the
+// storage topic (here id 2, as a second registry would hand out) counts
+// before the registry decides a registration, even while its reader lags:
+// the next schema gets id 3, not an id that already means another schema.
+func TestWriteReadsOthersRecordsFirst(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	do(t, s.URL(), call{"POST", "/subjects/a-value/versions", body(schemaA), 200, `{"id":1}`})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// The registry's reader gets nothing new for half a second.
+	select {
+	case <-kfault.HoldFetches(c, DefaultTopic, 500*time.Millisecond):
+	case <-ctx.Done():
+		t.Fatal("the registry's reader did not fetch")
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: "b-value", Version: 1, Magic: 1})
+	value, _ := json.Marshal(schemaValue{Subject: "b-value", Version: 1, ID: 2, Schema: schemaB})
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: DefaultTopic, Key: key, Value: value}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	do(t, s.URL(), call{"POST", "/subjects/c-value/versions", body(schemaBreaking), 200, `{"id":3}`})
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Conflicts(); len(c) > 0 {
+		t.Fatalf("conflicts %v", c)
+	}
+	do(t, s.URL(), call{"GET", "/schemas/ids/2/versions", "", 200, `[{"subject":"b-value","version":1}]`})
+}
+
+// TestSyncEndsWithItsContext: Sync on a registry whose reader gets
+// nothing returns when its context ends, saying so.
+func TestSyncEndsWithItsContext(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	select {
+	case <-kfault.HoldFetches(c, DefaultTopic, 10*time.Second):
+	case <-ctx.Done():
+		t.Fatal("the registry's reader did not fetch")
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: DefaultTopic, Key: []byte(`{"keytype":"NOOP","magic":0}`)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer scancel()
+	if err := s.Sync(sctx); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reading registry-schemas to offset 1") {
+		t.Fatalf("Sync: %v, want the deadline reading to offset 1", err)
+	}
 }

@@ -202,11 +202,61 @@ func (s *Server) waitOffset(ctx context.Context, offset int64) bool {
 	return s.st.waitApplied(offset, stop)
 }
 
+// Sync waits until the registry has applied every record the storage
+// topic held when Sync was called.
+//
+// The registry answers from what it has read of the topic. Its own writes
+// are read back before they are answered (read your writes), but a record
+// another writer put there (a replication flow copying registry-schemas,
+// a second registry, a person with a producer) shows only once the reader
+// reached it: after Sync returns, Conflicts and every answer include it.
+func (s *Server) Sync(ctx context.Context) error {
+	end, err := s.endOffset(ctx)
+	if err != nil {
+		return err
+	}
+	if end > 0 && !s.waitOffset(ctx, end-1) {
+		if ctx.Err() != nil {
+			return fmt.Errorf("registry: reading %s to offset %d: %w", s.cfg.Topic, end, ctx.Err())
+		}
+		return fmt.Errorf("registry: reading %s to offset %d: the registry is closed", s.cfg.Topic, end)
+	}
+	return nil
+}
+
+// endOffset is the storage topic's end offset now.
+func (s *Server) endOffset(ctx context.Context) (int64, error) {
+	ends, err := kadm.NewClient(s.kafka).ListEndOffsets(ctx, s.cfg.Topic)
+	if err != nil {
+		return 0, fmt.Errorf("registry: end of %s: %w", s.cfg.Topic, err)
+	}
+	o, ok := ends.Lookup(s.cfg.Topic, 0)
+	if !ok {
+		return 0, fmt.Errorf("registry: end of %s: no partition 0 in the answer", s.cfg.Topic)
+	}
+	if o.Err != nil {
+		return 0, fmt.Errorf("registry: end of %s: %w", s.cfg.Topic, o.Err)
+	}
+	return o.Offset, nil
+}
+
+// catchUp is Sync for a write: a registration, delete or config change
+// decides from the state (the next id, the versions a subject has), which
+// must include what others wrote before it, as Confluent's registry waits
+// for its reader to reach the topic's end before it writes.
+func (s *Server) catchUp(ctx context.Context) error {
+	if err := s.Sync(ctx); err != nil {
+		return &apiError{http.StatusInternalServerError, 50002, "Timed out waiting for the registry to read its storage topic: " + err.Error()}
+	}
+	return nil
+}
+
 // URL is the registry's base URL.
 func (s *Server) URL() string { return s.url }
 
 // Conflicts are the storage records refused because their schema id was
-// already another schema's; see Conflict.
+// already another schema's; see Conflict. They are those of the records
+// read so far: Sync first to include everything written until now.
 func (s *Server) Conflicts() []Conflict {
 	s.st.mu.RLock()
 	defer s.st.mu.RUnlock()
@@ -270,8 +320,18 @@ func (s *Server) register(ctx context.Context, subject, schema string) (id, ver 
 	if err != nil {
 		return 0, 0, &apiError{http.StatusUnprocessableEntity, 42201, "Invalid schema: " + err.Error()}
 	}
+	// A schema the subject has already is answered from what was read
+	// (records are only added, so what it found stays true), as
+	// Confluent's registry does before it forwards a registration to its
+	// leader: producers re-register every schema at each start.
+	if id, ver, ok := s.registered(subject, canon); ok {
+		return id, ver, nil
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.catchUp(ctx); err != nil {
+		return 0, 0, err
+	}
 	s.st.mu.RLock()
 	existing, known := s.st.canonical[canon]
 	latest := 0
@@ -307,6 +367,23 @@ func (s *Server) register(ctx context.Context, subject, schema string) (id, ver 
 	}
 	s.log.Debug("registry: registered", "subject", subject, "version", ver, "id", id)
 	return id, ver, nil
+}
+
+// registered returns the live version of subject that is the schema of
+// canonical form canon, if the state has one.
+func (s *Server) registered(subject, canon string) (id, ver int, ok bool) {
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	existing, known := s.st.canonical[canon]
+	if !known {
+		return 0, 0, false
+	}
+	for _, v := range s.st.subjects[subject] {
+		if !v.deleted && v.id == existing {
+			return v.id, v.version, true
+		}
+	}
+	return 0, 0, false
 }
 
 // apiError is a Confluent error body.

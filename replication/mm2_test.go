@@ -3,6 +3,7 @@ package replication
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -178,7 +180,30 @@ func TestRunMM2TwoWay(t *testing.T) {
 		t.Errorf("summit.heartbeats at usdf: %+v, %v; want usdf->summit heartbeats", h, err)
 	}
 	consumeAll(t, summit, "usdf.heartbeats", 1)
-	time.Sleep(600 * time.Millisecond) // three refreshes: a loop would show by now
+	// Two discoveries of each flow after the replicas existed, each shown
+	// by a new topic it replicated: a flow that sends replicas back would
+	// have made one in the first, which had ended before the second began.
+	for i := range 2 {
+		for _, w := range []struct {
+			from, to *kfake.Cluster
+			alias    string
+		}{{summit, usdf, "summit"}, {usdf, summit, "usdf"}} {
+			topic := fmt.Sprintf("lsst.sal.Witness.d%d", i)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(w.from.ListenAddrs()...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+				t.Fatal(err)
+			}
+			err = cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(topic)}).FirstErr()
+			cl.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			consumeAll(t, w.to, w.alias+"."+topic, 1)
+		}
+	}
 	for _, c := range []struct {
 		cl   interface{ ListenAddrs() []string }
 		site string

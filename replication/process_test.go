@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/harness/wait"
 )
 
 // TestRunProcessMetrics runs the mirror process from a properties file and
@@ -65,22 +68,30 @@ func TestRunProcessMetrics(t *testing.T) {
 		`mirror_replication_latency_seconds_bucket{`,
 		`mirror_records_per_second{source="summit",target="usdf"}`,
 	}
+	// The lag and rate series are set as batches are acknowledged, a
+	// moment after the records are readable at the target.
 	var body string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/metrics")
+	scraped := wait.ForCondition("every metric", func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 		if err != nil {
-			continue
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		body = string(b)
-		missing := false
 		for _, w := range want {
-			missing = missing || !strings.Contains(body, w)
+			if !strings.Contains(body, w) {
+				return fmt.Errorf("no %s", w)
+			}
 		}
-		if !missing {
-			return
-		}
+		return nil
+	}).WithTimeout(10 * time.Second)
+	if scraped.WaitUntilReady(rctx) == nil {
+		return
 	}
 	for _, w := range want {
 		if !strings.Contains(body, w) {

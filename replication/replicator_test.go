@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/kfault"
 )
 
@@ -236,11 +238,18 @@ func TestPartitionsGrowAndConfigsSync(t *testing.T) {
 	}
 	// The source client answers metadata from a cache for MetadataMinAge,
 	// so discovery sees the growth within a few refreshes.
-	for deadline := time.Now().Add(5 * time.Second); r.Stats.Partitions.Load() == 0 && time.Now().Before(deadline); {
-		time.Sleep(60 * time.Millisecond)
+	grown := wait.ForCondition("discovery of the new partitions", func(ctx context.Context) error {
 		if err := r.Refresh(ctx); err != nil {
-			t.Fatal(err)
+			t.Fatal(err) // the check runs on the test's goroutine
 		}
+		if r.Stats.Partitions.Load() == 0 {
+			return errors.New("none discovered")
+		}
+		return nil
+	}).WithTimeout(5 * time.Second)
+	grown.Interval = 60 * time.Millisecond
+	if err := grown.WaitUntilReady(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if err := r.SyncConfigs(ctx); err != nil {
 		t.Fatal(err)
@@ -278,9 +287,14 @@ func TestPartitionsGrowAndConfigsSync(t *testing.T) {
 		t.Errorf("record in new partition arrived as partition %d value %q", recs[0].Partition, recs[0].Value)
 	}
 	var lags []Lag
-	for deadline := time.Now().Add(5 * time.Second); len(lags) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		lags = r.Metrics().Lags() // observed just after the target's ack
-	}
+	observed := wait.ForCondition("a lag observed", func(context.Context) error {
+		if lags = r.Metrics().Lags(); len(lags) == 0 { // observed just after the target's ack
+			return errors.New("none")
+		}
+		return nil
+	}).WithTimeout(5 * time.Second)
+	observed.Interval = 20 * time.Millisecond
+	_ = observed.WaitUntilReady(ctx) // none is said below
 	if len(lags) != 1 || lags[0].Topic != "summit.lsst.sal.Test.scalars" || lags[0].Partition != 2 || lags[0].Records != 0 {
 		t.Errorf("lags = %+v, want one caught-up partition 2", lags)
 	}

@@ -249,7 +249,14 @@ func BenchmarkSinkNominal(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	time.Sleep(time.Second) // the group's first assignment
+	// Measure from the group's first assignment: samples sent before it
+	// would wait for it and count as latency.
+	gctx, gcancel := context.WithTimeout(ctx, 30*time.Second)
+	_, err = r.cluster.WaitGroupStable(gctx, "efdsink", 1)
+	gcancel()
+	if err != nil {
+		b.Fatalf("the sink's group: %v", err)
+	}
 	sent := 0
 	b.ResetTimer()
 	for range b.N {

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/registry"
 )
 
@@ -163,10 +165,15 @@ func runSink(t *testing.T, cfg Config) (*Sink, func()) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	c := wait.ForCondition(what, func(context.Context) error {
+		if !ok() {
+			return errors.New("not yet")
 		}
+		return nil
+	}).WithTimeout(20 * time.Second)
+	c.Interval = 20 * time.Millisecond
+	if err := c.WaitUntilReady(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/sal"
@@ -58,11 +61,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err := os.WriteFile(file, []byte("- component: ATDome\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base, admin := freePort(t), freePort(t)
+	base, admin, metrics := freePort(t), freePort(t), freePort(t)
 	ready := filepath.Join(dir, "ready")
 	cmd := exec.Command(bin, "--broker", c.ListenAddrs()[0], "--registry", reg.URL(), "--replication-factor", "1",
 		"--file", file, "--dds-base-port", strconv.Itoa(base), "--ready-file", ready,
-		"--admin", "127.0.0.1:"+strconv.Itoa(admin), "--loglevel", "30")
+		"--admin", "127.0.0.1:"+strconv.Itoa(admin), "--metrics", "127.0.0.1:"+strconv.Itoa(metrics), "--loglevel", "30")
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -102,7 +105,17 @@ func TestProcessLifecycle(t *testing.T) {
 	if _, err := mocksal.Run(ctx, bus, mocksal.WriterConfig{Topic: pos, Count: 300}, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the link deliver what it carries
+	// The link has delivered what it carries once the process has read
+	// every sample; what it has not produced yet is in flight.
+	waitFor(t, "300 samples read by the process", func() bool {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(metrics) + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `salkafka_samples_read_total{csc="ATDome",topic="position"} 300`+"\n")
+	})
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -133,9 +146,14 @@ func TestProcessLifecycle(t *testing.T) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	c := wait.ForCondition(what, func(context.Context) error {
+		if !ok() {
+			return errors.New("not yet")
 		}
+		return nil
+	}).WithTimeout(30 * time.Second)
+	c.Interval = 20 * time.Millisecond
+	if err := c.WaitUntilReady(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ const adminUsage = `usage:
   stand admin [--brokers B] topics partition NAME N
   stand admin [--brokers B] topics delete NAME
   stand admin [--brokers B] brokers
+  (a write returns once every broker shows it, waiting at most --wait D, default 30s, 0 not at all;
+   exit 3 when the cluster accepted it but a broker did not show it within that)
   stand hello [--brokers B] [--registry URL] world|avro produce|consume [--topic T] [--count N] [--timeout D]
   stand salschema convert [--ts-xml DIR] [--csc A,B] [--subname S] [--write DIR] [--upload --registry URL]
 (--brokers defaults to $KAFKA_BROKERS, --registry to $SCHEMA_REGISTRY_URL)`
@@ -90,6 +93,7 @@ func adminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	detail := fs.Bool("detail", false, "list: partitions and replication; config: every value with its source")
 	partitions := fs.Int("partitions", 1, "create: partitions")
 	rf := fs.Int("replication-factor", -1, "create: replication factor (-1: the broker's default)")
+	settle := fs.Duration("wait", kafkaadmin.DefaultSettle, "create, config --set, partition, delete: wait at most this long for every broker to show the change (0: do not wait)")
 	configs, set := multi{}, multi{}
 	fs.Var(configs, "config", "create: a topic config k=v (repeatable)")
 	fs.Var(set, "set", "config: set k=v (repeatable)")
@@ -112,7 +116,8 @@ func adminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	defer a.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	a.Settle = *settle
+	ctx, cancel := context.WithTimeout(ctx, time.Minute+max(*settle, 0))
 	defer cancel()
 	switch cmd {
 	case "topics list":
@@ -135,6 +140,9 @@ func adminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "stand admin:", err)
+		if errors.Is(err, kafkaadmin.ErrNotVisible) {
+			return 3
+		}
 		return 1
 	}
 	return 0

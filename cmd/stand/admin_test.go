@@ -10,8 +10,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
+	"github.com/lsst-ts/teststand/internal/kfault"
 	"github.com/lsst-ts/teststand/registry"
 )
 
@@ -109,5 +112,50 @@ func TestAdminTools(t *testing.T) {
 				t.Fatalf("written schema: %v\n%s", err, avsc)
 			}
 		})
+	}
+}
+
+// TestAdminSaysAcceptedNotVisible: a config set that the brokers do not
+// show within --wait exits 3 (not 1: the cluster took it) and says so,
+// naming the broker and what it still shows.
+func TestAdminSaysAcceptedNotVisible(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "lsst.dm.a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	rr := kmsg.NewDescribeConfigsRequestResource()
+	rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, "lsst.dm.a"
+	req.Resources = append(req.Resources, rr)
+	old, err := req.RequestWith(context.Background(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A broker that never learns of the change.
+	kfault.LagReads(c, kmsg.DescribeConfigs, 1<<30, func(_ int32, _ kmsg.Request, resp kmsg.Response) bool {
+		r := resp.(*kmsg.DescribeConfigsResponse)
+		v := r.Version
+		*r = *old
+		r.Version = v
+		return true
+	})
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	var out, errb bytes.Buffer
+	code := run([]string{"admin", "--brokers", brokers, "topics", "config", "lsst.dm.a", "--set", "cleanup.policy", "compact", "--wait", "1s"}, &out, &errb)
+	const want = "accepted by the cluster, not yet visible after 1s: broker 0 shows lsst.dm.a's cleanup.policy = delete, not compact"
+	if code != 3 || !strings.Contains(errb.String(), want) {
+		t.Fatalf("exit %d, want 3 saying %q\nstdout %s\nstderr %s", code, want, out.String(), errb.String())
+	}
+	// --wait 0: the set returns once the controller took it.
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"admin", "--brokers", brokers, "topics", "config", "lsst.dm.a", "--set", "retention.ms=1000", "--wait", "0"}, &out, &errb); code != 0 {
+		t.Fatalf("--wait 0: exit %d\nstderr %s", code, errb.String())
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
 )
@@ -110,18 +110,29 @@ func TestOnApacheKafka(t *testing.T) {
 			t.Fatalf("record %s at the USDF: %+v, want partition %d, timestamp %v and the same value", w.Key, g, w.Partition, w.Timestamp)
 		}
 	}
-	cfgs, err := kadm.NewClient(uc).DescribeTopicConfigs(ctx, "summit.lsst.sal.ATDome.position")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gotRetention string
-	for _, c := range cfgs[0].Configs {
-		if c.Key == "retention.ms" && c.Value != nil {
-			gotRetention = *c.Value
+	// The USDF has three brokers: the one asked may not have learnt the
+	// replica's configs from the metadata log yet, though the records came.
+	replicaRetention := wait.ForCondition("the replica's retention.ms", func(ctx context.Context) error {
+		cfgs, err := kadm.NewClient(uc).DescribeTopicConfigs(ctx, "summit.lsst.sal.ATDome.position")
+		if err != nil {
+			return err
 		}
-	}
-	if gotRetention != retention {
-		t.Errorf("replica retention.ms %q, want %q (synced at creation)", gotRetention, retention)
+		cfg, err := cfgs.On("summit.lsst.sal.ATDome.position", nil)
+		if err == nil {
+			err = cfg.Err
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range cfg.Configs {
+			if c.Key == "retention.ms" && c.MaybeValue() == retention {
+				return nil
+			}
+		}
+		return fmt.Errorf("not %s (synced at creation): %v", retention, cfg.Configs)
+	}).WithTimeout(30 * time.Second)
+	if err := replicaRetention.WaitUntilReady(ctx); err != nil {
+		t.Error(err)
 	}
 
 	// The USDF's read-only registry serves the replicated storage topic.
@@ -130,16 +141,10 @@ func TestOnApacheKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer remote.Close()
-	var status int
-	for deadline := time.Now().Add(30 * time.Second); status != 200 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		resp, err := http.Get(fmt.Sprintf("%s/schemas/ids/%d", remote.URL(), ss.ID))
-		if err == nil {
-			status = resp.StatusCode
-			resp.Body.Close()
-		}
-	}
-	if status != 200 {
-		t.Errorf("schema id %d does not resolve at the USDF's read-only registry (status %d)", ss.ID, status)
+	// It has what replication copied so far; the schema's record may come
+	// after the registry started.
+	if err := wait.ForHTTP(fmt.Sprintf("%s/schemas/ids/%d", remote.URL(), ss.ID)).WithTimeout(30 * time.Second).WaitUntilReady(ctx); err != nil {
+		t.Errorf("schema id %d does not resolve at the USDF's read-only registry: %v", ss.ID, err)
 	}
 
 	hb, err := kgo.NewClient(kgo.SeedBrokers(usdf.Seeds()...), kgo.ConsumeTopics("summit.heartbeats"),
@@ -287,18 +292,19 @@ sync.group.offsets.enabled = false
 				return out
 			}
 			var theirs, ours [2]map[string]bool
-			for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
-				complete := true
-				for site := range 2 {
-					theirs[site], ours[site] = made(clusters[site], site), made(clusters[2+site], site)
-					for _, w := range c.want[site] {
-						complete = complete && theirs[site][w] && ours[site][w]
+			all := &wait.Condition{What: "the wanted topics at both sites, from both replicators", Timeout: 3 * time.Minute, Interval: time.Second,
+				Check: func(context.Context) error {
+					for site := range 2 {
+						theirs[site], ours[site] = made(clusters[site], site), made(clusters[2+site], site)
+						for _, w := range c.want[site] {
+							if !theirs[site][w] || !ours[site][w] {
+								return fmt.Errorf("%s missing at site %d", w, site)
+							}
+						}
 					}
-				}
-				if complete {
-					break
-				}
-			}
+					return nil
+				}}
+			_ = all.WaitUntilReady(ctx) // what is missing is said below, per site and replicator
 			for site, name := range []string{"summit", "usdf"} {
 				t.Logf("at the %s MirrorMaker 2 made %v; ours made %v", name, keys(theirs[site]), keys(ours[site]))
 				if !slices.Equal(keys(theirs[site]), c.want[site]) {
