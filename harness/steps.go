@@ -12,6 +12,7 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/reports"
@@ -636,23 +637,32 @@ func (st *Steps) registryConflicts(ctx context.Context, site, no string) error {
 	if se == nil || se.Registry == nil {
 		return fmt.Errorf("site %q has no registry", site)
 	}
+	// The registry shows a record another writer put in its storage
+	// topic once it has read it: Sync reads to the topic's end first.
+	// Replicated records arrive a flow's round trip after the schemas
+	// are registered, so conflicts are waited for; none is what the
+	// registry shows once it has read everything there is.
 	var c []registry.Conflict
-	// Replicated storage records arrive shortly after the schemas are
-	// registered: give them the time a flow takes (less to show none).
-	settle := 5 * time.Second
-	if no != "" {
-		settle = time.Second
-	}
-	for deadline := time.Now().Add(settle); ; time.Sleep(50 * time.Millisecond) {
-		c = se.Registry.Conflicts()
-		if len(c) > 0 || time.Now().After(deadline) {
-			break
+	check := wait.ForCondition("schema id conflicts at the registry at "+site, func(ctx context.Context) error {
+		if err := se.Registry.Sync(ctx); err != nil {
+			return err
 		}
+		if c = se.Registry.Conflicts(); len(c) == 0 {
+			return errors.New("none yet")
+		}
+		return nil
+	}).WithTimeout(10 * time.Second)
+	if no != "" {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := se.Registry.Sync(sctx); err != nil {
+			return fmt.Errorf("the registry at %s: %w", site, err)
+		}
+		c = se.Registry.Conflicts()
+	} else if err := check.WaitUntilReady(ctx); err != nil && len(c) == 0 {
+		return fmt.Errorf("the registry at %s reports no schema id conflict: %w", site, err)
 	}
-	switch {
-	case no == "" && len(c) == 0:
-		return fmt.Errorf("the registry at %s reports no schema id conflict", site)
-	case no != "" && len(c) > 0:
+	if no != "" && len(c) > 0 {
 		return fmt.Errorf("the registry at %s reports %d schema id conflicts, the first: %v", site, len(c), c[0])
 	}
 	return nil
