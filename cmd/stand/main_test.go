@@ -40,6 +40,9 @@ func TestBadStandExitsTwo(t *testing.T) {
 		for _, cmd := range []string{"run", "validate"} {
 			t.Run(cmd+" "+filepath.Base(c.file), func(t *testing.T) {
 				t.Setenv("STAND_TEST_UNSET", "")
+				// The corpus documents its errors for the interfaces each
+				// stand names, not for whatever TS_XML_DIR a machine has.
+				t.Setenv("TS_XML_DIR", "")
 				var out, errb bytes.Buffer
 				code := run([]string{cmd, c.file, "--report", t.TempDir()}[:map[string]int{"run": 4, "validate": 2}[cmd]], &out, &errb)
 				if code != 2 {
