@@ -21,14 +21,19 @@ import (
 
 var registryLine = regexp.MustCompile(`registry  (http://\S+)`)
 
-// waitUp waits for the endpoints to be printed and checks that each
-// site's registry answers at the printed URL while the stand is up.
-func waitUp(t *testing.T, out *proc.SyncBuffer, done <-chan error) {
+// twoWayRegistries are the registries the two-way stand prints: each
+// site's own and its remote one for the other site.
+const twoWayRegistries = 4
+
+// waitUp waits for the endpoints to be printed and checks that every
+// registry of the stand (want of them) answers at the printed URL while
+// the stand is up.
+func waitUp(t *testing.T, out *proc.SyncBuffer, done <-chan error, want int) {
 	t.Helper()
 	var urls [][]string
 	var returned error
-	listed := wait.ForCondition("the endpoints with both sites' registries", func(context.Context) error {
-		if urls = registryLine.FindAllStringSubmatch(out.String(), -1); !strings.Contains(out.String(), "site usdf") || len(urls) < 2 {
+	listed := wait.ForCondition("the endpoints with every registry", func(context.Context) error {
+		if urls = registryLine.FindAllStringSubmatch(out.String(), -1); !strings.Contains(out.String(), "site usdf") || len(urls) < want {
 			return fmt.Errorf("%d registries printed", len(urls))
 		}
 		return nil
@@ -43,8 +48,8 @@ func waitUp(t *testing.T, out *proc.SyncBuffer, done <-chan error) {
 	if err := listed.WaitUntilReady(context.Background()); err != nil {
 		t.Fatalf("%v:\n%s", err, out.String())
 	}
-	if len(urls) != 2 {
-		t.Fatalf("want two registries in:\n%s", out.String())
+	if len(urls) != want {
+		t.Fatalf("want %d registries in:\n%s", want, out.String())
 	}
 	for _, u := range urls {
 		resp, err := http.Get(u[1] + "/subjects")
@@ -60,7 +65,7 @@ func TestHoldPrintsEndpointsAndTearsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Hold(ctx, HoldConfig{Stand: "../scenarios/two-way.yaml", Output: &out}) }()
-	waitUp(t, &out, done)
+	waitUp(t, &out, done, twoWayRegistries)
 	for _, want := range []string{"kafka     127.0.0.1:", "dds domain 5", "replication summit->usdf", "heartbeats usdf->summit"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("endpoints lack %q:\n%s", want, out.String())
@@ -92,7 +97,7 @@ func TestRunKeepUp(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitUp(t, &out, done)
+	waitUp(t, &out, done, twoWayRegistries)
 	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
 		t.Errorf("the report is not written before the stand is held: %v", err)
 	}
