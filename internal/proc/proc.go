@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,8 +176,13 @@ func (p *Process) Tail(n int) string {
 // draws its local port: a port from that range (what ":0" hands out) can
 // be taken by any client connecting in the seconds before a JVM binds it,
 // and a Kafka node that cannot bind its controller port leaves its
-// cluster without a quorum. A port is never handed out twice by one
-// process.
+// cluster without a quorum. A port is never handed out twice on the
+// machine while the process that took it runs: one process remembers
+// what it handed out, and it holds a lock on a file named after the port
+// (in the temp dir) until it exits, which other processes' FreePort
+// respects. go test runs packages in parallel, each starting its own
+// Kafka JVMs; without the lock two of them could pick one port in the
+// moment before either binds it.
 func FreePort() (int, error) {
 	low := ephemeralLow()
 	portsMu.Lock()
@@ -184,12 +190,12 @@ func FreePort() (int, error) {
 	if low > minPort+1000 {
 		for range 100 {
 			p := minPort + rand.IntN(low-minPort)
-			if handedOut[p] {
+			if handedOut[p] || !claim(p) {
 				continue
 			}
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
-				continue
+				continue // the claim stays: the port is someone's
 			}
 			l.Close()
 			handedOut[p] = true
@@ -218,7 +224,32 @@ const minPort = 20000
 var (
 	portsMu   sync.Mutex
 	handedOut = map[int]bool{}
+	// claims are the port lock files this process holds, open until it
+	// exits (the kernel releases the locks then, whatever the exit).
+	claims []*os.File
 )
+
+// claim takes the machine-wide claim on port p: an exclusive lock on
+// <tmp>/teststand-ports/<p>.lock, held for the life of the process. It
+// reports false when another running process holds it. Where the lock
+// file cannot be made, it claims nothing and says true: the listen check
+// alone then decides, as it did before.
+func claim(p int) bool {
+	dir := filepath.Join(os.TempDir(), "teststand-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return true
+	}
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)+".lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return true
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	claims = append(claims, f)
+	return true
+}
 
 // ephemeralLow is the first port of the kernel's ephemeral range (32768
 // when it cannot be read).

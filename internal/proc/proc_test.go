@@ -1,9 +1,13 @@
 package proc
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +82,61 @@ func TestFreePort(t *testing.T) {
 			t.Fatalf("port %d: %v", p, err)
 		}
 		l.Close()
+	}
+}
+
+// TestPortClaimsAcrossProcesses: a port another running process took
+// with FreePort is not claimed here, and is again once that process has
+// exited (the kernel drops its locks).
+func TestPortClaimsAcrossProcesses(t *testing.T) {
+	if os.Getenv("PROC_TEST_CLAIM_CHILD") != "" {
+		var ports []string
+		for range 5 {
+			p, err := FreePort()
+			if err != nil {
+				fmt.Println("error", err)
+				os.Exit(1)
+			}
+			ports = append(ports, strconv.Itoa(p))
+		}
+		fmt.Println("ports", strings.Join(ports, " "))
+		io.Copy(io.Discard, os.Stdin) // hold them until the parent closes stdin
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPortClaimsAcrossProcesses$")
+	cmd.Env = append(os.Environ(), "PROC_TEST_CLAIM_CHILD=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ports ") {
+		t.Fatalf("child said %q (%v)", line, err)
+	}
+	var ports []int
+	for _, f := range strings.Fields(strings.TrimPrefix(line, "ports ")) {
+		p, _ := strconv.Atoi(f)
+		ports = append(ports, p)
+	}
+	for _, p := range ports {
+		if claim(p) {
+			t.Errorf("port %d, which the child process holds, was claimed here", p)
+		}
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ports {
+		if !claim(p) {
+			t.Errorf("port %d is still held after the child exited", p)
+		}
 	}
 }
