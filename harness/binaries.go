@@ -95,10 +95,10 @@ func startProcess(name, bin string, args, env []string) (*proc.Process, error) {
 // process, or with run "container" in a container of the components
 // image on the containers backend (host networking, the stand's temp dir
 // mounted, so the same arguments serve).
-func (e *Env) startRunner(ctx context.Context, name, binary string, args, env []string, run string) (runner, error) {
-	if run == "container" {
+func (e *Env) startRunner(ctx context.Context, name, binary string, args, env []string, run RunMode) (runner, error) {
+	if run == Container {
 		if e.containers == nil {
-			return nil, fmt.Errorf("run container: only the containers backend runs components in containers (this stand: %s)", e.Stand.Backend)
+			return nil, fmt.Errorf("run container: %s (this stand: %s)", inContainers, e.Stand.Backend)
 		}
 		root := moduleRoot()
 		if root == "" {

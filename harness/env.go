@@ -259,14 +259,14 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		log.Debug("stand: "+what, "took", time.Since(last))
 		last = time.Now()
 	}
-	external := st.Backend == "external"
+	external := st.Backend == External
 	switch st.Backend {
-	case "process":
+	case Process:
 		if err := e.startApacheKafka(ctx); err != nil {
 			return nil, err
 		}
 		phase("apache kafka")
-	case "containers":
+	case Containers:
 		if err := e.startContainers(ctx); err != nil {
 			return nil, err
 		}
@@ -282,7 +282,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			e.Sites[name] = se
 			continue
 		}
-		if st.Backend == "embedded" { // a process backend's clusters are up already
+		if st.Backend == Embedded { // a process backend's clusters are up already
 			kopts := []kfake.Opt{kfake.NumBrokers(spec.Kafka.Brokers)}
 			if spec.Kafka.AutoCreateTopics {
 				kopts = append(kopts, kfake.AllowAutoTopicCreation())
@@ -301,7 +301,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			}
 		}
 		se := e.Sites[name]
-		if spec.InfluxDB != nil && st.Backend == "containers" {
+		if spec.InfluxDB != nil && st.Backend == Containers {
 			if se.InfluxURL, err = e.startContainerInflux(ctx, name); err != nil {
 				return nil, err
 			}
@@ -350,7 +350,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	}
 	phase("registries")
 	for _, f := range st.Replication {
-		if f.Run == "external" || f.Run == "mirrormaker2" {
+		if f.Run == ExternalRun || f.Run == MirrorMaker2 {
 			continue // the deployment's own; MirrorMaker 2's below
 		}
 		if err := e.startFlow(ctx, f); err != nil {
@@ -391,7 +391,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	for _, k := range st.Sinks {
-		if k.Run == "external" || k.Run == "telegraf" {
+		if k.Run == ExternalRun || k.Run == Telegraf {
 			continue // the deployment's own; Telegraf's once topics exist
 		}
 		if err := e.startSink(ctx, k); err != nil {
@@ -438,7 +438,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		}
 	}
 	for _, k := range st.Sinks {
-		if k.Run == "telegraf" {
+		if k.Run == Telegraf {
 			if err := e.startSink(ctx, k); err != nil {
 				return nil, err
 			}
@@ -540,7 +540,7 @@ func (e *Env) component(name string) *component {
 		return c
 	}
 	for _, f := range e.Stand.Replication {
-		if f.Name == name && f.Run == "mirrormaker2" {
+		if f.Name == name && f.Run == MirrorMaker2 {
 			return e.components[mirrorMakerName]
 		}
 	}
@@ -561,11 +561,11 @@ func (e *Env) register(c *component) {
 func (e *Env) flows(from, to string) ([]string, error) {
 	var names []string
 	for _, f := range e.Stand.Replication {
-		if f.Source.Value != from || f.Target.Value != to || f.Run == "external" {
+		if f.Source.Value != from || f.Target.Value != to || f.Run == ExternalRun {
 			continue
 		}
 		name := f.Name
-		if f.Run == "mirrormaker2" {
+		if f.Run == MirrorMaker2 {
 			name = mirrorMakerName // one process runs all of them
 		}
 		if !slices.Contains(names, name) {
@@ -647,7 +647,7 @@ func (e *Env) StopRegistry(site string) error {
 // StartRegistry starts a stopped registry again; see StopRegistry.
 func (e *Env) StartRegistry(ctx context.Context, site string) error {
 	se := e.Sites[site]
-	if se == nil || se.RegistryURL == "" || e.Stand.Backend == "external" {
+	if se == nil || se.RegistryURL == "" || e.Stand.Backend == External {
 		return fmt.Errorf("site %q has no registry this stand runs", site)
 	}
 	if se.Registry != nil {
@@ -849,9 +849,9 @@ func (e *Env) RestartProducer(ctx context.Context, name string, add ...string) e
 
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	switch k.Run {
-	case "binary", "container":
+	case Binary, Container:
 		return e.startBinarySink(ctx, k)
-	case "telegraf":
+	case Telegraf:
 		return e.startTelegraf(ctx, k)
 	}
 	se := e.Sites[k.Site.Value]
@@ -1131,7 +1131,7 @@ func (e *Env) topicDefaults(p *ProducerSpec) (int32, int16) {
 }
 
 func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
-	if p.Run == "binary" || p.Run == "container" {
+	if p.Run == Binary || p.Run == Container {
 		return e.startBinaryProducer(ctx, p)
 	}
 	se := e.Sites[p.Site.Value]
@@ -1224,7 +1224,7 @@ func (e *Env) Endpoints() string {
 				}
 				fmt.Fprintf(&b, "  %s %s", kind, strings.Join(dbs, ", "))
 			}
-			if se.InfluxToken != "" && e.Stand.Backend != "external" {
+			if se.InfluxToken != "" && e.Stand.Backend != External {
 				fmt.Fprintf(&b, "  org %s  token %s", se.InfluxOrg, se.InfluxToken)
 			}
 			b.WriteString("\n")

@@ -30,7 +30,7 @@ import (
 // run is mirrormaker2: one MirrorMaker 2 process, as deployed, since
 // several would form one Connect cluster per pair and fight over its
 // configuration.
-const mirrorMakerName = "mirrormaker2"
+const mirrorMakerName = string(MirrorMaker2)
 
 // startApacheKafka starts every site's cluster at once (a JVM per broker
 // takes seconds to start; sites need not wait for each other).
@@ -65,7 +65,7 @@ func (e *Env) startApacheKafka(ctx context.Context) error {
 func (s *Stand) mm2Flows() []*FlowSpec {
 	var out []*FlowSpec
 	for _, f := range s.Replication {
-		if f.Run == "mirrormaker2" {
+		if f.Run == MirrorMaker2 {
 			out = append(out, f)
 		}
 	}
@@ -339,7 +339,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	}
 	var into []*FlowSpec
 	for _, f := range e.Stand.Replication {
-		if f.Target.Value == k.Site.Value && f.Run != "external" {
+		if f.Target.Value == k.Site.Value && f.Run != ExternalRun {
 			into = append(into, f)
 		}
 	}

@@ -220,7 +220,7 @@ func (s *Stand) RemoteRegistryTopic(site, alias string) (string, error) {
 // its storage topic (unless the topic or, on the external backend, the
 // URL is given).
 func (s *Stand) checkRegistries() error {
-	external := s.Backend == "external"
+	external := s.Backend == External
 	for _, name := range s.SiteNames() {
 		st := s.Sites[name]
 		seen := map[string]bool{}

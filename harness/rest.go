@@ -29,7 +29,7 @@ import (
 // restproxy binary with the tokens in a file; ready once it answers.
 func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 	se := e.Sites[r.Site.Value]
-	if r.Run == "binary" || r.Run == "container" {
+	if r.Run == Binary || r.Run == Container {
 		port, err := proc.FreePort()
 		if err != nil {
 			return err

@@ -32,15 +32,10 @@ type Stand struct {
 	Extends     string `yaml:"extends"`
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
-	// Backend is "embedded" (the stand runs in this process) or
-	// "external" (the sites are running clusters, registries and
-	// InfluxDBs given by address; the stand's producers run here against
-	// them, its flows and sinks are the deployment's own) or "process"
-	// (each site's Kafka is real Apache Kafka in KRaft mode, one JVM per
-	// broker, from the jars `make conformance-tools` resolves; the rest
-	// as embedded, and flows and sinks may run as real MirrorMaker 2 and
-	// Telegraf).
-	Backend string `yaml:"backend" jsonschema:"enum=embedded,enum=external,enum=process,enum=containers"`
+	// Backend is what runs the sites: Embedded (default), Process,
+	// Containers or External (see their constants). Which run modes each
+	// component may take on it is the table in modes.go.
+	Backend Backend `yaml:"backend"`
 	// Containers configures the containers backend: images per service
 	// (kafka, registry, influxdb, components) over the upstream defaults,
 	// a registry mirror prefix, and each container's readiness timeout.
@@ -268,7 +263,7 @@ type ProducerSpec struct {
 	// subprocess, on the cross-process DDS bus, as deployed; or
 	// "container": that binary in the components image (containers
 	// backend).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container"`
+	Run RunMode `yaml:"run"`
 }
 
 // FlowSpec is one replication flow between sites.
@@ -286,7 +281,7 @@ type FlowSpec struct {
 	// or "mirrormaker2": real MirrorMaker 2 in dedicated mode (backend
 	// process), one process for all such flows of the stand, configured
 	// with the connect-mirror-maker.properties these flows amount to.
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=external,enum=mirrormaker2"`
+	Run RunMode `yaml:"run"`
 	// SyncConfigs is sync.topic.configs.interval; 0 means MM2's 600 s.
 	SyncConfigs Duration `yaml:"sync_configs"`
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
@@ -325,7 +320,7 @@ type RestProxySpec struct {
 	// Run is "inprocess" (default), "binary" (the restproxy binary) or
 	// "container" (that binary in the components image; containers
 	// backend).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container"`
+	Run RunMode `yaml:"run"`
 }
 
 // SalTransformSpec is one SAL text transform at a site.
@@ -423,7 +418,7 @@ type SinkSpec struct {
 	// external backend), or "telegraf": Telegraf's kafka_consumer with
 	// its avro parser and influxdb output, configured as Sasquatch does
 	// from the same rules (backend process).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container,enum=external,enum=telegraf"`
+	Run RunMode `yaml:"run"`
 
 	rules []sink.Rule
 	// registries are the rules' registries, resolved at load.
@@ -509,7 +504,7 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	}
 	s.File, s.files, s.tree = path, files, root
 	if opts.Backend != "" {
-		s.Backend = opts.Backend
+		s.Backend = Backend(opts.Backend)
 	}
 	mm2Where := ""
 	if s.MirrorMakerFile != "" {
@@ -540,12 +535,12 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 			return nil, err
 		}
 	}
-	switch opts.Replicator {
-	case "", "inprocess":
-	case "mirrormaker2":
+	switch RunMode(opts.Replicator) {
+	case "", InProcess:
+	case MirrorMaker2:
 		for _, f := range s.Replication {
-			if f.Run == "" || f.Run == "inprocess" {
-				f.Run = "mirrormaker2"
+			if f.Run == "" || f.Run == InProcess {
+				f.Run = MirrorMaker2
 			}
 		}
 		s.Heartbeats = nil // MM2 emits its own
@@ -812,7 +807,7 @@ func (s *Stand) defaults() error {
 		return fmt.Errorf("%s: version %d: this teststand reads version 1", s.where(yamlx.Path{"version"}), s.Version)
 	}
 	if s.Backend == "" {
-		s.Backend = "embedded"
+		s.Backend = Embedded
 	}
 	if s.Interfaces == "" {
 		s.Interfaces = "builtin"
@@ -843,13 +838,13 @@ func (s *Stand) defaults() error {
 		if f.Name == "" {
 			f.Name = f.Source.Value + "->" + f.Target.Value
 		}
-		if f.Run == "" && s.Backend == "external" {
-			f.Run = "external"
+		if f.Run == "" && s.Backend == External {
+			f.Run = ExternalRun
 		}
 		if f.Refresh.Duration == 0 {
 			f.Refresh.Duration = 500 * time.Millisecond
 		}
-		if len(s.MirrorMaker) > 0 || f.Run == "mirrormaker2" {
+		if len(s.MirrorMaker) > 0 || f.Run == MirrorMaker2 {
 			continue // heartbeats come from the MM2 properties, or from MM2
 		}
 		every := time.Second
@@ -872,8 +867,8 @@ func (s *Stand) defaults() error {
 		if k.Name == "" {
 			k.Name = "sink-" + strconv.Itoa(i+1)
 		}
-		if k.Run == "" && s.Backend == "external" {
-			k.Run = "external"
+		if k.Run == "" && s.Backend == External {
+			k.Run = ExternalRun
 		}
 		if len(k.Rules) > 0 && (len(k.Topics) > 0 || k.Database != "") {
 			return fmt.Errorf("%s: sink %q: topics/database and rules exclude each other", s.where(yamlx.Path{"sinks", i, "rules"}), k.Name)
@@ -992,16 +987,13 @@ func (s *Stand) at(r Ref) string {
 }
 
 func (s *Stand) validate() error {
-	external, containers := s.Backend == "external", s.Backend == "containers"
-	// process: the backend runs real Apache Kafka (as processes or in
-	// containers), which MirrorMaker 2 and Telegraf need.
-	process := s.Backend == "process" || containers
-	if s.Backend != "embedded" && !external && !process {
+	external, containers := s.Backend == External, s.Backend == Containers
+	if !s.Backend.known() {
 		at := s.File // a backend given on the command line
-		if n, ok := yamlx.Lookup(s.tree, yamlx.Path{"backend"}); ok && n.Value == s.Backend {
+		if n, ok := yamlx.Lookup(s.tree, yamlx.Path{"backend"}); ok && n.Value == string(s.Backend) {
 			at = s.where(yamlx.Path{"backend"})
 		}
-		return fmt.Errorf("%s: backend %q: want embedded, external, process or containers", at, s.Backend)
+		return fmt.Errorf("%s: backend %q: want %s", at, s.Backend, orList(backends))
 	}
 	if s.Containers != nil && !containers {
 		return fmt.Errorf("%s: containers: is for the containers backend (backend %s)", s.where(yamlx.Path{"containers"}), s.Backend)
@@ -1038,7 +1030,7 @@ func (s *Stand) validate() error {
 			return fmt.Errorf("%s: site %q is empty", s.where(yamlx.Path{"sites", name}), name)
 		}
 		for k := range st.Kafka.TopicConfigs {
-			if s.Backend == "embedded" && !slices.Contains(embeddedTopicConfigs, k) {
+			if s.Backend == Embedded && !slices.Contains(embeddedTopicConfigs, k) {
 				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.where(kafka.With("topic_configs", k)), name, k, strings.Join(embeddedTopicConfigs, ", "))
 			}
 		}
@@ -1099,14 +1091,8 @@ func (s *Stand) validate() error {
 		default:
 			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, p.WaitAck)
 		}
-		switch p.Run {
-		case "", "inprocess", "binary":
-		case "container":
-			if !containers {
-				return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", at("run"), what)
-			}
-		default:
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", at("run"), what, p.Run)
+		if err := checkRun(ProducerKind, p.Run, s.Backend); err != nil {
+			return fmt.Errorf("%s: %s: %w", at("run"), what, err)
 		}
 	}
 	for i, f := range s.Replication {
@@ -1120,13 +1106,8 @@ func (s *Stand) validate() error {
 		if f.Source.Value == f.Target.Value {
 			return fmt.Errorf("%s: %s: source and target are the same site", s.at(f.Target), what)
 		}
-		switch {
-		case f.Run == "external" && !external:
-			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(f.Source), what)
-		case f.Run == "mirrormaker2" && !process:
-			return fmt.Errorf("%s: %s: run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process or containers", s.at(f.Source), what)
-		case f.Run != "" && f.Run != "inprocess" && f.Run != "external" && f.Run != "mirrormaker2":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, external or mirrormaker2", s.at(f.Source), what, f.Run)
+		if err := checkRun(FlowKind, f.Run, s.Backend); err != nil {
+			return fmt.Errorf("%s: %s: %w", s.at(f.Source), what, err)
 		}
 		for _, re := range append(append([]string{}, f.Topics...), f.Exclude...) {
 			if _, err := regexp.Compile(re); err != nil {
@@ -1174,15 +1155,8 @@ func (s *Stand) validate() error {
 			}
 		}
 		k.rules = rules
-		switch {
-		case k.Run == "external" && !external:
-			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
-		case k.Run == "telegraf" && !process:
-			return fmt.Errorf("%s: %s: run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process or containers", s.at(k.Site), what)
-		case k.Run == "container" && !containers:
-			return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(k.Site), what)
-		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external" && k.Run != "telegraf" && k.Run != "container":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, container, external or telegraf", s.at(k.Site), what, k.Run)
+		if err := checkRun(SinkKind, k.Run, s.Backend); err != nil {
+			return fmt.Errorf("%s: %s: %w", s.at(k.Site), what, err)
 		}
 	}
 	for i, f := range s.Faults {
@@ -1194,7 +1168,7 @@ func (s *Stand) validate() error {
 		}
 		found := false
 		for _, fl := range s.Replication {
-			found = found || (fl.Source.Value == f.Link.From.Value && fl.Target.Value == f.Link.To.Value && fl.Run != "external" && fl.Run != "mirrormaker2")
+			found = found || (fl.Source.Value == f.Link.From.Value && fl.Target.Value == f.Link.To.Value && fl.Run != ExternalRun && fl.Run != MirrorMaker2)
 		}
 		if !found {
 			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow this stand can slow runs over it (the stand's own replicator: not external, not mirrormaker2)", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
@@ -1215,11 +1189,8 @@ func (s *Stand) validate() error {
 		if s.Sites[r.Site.Value].Registry == nil {
 			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(r.Site), what, r.Site.Value)
 		}
-		switch {
-		case r.Run == "container" && !containers:
-			return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(r.Site), what)
-		case r.Run != "" && r.Run != "inprocess" && r.Run != "binary" && r.Run != "container":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", s.at(r.Site), what, r.Run)
+		if err := checkRun(RestProxyKind, r.Run, s.Backend); err != nil {
+			return fmt.Errorf("%s: %s: %w", s.at(r.Site), what, err)
 		}
 		for tok, prefixes := range r.Tokens {
 			if len(prefixes) == 0 || slices.Contains(prefixes, "") {
