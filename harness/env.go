@@ -196,7 +196,6 @@ func (se *SiteEnv) FailCommits(fail bool) error {
 	return nil
 }
 
-// component is one in-process component with its own lifetime.
 // runner is a component running outside the harness's process: a binary
 // (proc.Process) or one in a container (containers.Process).
 type runner interface {
@@ -207,6 +206,8 @@ type runner interface {
 	Tail(n int) string
 }
 
+// component is one component of the stand with its own lifetime: in
+// process (cancel, done), or a binary or container (proc).
 type component struct {
 	name, kind string
 	proc       runner              // for components run as binaries or containers
@@ -231,19 +232,20 @@ type UpOptions struct {
 	// Influx and Influx2 are running influxd servers (1.x, 2.x) the
 	// stand's sites share instead of starting one each.
 	Influx, Influx2 *influxd.Server
-	// Logger receives component logs; nil discards info and below.
+	// Logger receives component logs; nil discards them.
 	Logger *slog.Logger
 }
 
-// Up brings the stand up on the embedded backend: one kfake cluster and
-// registry per site, influxd where a site has InfluxDB, then replication
-// flows, sinks and producers, each waited for. On error everything already
-// started is torn down.
+// Up brings the stand up on its backend: each site's Kafka (kfake,
+// Apache Kafka processes or containers; the running clusters of an
+// external stand), registries and InfluxDB, then replication flows, sinks,
+// producers, REST proxies, SAL transforms and traffic, each waited for. On
+// error everything already started is torn down.
 func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	start := time.Now()
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		log = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	e := &Env{Stand: st, Bus: dds.NewBus(), Sites: map[string]*SiteEnv{}, components: map[string]*component{}, log: log, mirrorMetrics: replication.NewMetrics()}
 	defer func() {
@@ -1042,15 +1044,15 @@ func (e *Env) Metrics(ctx context.Context, name string) ([]*dto.MetricFamily, er
 	return nil, fmt.Errorf("%s %s has no metrics", c.kind, name)
 }
 
-// freeBasePort finds a base port whose domain ports are all free.
+// freeBasePort finds a base port whose domain ports are all free. The
+// base comes from proc.FreePort, below the kernel's ephemeral range, so
+// that no client's outgoing connection takes a domain's port first.
 func freeBasePort(domains map[int]bool) (int, error) {
 	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		base, err := proc.FreePort()
 		if err != nil {
 			return 0, err
 		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
 		ok := true
 		for d := range domains {
 			port := dds.Port(base, d)
@@ -1316,25 +1318,18 @@ func (e *Env) Down(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startInflux starts an influxd of the given major version: bin1, or
-// the one Find finds, for 1.x; the one Find2 finds for 2.x.
+// startInflux starts an influxd of the given major version: bin1 for 1.x
+// when given, else the one influxd.FindMajor finds.
 func startInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, error) {
-	if major == 2 {
-		bin, err := influxd.Find2(moduleRoots()...)
-		if err != nil {
+	bin := bin1
+	if major == 2 || bin == "" {
+		var err error
+		if bin, err = influxd.FindMajor(major, moduleRoots()...); err != nil {
 			return nil, err
 		}
+	}
+	if major == 2 {
 		return influxd.StartV2(ctx, bin)
 	}
-	if bin1 == "" {
-		var err error
-		if bin1, err = influxd.Find(moduleRoots()...); err != nil {
-			return nil, err
-		}
-	}
-	return influxd.Start(ctx, bin1)
+	return influxd.Start(ctx, bin)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -61,7 +61,7 @@ func (e *Env) startApacheKafka(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// mirrorMakerFlows are the stand's flows run by MirrorMaker 2.
+// mm2Flows are the stand's flows run by MirrorMaker 2.
 func (s *Stand) mm2Flows() []*FlowSpec {
 	var out []*FlowSpec
 	for _, f := range s.Replication {
@@ -306,7 +306,7 @@ func (e *Env) waitTopics(ctx context.Context, site string, want []string, d time
 	}).WithTimeout(d).WithAlive(alive).WaitUntilReady(ctx)
 }
 
-// startTelegraf runs Telegraf as a sink (backend process), configured
+// startTelegraf runs Telegraf as a sink (backend process or containers), configured
 // from the sink's rules as Sasquatch configures it: one kafka_consumer
 // per rule with the avro parser reading schemas from the site's
 // registry, into the rule's database through the influxdb output.

@@ -39,8 +39,8 @@ type RunConfig struct {
 	ReportDir string
 	// InterfacesDir overrides the stand's interfaces.
 	InterfacesDir string
-	// Backend, when set, overrides the stands' backend (embedded or
-	// external).
+	// Backend, when set, overrides the stands' backend (embedded,
+	// process, containers or external).
 	Backend string
 	// Replicator, when "mirrormaker2", runs the stands' flows with real
 	// MirrorMaker 2 (see LoadOptions).
@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		out = os.Stdout
 	}
 	res := &reports.Results{
-		Schema: "teststand/results/v1", Run: runID, Stand: st.File, Backend: string(st.Backend),
+		Schema: reports.SchemaV1, Run: runID, Stand: st.File, Backend: string(st.Backend),
 		Started: started,
 		Notes: []string{
 			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", InfluxPoll),

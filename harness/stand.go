@@ -474,7 +474,8 @@ type LoadOptions struct {
 	// Backend, when set, overrides the stand's backend.
 	Backend string
 	// Replicator, when "mirrormaker2", runs every flow the stand would
-	// run in-process with real MirrorMaker 2 instead (backend process),
+	// run in-process with real MirrorMaker 2 instead (backend process or
+	// containers),
 	// so that the replication features check MM2 itself.
 	Replicator string
 }
@@ -1143,7 +1144,7 @@ func (s *Stand) validate() error {
 			rules[j] = r
 		}
 		for _, r := range rules {
-			if !contains(st.InfluxDB.Names(), r.Database) {
+			if !slices.Contains(st.InfluxDB.Names(), r.Database) {
 				kind := "databases"
 				if st.InfluxDB.Major() == 2 {
 					kind = "buckets"
@@ -1287,9 +1288,9 @@ func (s *Stand) servedOn(domain int) map[string]int32 {
 			continue
 		}
 		for _, c := range p.CSCs {
-			n, idx, _ := strings.Cut(c.Value, ":")
+			n, idx, _ := sal.ParseCSC(c.Value) // valid: the stand was checked
 			if _, seen := served[n]; !seen {
-				served[n] = parseIndex(idx)
+				served[n] = idx
 			}
 		}
 	}
@@ -1306,14 +1307,13 @@ func (s *Stand) ProfilePath(name string) string {
 }
 
 func (s *Stand) checkCSC(c Ref, what string) error {
-	name, idx, hasIdx := strings.Cut(c.Value, ":")
+	name, _, hasIdx := strings.Cut(c.Value, ":")
 	comp := s.Loaded.Component(name)
 	if comp == nil {
 		return fmt.Errorf("%s: %s: unknown CSC %q (not in the loaded interfaces: %s)", s.at(c), what, name, strings.Join(s.Loaded.Names(), ", "))
 	}
 	if hasIdx {
-		n, err := strconv.Atoi(idx)
-		if err != nil || n <= 0 {
+		if _, _, err := sal.ParseCSC(c.Value); err != nil {
 			return fmt.Errorf("%s: %s: %q: want CSC:N with N > 0", s.at(c), what, c.Value)
 		}
 		if !comp.Indexed {
@@ -1323,7 +1323,6 @@ func (s *Stand) checkCSC(c Ref, what string) error {
 	return nil
 }
 
-// SiteNames are the site names, sorted.
 // Warnings are what a stand does that is valid but known to hurt in
 // production, so that a stand meant to show the trap says so and one that
 // falls into it by accident is told.
@@ -1346,6 +1345,7 @@ func (s *Stand) Warnings() []string {
 	return out
 }
 
+// SiteNames are the site names, sorted.
 func (s *Stand) SiteNames() []string {
 	names := make([]string, 0, len(s.Sites))
 	for n := range s.Sites {
@@ -1353,15 +1353,6 @@ func (s *Stand) SiteNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // checkRestTraffic validates a rest traffic: a proxy of the stand, a
