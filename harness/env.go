@@ -256,166 +256,244 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
 		return nil, err
 	}
+	// The phases in order: each needs what the ones before started.
+	phases := []struct {
+		what  string
+		start func(context.Context) error
+	}{
+		{"clusters", e.startClusters},
+		{"sites", func(ctx context.Context) error { return e.startSites(ctx, opts) }},
+		{"registries", e.startRegistries},
+		{"replication", e.startReplication},
+		{"remote registries", e.startRemoteRegistries},
+		{"sinks", e.startConsumers},
+		{"producers", e.startProducers},
+		{"traffic", e.startStanding},
+		{"settle", e.settle},
+	}
 	last := start
-	phase := func(what string) {
-		log.Debug("stand: "+what, "took", time.Since(last))
+	for _, p := range phases {
+		if err := p.start(ctx); err != nil {
+			return nil, err
+		}
+		log.Debug("stand: "+p.what, "took", time.Since(last))
 		last = time.Now()
 	}
-	external := st.Backend == External
-	switch st.Backend {
+	e.BootTime = time.Since(start)
+	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
+	return e, nil
+}
+
+// startClusters starts the clusters of a backend that runs them apart
+// from the sites (Apache Kafka processes, containers), all at once.
+func (e *Env) startClusters(ctx context.Context) error {
+	switch e.Stand.Backend {
 	case Process:
-		if err := e.startApacheKafka(ctx); err != nil {
-			return nil, err
-		}
-		phase("apache kafka")
+		return e.startApacheKafka(ctx)
 	case Containers:
-		if err := e.startContainers(ctx); err != nil {
-			return nil, err
-		}
-		phase("kafka containers")
+		return e.startContainers(ctx)
 	}
-	for _, name := range st.SiteNames() {
-		spec := st.Sites[name]
-		if external {
+	return nil
+}
+
+// startSites brings up each site's Kafka (embedded) and InfluxDB, or
+// connects to a running site (external).
+func (e *Env) startSites(ctx context.Context, opts UpOptions) error {
+	for _, name := range e.Stand.SiteNames() {
+		spec := e.Stand.Sites[name]
+		if e.Stand.Backend == External {
 			se, err := connectSite(ctx, name, spec)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			e.Sites[name] = se
 			continue
 		}
-		if st.Backend == Embedded { // a process backend's clusters are up already
-			kopts := []kfake.Opt{kfake.NumBrokers(spec.Kafka.Brokers)}
-			if spec.Kafka.AutoCreateTopics {
-				kopts = append(kopts, kfake.AllowAutoTopicCreation())
-			}
-			c, err := kfake.NewCluster(kopts...)
-			if err != nil {
-				return nil, fmt.Errorf("site %s: kafka: %w", name, err)
-			}
-			if spec.Kafka.AutoCreateTopics {
-				kfault.AutoCreateLikeKafka(c)
-			}
-			e.Sites[name] = newSiteEnv(name, c.ListenAddrs())
-			e.Sites[name].Kafka = c
-			if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
-				return nil, fmt.Errorf("site %s: %w", name, err)
+		if e.Stand.Backend == Embedded { // the other backends' clusters are up already
+			if err := e.startEmbeddedKafka(ctx, name, spec.Kafka); err != nil {
+				return err
 			}
 		}
-		se := e.Sites[name]
-		if spec.InfluxDB != nil && st.Backend == Containers {
-			if se.InfluxURL, err = e.startContainerInflux(ctx, name); err != nil {
-				return nil, err
-			}
-			for _, db := range spec.InfluxDB.Names() {
-				if err := se.Influx().CreateDatabase(ctx, db); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-			}
-		} else if spec.InfluxDB != nil {
-			srv, shared := opts.Influx, true
-			if spec.InfluxDB.Major() == 2 {
-				srv = opts.Influx2
-			}
-			if srv == nil {
-				shared = false
-				if srv, err = startInflux(ctx, spec.InfluxDB.Major(), opts.Influxd); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-				e.ownInflux = append(e.ownInflux, srv)
-			}
-			ic := srv.Client()
-			se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
-			if shared {
-				if e.standPrefix == "" {
-					e.standPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
-				}
-				se.dbPrefix = e.standPrefix + name + "_"
-			}
-			for _, db := range spec.InfluxDB.Names() {
-				if err := ic.CreateDatabase(ctx, e.Database(name, db)); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-			}
+		if spec.InfluxDB == nil {
+			continue
+		}
+		if err := e.startSiteInflux(ctx, name, spec.InfluxDB, opts); err != nil {
+			return err
 		}
 	}
-	phase("sites")
-	// Writable registries first: replication copies their storage topics.
-	for _, name := range st.SiteNames() {
-		spec := st.Sites[name]
-		if external || spec.Registry == nil {
+	return nil
+}
+
+// startEmbeddedKafka starts a site's kfake cluster.
+func (e *Env) startEmbeddedKafka(ctx context.Context, name string, spec KafkaSpec) error {
+	kopts := []kfake.Opt{kfake.NumBrokers(spec.Brokers)}
+	if spec.AutoCreateTopics {
+		kopts = append(kopts, kfake.AllowAutoTopicCreation())
+	}
+	c, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		return fmt.Errorf("site %s: kafka: %w", name, err)
+	}
+	if spec.AutoCreateTopics {
+		kfault.AutoCreateLikeKafka(c)
+	}
+	e.Sites[name] = newSiteEnv(name, c.ListenAddrs())
+	e.Sites[name].Kafka = c
+	if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Brokers).WaitUntilReady(ctx); err != nil {
+		return fmt.Errorf("site %s: %w", name, err)
+	}
+	return nil
+}
+
+// startSiteInflux gives a site its InfluxDB with the site's databases: a
+// container (containers backend), a shared influxd of the run's, or an
+// influxd of the stand's own.
+func (e *Env) startSiteInflux(ctx context.Context, name string, spec *InfluxSpec, opts UpOptions) error {
+	se := e.Sites[name]
+	if e.Stand.Backend == Containers {
+		var err error
+		if se.InfluxURL, err = e.startContainerInflux(ctx, name); err != nil {
+			return err
+		}
+		for _, db := range spec.Names() {
+			if err := se.Influx().CreateDatabase(ctx, db); err != nil {
+				return fmt.Errorf("site %s: %w", name, err)
+			}
+		}
+		return nil
+	}
+	srv, shared := opts.Influx, true
+	if spec.Major() == 2 {
+		srv = opts.Influx2
+	}
+	if srv == nil {
+		shared = false
+		var err error
+		if srv, err = startInflux(ctx, spec.Major(), opts.Influxd); err != nil {
+			return fmt.Errorf("site %s: %w", name, err)
+		}
+		e.ownInflux = append(e.ownInflux, srv)
+	}
+	ic := srv.Client()
+	se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
+	if shared {
+		if e.standPrefix == "" {
+			e.standPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
+		}
+		se.dbPrefix = e.standPrefix + name + "_"
+	}
+	for _, db := range spec.Names() {
+		if err := ic.CreateDatabase(ctx, e.Database(name, db)); err != nil {
+			return fmt.Errorf("site %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// startRegistries starts the sites' writable registries, before
+// replication: it copies their storage topics.
+func (e *Env) startRegistries(ctx context.Context) error {
+	if e.Stand.Backend == External {
+		return nil // the deployment's
+	}
+	for _, name := range e.Stand.SiteNames() {
+		if e.Stand.Sites[name].Registry == nil {
 			continue
 		}
 		if err := e.startRegistry(ctx, name, "", ""); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("registries")
-	for _, f := range st.Replication {
+	return nil
+}
+
+// startReplication starts the stand's own flows, MirrorMaker 2 for its
+// mirrormaker2 flows, and the heartbeats.
+func (e *Env) startReplication(ctx context.Context) error {
+	for _, f := range e.Stand.Replication {
 		if f.Run == ExternalRun || f.Run == MirrorMaker2 {
 			continue // the deployment's own; MirrorMaker 2's below
 		}
 		if err := e.startFlow(ctx, f); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := e.startMirrorMaker(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	for _, h := range st.Heartbeats {
-		if external {
-			break // the deployment's replicator emits its own
-		}
+	if e.Stand.Backend == External {
+		return nil // the deployment's replicator emits its own heartbeats
+	}
+	for _, h := range e.Stand.Heartbeats {
 		if err := e.startHeartbeats(ctx, h); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("replication")
-	for _, name := range st.SiteNames() {
-		if external {
-			break
-		}
-		for _, r := range st.Sites[name].RemoteRegistries {
+	return nil
+}
+
+// startRemoteRegistries starts the sites' remote registries, once
+// replication brings them their storage topics.
+func (e *Env) startRemoteRegistries(ctx context.Context) error {
+	if e.Stand.Backend == External {
+		return nil
+	}
+	for _, name := range e.Stand.SiteNames() {
+		for _, r := range e.Stand.Sites[name].RemoteRegistries {
 			if err := e.startRegistry(ctx, name, r.Alias.Value, ""); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	phase("remote registries")
-	for _, r := range st.RestProxies {
+	return nil
+}
+
+// startConsumers starts the REST proxies, SAL transforms and sinks but
+// Telegraf's (see settle).
+func (e *Env) startConsumers(ctx context.Context) error {
+	for _, r := range e.Stand.RestProxies {
 		if err := e.startRestProxy(ctx, r); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, x := range st.SalTransforms {
+	for _, x := range e.Stand.SalTransforms {
 		if err := e.startSalTransform(ctx, x); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, k := range st.Sinks {
+	for _, k := range e.Stand.Sinks {
 		if k.Run == ExternalRun || k.Run == Telegraf {
 			continue // the deployment's own; Telegraf's once topics exist
 		}
 		if err := e.startSink(ctx, k); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("sinks")
+	return nil
+}
+
+// startProducers joins the DDS domains and starts the producers.
+func (e *Env) startProducers(ctx context.Context) error {
 	if err := e.joinDomains(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	for _, p := range st.Producers {
+	for _, p := range e.Stand.Producers {
 		if err := e.startProducer(ctx, p); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("producers")
-	for _, f := range st.Faults {
+	return nil
+}
+
+// startStanding sets the stand's standing faults and starts its
+// background traffic.
+func (e *Env) startStanding(ctx context.Context) error {
+	for _, f := range e.Stand.Faults {
 		if err := e.SlowLink(f.Link.From.Value, f.Link.To.Value, f.Delay.Duration); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for i, t := range st.Traffic {
+	for i, t := range e.Stand.Traffic {
 		start := e.startTraffic
 		switch t.Kind {
 		case "rest":
@@ -424,32 +502,34 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			start = func(ctx context.Context, _ int, t *TrafficSpec) error { return e.startEventTraffic(ctx, t) }
 		}
 		if err := start(ctx, i, t); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	// Replication flows first, then sinks: each takes up the topics the
-	// producers just created, so that the first samples of a scenario do
-	// not wait for a periodic discovery.
+	return nil
+}
+
+// settle makes replication flows, then sinks, take up the topics the
+// producers just created, so that the first samples of a scenario do not
+// wait for a periodic discovery; then it starts Telegraf's sinks, which
+// match topics only when they start.
+func (e *Env) settle(ctx context.Context) error {
 	for _, kind := range []string{"replication", "sink"} {
 		for _, n := range e.order {
 			if c := e.components[n]; c.kind == kind && c.settle != nil {
 				if err := c.settle(ctx); err != nil {
-					return nil, fmt.Errorf("%s %s: %w", kind, n, err)
+					return fmt.Errorf("%s %s: %w", kind, n, err)
 				}
 			}
 		}
 	}
-	for _, k := range st.Sinks {
+	for _, k := range e.Stand.Sinks {
 		if k.Run == Telegraf {
 			if err := e.startSink(ctx, k); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	phase("settle")
-	e.BootTime = time.Since(start)
-	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
-	return e, nil
+	return nil
 }
 
 // startRegistry starts a site's own registry (alias "") or its remote
@@ -922,20 +1002,11 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 		args = append(args, "--org", se.InfluxOrg)
 		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
 	}
-	pr, err := e.startRunner(ctx, "sink "+k.Name, "efdsink", args, env, k.Run)
-	if err != nil {
-		return fmt.Errorf("sink %s: %w", k.Name, err)
-	}
-	w := wait.ForHTTP("http://" + metricsAddr + "/metrics").WithTimeout(30 * time.Second)
-	w.Alive = pr.Alive
-	if err := w.WaitUntilReady(ctx); err != nil {
-		pr.Stop(5 * time.Second)
-		return fmt.Errorf("sink %s: %w\n%s", k.Name, err, pr.Tail(2000))
-	}
-	c := &component{name: k.Name, kind: "sink", proc: pr, done: pr.Done(), metricsURL: "http://" + metricsAddr + "/metrics"}
-	c.cancel = func() { pr.Stop(5 * time.Second) }
-	e.register(c)
-	return nil
+	metrics := "http://" + metricsAddr + "/metrics"
+	return e.startBinary(ctx, binaryComponent{
+		name: k.Name, kind: "sink", binary: "efdsink", args: args, env: env, run: k.Run,
+		ready: wait.ForHTTP(metrics).WithTimeout(30 * time.Second), metricsURL: metrics,
+	})
 }
 
 // joinDomains connects the stand's bus to the cross-process DDS domains
@@ -1108,21 +1179,11 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	for _, c := range p.CSCs {
 		args = append(args, c.Value)
 	}
-	pr, err := e.startRunner(ctx, "producer "+p.Name, "salkafka", args, nil, p.Run)
-	if err != nil {
-		return fmt.Errorf("producer %s: %w", p.Name, err)
-	}
-	w := wait.ForFile(ready)
-	w.Timeout = 60 * time.Second
-	w.Alive = pr.Alive
-	if err := w.WaitUntilReady(ctx); err != nil {
-		pr.Stop(5 * time.Second)
-		return fmt.Errorf("producer %s: %w", p.Name, err)
-	}
-	c := &component{name: p.Name, kind: "producer", proc: pr, done: pr.Done(), metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components"}
-	c.cancel = func() { pr.Stop(5 * time.Second) }
-	e.register(c)
-	return nil
+	return e.startBinary(ctx, binaryComponent{
+		name: p.Name, kind: "producer", binary: "salkafka", args: args, run: p.Run,
+		ready:      wait.ForFile(ready).WithTimeout(60 * time.Second),
+		metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components",
+	})
 }
 
 // topicDefaults are the partitions and replication factor a producer
