@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
 )
@@ -100,7 +101,7 @@ func startProcess(name, bin string, args, env []string) (*proc.Process, error) {
 func (e *Env) startRunner(ctx context.Context, name, binary string, args, env []string, run RunMode) (runner, error) {
 	if run == Container {
 		if e.containers == nil {
-			return nil, fmt.Errorf("run container: %s (this stand: %s)", inContainers, e.Stand.Backend)
+			return nil, fmt.Errorf("run container: %s (this stand: %s)", stand.InContainersOnly, e.Stand.Backend)
 		}
 		root := moduleRoot()
 		if root == "" {

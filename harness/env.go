@@ -31,6 +31,7 @@ import (
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
+	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kfault"
@@ -124,7 +125,7 @@ type SiteEnv struct {
 // RegistryFor is the URL of the registry a rule names: "local" for the
 // site's own, a source alias for its remote registry.
 func (se *SiteEnv) RegistryFor(name string) string {
-	if name == localRegistry {
+	if name == stand.LocalRegistry {
 		return se.ownURL
 	}
 	return se.RemoteURLs[name]
@@ -535,7 +536,7 @@ func (e *Env) settle(ctx context.Context) error {
 // startRegistry starts a site's own registry (alias "") or its remote
 // registry for alias, on addr ("" for a free port).
 func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error {
-	topic, readOnly := e.Stand.Sites[site].Registry.topic(), false
+	topic, readOnly := e.Stand.Sites[site].Registry.StorageTopic(), false
 	what := "registry"
 	if alias != "" {
 		var err error
@@ -803,11 +804,11 @@ const backgroundOrigin = 2_000_000_000
 // startTraffic writes a stand's background load until the stand goes
 // down: every topic the profile rates, for the CSCs the domain serves.
 func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
-	planned, err := t.profile.Resolve(e.Stand.Loaded)
+	planned, err := t.LoadedProfile().Resolve(e.Stand.Loaded)
 	if err != nil {
 		return err
 	}
-	served := e.Stand.servedOn(t.Domain)
+	served := e.Stand.ServedOn(t.Domain)
 	scale := t.Scale
 	if scale == 0 {
 		scale = 1
@@ -921,7 +922,7 @@ func (e *Env) RestartProducer(ctx context.Context, name string, add ...string) e
 		}
 	}
 	for _, csc := range add {
-		if err := e.Stand.checkCSC(Ref{Value: csc}, "producer "+strconv.Quote(name)); err != nil {
+		if err := e.Stand.CheckCSC(Ref{Value: csc}, "producer "+strconv.Quote(name)); err != nil {
 			return err
 		}
 	}
@@ -937,10 +938,10 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 		return e.startTelegraf(ctx, k)
 	}
 	se := e.Sites[k.Site.Value]
-	rules := slices.Clone(k.rules)
+	rules := slices.Clone(k.CompiledRules())
 	for i := range rules {
 		rules[i].Database = e.Database(k.Site.Value, rules[i].Database)
-		rules[i].Registry = se.RegistryFor(k.registries[i])
+		rules[i].Registry = se.RegistryFor(k.RuleRegistries()[i])
 	}
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
@@ -973,8 +974,8 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	specs := slices.Clone(k.Rules)
 	for i := range specs {
 		specs[i].Database = e.Database(k.Site.Value, specs[i].Database)
-		specs[i].Registry = se.RegistryFor(k.registries[i])
-		specs[i].ReplicationSeparator = k.rules[i].ReplicationSeparator
+		specs[i].Registry = se.RegistryFor(k.RuleRegistries()[i])
+		specs[i].ReplicationSeparator = k.CompiledRules()[i].ReplicationSeparator
 	}
 	rules, err := yaml.Marshal(map[string]any{"rules": specs})
 	if err != nil {

@@ -446,7 +446,7 @@ func leftOut(st *Stand) map[string]string {
 	if st.Backend != Embedded {
 		out[EmbeddedOnlyTag] = "they use the embedded Kafka's fault hooks, which the " + string(st.Backend) + " backend has not"
 	}
-	if len(st.mm2Flows()) > 0 {
+	if len(st.MM2Flows()) > 0 {
 		out[OwnReplicatorTag] = "they hold for the project's replicator, not for MirrorMaker 2, which the stand runs"
 	}
 	if st.Backend != Containers {
@@ -597,7 +597,7 @@ func versions(stands ...*Stand) map[string]string {
 				out["influxd"] = influxd.Version
 			}
 		}
-		if len(st.mm2Flows()) > 0 {
+		if len(st.MM2Flows()) > 0 {
 			out["mirrormaker2"] = "MirrorMaker 2 " + jarVersion("connect-mirror-")
 		}
 		for _, k := range st.Sinks {

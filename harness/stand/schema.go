@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"encoding/json"
@@ -7,11 +7,11 @@ import (
 	orderedmap "github.com/pb33f/ordered-map/v2"
 )
 
-// StandSchema is the JSON Schema of stand files (version 1), generated
+// Schema is the JSON Schema of stand files (version 1), generated
 // from the types Load decodes into, so that it cannot drift from them.
 // scenarios/stand.schema.json is this text; editors that read a
 // "# yaml-language-server: $schema=..." line complete and check stands.
-func StandSchema() string {
+func Schema() string {
 	r := &jsonschema.Reflector{FieldNameTag: "yaml", RequiredFromJSONSchemaTags: true, DoNotReference: true}
 	s := r.Reflect(&Stand{})
 	s.Title = "teststand stand (version 1)"

@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"fmt"
@@ -80,7 +80,7 @@ type modeRule struct {
 	why string
 }
 
-const inContainers = "only the containers backend runs components in containers"
+const InContainersOnly = "only the containers backend runs components in containers"
 
 // runModes is which run modes each kind of component allows on which
 // backend, in the order errors list them. Validation and the JSON Schema's
@@ -88,7 +88,7 @@ const inContainers = "only the containers backend runs components in containers"
 var runModes = map[Kind][]modeRule{
 	ProducerKind: {
 		{mode: InProcess}, {mode: Binary},
-		{mode: Container, on: []Backend{Containers}, why: inContainers},
+		{mode: Container, on: []Backend{Containers}, why: InContainersOnly},
 	},
 	FlowKind: {
 		{mode: InProcess},
@@ -97,13 +97,13 @@ var runModes = map[Kind][]modeRule{
 	},
 	SinkKind: {
 		{mode: InProcess}, {mode: Binary},
-		{mode: Container, on: []Backend{Containers}, why: inContainers},
+		{mode: Container, on: []Backend{Containers}, why: InContainersOnly},
 		{mode: ExternalRun, on: []Backend{External}, why: "only a stand on the external backend has a deployment of its own"},
 		{mode: Telegraf, on: []Backend{Process, Containers}, why: "Telegraf's Kafka client (Sarama) needs real Kafka: backend process or containers"},
 	},
 	RestProxyKind: {
 		{mode: InProcess}, {mode: Binary},
-		{mode: Container, on: []Backend{Containers}, why: inContainers},
+		{mode: Container, on: []Backend{Containers}, why: InContainersOnly},
 	},
 }
 
