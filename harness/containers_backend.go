@@ -10,6 +10,7 @@ import (
 
 	"github.com/lsst-ts/teststand/harness/containers"
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // containerBackend is what the containers backend runs for a stand.
@@ -157,14 +158,14 @@ func (e *Env) startContainerMirrorMaker(ctx context.Context, flows []*FlowSpec) 
 		default:
 		}
 		if !c.C.IsRunning() {
-			return fmt.Errorf("mirrormaker2 container exited\n%s", tailString(c.Logs(), 3000))
+			return fmt.Errorf("mirrormaker2 container exited\n%s", proc.Tail(c.Logs(), 3000))
 		}
 		return nil
 	}
 	comp := &component{name: mirrorMakerName, kind: "replication", done: done, cancel: stop}
 	comp.settle = func(ctx context.Context) error {
 		if err := e.waitReplicas(ctx, flows, alive); err != nil {
-			return fmt.Errorf("mirrormaker2: %w\n%s", err, tailString(c.Logs(), 4000))
+			return fmt.Errorf("mirrormaker2: %w\n%s", err, proc.Tail(c.Logs(), 4000))
 		}
 		return nil
 	}
@@ -174,18 +175,11 @@ func (e *Env) startContainerMirrorMaker(ctx context.Context, flows []*FlowSpec) 
 		}
 		if err := e.waitTopics(ctx, f.Target.Value, []string{"heartbeats"}, 3*time.Minute, alive); err != nil {
 			stop()
-			return fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, tailString(c.Logs(), 4000))
+			return fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, proc.Tail(c.Logs(), 4000))
 		}
 	}
 	e.register(comp)
 	return nil
-}
-
-func tailString(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // containerLogs are the output of the stand's containers, by name.

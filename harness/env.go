@@ -31,6 +31,7 @@ import (
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
+	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kfault"
@@ -124,7 +125,7 @@ type SiteEnv struct {
 // RegistryFor is the URL of the registry a rule names: "local" for the
 // site's own, a source alias for its remote registry.
 func (se *SiteEnv) RegistryFor(name string) string {
-	if name == localRegistry {
+	if name == stand.LocalRegistry {
 		return se.ownURL
 	}
 	return se.RemoteURLs[name]
@@ -196,7 +197,6 @@ func (se *SiteEnv) FailCommits(fail bool) error {
 	return nil
 }
 
-// component is one in-process component with its own lifetime.
 // runner is a component running outside the harness's process: a binary
 // (proc.Process) or one in a container (containers.Process).
 type runner interface {
@@ -207,6 +207,8 @@ type runner interface {
 	Tail(n int) string
 }
 
+// component is one component of the stand with its own lifetime: in
+// process (cancel, done), or a binary or container (proc).
 type component struct {
 	name, kind string
 	proc       runner              // for components run as binaries or containers
@@ -231,19 +233,20 @@ type UpOptions struct {
 	// Influx and Influx2 are running influxd servers (1.x, 2.x) the
 	// stand's sites share instead of starting one each.
 	Influx, Influx2 *influxd.Server
-	// Logger receives component logs; nil discards info and below.
+	// Logger receives component logs; nil discards them.
 	Logger *slog.Logger
 }
 
-// Up brings the stand up on the embedded backend: one kfake cluster and
-// registry per site, influxd where a site has InfluxDB, then replication
-// flows, sinks and producers, each waited for. On error everything already
-// started is torn down.
+// Up brings the stand up on its backend: each site's Kafka (kfake,
+// Apache Kafka processes or containers; the running clusters of an
+// external stand), registries and InfluxDB, then replication flows, sinks,
+// producers, REST proxies, SAL transforms and traffic, each waited for. On
+// error everything already started is torn down.
 func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	start := time.Now()
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		log = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	e := &Env{Stand: st, Bus: dds.NewBus(), Sites: map[string]*SiteEnv{}, components: map[string]*component{}, log: log, mirrorMetrics: replication.NewMetrics()}
 	defer func() {
@@ -254,166 +257,244 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
 		return nil, err
 	}
+	// The phases in order: each needs what the ones before started.
+	phases := []struct {
+		what  string
+		start func(context.Context) error
+	}{
+		{"clusters", e.startClusters},
+		{"sites", func(ctx context.Context) error { return e.startSites(ctx, opts) }},
+		{"registries", e.startRegistries},
+		{"replication", e.startReplication},
+		{"remote registries", e.startRemoteRegistries},
+		{"sinks", e.startConsumers},
+		{"producers", e.startProducers},
+		{"traffic", e.startStanding},
+		{"settle", e.settle},
+	}
 	last := start
-	phase := func(what string) {
-		log.Debug("stand: "+what, "took", time.Since(last))
+	for _, p := range phases {
+		if err := p.start(ctx); err != nil {
+			return nil, err
+		}
+		log.Debug("stand: "+p.what, "took", time.Since(last))
 		last = time.Now()
 	}
-	external := st.Backend == "external"
-	switch st.Backend {
-	case "process":
-		if err := e.startApacheKafka(ctx); err != nil {
-			return nil, err
-		}
-		phase("apache kafka")
-	case "containers":
-		if err := e.startContainers(ctx); err != nil {
-			return nil, err
-		}
-		phase("kafka containers")
+	e.BootTime = time.Since(start)
+	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
+	return e, nil
+}
+
+// startClusters starts the clusters of a backend that runs them apart
+// from the sites (Apache Kafka processes, containers), all at once.
+func (e *Env) startClusters(ctx context.Context) error {
+	switch e.Stand.Backend {
+	case Process:
+		return e.startApacheKafka(ctx)
+	case Containers:
+		return e.startContainers(ctx)
 	}
-	for _, name := range st.SiteNames() {
-		spec := st.Sites[name]
-		if external {
+	return nil
+}
+
+// startSites brings up each site's Kafka (embedded) and InfluxDB, or
+// connects to a running site (external).
+func (e *Env) startSites(ctx context.Context, opts UpOptions) error {
+	for _, name := range e.Stand.SiteNames() {
+		spec := e.Stand.Sites[name]
+		if e.Stand.Backend == External {
 			se, err := connectSite(ctx, name, spec)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			e.Sites[name] = se
 			continue
 		}
-		if st.Backend == "embedded" { // a process backend's clusters are up already
-			kopts := []kfake.Opt{kfake.NumBrokers(spec.Kafka.Brokers)}
-			if spec.Kafka.AutoCreateTopics {
-				kopts = append(kopts, kfake.AllowAutoTopicCreation())
-			}
-			c, err := kfake.NewCluster(kopts...)
-			if err != nil {
-				return nil, fmt.Errorf("site %s: kafka: %w", name, err)
-			}
-			if spec.Kafka.AutoCreateTopics {
-				kfault.AutoCreateLikeKafka(c)
-			}
-			e.Sites[name] = newSiteEnv(name, c.ListenAddrs())
-			e.Sites[name].Kafka = c
-			if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Kafka.Brokers).WaitUntilReady(ctx); err != nil {
-				return nil, fmt.Errorf("site %s: %w", name, err)
+		if e.Stand.Backend == Embedded { // the other backends' clusters are up already
+			if err := e.startEmbeddedKafka(ctx, name, spec.Kafka); err != nil {
+				return err
 			}
 		}
-		se := e.Sites[name]
-		if spec.InfluxDB != nil && st.Backend == "containers" {
-			if se.InfluxURL, err = e.startContainerInflux(ctx, name); err != nil {
-				return nil, err
-			}
-			for _, db := range spec.InfluxDB.Names() {
-				if err := se.Influx().CreateDatabase(ctx, db); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-			}
-		} else if spec.InfluxDB != nil {
-			srv, shared := opts.Influx, true
-			if spec.InfluxDB.Major() == 2 {
-				srv = opts.Influx2
-			}
-			if srv == nil {
-				shared = false
-				if srv, err = startInflux(ctx, spec.InfluxDB.Major(), opts.Influxd); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-				e.ownInflux = append(e.ownInflux, srv)
-			}
-			ic := srv.Client()
-			se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
-			if shared {
-				if e.standPrefix == "" {
-					e.standPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
-				}
-				se.dbPrefix = e.standPrefix + name + "_"
-			}
-			for _, db := range spec.InfluxDB.Names() {
-				if err := ic.CreateDatabase(ctx, e.Database(name, db)); err != nil {
-					return nil, fmt.Errorf("site %s: %w", name, err)
-				}
-			}
+		if spec.InfluxDB == nil {
+			continue
+		}
+		if err := e.startSiteInflux(ctx, name, spec.InfluxDB, opts); err != nil {
+			return err
 		}
 	}
-	phase("sites")
-	// Writable registries first: replication copies their storage topics.
-	for _, name := range st.SiteNames() {
-		spec := st.Sites[name]
-		if external || spec.Registry == nil {
+	return nil
+}
+
+// startEmbeddedKafka starts a site's kfake cluster.
+func (e *Env) startEmbeddedKafka(ctx context.Context, name string, spec KafkaSpec) error {
+	kopts := []kfake.Opt{kfake.NumBrokers(spec.Brokers)}
+	if spec.AutoCreateTopics {
+		kopts = append(kopts, kfake.AllowAutoTopicCreation())
+	}
+	c, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		return fmt.Errorf("site %s: kafka: %w", name, err)
+	}
+	if spec.AutoCreateTopics {
+		kfault.AutoCreateLikeKafka(c)
+	}
+	e.Sites[name] = newSiteEnv(name, c.ListenAddrs())
+	e.Sites[name].Kafka = c
+	if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Brokers).WaitUntilReady(ctx); err != nil {
+		return fmt.Errorf("site %s: %w", name, err)
+	}
+	return nil
+}
+
+// startSiteInflux gives a site its InfluxDB with the site's databases: a
+// container (containers backend), a shared influxd of the run's, or an
+// influxd of the stand's own.
+func (e *Env) startSiteInflux(ctx context.Context, name string, spec *InfluxSpec, opts UpOptions) error {
+	se := e.Sites[name]
+	if e.Stand.Backend == Containers {
+		var err error
+		if se.InfluxURL, err = e.startContainerInflux(ctx, name); err != nil {
+			return err
+		}
+		for _, db := range spec.Names() {
+			if err := se.Influx().CreateDatabase(ctx, db); err != nil {
+				return fmt.Errorf("site %s: %w", name, err)
+			}
+		}
+		return nil
+	}
+	srv, shared := opts.Influx, true
+	if spec.Major() == 2 {
+		srv = opts.Influx2
+	}
+	if srv == nil {
+		shared = false
+		var err error
+		if srv, err = startInflux(ctx, spec.Major(), opts.Influxd); err != nil {
+			return fmt.Errorf("site %s: %w", name, err)
+		}
+		e.ownInflux = append(e.ownInflux, srv)
+	}
+	ic := srv.Client()
+	se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
+	if shared {
+		if e.standPrefix == "" {
+			e.standPrefix = fmt.Sprintf("s%d_", standSeq.Add(1))
+		}
+		se.dbPrefix = e.standPrefix + name + "_"
+	}
+	for _, db := range spec.Names() {
+		if err := ic.CreateDatabase(ctx, e.Database(name, db)); err != nil {
+			return fmt.Errorf("site %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// startRegistries starts the sites' writable registries, before
+// replication: it copies their storage topics.
+func (e *Env) startRegistries(ctx context.Context) error {
+	if e.Stand.Backend == External {
+		return nil // the deployment's
+	}
+	for _, name := range e.Stand.SiteNames() {
+		if e.Stand.Sites[name].Registry == nil {
 			continue
 		}
 		if err := e.startRegistry(ctx, name, "", ""); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("registries")
-	for _, f := range st.Replication {
-		if f.Run == "external" || f.Run == "mirrormaker2" {
+	return nil
+}
+
+// startReplication starts the stand's own flows, MirrorMaker 2 for its
+// mirrormaker2 flows, and the heartbeats.
+func (e *Env) startReplication(ctx context.Context) error {
+	for _, f := range e.Stand.Replication {
+		if f.Run == ExternalRun || f.Run == MirrorMaker2 {
 			continue // the deployment's own; MirrorMaker 2's below
 		}
 		if err := e.startFlow(ctx, f); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := e.startMirrorMaker(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	for _, h := range st.Heartbeats {
-		if external {
-			break // the deployment's replicator emits its own
-		}
+	if e.Stand.Backend == External {
+		return nil // the deployment's replicator emits its own heartbeats
+	}
+	for _, h := range e.Stand.Heartbeats {
 		if err := e.startHeartbeats(ctx, h); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("replication")
-	for _, name := range st.SiteNames() {
-		if external {
-			break
-		}
-		for _, r := range st.Sites[name].RemoteRegistries {
+	return nil
+}
+
+// startRemoteRegistries starts the sites' remote registries, once
+// replication brings them their storage topics.
+func (e *Env) startRemoteRegistries(ctx context.Context) error {
+	if e.Stand.Backend == External {
+		return nil
+	}
+	for _, name := range e.Stand.SiteNames() {
+		for _, r := range e.Stand.Sites[name].RemoteRegistries {
 			if err := e.startRegistry(ctx, name, r.Alias.Value, ""); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	phase("remote registries")
-	for _, r := range st.RestProxies {
+	return nil
+}
+
+// startConsumers starts the REST proxies, SAL transforms and sinks but
+// Telegraf's (see settle).
+func (e *Env) startConsumers(ctx context.Context) error {
+	for _, r := range e.Stand.RestProxies {
 		if err := e.startRestProxy(ctx, r); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, x := range st.SalTransforms {
+	for _, x := range e.Stand.SalTransforms {
 		if err := e.startSalTransform(ctx, x); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, k := range st.Sinks {
-		if k.Run == "external" || k.Run == "telegraf" {
+	for _, k := range e.Stand.Sinks {
+		if k.Run == ExternalRun || k.Run == Telegraf {
 			continue // the deployment's own; Telegraf's once topics exist
 		}
 		if err := e.startSink(ctx, k); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("sinks")
+	return nil
+}
+
+// startProducers joins the DDS domains and starts the producers.
+func (e *Env) startProducers(ctx context.Context) error {
 	if err := e.joinDomains(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	for _, p := range st.Producers {
+	for _, p := range e.Stand.Producers {
 		if err := e.startProducer(ctx, p); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	phase("producers")
-	for _, f := range st.Faults {
+	return nil
+}
+
+// startStanding sets the stand's standing faults and starts its
+// background traffic.
+func (e *Env) startStanding(ctx context.Context) error {
+	for _, f := range e.Stand.Faults {
 		if err := e.SlowLink(f.Link.From.Value, f.Link.To.Value, f.Delay.Duration); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for i, t := range st.Traffic {
+	for i, t := range e.Stand.Traffic {
 		start := e.startTraffic
 		switch t.Kind {
 		case "rest":
@@ -422,38 +503,40 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			start = func(ctx context.Context, _ int, t *TrafficSpec) error { return e.startEventTraffic(ctx, t) }
 		}
 		if err := start(ctx, i, t); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	// Replication flows first, then sinks: each takes up the topics the
-	// producers just created, so that the first samples of a scenario do
-	// not wait for a periodic discovery.
+	return nil
+}
+
+// settle makes replication flows, then sinks, take up the topics the
+// producers just created, so that the first samples of a scenario do not
+// wait for a periodic discovery; then it starts Telegraf's sinks, which
+// match topics only when they start.
+func (e *Env) settle(ctx context.Context) error {
 	for _, kind := range []string{"replication", "sink"} {
 		for _, n := range e.order {
 			if c := e.components[n]; c.kind == kind && c.settle != nil {
 				if err := c.settle(ctx); err != nil {
-					return nil, fmt.Errorf("%s %s: %w", kind, n, err)
+					return fmt.Errorf("%s %s: %w", kind, n, err)
 				}
 			}
 		}
 	}
-	for _, k := range st.Sinks {
-		if k.Run == "telegraf" {
+	for _, k := range e.Stand.Sinks {
+		if k.Run == Telegraf {
 			if err := e.startSink(ctx, k); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	phase("settle")
-	e.BootTime = time.Since(start)
-	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
-	return e, nil
+	return nil
 }
 
 // startRegistry starts a site's own registry (alias "") or its remote
 // registry for alias, on addr ("" for a free port).
 func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error {
-	topic, readOnly := e.Stand.Sites[site].Registry.topic(), false
+	topic, readOnly := e.Stand.Sites[site].Registry.StorageTopic(), false
 	what := "registry"
 	if alias != "" {
 		var err error
@@ -540,7 +623,7 @@ func (e *Env) component(name string) *component {
 		return c
 	}
 	for _, f := range e.Stand.Replication {
-		if f.Name == name && f.Run == "mirrormaker2" {
+		if f.Name == name && f.Run == MirrorMaker2 {
 			return e.components[mirrorMakerName]
 		}
 	}
@@ -561,11 +644,11 @@ func (e *Env) register(c *component) {
 func (e *Env) flows(from, to string) ([]string, error) {
 	var names []string
 	for _, f := range e.Stand.Replication {
-		if f.Source.Value != from || f.Target.Value != to || f.Run == "external" {
+		if f.Source.Value != from || f.Target.Value != to || f.Run == ExternalRun {
 			continue
 		}
 		name := f.Name
-		if f.Run == "mirrormaker2" {
+		if f.Run == MirrorMaker2 {
 			name = mirrorMakerName // one process runs all of them
 		}
 		if !slices.Contains(names, name) {
@@ -647,7 +730,7 @@ func (e *Env) StopRegistry(site string) error {
 // StartRegistry starts a stopped registry again; see StopRegistry.
 func (e *Env) StartRegistry(ctx context.Context, site string) error {
 	se := e.Sites[site]
-	if se == nil || se.RegistryURL == "" || e.Stand.Backend == "external" {
+	if se == nil || se.RegistryURL == "" || e.Stand.Backend == External {
 		return fmt.Errorf("site %q has no registry this stand runs", site)
 	}
 	if se.Registry != nil {
@@ -721,11 +804,11 @@ const backgroundOrigin = 2_000_000_000
 // startTraffic writes a stand's background load until the stand goes
 // down: every topic the profile rates, for the CSCs the domain serves.
 func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
-	planned, err := t.profile.Resolve(e.Stand.Loaded)
+	planned, err := t.LoadedProfile().Resolve(e.Stand.Loaded)
 	if err != nil {
 		return err
 	}
-	served := e.Stand.servedOn(t.Domain)
+	served := e.Stand.ServedOn(t.Domain)
 	scale := t.Scale
 	if scale == 0 {
 		scale = 1
@@ -839,7 +922,7 @@ func (e *Env) RestartProducer(ctx context.Context, name string, add ...string) e
 		}
 	}
 	for _, csc := range add {
-		if err := e.Stand.checkCSC(Ref{Value: csc}, "producer "+strconv.Quote(name)); err != nil {
+		if err := e.Stand.CheckCSC(Ref{Value: csc}, "producer "+strconv.Quote(name)); err != nil {
 			return err
 		}
 	}
@@ -849,16 +932,16 @@ func (e *Env) RestartProducer(ctx context.Context, name string, add ...string) e
 
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	switch k.Run {
-	case "binary", "container":
+	case Binary, Container:
 		return e.startBinarySink(ctx, k)
-	case "telegraf":
+	case Telegraf:
 		return e.startTelegraf(ctx, k)
 	}
 	se := e.Sites[k.Site.Value]
-	rules := slices.Clone(k.rules)
+	rules := slices.Clone(k.CompiledRules())
 	for i := range rules {
 		rules[i].Database = e.Database(k.Site.Value, rules[i].Database)
-		rules[i].Registry = se.RegistryFor(k.registries[i])
+		rules[i].Registry = se.RegistryFor(k.RuleRegistries()[i])
 	}
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
@@ -891,8 +974,8 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	specs := slices.Clone(k.Rules)
 	for i := range specs {
 		specs[i].Database = e.Database(k.Site.Value, specs[i].Database)
-		specs[i].Registry = se.RegistryFor(k.registries[i])
-		specs[i].ReplicationSeparator = k.rules[i].ReplicationSeparator
+		specs[i].Registry = se.RegistryFor(k.RuleRegistries()[i])
+		specs[i].ReplicationSeparator = k.CompiledRules()[i].ReplicationSeparator
 	}
 	rules, err := yaml.Marshal(map[string]any{"rules": specs})
 	if err != nil {
@@ -920,20 +1003,11 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 		args = append(args, "--org", se.InfluxOrg)
 		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
 	}
-	pr, err := e.startRunner(ctx, "sink "+k.Name, "efdsink", args, env, k.Run)
-	if err != nil {
-		return fmt.Errorf("sink %s: %w", k.Name, err)
-	}
-	w := wait.ForHTTP("http://" + metricsAddr + "/metrics").WithTimeout(30 * time.Second)
-	w.Alive = pr.Alive
-	if err := w.WaitUntilReady(ctx); err != nil {
-		pr.Stop(5 * time.Second)
-		return fmt.Errorf("sink %s: %w\n%s", k.Name, err, pr.Tail(2000))
-	}
-	c := &component{name: k.Name, kind: "sink", proc: pr, done: pr.Done(), metricsURL: "http://" + metricsAddr + "/metrics"}
-	c.cancel = func() { pr.Stop(5 * time.Second) }
-	e.register(c)
-	return nil
+	metrics := "http://" + metricsAddr + "/metrics"
+	return e.startBinary(ctx, binaryComponent{
+		name: k.Name, kind: "sink", binary: "efdsink", args: args, env: env, run: k.Run,
+		ready: wait.ForHTTP(metrics).WithTimeout(30 * time.Second), metricsURL: metrics,
+	})
 }
 
 // joinDomains connects the stand's bus to the cross-process DDS domains
@@ -1042,15 +1116,15 @@ func (e *Env) Metrics(ctx context.Context, name string) ([]*dto.MetricFamily, er
 	return nil, fmt.Errorf("%s %s has no metrics", c.kind, name)
 }
 
-// freeBasePort finds a base port whose domain ports are all free.
+// freeBasePort finds a base port whose domain ports are all free. The
+// base comes from proc.FreePort, below the kernel's ephemeral range, so
+// that no client's outgoing connection takes a domain's port first.
 func freeBasePort(domains map[int]bool) (int, error) {
 	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		base, err := proc.FreePort()
 		if err != nil {
 			return 0, err
 		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
 		ok := true
 		for d := range domains {
 			port := dds.Port(base, d)
@@ -1106,21 +1180,11 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	for _, c := range p.CSCs {
 		args = append(args, c.Value)
 	}
-	pr, err := e.startRunner(ctx, "producer "+p.Name, "salkafka", args, nil, p.Run)
-	if err != nil {
-		return fmt.Errorf("producer %s: %w", p.Name, err)
-	}
-	w := wait.ForFile(ready)
-	w.Timeout = 60 * time.Second
-	w.Alive = pr.Alive
-	if err := w.WaitUntilReady(ctx); err != nil {
-		pr.Stop(5 * time.Second)
-		return fmt.Errorf("producer %s: %w", p.Name, err)
-	}
-	c := &component{name: p.Name, kind: "producer", proc: pr, done: pr.Done(), metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components"}
-	c.cancel = func() { pr.Stop(5 * time.Second) }
-	e.register(c)
-	return nil
+	return e.startBinary(ctx, binaryComponent{
+		name: p.Name, kind: "producer", binary: "salkafka", args: args, run: p.Run,
+		ready:      wait.ForFile(ready).WithTimeout(60 * time.Second),
+		metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components",
+	})
 }
 
 // topicDefaults are the partitions and replication factor a producer
@@ -1131,7 +1195,7 @@ func (e *Env) topicDefaults(p *ProducerSpec) (int32, int16) {
 }
 
 func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
-	if p.Run == "binary" || p.Run == "container" {
+	if p.Run == Binary || p.Run == Container {
 		return e.startBinaryProducer(ctx, p)
 	}
 	se := e.Sites[p.Site.Value]
@@ -1224,7 +1288,7 @@ func (e *Env) Endpoints() string {
 				}
 				fmt.Fprintf(&b, "  %s %s", kind, strings.Join(dbs, ", "))
 			}
-			if se.InfluxToken != "" && e.Stand.Backend != "external" {
+			if se.InfluxToken != "" && e.Stand.Backend != External {
 				fmt.Fprintf(&b, "  org %s  token %s", se.InfluxOrg, se.InfluxToken)
 			}
 			b.WriteString("\n")
@@ -1316,25 +1380,18 @@ func (e *Env) Down(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startInflux starts an influxd of the given major version: bin1, or
-// the one Find finds, for 1.x; the one Find2 finds for 2.x.
+// startInflux starts an influxd of the given major version: bin1 for 1.x
+// when given, else the one influxd.FindMajor finds.
 func startInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, error) {
-	if major == 2 {
-		bin, err := influxd.Find2(moduleRoots()...)
-		if err != nil {
+	bin := bin1
+	if major == 2 || bin == "" {
+		var err error
+		if bin, err = influxd.FindMajor(major, moduleRoots()...); err != nil {
 			return nil, err
 		}
+	}
+	if major == 2 {
 		return influxd.StartV2(ctx, bin)
 	}
-	if bin1 == "" {
-		var err error
-		if bin1, err = influxd.Find(moduleRoots()...); err != nil {
-			return nil, err
-		}
-	}
-	return influxd.Start(ctx, bin1)
+	return influxd.Start(ctx, bin)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

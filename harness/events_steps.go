@@ -192,7 +192,7 @@ func (st *Steps) sinkTopics(name string) (*SinkSpec, string, error) {
 	for _, k := range st.Env.Stand.Sinks {
 		if k.Name == name {
 			var parts []string
-			for _, r := range k.rules {
+			for _, r := range k.CompiledRules() {
 				for _, t := range r.Topics {
 					parts = append(parts, "(?:"+t+")")
 				}

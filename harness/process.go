@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +28,7 @@ import (
 // run is mirrormaker2: one MirrorMaker 2 process, as deployed, since
 // several would form one Connect cluster per pair and fight over its
 // configuration.
-const mirrorMakerName = "mirrormaker2"
+const mirrorMakerName = string(MirrorMaker2)
 
 // startApacheKafka starts every site's cluster at once (a JVM per broker
 // takes seconds to start; sites need not wait for each other).
@@ -61,95 +59,12 @@ func (e *Env) startApacheKafka(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// mirrorMakerFlows are the stand's flows run by MirrorMaker 2.
-func (s *Stand) mm2Flows() []*FlowSpec {
-	var out []*FlowSpec
-	for _, f := range s.Replication {
-		if f.Run == "mirrormaker2" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// MirrorMakerProperties is the connect-mirror-maker.properties that runs
-// the stand's mirrormaker2 flows: the flows' own keys (topics, excludes,
-// policy, separator, intervals) per flow, the sites' bootstrap servers,
-// and the settings a test cluster needs (replication factor 1 for MM2's
-// internal topics, no ACL syncing: the brokers have no authorizer).
-// Checkpoints stay on, as MM2's default: turned off, MM2 logs an error
-// for the checkpoint connector it still tries to configure. MM2 counts its intervals in whole seconds, so
-// a flow's sub-second refresh becomes one second.
-func (s *Stand) MirrorMakerProperties(brokers map[string][]string) string {
-	flows := s.mm2Flows()
-	var clusters []string
-	for _, f := range flows {
-		for _, c := range []string{f.Source.Value, f.Target.Value} {
-			if !slices.Contains(clusters, c) {
-				clusters = append(clusters, c)
-			}
-		}
-	}
-	slices.Sort(clusters)
-	var b strings.Builder
-	fmt.Fprintf(&b, "clusters = %s\n", strings.Join(clusters, ", "))
-	for _, c := range clusters {
-		fmt.Fprintf(&b, "%s.bootstrap.servers = %s\n", c, strings.Join(brokers[c], ","))
-	}
-	secs := func(d time.Duration) int64 { return max(1, int64(math.Ceil(d.Seconds()))) }
-	for _, f := range flows {
-		pair := f.Source.Value + "->" + f.Target.Value
-		fmt.Fprintf(&b, "%s.enabled = true\n", pair)
-		if len(f.Topics) > 0 {
-			fmt.Fprintf(&b, "%s.topics = %s\n", pair, propertyValue(strings.Join(f.Topics, ", ")))
-		}
-		if len(f.Exclude) > 0 {
-			fmt.Fprintf(&b, "%s.topics.exclude = %s\n", pair, propertyValue(strings.Join(f.Exclude, ", ")))
-		}
-		policy := "DefaultReplicationPolicy"
-		if strings.Contains(strings.ToLower(f.Policy), "identity") {
-			policy = "IdentityReplicationPolicy"
-		}
-		fmt.Fprintf(&b, "%s.replication.policy.class = org.apache.kafka.connect.mirror.%s\n", pair, policy)
-		if f.Separator != "" {
-			fmt.Fprintf(&b, "%s.replication.policy.separator = %s\n", pair, propertyValue(f.Separator))
-		}
-		fmt.Fprintf(&b, "%s.refresh.topics.interval.seconds = %d\n", pair, secs(f.Refresh.Duration))
-		if f.SyncConfigs.Duration > 0 {
-			fmt.Fprintf(&b, "%s.sync.topic.configs.interval.seconds = %d\n", pair, secs(f.SyncConfigs.Duration))
-		}
-		switch {
-		case f.Heartbeats == nil:
-			fmt.Fprintf(&b, "%s.emit.heartbeats.interval.seconds = 1\n", pair)
-		case f.Heartbeats.Duration <= 0:
-			fmt.Fprintf(&b, "%s.emit.heartbeats.enabled = false\n", pair)
-		default:
-			fmt.Fprintf(&b, "%s.emit.heartbeats.interval.seconds = %d\n", pair, secs(f.Heartbeats.Duration))
-		}
-		rf := max(s.Sites[f.Target.Value].Kafka.ReplicationFactor, 1)
-		fmt.Fprintf(&b, "%s.replication.factor = %d\n", pair, rf)
-	}
-	b.WriteString(`checkpoints.topic.replication.factor = 1
-heartbeats.topic.replication.factor = 1
-offset-syncs.topic.replication.factor = 1
-offset.storage.replication.factor = 1
-status.storage.replication.factor = 1
-config.storage.replication.factor = 1
-sync.topic.acls.enabled = false
-`)
-	return b.String()
-}
-
-// propertyValue escapes a Java properties value (backslashes, as in topic
-// regular expressions, would otherwise be read as escapes).
-func propertyValue(v string) string { return strings.ReplaceAll(v, `\`, `\\`) }
-
 // startMirrorMaker runs the stand's mirrormaker2 flows in one MirrorMaker
 // 2 process. It counts as started once MM2 has written heartbeats into
 // every target; settling waits until every source topic a flow
 // replicates has its replica at the target.
 func (e *Env) startMirrorMaker(ctx context.Context) error {
-	flows := e.Stand.mm2Flows()
+	flows := e.Stand.MM2Flows()
 	if len(flows) == 0 {
 		return nil
 	}
@@ -306,7 +221,7 @@ func (e *Env) waitTopics(ctx context.Context, site string, want []string, d time
 	}).WithTimeout(d).WithAlive(alive).WaitUntilReady(ctx)
 }
 
-// startTelegraf runs Telegraf as a sink (backend process), configured
+// startTelegraf runs Telegraf as a sink (backend process or containers), configured
 // from the sink's rules as Sasquatch configures it: one kafka_consumer
 // per rule with the avro parser reading schemas from the site's
 // registry, into the rule's database through the influxdb output.
@@ -329,7 +244,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	for i, r := range k.Rules {
 		// Telegraf's avro parser has one registry per input: a rule's
 		// input reads with the registry the rule decodes with.
-		r.Registry = se.RegistryFor(k.registries[i])
+		r.Registry = se.RegistryFor(k.RuleRegistries()[i])
 		tc.Inputs = append(tc.Inputs, telegraf.InputOf(r, e.Database(k.Site.Value, r.Database)))
 	}
 	conf := tc.Text()
@@ -339,7 +254,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	}
 	var into []*FlowSpec
 	for _, f := range e.Stand.Replication {
-		if f.Target.Value == k.Site.Value && f.Run != "external" {
+		if f.Target.Value == k.Site.Value && f.Run != ExternalRun {
 			into = append(into, f)
 		}
 	}

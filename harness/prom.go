@@ -37,16 +37,6 @@ func scrape(ctx context.Context, url string) ([]*dto.MetricFamily, error) {
 // gather reads an in-process registry as scrape reads an endpoint.
 func gather(g prometheus.Gatherer) ([]*dto.MetricFamily, error) { return g.Gather() }
 
-// scrapeCounter reads one counter of a Prometheus endpoint (0 when the
-// series does not exist yet: nothing was counted).
-func scrapeCounter(ctx context.Context, url, name string, labels map[string]string) (int64, error) {
-	fams, err := scrape(ctx, url)
-	if err != nil {
-		return 0, err
-	}
-	return int64(sumValues(fams, name, labels)), nil
-}
-
 // sumValues adds the counters or gauges named name whose labels include
 // labels (0 when there is none).
 func sumValues(fams []*dto.MetricFamily, name string, labels map[string]string) float64 {

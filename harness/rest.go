@@ -29,7 +29,7 @@ import (
 // restproxy binary with the tokens in a file; ready once it answers.
 func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 	se := e.Sites[r.Site.Value]
-	if r.Run == "binary" || r.Run == "container" {
+	if r.Run == Binary || r.Run == Container {
 		port, err := proc.FreePort()
 		if err != nil {
 			return err
@@ -47,20 +47,10 @@ func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 			}
 			args = append(args, "--tokens", file)
 		}
-		pr, err := e.startRunner(ctx, "REST proxy "+r.Name, "restproxy", args, nil, r.Run)
-		if err != nil {
-			return fmt.Errorf("REST proxy %s: %w", r.Name, err)
-		}
-		w := wait.ForHTTP("http://" + addr + "/healthz").WithTimeout(30 * time.Second)
-		w.Alive = pr.Alive
-		if err := w.WaitUntilReady(ctx); err != nil {
-			pr.Stop(5 * time.Second)
-			return fmt.Errorf("REST proxy %s: %w\n%s", r.Name, err, pr.Tail(2000))
-		}
-		c := &component{name: r.Name, kind: "REST proxy", proc: pr, done: pr.Done(), adminURL: "http://" + addr}
-		c.cancel = func() { pr.Stop(5 * time.Second) }
-		e.register(c)
-		return nil
+		return e.startBinary(ctx, binaryComponent{
+			name: r.Name, kind: "REST proxy", binary: "restproxy", args: args, run: r.Run,
+			ready: wait.ForHTTP("http://" + addr + "/healthz").WithTimeout(30 * time.Second), adminURL: "http://" + addr,
+		})
 	}
 	p, err := restproxy.New(restproxy.Config{
 		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Tokens: r.Tokens,

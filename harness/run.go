@@ -39,8 +39,8 @@ type RunConfig struct {
 	ReportDir string
 	// InterfacesDir overrides the stand's interfaces.
 	InterfacesDir string
-	// Backend, when set, overrides the stands' backend (embedded or
-	// external).
+	// Backend, when set, overrides the stands' backend (embedded,
+	// process, containers or external).
 	Backend string
 	// Replicator, when "mirrormaker2", runs the stands' flows with real
 	// MirrorMaker 2 (see LoadOptions).
@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		out = os.Stdout
 	}
 	res := &reports.Results{
-		Schema: "teststand/results/v1", Run: runID, Stand: st.File, Backend: st.Backend,
+		Schema: reports.SchemaV1, Run: runID, Stand: st.File, Backend: string(st.Backend),
 		Started: started,
 		Notes: []string{
 			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", InfluxPoll),
@@ -298,7 +298,7 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 func needsInflux(groups []featureGroup) map[int]bool {
 	out := map[int]bool{}
 	for _, g := range groups {
-		if g.stand.Backend == "external" || g.stand.Backend == "containers" {
+		if g.stand.Backend == External || g.stand.Backend == Containers {
 			continue // InfluxDB is the deployment's, or a container of the stand's
 		}
 		for _, site := range g.stand.Sites {
@@ -443,13 +443,13 @@ const ContainersOnlyTag = "@containers"
 // leftOut are the tags a stand's run leaves out, with why.
 func leftOut(st *Stand) map[string]string {
 	out := map[string]string{}
-	if st.Backend != "embedded" {
-		out[EmbeddedOnlyTag] = "they use the embedded Kafka's fault hooks, which the " + st.Backend + " backend has not"
+	if st.Backend != Embedded {
+		out[EmbeddedOnlyTag] = "they use the embedded Kafka's fault hooks, which the " + string(st.Backend) + " backend has not"
 	}
-	if len(st.mm2Flows()) > 0 {
+	if len(st.MM2Flows()) > 0 {
 		out[OwnReplicatorTag] = "they hold for the project's replicator, not for MirrorMaker 2, which the stand runs"
 	}
-	if st.Backend != "containers" {
+	if st.Backend != Containers {
 		out[ContainersOnlyTag] = "they pause, stop and restart containers, which only the containers backend runs"
 	}
 	return out
@@ -569,16 +569,16 @@ func versions(stands ...*Stand) map[string]string {
 	out := map[string]string{}
 	for _, st := range stands {
 		switch st.Backend {
-		case "external":
+		case External:
 			out["kafka"], out["registry"], out["influxdb"] = "external", "external", "external"
 			continue
-		case "process":
+		case Process:
 			out["kafka"] = "Apache Kafka " + jarVersion("kafka_2.13-") + " (KRaft)"
 		default:
 			out["kafka"] = "kfake (franz-go)"
 		}
 		out["registry"] = "teststand"
-		if st.Backend == "containers" {
+		if st.Backend == Containers {
 			var spec ContainersSpec
 			if st.Containers != nil {
 				spec = *st.Containers
@@ -597,11 +597,11 @@ func versions(stands ...*Stand) map[string]string {
 				out["influxd"] = influxd.Version
 			}
 		}
-		if len(st.mm2Flows()) > 0 {
+		if len(st.MM2Flows()) > 0 {
 			out["mirrormaker2"] = "MirrorMaker 2 " + jarVersion("connect-mirror-")
 		}
 		for _, k := range st.Sinks {
-			if k.Run == "telegraf" {
+			if k.Run == Telegraf {
 				out["telegraf"] = telegrafVersion()
 			}
 		}

@@ -77,7 +77,7 @@ func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) er
 	if err != nil {
 		return err
 	}
-	served := st.Env.Stand.servedOn(dom)
+	served := st.Env.Stand.ServedOn(dom)
 	var specs []PublishSpec
 	for _, pl := range planned {
 		w := pl.Writer

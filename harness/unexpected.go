@@ -49,7 +49,7 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 	// of the stand may give it.
 	var measurements []string
 	for _, k := range e.Stand.Sinks {
-		for _, r := range k.rules {
+		for _, r := range k.CompiledRules() {
 			if r.Measurement != "" && !slices.Contains(measurements, r.Measurement) {
 				measurements = append(measurements, r.Measurement)
 			}

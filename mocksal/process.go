@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -153,4 +154,43 @@ func closeRecorder(r *Recorder) error {
 		return nil
 	}
 	return r.Close()
+}
+
+// CSCWriters are writers of base for the topics of csc ("CSC" or
+// "CSC:index"; an indexed CSC needs its index): the sal_names given, or
+// every telemetry topic of the CSC when none is.
+func CSCWriters(ifaces *sal.Interfaces, csc string, topics []string, base WriterConfig) ([]WriterConfig, error) {
+	name, index, err := sal.ParseCSC(csc)
+	if err != nil {
+		return nil, err
+	}
+	comp := ifaces.Component(name)
+	switch {
+	case comp == nil:
+		return nil, fmt.Errorf("unknown CSC %q (loaded: %s)", name, strings.Join(ifaces.Names(), ", "))
+	case comp.Indexed && index == 0:
+		return nil, fmt.Errorf("%s is indexed: give %s:N", name, name)
+	}
+	var chosen []*sal.Topic
+	if len(topics) == 0 {
+		for _, t := range comp.Topics {
+			if t.Kind == sal.Telemetry {
+				chosen = append(chosen, t)
+			}
+		}
+	}
+	for _, n := range topics {
+		t := comp.Topic(n)
+		if t == nil {
+			return nil, fmt.Errorf("%s has no topic %q", name, n)
+		}
+		chosen = append(chosen, t)
+	}
+	var out []WriterConfig
+	for _, t := range chosen {
+		w := base
+		w.Topic, w.Index = t, index
+		out = append(out, w)
+	}
+	return out, nil
 }

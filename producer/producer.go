@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,19 +93,11 @@ type Component struct {
 
 // ParseComponent parses "CSC" or "CSC:index".
 func ParseComponent(s string) (Component, error) {
-	name, idx, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if name == "" {
-		return Component{}, fmt.Errorf("empty CSC name in %q", s)
+	name, index, err := sal.ParseCSC(s)
+	if err != nil {
+		return Component{}, err
 	}
-	c := Component{Name: name}
-	if ok {
-		n, err := strconv.ParseInt(idx, 10, 32)
-		if err != nil || n <= 0 {
-			return Component{}, fmt.Errorf("bad index in %q: want CSC:N with N > 0", s)
-		}
-		c.Index = int32(n)
-	}
-	return c, nil
+	return Component{Name: name, Index: index}, nil
 }
 
 // Stats are the producer's counters.

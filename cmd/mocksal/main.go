@@ -13,12 +13,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/mocksal"
-	"github.com/lsst-ts/teststand/sal"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -99,39 +97,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			writers = append(writers, w)
 		}
 	case *csc != "":
-		name, idx, _ := strings.Cut(*csc, ":")
-		comp := ifaces.Component(name)
-		if comp == nil {
-			return fail("unknown CSC %q (loaded: %s)", name, strings.Join(ifaces.Names(), ", "))
-		}
-		index := 0
-		if idx != "" {
-			if index, err = strconv.Atoi(idx); err != nil || index <= 0 {
-				return fail("--csc %q: want CSC:N with N > 0", *csc)
-			}
-		}
-		if comp.Indexed && index == 0 {
-			return fail("%s is indexed: give --csc %s:N", name, name)
-		}
-		var chosen []*sal.Topic
-		if *topics == "" {
-			for _, t := range comp.Topics {
-				if t.Kind == sal.Telemetry {
-					chosen = append(chosen, t)
-				}
-			}
-		}
-		for _, n := range cli.List(*topics) {
-			t := comp.Topic(n)
-			if t == nil {
-				return fail("%s has no topic %q", name, n)
-			}
-			chosen = append(chosen, t)
-		}
-		for _, t := range chosen {
-			w := base
-			w.Topic, w.Index = t, int32(index)
-			writers = append(writers, w)
+		if writers, err = mocksal.CSCWriters(ifaces, *csc, cli.List(*topics), base); err != nil {
+			return fail("--csc %s: %v", *csc, err)
 		}
 	default:
 		return fail("give --csc, --profile, --salmock or --replay")

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/lsst-ts/teststand/harness"
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/reports"
 )
@@ -56,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		report := fs.String("report", "", "report directory (default out/<run id>)")
 		tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (overrides the stand's interfaces)")
 		keepUp := fs.Bool("keep-up", false, "leave the last stand up after the run until Ctrl-C, printing its endpoints")
-		backend := fs.String("backend", "", "override the stand's backend: embedded, external or process (real Apache Kafka)")
+		backend := fs.String("backend", "", "override the stand's backend: embedded, external, process (real Apache Kafka) or containers")
 		replicator := fs.String("replicator", "", "mirrormaker2: run the stands' replication flows with real MirrorMaker 2 (backend process)")
 		parallel := fs.Int("parallel", 1, "stands run at once: a stand's feature files are shared out among that many copies of it")
 		file, rest := splitFirst(args[1:])
@@ -70,11 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)
-			var bad *harness.BadInputError
-			if errors.As(err, &bad) {
-				return 2
-			}
-			return 1
+			return exit.Code(err)
 		}
 		fmt.Fprint(stdout, harness.Summary(res))
 		if !res.Passed {
@@ -109,14 +105,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, usage)
 			return 2
 		}
-		if err := harness.Hold(ctx, harness.HoldConfig{Stand: file, InterfacesDir: *tsxml, Output: stdout}); err != nil {
+		err := harness.Hold(ctx, harness.HoldConfig{Stand: file, InterfacesDir: *tsxml, Output: stdout})
+		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)
-			if errors.As(err, new(*harness.BadInputError)) {
-				return 2
-			}
-			return 1
 		}
-		return 0
+		return exit.Code(err)
 	case "report":
 		fs := flag.NewFlagSet("report", flag.ContinueOnError)
 		fs.SetOutput(stderr)

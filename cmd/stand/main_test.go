@@ -12,13 +12,13 @@ import (
 )
 
 // TestBadStandExitsTwo runs every stand of the bad-stand corpus
-// (harness/testdata/bad, whose test checks each error's text and
+// (harness/stand/testdata/bad, whose test checks each error's text and
 // position): each is refused with the error its first line ("# want:
 // ...") documents, on one line, with exit code 2, by `validate` and by
 // `run` before anything starts (no influxd, no Kafka: the stand is loaded
 // and validated before Up).
 func TestBadStandExitsTwo(t *testing.T) {
-	files, err := filepath.Glob("../../harness/testdata/bad/*.yaml")
+	files, err := filepath.Glob("../../harness/stand/testdata/bad/*.yaml")
 	if err != nil || len(files) < 100 {
 		t.Fatalf("%d bad stands (%v), want the whole corpus", len(files), err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // ComponentsRepo and ComponentsTag name the image of the project's
@@ -68,7 +70,7 @@ func (s *Stand) RunComponent(ctx context.Context, name, root, binary string, arg
 		if c != nil {
 			_ = c.Terminate(context.WithoutCancel(ctx))
 		}
-		return nil, fmt.Errorf("%s in a container: %w\n%s", name, err, tail(out.String(), 3000))
+		return nil, fmt.Errorf("%s in a container: %w\n%s", name, err, proc.Tail(out.String(), 3000))
 	}
 	p := &Process{Container: &Container{Name: name, Image: ComponentsRepo + ":" + ComponentsTag, C: c, out: out}, done: make(chan struct{})}
 	s.mu.Lock()
@@ -127,11 +129,11 @@ func (p *Process) Kill() {
 func (p *Process) Alive() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited\n%s", p.Name, tail(p.Logs(), 2000))
+		return fmt.Errorf("%s exited\n%s", p.Name, proc.Tail(p.Logs(), 2000))
 	default:
 		return nil
 	}
 }
 
 // Tail is the end of the container's output.
-func (p *Process) Tail(n int) string { return tail(p.Logs(), n) }
+func (p *Process) Tail(n int) string { return proc.Tail(p.Logs(), n) }

@@ -233,20 +233,13 @@ func (s *Stand) run(ctx context.Context, name, alias, image string, strategy wai
 		if c != nil {
 			_ = c.Terminate(context.WithoutCancel(ctx))
 		}
-		return nil, fmt.Errorf("%s (%s): %w\n%s", name, image, err, tail(out.String(), 3000))
+		return nil, fmt.Errorf("%s (%s): %w\n%s", name, image, err, proc.Tail(out.String(), 3000))
 	}
 	ct := &Container{Name: name, Alias: alias, Image: image, C: c, net: s.Network, out: out}
 	s.mu.Lock()
 	s.containers = append(s.containers, ct)
 	s.mu.Unlock()
 	return ct, nil
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // bindHostPort exposes port and binds it to 127.0.0.1:host.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // local are the images `make containers-images` builds.
@@ -87,7 +89,7 @@ func TestSite(t *testing.T) {
 		t.Fatalf("after unpause: %v", err)
 	}
 	if !strings.Contains(k.Logs(), "Kafka Server started") {
-		t.Errorf("Kafka's output was not kept: %q", tail(k.Logs(), 300))
+		t.Errorf("Kafka's output was not kept: %q", proc.Tail(k.Logs(), 300))
 	}
 	if err := s.Terminate(ctx); err != nil {
 		t.Fatal(err)

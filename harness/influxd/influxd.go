@@ -158,7 +158,7 @@ func (s *Server) launch(ctx context.Context, binary string, args ...string) erro
 	}()
 	if err := wait.ForHTTP(s.url + "/ping").WithTimeout(30 * time.Second).WaitUntilReady(wctx); err != nil {
 		s.Stop()
-		return fmt.Errorf("influxd did not start: %w\n%s", err, tail(s.logs.String(), 2000))
+		return fmt.Errorf("influxd did not start: %w\n%s", err, proc.Tail(s.logs.String(), 2000))
 	}
 	return nil
 }
@@ -220,13 +220,6 @@ func (s *Server) Stop() error {
 	}
 	<-s.done
 	return os.RemoveAll(s.dir)
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // Client reads a server with InfluxQL over HTTP and creates and drops its
@@ -355,10 +348,10 @@ func (c *Client) do(ctx context.Context, db, q, method string) ([]Series, error)
 	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusBadRequest {
 		// 1.x answers a bad statement with 400 and an "error"; anything
 		// else (2.x's 401 for a wrong token, say) is the server's refusal.
-		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, tail(string(body), 300))
+		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, proc.Tail(string(body), 300))
 	}
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, tail(string(body), 300))
+		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, proc.Tail(string(body), 300))
 	}
 	if out.Error != "" {
 		return nil, fmt.Errorf("influxdb query %q: %s", q, out.Error)

@@ -23,6 +23,14 @@ type Strategy interface {
 	WaitUntilReady(ctx context.Context) error
 }
 
+// Watched is a strategy that can end early when what should become
+// ready has died: Watch gives it the check (a process's Alive), which it
+// runs while it waits. HTTP, File and Condition are.
+type Watched interface {
+	Strategy
+	Watch(alive func() error)
+}
+
 // pollInterval is how often strategies look again.
 const pollInterval = 25 * time.Millisecond
 
@@ -41,6 +49,9 @@ func ForHTTP(url string) *HTTP { return &HTTP{URL: url} }
 
 // WithTimeout sets the timeout.
 func (h *HTTP) WithTimeout(d time.Duration) *HTTP { h.Timeout = d; return h }
+
+// Watch implements Watched.
+func (h *HTTP) Watch(alive func() error) { h.Alive = alive }
 
 // WaitUntilReady implements Strategy.
 func (h *HTTP) WaitUntilReady(ctx context.Context) error {
@@ -181,6 +192,9 @@ func (c *Condition) WithTimeout(d time.Duration) *Condition { c.Timeout = d; ret
 // WithAlive ends the wait early when alive fails.
 func (c *Condition) WithAlive(alive func() error) *Condition { c.Alive = alive; return c }
 
+// Watch implements Watched.
+func (c *Condition) Watch(alive func() error) { c.Alive = alive }
+
 // WaitUntilReady implements Strategy. A check may take up to the whole
 // timeout (listing a cluster, comparing databases).
 func (c *Condition) WaitUntilReady(ctx context.Context) error {
@@ -213,6 +227,12 @@ type File struct {
 
 // ForFile waits until path exists.
 func ForFile(path string) *File { return &File{Path: path} }
+
+// WithTimeout sets the timeout.
+func (f *File) WithTimeout(d time.Duration) *File { f.Timeout = d; return f }
+
+// Watch implements Watched.
+func (f *File) Watch(alive func() error) { f.Alive = alive }
 
 // WaitUntilReady implements Strategy.
 func (f *File) WaitUntilReady(ctx context.Context) error {

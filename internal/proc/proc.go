@@ -162,10 +162,13 @@ func (p *Process) Alive() error {
 }
 
 // Tail is the last n bytes of the process's output.
-func (p *Process) Tail(n int) string {
-	s := p.logs.String()
+func (p *Process) Tail(n int) string { return Tail(p.logs.String(), n) }
+
+// Tail is the last n bytes of s, marked "…" where it was cut: the end of
+// a process's or a container's output for an error message.
+func Tail(s string, n int) string {
 	if len(s) > n {
-		s = "…" + s[len(s)-n:]
+		return "…" + s[len(s)-n:]
 	}
 	return s
 }

@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"encoding/json"
@@ -7,11 +7,11 @@ import (
 	orderedmap "github.com/pb33f/ordered-map/v2"
 )
 
-// StandSchema is the JSON Schema of stand files (version 1), generated
+// Schema is the JSON Schema of stand files (version 1), generated
 // from the types Load decodes into, so that it cannot drift from them.
 // scenarios/stand.schema.json is this text; editors that read a
 // "# yaml-language-server: $schema=..." line complete and check stands.
-func StandSchema() string {
+func Schema() string {
 	r := &jsonschema.Reflector{FieldNameTag: "yaml", RequiredFromJSONSchemaTags: true, DoNotReference: true}
 	s := r.Reflect(&Stand{})
 	s.Title = "teststand stand (version 1)"
@@ -43,8 +43,12 @@ func positive(s *jsonschema.Schema, keys ...string) {
 	}
 }
 
-// JSONSchemaExtend: a flow's refresh interval is positive.
-func (FlowSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "refresh") }
+// JSONSchemaExtend: a flow's refresh interval is positive; run takes a
+// flow's run modes.
+func (FlowSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	positive(s, "refresh")
+	runEnum(s, FlowKind)
+}
 
 // JSONSchemaExtend: a fault's delay is positive.
 func (FaultSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "delay") }
@@ -55,6 +59,7 @@ func (ContainersSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "time
 // JSONSchemaExtend: a sink rule's precision is a positive duration, as
 // sink.RuleSpec checks it.
 func (SinkSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	runEnum(s, SinkKind)
 	if rules, ok := s.Properties.Get("rules"); ok && rules.Items != nil {
 		if p, ok := rules.Items.Properties.Get("precision"); ok {
 			p.Pattern = Duration{}.JSONSchema().Pattern
@@ -76,10 +81,14 @@ func (MM2Block) JSONSchema() *jsonschema.Schema {
 }
 
 // JSONSchemaExtend lets wait_ack be written as 0, 1 or all, quoted or not,
-// as the loader takes it.
+// as the loader takes it; run takes the producer's run modes.
 func (ProducerSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	runEnum(s, ProducerKind)
 	if p, ok := s.Properties.Get("wait_ack"); ok {
 		p.Type = ""
 		p.Enum = []any{"0", "1", "all", 0, 1}
 	}
 }
+
+// JSONSchemaExtend: a REST proxy's run modes.
+func (RestProxySpec) JSONSchemaExtend(s *jsonschema.Schema) { runEnum(s, RestProxyKind) }

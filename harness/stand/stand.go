@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"cmp"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/lsst-ts/teststand/internal/yamlx"
 	"github.com/lsst-ts/teststand/mocksal"
-	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
@@ -32,15 +31,10 @@ type Stand struct {
 	Extends     string `yaml:"extends"`
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
-	// Backend is "embedded" (the stand runs in this process) or
-	// "external" (the sites are running clusters, registries and
-	// InfluxDBs given by address; the stand's producers run here against
-	// them, its flows and sinks are the deployment's own) or "process"
-	// (each site's Kafka is real Apache Kafka in KRaft mode, one JVM per
-	// broker, from the jars `make conformance-tools` resolves; the rest
-	// as embedded, and flows and sinks may run as real MirrorMaker 2 and
-	// Telegraf).
-	Backend string `yaml:"backend" jsonschema:"enum=embedded,enum=external,enum=process,enum=containers"`
+	// Backend is what runs the sites: Embedded (default), Process,
+	// Containers or External (see their constants). Which run modes each
+	// component may take on it is the table in modes.go.
+	Backend Backend `yaml:"backend"`
 	// Containers configures the containers backend: images per service
 	// (kafka, registry, influxdb, components) over the upstream defaults,
 	// a registry mirror prefix, and each container's readiness timeout.
@@ -202,8 +196,8 @@ type InfluxSpec struct {
 	Token string `yaml:"token"`
 }
 
-// topic is the registry's storage topic.
-func (r *RegistrySpec) topic() string {
+// StorageTopic is the registry's storage topic.
+func (r *RegistrySpec) StorageTopic() string {
 	if r == nil || r.Topic == "" {
 		return "registry-schemas"
 	}
@@ -219,37 +213,6 @@ func (i *InfluxSpec) Names() []string {
 		return i.Buckets
 	}
 	return i.Databases
-}
-
-// check validates the keys of one site's InfluxDB against its version
-// and the backend; pos is where the site's influxdb is.
-func (i *InfluxSpec) check(pos, site string, external bool) error {
-	at := fmt.Sprintf("%s: site %q: influxdb", pos, site)
-	switch i.Major() {
-	case 1:
-		switch {
-		case len(i.Buckets) > 0:
-			return fmt.Errorf("%s: buckets are InfluxDB 2's: a version 1 site lists databases (or set version: 2)", at)
-		case i.Org != "" || i.Token != "":
-			return fmt.Errorf("%s: org and token are InfluxDB 2's: a version 1 site has neither (or set version: 2)", at)
-		case len(i.Databases) == 0:
-			return fmt.Errorf("%s: no databases listed", at)
-		}
-	case 2:
-		switch {
-		case len(i.Databases) > 0:
-			return fmt.Errorf("%s: version 2 has buckets, not databases", at)
-		case len(i.Buckets) == 0:
-			return fmt.Errorf("%s: no buckets listed", at)
-		case external && (i.Org == "" || i.Token == ""):
-			return fmt.Errorf("%s: the external backend needs org and token for InfluxDB 2 (token: ${INFLUXDB_TOKEN}, say)", at)
-		case !external && (i.Org != "" || i.Token != ""):
-			return fmt.Errorf("%s: org and token are for the external backend; a stand that starts InfluxDB 2 onboards it itself", at)
-		}
-	default:
-		return fmt.Errorf("%s: version %d: want 1 or 2", at, i.Version)
-	}
-	return nil
 }
 
 // ProducerSpec is one SAL Kafka producer (salkafka) at a site.
@@ -268,7 +231,7 @@ type ProducerSpec struct {
 	// subprocess, on the cross-process DDS bus, as deployed; or
 	// "container": that binary in the components image (containers
 	// backend).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container"`
+	Run RunMode `yaml:"run"`
 }
 
 // FlowSpec is one replication flow between sites.
@@ -286,7 +249,7 @@ type FlowSpec struct {
 	// or "mirrormaker2": real MirrorMaker 2 in dedicated mode (backend
 	// process), one process for all such flows of the stand, configured
 	// with the connect-mirror-maker.properties these flows amount to.
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=external,enum=mirrormaker2"`
+	Run RunMode `yaml:"run"`
 	// SyncConfigs is sync.topic.configs.interval; 0 means MM2's 600 s.
 	SyncConfigs Duration `yaml:"sync_configs"`
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
@@ -325,7 +288,7 @@ type RestProxySpec struct {
 	// Run is "inprocess" (default), "binary" (the restproxy binary) or
 	// "container" (that binary in the components image; containers
 	// backend).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container"`
+	Run RunMode `yaml:"run"`
 }
 
 // SalTransformSpec is one SAL text transform at a site.
@@ -423,7 +386,7 @@ type SinkSpec struct {
 	// external backend), or "telegraf": Telegraf's kafka_consumer with
 	// its avro parser and influxdb output, configured as Sasquatch does
 	// from the same rules (backend process).
-	Run string `yaml:"run" jsonschema:"enum=inprocess,enum=binary,enum=container,enum=external,enum=telegraf"`
+	Run RunMode `yaml:"run"`
 
 	rules []sink.Rule
 	// registries are the rules' registries, resolved at load.
@@ -479,7 +442,8 @@ type LoadOptions struct {
 	// Backend, when set, overrides the stand's backend.
 	Backend string
 	// Replicator, when "mirrormaker2", runs every flow the stand would
-	// run in-process with real MirrorMaker 2 instead (backend process),
+	// run in-process with real MirrorMaker 2 instead (backend process or
+	// containers),
 	// so that the replication features check MM2 itself.
 	Replicator string
 }
@@ -509,7 +473,7 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	}
 	s.File, s.files, s.tree = path, files, root
 	if opts.Backend != "" {
-		s.Backend = opts.Backend
+		s.Backend = Backend(opts.Backend)
 	}
 	mm2Where := ""
 	if s.MirrorMakerFile != "" {
@@ -540,12 +504,12 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 			return nil, err
 		}
 	}
-	switch opts.Replicator {
-	case "", "inprocess":
-	case "mirrormaker2":
+	switch RunMode(opts.Replicator) {
+	case "", InProcess:
+	case MirrorMaker2:
 		for _, f := range s.Replication {
-			if f.Run == "" || f.Run == "inprocess" {
-				f.Run = "mirrormaker2"
+			if f.Run == "" || f.Run == InProcess {
+				f.Run = MirrorMaker2
 			}
 		}
 		s.Heartbeats = nil // MM2 emits its own
@@ -812,7 +776,7 @@ func (s *Stand) defaults() error {
 		return fmt.Errorf("%s: version %d: this teststand reads version 1", s.where(yamlx.Path{"version"}), s.Version)
 	}
 	if s.Backend == "" {
-		s.Backend = "embedded"
+		s.Backend = Embedded
 	}
 	if s.Interfaces == "" {
 		s.Interfaces = "builtin"
@@ -843,13 +807,13 @@ func (s *Stand) defaults() error {
 		if f.Name == "" {
 			f.Name = f.Source.Value + "->" + f.Target.Value
 		}
-		if f.Run == "" && s.Backend == "external" {
-			f.Run = "external"
+		if f.Run == "" && s.Backend == External {
+			f.Run = ExternalRun
 		}
 		if f.Refresh.Duration == 0 {
 			f.Refresh.Duration = 500 * time.Millisecond
 		}
-		if len(s.MirrorMaker) > 0 || f.Run == "mirrormaker2" {
+		if len(s.MirrorMaker) > 0 || f.Run == MirrorMaker2 {
 			continue // heartbeats come from the MM2 properties, or from MM2
 		}
 		every := time.Second
@@ -872,8 +836,8 @@ func (s *Stand) defaults() error {
 		if k.Name == "" {
 			k.Name = "sink-" + strconv.Itoa(i+1)
 		}
-		if k.Run == "" && s.Backend == "external" {
-			k.Run = "external"
+		if k.Run == "" && s.Backend == External {
+			k.Run = ExternalRun
 		}
 		if len(k.Rules) > 0 && (len(k.Topics) > 0 || k.Database != "") {
 			return fmt.Errorf("%s: sink %q: topics/database and rules exclude each other", s.where(yamlx.Path{"sinks", i, "rules"}), k.Name)
@@ -886,77 +850,6 @@ func (s *Stand) defaults() error {
 		}
 	}
 	return nil
-}
-
-// checkFigures refuses every count, rate, scale and interval the stand
-// gives that means nothing (a negative count or interval, zero brokers or
-// partitions, a zero refresh interval, scale or rate), each at its line
-// with its key path. It runs before defaults: a key left out takes its
-// default, a key written must mean something. Flows written as MM2
-// properties are checked by the properties' parser.
-func (s *Stand) checkFigures() error {
-	var err error
-	check := func(path yamlx.Path, ok bool, want string, got any) {
-		if err == nil && !ok && s.given(path) {
-			err = fmt.Errorf("%s: %s: want %s, got %v", s.where(path), path, want, got)
-		}
-	}
-	// need is check for a key that must be given.
-	need := func(path yamlx.Path, ok bool, want string, got any) {
-		if err == nil && !s.given(path) {
-			err = fmt.Errorf("%s: %s: not given: want %s", s.where(path), path, want)
-		}
-		check(path, ok, want, got)
-	}
-	positive := func(path yamlx.Path, n int64) { check(path, n >= 1, "1 or more", n) }
-	domain := func(path yamlx.Path, d int) { check(path, d >= 0 && d <= 232, "a DDS domain, 0 to 232", d) }
-	for _, name := range s.SiteNames() {
-		site := s.Sites[name]
-		if site == nil {
-			continue
-		}
-		k := yamlx.Path{"sites", name, "kafka"}
-		check(k.With("brokers"), site.Kafka.Brokers >= 1 && site.Kafka.Brokers <= 9, "1 to 9 brokers", site.Kafka.Brokers)
-		positive(k.With("partitions"), int64(site.Kafka.Partitions))
-		positive(k.With("replication_factor"), int64(site.Kafka.ReplicationFactor))
-	}
-	if s.Containers != nil {
-		check(yamlx.Path{"containers", "timeout"}, s.Containers.Timeout.Duration > 0, "a positive timeout such as 2m", s.Containers.Timeout)
-	}
-	for i, p := range s.Producers {
-		at := yamlx.Path{"producers", i}
-		domain(at.With("domain"), p.Domain)
-		positive(at.With("partitions"), int64(p.Partitions))
-		positive(at.With("replication_factor"), int64(p.ReplicationFactor))
-		// As the producer's own file takes it.
-		check(at.With("queue_len"), p.QueueLen >= producer.MinQueueLen, fmt.Sprintf("at least %d (a DDS read queue depth)", producer.MinQueueLen), p.QueueLen)
-	}
-	for i, f := range s.Replication {
-		at := yamlx.Path{"replication", i}
-		check(at.With("refresh"), f.Refresh.Duration > 0, "a positive interval such as 500ms", f.Refresh)
-		check(at.With("sync_configs"), f.SyncConfigs.Duration >= 0, "an interval of 0 (MM2's 600 s) or more", f.SyncConfigs)
-		if f.Heartbeats != nil {
-			check(at.With("heartbeats"), f.Heartbeats.Duration >= 0, "an interval of 0 (none) or more", f.Heartbeats)
-		}
-	}
-	for i, k := range s.Sinks {
-		at := yamlx.Path{"sinks", i}
-		positive(at.With("max_batch"), int64(k.MaxBatch))
-		check(at.With("flush_interval"), k.FlushInterval.Duration >= 0, "an interval of 0 (none) or more", k.FlushInterval)
-	}
-	for i, f := range s.Faults {
-		need(yamlx.Path{"faults", i, "delay"}, f.Delay.Duration > 0, "a positive delay such as 100ms", f.Delay)
-	}
-	for i, t := range s.Traffic {
-		at := yamlx.Path{"traffic", i}
-		domain(at.With("domain"), t.Domain)
-		check(at.With("scale"), t.Scale > 0, "a positive factor (default 1)", t.Scale)
-		switch t.Kind {
-		case "rest", "protobuf":
-			need(at.With("rate"), t.Rate > 0, "a positive rate in Hz", t.Rate)
-		}
-	}
-	return err
 }
 
 // InterfacesDir is the ts_xml directory the stand's interfaces came from,
@@ -991,334 +884,18 @@ func (s *Stand) at(r Ref) string {
 	return fmt.Sprintf("%s:%d", s.pos(r.Line), r.Column)
 }
 
-func (s *Stand) validate() error {
-	external, containers := s.Backend == "external", s.Backend == "containers"
-	// process: the backend runs real Apache Kafka (as processes or in
-	// containers), which MirrorMaker 2 and Telegraf need.
-	process := s.Backend == "process" || containers
-	if s.Backend != "embedded" && !external && !process {
-		at := s.File // a backend given on the command line
-		if n, ok := yamlx.Lookup(s.tree, yamlx.Path{"backend"}); ok && n.Value == s.Backend {
-			at = s.where(yamlx.Path{"backend"})
-		}
-		return fmt.Errorf("%s: backend %q: want embedded, external, process or containers", at, s.Backend)
-	}
-	if s.Containers != nil && !containers {
-		return fmt.Errorf("%s: containers: is for the containers backend (backend %s)", s.where(yamlx.Path{"containers"}), s.Backend)
-	}
-	if s.Containers != nil {
-		for svc := range s.Containers.Images {
-			if !slices.Contains([]string{"kafka", "registry", "influxdb", "components"}, svc) {
-				return fmt.Errorf("%s: containers: images: %q: want kafka, registry, influxdb or components", s.where(yamlx.Path{"containers", "images", svc}), svc)
-			}
-		}
-	}
-	if len(s.Sites) == 0 {
-		return fmt.Errorf("%s: no sites defined", s.where(yamlx.Path{"sites"}))
-	}
-	// site checks a reference to a site; path is where it belongs, for a
-	// reference that is missing.
-	site := func(r Ref, what string, path ...any) error {
-		if r.Value == "" {
-			at := s.at(r)
-			if r.Line == 0 {
-				at = s.where(path)
-			}
-			return fmt.Errorf("%s: %s: no site given", at, what)
-		}
-		if s.Sites[r.Value] == nil {
-			return fmt.Errorf("%s: %s: unknown site %q (defined: %s)", s.at(r), what, r.Value, strings.Join(s.SiteNames(), ", "))
-		}
-		return nil
-	}
-	for _, name := range s.SiteNames() {
-		st := s.Sites[name]
-		kafka := yamlx.Path{"sites", name, "kafka"}
-		if st == nil {
-			return fmt.Errorf("%s: site %q is empty", s.where(yamlx.Path{"sites", name}), name)
-		}
-		for k := range st.Kafka.TopicConfigs {
-			if s.Backend == "embedded" && !slices.Contains(embeddedTopicConfigs, k) {
-				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.where(kafka.With("topic_configs", k)), name, k, strings.Join(embeddedTopicConfigs, ", "))
-			}
-		}
-		if containers && st.Kafka.Brokers != 1 {
-			return fmt.Errorf("%s: site %q: kafka brokers %d: the containers backend runs one combined KRaft node per site", s.where(kafka.With("brokers")), name, st.Kafka.Brokers)
-		}
-		if containers && st.InfluxDB != nil && st.InfluxDB.Major() == 2 {
-			return fmt.Errorf("%s: site %q: influxdb version 2 is not run by the containers backend yet (use embedded or process)", s.where(yamlx.Path{"sites", name, "influxdb", "version"}), name)
-		}
-		if st.Kafka.ReplicationFactor > int16(st.Kafka.Brokers) {
-			return fmt.Errorf("%s: site %q: kafka replication_factor %d exceeds its %d brokers", s.where(kafka.With("replication_factor")), name, st.Kafka.ReplicationFactor, st.Kafka.Brokers)
-		}
-		given := map[string]bool{"kafka.bootstrap": st.Kafka.Bootstrap != "",
-			"registry.url": st.Registry != nil && st.Registry.URL != "", "influxdb.url": st.InfluxDB != nil && st.InfluxDB.URL != ""}
-		need := map[string]bool{"kafka.bootstrap": true, "registry.url": st.Registry != nil, "influxdb.url": st.InfluxDB != nil}
-		for _, key := range []string{"kafka.bootstrap", "registry.url", "influxdb.url"} {
-			section, field, _ := strings.Cut(key, ".")
-			switch {
-			case external && need[key] && !given[key]:
-				return fmt.Errorf("%s: site %q: the external backend needs %s (where the running one is)", s.where(yamlx.Path{"sites", name, section}), name, key)
-			case !external && given[key]:
-				return fmt.Errorf("%s: site %q: %s is for the external backend; the %s backend starts its own", s.where(yamlx.Path{"sites", name, section, field}), name, key, s.Backend)
-			}
-		}
-		if st.InfluxDB != nil {
-			if err := st.InfluxDB.check(s.where(yamlx.Path{"sites", name, "influxdb"}), name, external); err != nil {
-				return err
-			}
-		}
-	}
-	seen := map[string]bool{}
-	for i, p := range s.Producers {
-		what := "producer " + strconv.Quote(p.Name)
-		at := func(key string) string { return s.where(yamlx.Path{"producers", i, key}) }
-		if seen[p.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", at("name"), p.Name)
-		}
-		seen[p.Name] = true
-		if err := site(p.Site, what, "producers", i); err != nil {
-			return err
-		}
-		if s.Sites[p.Site.Value].Registry == nil {
-			return fmt.Errorf("%s: %s: site %q has no registry", s.at(p.Site), what, p.Site.Value)
-		}
-		if len(p.CSCs) == 0 {
-			return fmt.Errorf("%s: %s: no cscs listed", at("cscs"), what)
-		}
-		for _, c := range p.CSCs {
-			if err := s.checkCSC(c, what); err != nil {
-				return err
-			}
-		}
-		if p.ReplicationFactor > int16(s.Sites[p.Site.Value].Kafka.Brokers) {
-			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", at("replication_factor"), what, p.ReplicationFactor, s.Sites[p.Site.Value].Kafka.Brokers)
-		}
-		switch p.WaitAck {
-		case "", "0", "1", "all":
-		default:
-			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, p.WaitAck)
-		}
-		switch p.Run {
-		case "", "inprocess", "binary":
-		case "container":
-			if !containers {
-				return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", at("run"), what)
-			}
-		default:
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", at("run"), what, p.Run)
-		}
-	}
-	for i, f := range s.Replication {
-		what := "replication flow " + strconv.Quote(f.Name)
-		if err := site(f.Source, what+" source", "replication", i); err != nil {
-			return err
-		}
-		if err := site(f.Target, what+" target", "replication", i); err != nil {
-			return err
-		}
-		if f.Source.Value == f.Target.Value {
-			return fmt.Errorf("%s: %s: source and target are the same site", s.at(f.Target), what)
-		}
-		switch {
-		case f.Run == "external" && !external:
-			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(f.Source), what)
-		case f.Run == "mirrormaker2" && !process:
-			return fmt.Errorf("%s: %s: run mirrormaker2: real MirrorMaker 2 needs real Kafka: backend process or containers", s.at(f.Source), what)
-		case f.Run != "" && f.Run != "inprocess" && f.Run != "external" && f.Run != "mirrormaker2":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, external or mirrormaker2", s.at(f.Source), what, f.Run)
-		}
-		for _, re := range append(append([]string{}, f.Topics...), f.Exclude...) {
-			if _, err := regexp.Compile(re); err != nil {
-				return fmt.Errorf("%s: %s: topic pattern %q: %w", s.at(f.Source), what, re, err)
-			}
-		}
-	}
-	for i, k := range s.Sinks {
-		what := "sink " + strconv.Quote(k.Name)
-		if seen[k.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.where(yamlx.Path{"sinks", i, "name"}), k.Name)
-		}
-		seen[k.Name] = true
-		if err := site(k.Site, what, "sinks", i); err != nil {
-			return err
-		}
-		st := s.Sites[k.Site.Value]
-		if st.InfluxDB == nil {
-			return fmt.Errorf("%s: %s: site %q has no influxdb", s.at(k.Site), what, k.Site.Value)
-		}
-		if st.Registry == nil && len(st.RemoteRegistries) == 0 {
-			return fmt.Errorf("%s: %s: site %q has no registry", s.at(k.Site), what, k.Site.Value)
-		}
-		if len(k.Rules[0].Topics) == 0 {
-			return fmt.Errorf("%s: %s: no topics listed", s.where(yamlx.Path{"sinks", i, "topics"}), what)
-		}
-		rules := make([]sink.Rule, len(k.Rules))
-		for j, spec := range k.Rules {
-			r, err := spec.Rule(j)
-			if err != nil { // at the rule; at the sink for its topics and database
-				return fmt.Errorf("%s: %s: %w", s.where(yamlx.Path{"sinks", i, "rules", j}), what, err)
-			}
-			rules[j] = r
-		}
-		for _, r := range rules {
-			if !contains(st.InfluxDB.Names(), r.Database) {
-				kind := "databases"
-				if st.InfluxDB.Major() == 2 {
-					kind = "buckets"
-				}
-				return fmt.Errorf("%s: %s: database %q is not among site %q's %s %v", s.at(k.Site), what, r.Database, k.Site.Value, kind, st.InfluxDB.Names())
-			}
-			if r.RetentionPolicy != "" && st.InfluxDB.Major() == 2 {
-				return fmt.Errorf("%s: %s: retention_policy %q: InfluxDB 2 has none; a bucket has its own retention", s.at(k.Site), what, r.RetentionPolicy)
-			}
-		}
-		k.rules = rules
-		switch {
-		case k.Run == "external" && !external:
-			return fmt.Errorf("%s: %s: run external: only a stand on the external backend has a deployment of its own", s.at(k.Site), what)
-		case k.Run == "telegraf" && !process:
-			return fmt.Errorf("%s: %s: run telegraf: Telegraf's Kafka client (Sarama) needs real Kafka: backend process or containers", s.at(k.Site), what)
-		case k.Run == "container" && !containers:
-			return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(k.Site), what)
-		case k.Run != "" && k.Run != "inprocess" && k.Run != "binary" && k.Run != "external" && k.Run != "telegraf" && k.Run != "container":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary, container, external or telegraf", s.at(k.Site), what, k.Run)
-		}
-	}
-	for i, f := range s.Faults {
-		if err := site(f.Link.From, "fault link from", "faults", i, "link"); err != nil {
-			return err
-		}
-		if err := site(f.Link.To, "fault link to", "faults", i, "link"); err != nil {
-			return err
-		}
-		found := false
-		for _, fl := range s.Replication {
-			found = found || (fl.Source.Value == f.Link.From.Value && fl.Target.Value == f.Link.To.Value && fl.Run != "external" && fl.Run != "mirrormaker2")
-		}
-		if !found {
-			return fmt.Errorf("%s: fault on the link %s->%s: no replication flow this stand can slow runs over it (the stand's own replicator: not external, not mirrormaker2)", s.at(f.Link.From), f.Link.From.Value, f.Link.To.Value)
-		}
-	}
-	for i, r := range s.RestProxies {
-		what := "REST proxy " + strconv.Quote(r.Name)
-		if r.Name == "" {
-			return fmt.Errorf("%s: a REST proxy has no name", s.where(yamlx.Path{"rest_proxies", i}))
-		}
-		if seen[r.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.where(yamlx.Path{"rest_proxies", i, "name"}), r.Name)
-		}
-		seen[r.Name] = true
-		if err := site(r.Site, what, "rest_proxies", i); err != nil {
-			return err
-		}
-		if s.Sites[r.Site.Value].Registry == nil {
-			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(r.Site), what, r.Site.Value)
-		}
-		switch {
-		case r.Run == "container" && !containers:
-			return fmt.Errorf("%s: %s: run container: only the containers backend runs components in containers", s.at(r.Site), what)
-		case r.Run != "" && r.Run != "inprocess" && r.Run != "binary" && r.Run != "container":
-			return fmt.Errorf("%s: %s: run %q: want inprocess, binary or container", s.at(r.Site), what, r.Run)
-		}
-		for tok, prefixes := range r.Tokens {
-			if len(prefixes) == 0 || slices.Contains(prefixes, "") {
-				return fmt.Errorf("%s: %s: token %.4s…: want topic prefixes such as [lsst.dm]", s.where(yamlx.Path{"rest_proxies", i, "tokens", tok}), what, tok)
-			}
-		}
-	}
-	for i, x := range s.SalTransforms {
-		what := "SAL transform " + strconv.Quote(x.Name)
-		if x.Name == "" {
-			return fmt.Errorf("%s: a SAL transform has no name", s.where(yamlx.Path{"sal_transforms", i}))
-		}
-		if seen[x.Name] {
-			return fmt.Errorf("%s: duplicate component name %q", s.where(yamlx.Path{"sal_transforms", i, "name"}), x.Name)
-		}
-		seen[x.Name] = true
-		if err := site(x.Site, what, "sal_transforms", i); err != nil {
-			return err
-		}
-		if s.Sites[x.Site.Value].Registry == nil {
-			return fmt.Errorf("%s: %s: site %q has no registry it can register schemas in (a remote registry is read-only)", s.at(x.Site), what, x.Site.Value)
-		}
-		if len(x.CSCs) == 0 {
-			return fmt.Errorf("%s: %s: no cscs listed", s.where(yamlx.Path{"sal_transforms", i, "cscs"}), what)
-		}
-		for _, c := range x.CSCs {
-			if strings.Contains(c.Value, ":") {
-				return fmt.Errorf("%s: %s: %q: SAL text topics are per CSC, not per index", s.at(c), what, c.Value)
-			}
-			if err := s.checkCSC(c, what); err != nil {
-				return err
-			}
-			for _, p := range s.Producers {
-				if p.Site.Value == x.Site.Value && slices.ContainsFunc(p.CSCs, func(pc Ref) bool { n, _, _ := strings.Cut(pc.Value, ":"); return n == c.Value }) {
-					return fmt.Errorf("%s: %s: producer %q also serves %s at site %q: Kafka treats '.' and '_' in topic names alike, so lsst.sal.%s_<topic> would collide with lsst.sal.%s.<topic>", s.at(c), what, p.Name, c.Value, x.Site.Value, c.Value, c.Value)
-				}
-			}
-		}
-	}
-	for i, t := range s.Traffic {
-		// at is the traffic's key (its entry, where the key is missing).
-		at := func(key string) string {
-			return fmt.Sprintf("%s: traffic[%d]", s.where(yamlx.Path{"traffic", i, key}), i)
-		}
-		switch t.Kind {
-		case "rest":
-			if err := s.checkRestTraffic(t, at); err != nil {
-				return err
-			}
-			continue
-		case "protobuf":
-			switch {
-			case s.Sites[t.Site.Value] == nil:
-				return fmt.Errorf("%s: site %q is not a site of the stand (defined: %s)", at("site"), t.Site.Value, strings.Join(s.SiteNames(), ", "))
-			case t.Topic == "":
-				return fmt.Errorf("%s: no topic given (aliecs.run, say)", at("topic"))
-			}
-			continue
-		case "", "sal":
-		default:
-			return fmt.Errorf("%s: kind %q: want sal, rest or protobuf", at("kind"), t.Kind)
-		}
-		if t.Profile == "" {
-			return fmt.Errorf("%s: no profile given (a sal traffic writes a profile's rates)", at("profile"))
-		}
-		p, err := mocksal.LoadProfile(s.ProfilePath(t.Profile))
-		if err != nil {
-			return fmt.Errorf("%s: %w", at("profile"), err)
-		}
-		served := false
-		for _, pr := range s.Producers {
-			served = served || pr.Domain == t.Domain
-		}
-		if !served {
-			return fmt.Errorf("%s: no producer of the stand serves domain %d", at("domain"), t.Domain)
-		}
-		t.profile = p
-	}
-	if err := s.checkRegistries(); err != nil {
-		return err
-	}
-	if err := s.checkSharedStorage(); err != nil {
-		return err
-	}
-	return s.resolveSinkRegistries()
-}
-
-// servedOn maps each CSC a producer on domain serves to the index a
+// ServedOn maps each CSC a producer on domain serves to the index a
 // writer should use (the first the stand lists; 0 for a non-indexed CSC).
-func (s *Stand) servedOn(domain int) map[string]int32 {
+func (s *Stand) ServedOn(domain int) map[string]int32 {
 	served := map[string]int32{}
 	for _, p := range s.Producers {
 		if p.Domain != domain {
 			continue
 		}
 		for _, c := range p.CSCs {
-			n, idx, _ := strings.Cut(c.Value, ":")
+			n, idx, _ := sal.ParseCSC(c.Value) // valid: the stand was checked
 			if _, seen := served[n]; !seen {
-				served[n] = parseIndex(idx)
+				served[n] = idx
 			}
 		}
 	}
@@ -1334,47 +911,7 @@ func (s *Stand) ProfilePath(name string) string {
 	return filepath.Join(filepath.Dir(s.File), "profiles", name+".yaml")
 }
 
-func (s *Stand) checkCSC(c Ref, what string) error {
-	name, idx, hasIdx := strings.Cut(c.Value, ":")
-	comp := s.Loaded.Component(name)
-	if comp == nil {
-		return fmt.Errorf("%s: %s: unknown CSC %q (not in the loaded interfaces: %s)", s.at(c), what, name, strings.Join(s.Loaded.Names(), ", "))
-	}
-	if hasIdx {
-		n, err := strconv.Atoi(idx)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("%s: %s: %q: want CSC:N with N > 0", s.at(c), what, c.Value)
-		}
-		if !comp.Indexed {
-			return fmt.Errorf("%s: %s: %q: %s is not indexed", s.at(c), what, c.Value, name)
-		}
-	}
-	return nil
-}
-
 // SiteNames are the site names, sorted.
-// Warnings are what a stand does that is valid but known to hurt in
-// production, so that a stand meant to show the trap says so and one that
-// falls into it by accident is told.
-func (s *Stand) Warnings() []string {
-	var out []string
-	for _, f := range s.Replication {
-		src, dst := s.Sites[f.Source.Value], s.Sites[f.Target.Value]
-		if src == nil || dst == nil || src.Registry == nil || dst.Registry == nil {
-			continue
-		}
-		flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
-		if err != nil || !flow.Replicates(src.Registry.Topic) {
-			continue
-		}
-		if flow.RemoteTopic(src.Registry.Topic) == dst.Registry.Topic {
-			out = append(out, fmt.Sprintf("%s: replication flow %q copies %s's registry storage %q onto %s's own registry topic %q: two registries allocate the same schema ids, which will conflict (the %s registry refuses and reports the copies)",
-				s.pos(f.Source.Line), f.Name, f.Source.Value, src.Registry.Topic, f.Target.Value, dst.Registry.Topic, f.Target.Value))
-		}
-	}
-	return out
-}
-
 func (s *Stand) SiteNames() []string {
 	names := make([]string, 0, len(s.Sites))
 	for n := range s.Sites {
@@ -1384,38 +921,9 @@ func (s *Stand) SiteNames() []string {
 	return names
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+// CompiledRules are the sink's rules as compiled at load (their topic
+// patterns, timestamps and tags), in the order Rules gives them.
+func (k *SinkSpec) CompiledRules() []sink.Rule { return k.rules }
 
-// checkRestTraffic validates a rest traffic: a proxy of the stand, a
-// topic it may write with the token given (its rate is checked with the
-// stand's other figures). at positions the traffic's keys.
-func (s *Stand) checkRestTraffic(t *TrafficSpec, at func(key string) string) error {
-	var proxy *RestProxySpec
-	for _, r := range s.RestProxies {
-		if r.Name == t.Proxy {
-			proxy = r
-		}
-	}
-	switch {
-	case proxy == nil:
-		names := []string{}
-		for _, r := range s.RestProxies {
-			names = append(names, r.Name)
-		}
-		return fmt.Errorf("%s: proxy %q is not a REST proxy of the stand (have: %s)", at("proxy"), t.Proxy, strings.Join(names, ", "))
-	case t.Topic == "":
-		return fmt.Errorf("%s: no topic given (lsst.dm.<metric>)", at("topic"))
-	case t.Profile != "":
-		return fmt.Errorf("%s: profile is for sal traffic", at("profile"))
-	case len(proxy.Tokens) > 0 && proxy.Tokens[t.Token] == nil:
-		return fmt.Errorf("%s: token: not one of REST proxy %q's tokens", at("token"), t.Proxy)
-	}
-	return nil
-}
+// LoadedProfile is a sal traffic's profile, read at load.
+func (t *TrafficSpec) LoadedProfile() *mocksal.Profile { return t.profile }

@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"os"
@@ -57,7 +57,7 @@ func badStandWant(t testing.TB, file string) string {
 }
 
 func TestParseDefaultStand(t *testing.T) {
-	st, err := Load("../scenarios/summit-usdf.yaml", LoadOptions{})
+	st, err := Load("../../scenarios/summit-usdf.yaml", LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +93,9 @@ func TestWarnings(t *testing.T) {
 		file string
 		want string
 	}{
-		{"../scenarios/identity.yaml", `copies summit's registry storage "registry-schemas" onto usdf's own registry topic "registry-schemas"`},
-		{"../scenarios/two-way.yaml", ""},
-		{"../scenarios/summit-usdf.yaml", ""},
+		{"../../scenarios/identity.yaml", `copies summit's registry storage "registry-schemas" onto usdf's own registry topic "registry-schemas"`},
+		{"../../scenarios/two-way.yaml", ""},
+		{"../../scenarios/summit-usdf.yaml", ""},
 	}
 	for _, c := range cases {
 		st, err := Load(c.file, LoadOptions{})
@@ -121,7 +121,7 @@ func TestExtends(t *testing.T) {
 		}
 		return p
 	}
-	base, err := os.ReadFile("../scenarios/summit-usdf.yaml")
+	base, err := os.ReadFile("../../scenarios/summit-usdf.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,30 +227,5 @@ func TestMirrorMakerProperties(t *testing.T) {
 				t.Errorf("the USDF's replication factor is not used:\n%s", text)
 			}
 		})
-	}
-}
-
-// TestStandTags checks which scenarios a stand's run leaves out.
-func TestStandTags(t *testing.T) {
-	embedded := &Stand{Backend: "embedded"}
-	process := &Stand{Backend: "process"}
-	mm2 := &Stand{Backend: "process", Replication: []*FlowSpec{{Run: "mirrormaker2"}}}
-	ctr := &Stand{Backend: "containers"}
-	cases := []struct {
-		tags  string
-		stand *Stand
-		want  string
-	}{
-		{"", embedded, "~@containers"},
-		{"@smoke", embedded, "@smoke && ~@containers"},
-		{"", process, "~@containers && ~@embedded"},
-		{"@a,@b", process, "@a,@b && ~@containers && ~@embedded"},
-		{"", mm2, "~@containers && ~@embedded && ~@own-replicator"},
-		{"", ctr, "~@embedded"},
-	}
-	for _, c := range cases {
-		if got := standTags(c.tags, c.stand); got != c.want {
-			t.Errorf("standTags(%q, %s) = %q, want %q", c.tags, c.stand.Backend, got, c.want)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"cmp"
@@ -100,7 +100,7 @@ func (st *Site) Remote(alias string) *RemoteRegistrySpec {
 func (st *Site) registryNames() []string {
 	var out []string
 	if st.Registry != nil {
-		out = append(out, localRegistry)
+		out = append(out, LocalRegistry)
 	}
 	for _, r := range st.RemoteRegistries {
 		out = append(out, r.Alias.Value)
@@ -108,8 +108,8 @@ func (st *Site) registryNames() []string {
 	return out
 }
 
-// localRegistry is how a sink rule names its site's own registry.
-const localRegistry = "local"
+// LocalRegistry is how a sink rule names its site's own registry.
+const LocalRegistry = "local"
 
 // normalizeRegistries turns the older `registry: {remote: X}` (a site
 // whose only registry is X's remote one) into remote_registries, so that
@@ -220,7 +220,7 @@ func (s *Stand) RemoteRegistryTopic(site, alias string) (string, error) {
 // its storage topic (unless the topic or, on the external backend, the
 // URL is given).
 func (s *Stand) checkRegistries() error {
-	external := s.Backend == "external"
+	external := s.Backend == External
 	for _, name := range s.SiteNames() {
 		st := s.Sites[name]
 		seen := map[string]bool{}
@@ -368,16 +368,16 @@ func (s *Stand) resolveSinkRegistries() error {
 					return fmt.Errorf("%s: registry %q: site %q has no such registry (it has: %s)", what, chosen, k.Site.Value, listOrNone(have))
 				}
 			case len(sources) == 1 && sources[0] == k.Site.Value && st.Registry != nil:
-				chosen = localRegistry
+				chosen = LocalRegistry
 			case len(sources) == 1 && st.Remote(sources[0]) != nil:
 				chosen = sources[0]
 			case st.Registry != nil:
-				chosen = localRegistry
+				chosen = LocalRegistry
 			case len(have) > 0:
 				chosen = have[0]
 			}
 			serves := func(origin string) bool {
-				if chosen == localRegistry {
+				if chosen == LocalRegistry {
 					return origin == k.Site.Value
 				}
 				return origin == chosen
@@ -435,7 +435,7 @@ func (s *Stand) replicaSeparator(site string, from map[string][]string) string {
 
 // registryLabel words a registry for messages.
 func registryLabel(site, name string) string {
-	if name == localRegistry {
+	if name == LocalRegistry {
 		return fmt.Sprintf("site %s's own registry", site)
 	}
 	return fmt.Sprintf("site %s's remote registry for %s", site, name)
@@ -499,7 +499,7 @@ func (s *Stand) TopicRegistry(site, topic string) string {
 	case len(o) != 1:
 		return ""
 	case o[0] == site && s.Sites[site].Registry != nil:
-		return localRegistry
+		return LocalRegistry
 	case s.Sites[site].Remote(o[0]) != nil:
 		return o[0]
 	}

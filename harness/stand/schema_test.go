@@ -1,4 +1,4 @@
-package harness
+package stand
 
 import (
 	"encoding/json"
@@ -14,11 +14,11 @@ import (
 // TestShippedSchemaIsCurrent: scenarios/stand.schema.json is what the
 // types generate (regenerate with `go run ./cmd/stand schema`).
 func TestShippedSchemaIsCurrent(t *testing.T) {
-	shipped, err := os.ReadFile("../scenarios/stand.schema.json")
+	shipped, err := os.ReadFile("../../scenarios/stand.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(shipped) != StandSchema() {
+	if string(shipped) != Schema() {
 		t.Fatal("scenarios/stand.schema.json is out of date: go run ./cmd/stand schema > scenarios/stand.schema.json")
 	}
 }
@@ -27,7 +27,7 @@ func TestShippedSchemaIsCurrent(t *testing.T) {
 // that it refuses what the loader refuses for its shape.
 func TestStandsMatchSchema(t *testing.T) {
 	var doc any
-	if err := json.Unmarshal([]byte(StandSchema()), &doc); err != nil {
+	if err := json.Unmarshal([]byte(Schema()), &doc); err != nil {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
@@ -53,7 +53,7 @@ func TestStandsMatchSchema(t *testing.T) {
 		}
 		return out
 	}
-	files, _ := filepath.Glob("../scenarios/*.yaml")
+	files, _ := filepath.Glob("../../scenarios/*.yaml")
 	if len(files) < 3 {
 		t.Fatalf("stands found: %v", files)
 	}
