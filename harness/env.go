@@ -14,13 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/influxd"
-	"github.com/lsst-ts/teststand/harness/kafkaproc"
 	"github.com/lsst-ts/teststand/harness/stand"
-	"github.com/lsst-ts/teststand/internal/kfault"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -44,14 +40,14 @@ type Env struct {
 	mu         sync.Mutex
 	components map[string]*component
 	order      []string
-	ownInflux  []*influxd.Server
+	// backend runs the sites' Kafka, registries and InfluxDB (see
+	// Backend).
+	backend Backend
 	// mirrorMetrics are all flows' replication metrics.
 	mirrorMetrics *replication.Metrics
 	// standPrefix names the stand's databases when its sites share an
 	// influxd with other stands of the run (see SiteEnv.dbPrefix).
 	standPrefix string
-	// containers is what the containers backend runs.
-	containers *containerBackend
 	// written is every traffic the stand's scenarios wrote (see
 	// UnexpectedPoints).
 	written []*Traffic
@@ -76,10 +72,7 @@ func (e *Env) Database(site, name string) string {
 
 // SiteEnv is one running site.
 type SiteEnv struct {
-	Name  string
-	Kafka *kfake.Cluster
-	// Apache is the site's real Kafka (backend process).
-	Apache  *kafkaproc.Cluster
+	Name    string
 	Brokers []string
 	// Registry and RegistryURL are the site's registry: its own, or, at a
 	// site that has none, its only remote one (what steps naming "the
@@ -97,9 +90,6 @@ type SiteEnv struct {
 	InfluxOrg, InfluxToken string
 	// Producers are the in-process producers at this site, by name.
 	Producers map[string]*producer.Producer
-
-	commitFaults sync.Once
-	commitFault  *kfault.CommitFault
 	// dbPrefix is put before the site's database names when its influxd
 	// is shared (see Env.Database).
 	dbPrefix string
@@ -147,6 +137,9 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 			e.Down(context.WithoutCancel(ctx))
 		}
 	}()
+	if e.backend, err = newBackend(e, opts); err != nil {
+		return nil, err
+	}
 	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
 		return nil, err
 	}
@@ -156,7 +149,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		start func(context.Context) error
 	}{
 		{"clusters", e.startClusters},
-		{"sites", func(ctx context.Context) error { return e.startSites(ctx, opts) }},
+		{"sites", e.startSites},
 		{"registries", e.startRegistries},
 		{"replication", e.startReplication},
 		{"remote registries", e.startRemoteRegistries},
@@ -176,18 +169,6 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	e.BootTime = time.Since(start)
 	log.Debug("stand up", "stand", st.File, "boot", e.BootTime)
 	return e, nil
-}
-
-// startClusters starts the clusters of a backend that runs them apart
-// from the sites (Apache Kafka processes, containers), all at once.
-func (e *Env) startClusters(ctx context.Context) error {
-	switch e.Stand.Backend {
-	case Process:
-		return e.startApacheKafka(ctx)
-	case Containers:
-		return e.startContainers(ctx)
-	}
-	return nil
 }
 
 // startReplication starts the stand's own flows, MirrorMaker 2 for its
@@ -299,8 +280,9 @@ func (e *Env) settle(ctx context.Context) error {
 	return nil
 }
 
-// Down stops components in reverse start order, then registries, clusters
-// and influxd servers the stand started.
+// Down stops components in reverse start order, then registries, drops
+// the stand's databases from a shared influxd, and closes the backend
+// (its clusters, influxd servers, containers).
 func (e *Env) Down(ctx context.Context) error {
 	e.mu.Lock()
 	order := append([]string(nil), e.order...)
@@ -325,12 +307,6 @@ func (e *Env) Down(ctx context.Context) error {
 				errs = append(errs, r.Close())
 			}
 		}
-		if se.Kafka != nil {
-			se.Kafka.Close()
-		}
-		if se.Apache != nil {
-			errs = append(errs, se.Apache.Stop())
-		}
 	}
 	for name, spec := range e.Stand.Sites { // a shared influxd: leave it as found
 		if se := e.Sites[name]; spec.InfluxDB != nil && se != nil && se.InfluxURL != "" && se.dbPrefix != "" {
@@ -340,11 +316,8 @@ func (e *Env) Down(ctx context.Context) error {
 			}
 		}
 	}
-	for _, s := range e.ownInflux {
-		errs = append(errs, s.Stop())
-	}
-	if e.containers != nil {
-		errs = append(errs, e.containers.stand.Terminate(ctx))
+	if e.backend != nil {
+		errs = append(errs, e.backend.Close(ctx))
 	}
 	return errors.Join(errs...)
 }

@@ -7,17 +7,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/lsst-ts/teststand/registry"
 )
 
 // startRegistries starts the sites' writable registries, before
 // replication: it copies their storage topics.
 func (e *Env) startRegistries(ctx context.Context) error {
-	if e.Stand.Backend == External {
-		return nil // the deployment's
-	}
 	for _, name := range e.Stand.SiteNames() {
 		if e.Stand.Sites[name].Registry == nil {
 			continue
@@ -32,9 +26,6 @@ func (e *Env) startRegistries(ctx context.Context) error {
 // startRemoteRegistries starts the sites' remote registries, once
 // replication brings them their storage topics.
 func (e *Env) startRemoteRegistries(ctx context.Context) error {
-	if e.Stand.Backend == External {
-		return nil
-	}
 	for _, name := range e.Stand.SiteNames() {
 		for _, r := range e.Stand.Sites[name].RemoteRegistries {
 			if err := e.startRegistry(ctx, name, r.Alias.Value, ""); err != nil {
@@ -46,36 +37,22 @@ func (e *Env) startRemoteRegistries(ctx context.Context) error {
 }
 
 // startRegistry starts a site's own registry (alias "") or its remote
-// registry for alias, on addr ("" for a free port).
+// registry for alias, on addr ("" for a free port), on the stand's
+// backend.
 func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error {
-	topic, readOnly := e.Stand.Sites[site].Registry.StorageTopic(), false
-	what := "registry"
+	req := RegistryRequest{Site: site, Alias: alias, Addr: addr, Topic: e.Stand.Sites[site].Registry.StorageTopic()}
 	if alias != "" {
-		var err error
-		if topic, err = e.Stand.RemoteRegistryTopic(site, alias); err != nil {
-			return err
+		req.ReadOnly = true
+		if e.Stand.Sites[site].Remote(alias).URL == "" { // a running one's is its own
+			var err error
+			if req.Topic, err = e.Stand.RemoteRegistryTopic(site, alias); err != nil {
+				return err
+			}
 		}
-		readOnly, what = true, "remote registry for "+alias
 	}
-	var srv *registry.Server
-	var url string
-	if e.containers != nil {
-		var err error
-		if url, err = e.startContainerRegistry(ctx, site, alias, topic, readOnly); err != nil {
-			return err
-		}
-	} else {
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		var err error
-		srv, err = registry.Start(rctx, registry.Config{
-			Brokers: e.Sites[site].Brokers, Topic: topic, ReadOnly: readOnly, Addr: addr,
-			Logger: e.log.With("component", what+"@"+site),
-		})
-		if err != nil {
-			return fmt.Errorf("site %s: %s on %s: %w", site, what, topic, err)
-		}
-		url = srv.URL()
+	srv, url, err := e.backend.StartRegistry(ctx, req)
+	if err != nil {
+		return err
 	}
 	se := e.Sites[site]
 	if alias == "" {
