@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
 )
@@ -94,25 +93,16 @@ func startProcess(name, bin string, args, env []string) (*proc.Process, error) {
 	return proc.Start(name, cmd)
 }
 
-// startRunner starts one of the project's binaries for a component: as a
-// process, or with run "container" in a container of the components
-// image on the containers backend (host networking, the stand's temp dir
-// mounted, so the same arguments serve).
+// startRunner starts one of the project's binaries for a component on
+// the stand's backend: as a process, or with run "container" in a
+// container of the components image (containers backend).
 func (e *Env) startRunner(ctx context.Context, name, binary string, args, env []string, run RunMode) (runner, error) {
-	if run == Container {
-		if e.containers == nil {
-			return nil, fmt.Errorf("run container: %s (this stand: %s)", stand.InContainersOnly, e.Stand.Backend)
-		}
-		root := moduleRoot()
-		if root == "" {
-			return nil, fmt.Errorf("run container: the module root (the components image's build context) is not found from here")
-		}
-		dirs := []string{e.tmp}
-		if d := e.Stand.InterfacesDir(); d != "" {
-			dirs = append(dirs, d)
-		}
-		return e.containers.stand.RunComponent(ctx, name, root, binary, args, env, dirs...)
-	}
+	return e.backend.Run(ctx, name, binary, args, env, run)
+}
+
+// startHostRunner starts one of the project's binaries as a process on
+// the host.
+func startHostRunner(ctx context.Context, name, binary string, args, env []string) (runner, error) {
 	bin, err := commandPath(ctx, binary)
 	if err != nil {
 		return nil, err

@@ -16,9 +16,13 @@ func TestStartBinary(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	e := &Env{Stand: &Stand{Backend: Embedded}, components: map[string]*component{}}
+	var err error
+	if e.backend, err = newBackend(e, UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	start := time.Now()
-	err := e.startBinary(ctx, binaryComponent{
+	err = e.startBinary(ctx, binaryComponent{
 		name: "broken", kind: "REST proxy", binary: "restproxy", run: Binary, // no --brokers: exits 2
 		ready: wait.ForHTTP("http://127.0.0.1:1/healthz").WithTimeout(time.Minute),
 	})

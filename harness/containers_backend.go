@@ -1,3 +1,8 @@
+// containers_backend.go holds the containers backend: each site's Kafka,
+// registry and InfluxDB run as containers on a network of the stand's,
+// MirrorMaker 2 from the Kafka image, and components with run "container"
+// in the components image.
+
 package harness
 
 import (
@@ -9,12 +14,27 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/containers"
+	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
+	"github.com/lsst-ts/teststand/registry"
 )
+
+func init() {
+	RegisterBackend(Containers, func(e *Env, _ UpOptions) Backend {
+		var spec ContainersSpec
+		if e.Stand.Containers != nil {
+			spec = *e.Stand.Containers
+		}
+		return &containerBackend{e: e, spec: spec, images: containers.Images(spec.Images, spec.Prefix),
+			kafka: map[string]*containers.KafkaSite{}, byName: map[string]*containers.Container{}}
+	})
+}
 
 // containerBackend is what the containers backend runs for a stand.
 type containerBackend struct {
+	e      *Env
+	spec   ContainersSpec
 	stand  *containers.Stand
 	images map[string]string
 	kafka  map[string]*containers.KafkaSite
@@ -30,19 +50,14 @@ func (b *containerBackend) add(c *containers.Container) {
 	b.mu.Unlock()
 }
 
-// startContainers brings up the stand's network and every site's Kafka
-// (all at once), after checking that each image the stand needs is there.
-func (e *Env) startContainers(ctx context.Context) error {
+// StartKafka brings up the stand's network and every site's Kafka (all
+// at once), after checking that each image the stand needs is there.
+func (b *containerBackend) StartKafka(ctx context.Context) (map[string][]string, error) {
 	if err := containers.Prepare(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	var spec ContainersSpec
-	if e.Stand.Containers != nil {
-		spec = *e.Stand.Containers
-	}
-	b := &containerBackend{images: containers.Images(spec.Images, spec.Prefix), kafka: map[string]*containers.KafkaSite{}, byName: map[string]*containers.Container{}}
 	need := []string{b.images[containers.Kafka]}
-	for _, s := range e.Stand.Sites {
+	for _, s := range b.e.Stand.Sites {
 		if s.Registry != nil {
 			need = append(need, b.images[containers.Registry])
 		}
@@ -51,19 +66,19 @@ func (e *Env) startContainers(ctx context.Context) error {
 		}
 	}
 	if err := containers.CheckImages(ctx, dedupe(need)...); err != nil {
-		return err
+		return nil, err
 	}
-	cs, err := containers.NewStand(ctx, spec.Timeout.Duration)
+	cs, err := containers.NewStand(ctx, b.spec.Timeout.Duration)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.stand, e.containers = cs, b
-	names := e.Stand.SiteNames()
+	b.stand = cs
+	names := b.e.Stand.SiteNames()
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
-			k, err := cs.StartKafka(ctx, name, b.images[containers.Kafka], e.Stand.Sites[name].Kafka.AutoCreateTopics)
+			k, err := cs.StartKafka(ctx, name, b.images[containers.Kafka], b.e.Stand.Sites[name].Kafka.AutoCreateTopics)
 			if err != nil {
 				errs[i] = fmt.Errorf("site %s: %w", name, err)
 				return
@@ -78,13 +93,14 @@ func (e *Env) startContainers(ctx context.Context) error {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return fmt.Errorf("site %s: %w", names[i], err)
+			return nil, fmt.Errorf("site %s: %w", names[i], err)
 		}
 	}
+	out := map[string][]string{}
 	for _, name := range names {
-		e.Sites[name] = newSiteEnv(name, b.kafka[name].Brokers)
+		out[name] = b.kafka[name].Brokers
 	}
-	return nil
+	return out, nil
 }
 
 func dedupe(xs []string) []string {
@@ -99,49 +115,47 @@ func dedupe(xs []string) []string {
 	return out
 }
 
-// startContainerRegistry runs a site's registry as a container on the
-// site's Kafka (its in-network listener).
-func (e *Env) startContainerRegistry(ctx context.Context, site, alias, topic string, readOnly bool) (string, error) {
-	b := e.containers
+// StartRegistry runs a site's registry as a container on the site's
+// Kafka (its in-network listener).
+func (b *containerBackend) StartRegistry(ctx context.Context, r RegistryRequest) (*registry.Server, string, error) {
 	image := b.images[containers.Registry]
 	var entrypoint []string
 	if image == b.images[containers.Components] { // the project's registry binary in the components image
 		entrypoint = []string{"/usr/local/bin/registry"}
 	}
-	name := site + "-registry"
-	if alias != "" {
-		name = site + "-registry-" + alias
+	name := r.Site + "-registry"
+	if r.Alias != "" {
+		name = r.Site + "-registry-" + r.Alias
 	}
-	c, url, err := b.stand.StartRegistry(ctx, name, image, b.kafka[site], topic, readOnly, entrypoint...)
+	c, url, err := b.stand.StartRegistry(ctx, name, image, b.kafka[r.Site], r.Topic, r.ReadOnly, entrypoint...)
 	if err != nil {
-		return "", fmt.Errorf("site %s: %w", site, err)
+		return nil, "", fmt.Errorf("site %s: %w", r.Site, err)
 	}
 	b.add(c)
-	return url, nil
+	return nil, url, nil
 }
 
-// startContainerInflux runs a site's InfluxDB as a container.
-func (e *Env) startContainerInflux(ctx context.Context, site string) (string, error) {
-	b := e.containers
+// StartInfluxDB runs a site's InfluxDB as a container.
+func (b *containerBackend) StartInfluxDB(ctx context.Context, site string, _ *InfluxSpec) (SiteInflux, error) {
 	c, url, err := b.stand.StartInfluxDB(ctx, site+"-influxdb", b.images[containers.InfluxDB])
 	if err != nil {
-		return "", fmt.Errorf("site %s: %w", site, err)
+		return SiteInflux{}, fmt.Errorf("site %s: %w", site, err)
 	}
 	b.add(c)
-	return url, nil
+	return SiteInflux{Client: &influxd.Client{URL: url}}, nil
 }
 
-// startContainerMirrorMaker runs MirrorMaker 2 from the Kafka image, the
-// clusters by their in-network addresses.
-func (e *Env) startContainerMirrorMaker(ctx context.Context, flows []*FlowSpec) error {
-	b := e.containers
+// StartMirrorMaker runs MirrorMaker 2 from the Kafka image, the clusters
+// by their in-network addresses.
+func (b *containerBackend) StartMirrorMaker(ctx context.Context, flows []*FlowSpec) (*component, error) {
+	e := b.e
 	brokers := map[string][]string{}
 	for name, k := range b.kafka {
 		brokers[name] = []string{k.InNetwork}
 	}
 	c, err := b.stand.StartMirrorMaker(ctx, b.images[containers.Kafka], e.Stand.MirrorMakerProperties(brokers))
 	if err != nil {
-		return fmt.Errorf("mirrormaker2: %w", err)
+		return nil, fmt.Errorf("mirrormaker2: %w", err)
 	}
 	done := make(chan struct{})
 	var once sync.Once
@@ -175,41 +189,69 @@ func (e *Env) startContainerMirrorMaker(ctx context.Context, flows []*FlowSpec) 
 		}
 		if err := e.waitTopics(ctx, f.Target.Value, []string{"heartbeats"}, 3*time.Minute, alive); err != nil {
 			stop()
-			return fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, proc.Tail(c.Logs(), 4000))
+			return nil, fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, proc.Tail(c.Logs(), 4000))
 		}
 	}
-	e.register(comp)
-	return nil
+	return comp, nil
 }
 
-// containerLogs are the output of the stand's containers, by name.
-func (e *Env) containerLogs() map[string]string {
+// Run starts one of the project's binaries: with run "container" in a
+// container of the components image (host networking, the stand's temp
+// dir mounted, so the same arguments serve), else on the host.
+func (b *containerBackend) Run(ctx context.Context, name, binary string, args, env []string, run RunMode) (runner, error) {
+	if run != Container {
+		return startHostRunner(ctx, name, binary, args, env)
+	}
+	root := moduleRoot()
+	if root == "" {
+		return nil, fmt.Errorf("run container: the module root (the components image's build context) is not found from here")
+	}
+	dirs := []string{b.e.tmp}
+	if d := b.e.Stand.InterfacesDir(); d != "" {
+		dirs = append(dirs, d)
+	}
+	return b.stand.RunComponent(ctx, name, root, binary, args, env, dirs...)
+}
+
+// Logs are the output of the stand's containers, by name.
+func (b *containerBackend) Logs() map[string]string {
 	out := map[string]string{}
-	if e.containers == nil {
+	if b.stand == nil {
 		return out
 	}
-	for _, c := range e.containers.stand.Containers() {
+	for _, c := range b.stand.Containers() {
 		out["container-"+c.Name] = c.Logs()
 	}
 	return out
 }
 
-// containerFault pauses, unpauses, stops, starts, disconnects or
-// reconnects a site's Kafka, registry or InfluxDB container.
-func (e *Env) containerFault(ctx context.Context, service, site, action string) error {
-	if e.containers == nil {
-		return fmt.Errorf("%s %s: only the containers backend runs sites as containers (this stand: %s)", service, action, e.Stand.Backend)
+// Versions names the images the sites run.
+func (b *containerBackend) Versions() map[string]string {
+	im := b.images
+	return map[string]string{"kafka": "container " + im[containers.Kafka], "registry": "container " + im[containers.Registry], "influxd": "container " + im[containers.InfluxDB]}
+}
+
+// Close removes the stand's containers and network.
+func (b *containerBackend) Close(ctx context.Context) error {
+	if b.stand == nil {
+		return nil
 	}
+	return b.stand.Terminate(ctx)
+}
+
+// ContainerAction pauses, unpauses, stops, starts, disconnects or
+// reconnects a site's Kafka, registry or InfluxDB container.
+func (b *containerBackend) ContainerAction(ctx context.Context, service, site, action string) error {
 	name := service + "@" + site
 	if service == "registry" || service == "influxdb" {
 		name = service + "@" + site + "-" + service
 	}
-	e.containers.mu.Lock()
-	c := e.containers.byName[name]
-	e.containers.mu.Unlock()
+	b.mu.Lock()
+	c := b.byName[name]
+	b.mu.Unlock()
 	if c == nil {
 		var have []string
-		for n := range e.containers.byName {
+		for n := range b.byName {
 			have = append(have, n)
 		}
 		sort.Strings(have)
@@ -227,7 +269,7 @@ func (e *Env) containerFault(ctx context.Context, service, site, action string) 
 			return err
 		}
 		if service == "kafka" {
-			return wait.ForKafkaMetadata(e.containers.kafka[site].Brokers, 1).WaitUntilReady(ctx)
+			return wait.ForKafkaMetadata(b.kafka[site].Brokers, 1).WaitUntilReady(ctx)
 		}
 		return nil
 	case "disconnected":
@@ -238,6 +280,12 @@ func (e *Env) containerFault(ctx context.Context, service, site, action string) 
 	return fmt.Errorf("unknown container action %q", action)
 }
 
+// containerFault acts on a site's container, on a backend that is a
+// ContainerActor.
 func (st *Steps) containerFault(ctx context.Context, service, site, action string) error {
-	return st.Env.containerFault(ctx, service, site, action)
+	a, err := capability[ContainerActor](st.Env, service+" "+action+": container actions")
+	if err != nil {
+		return err
+	}
+	return a.ContainerAction(ctx, service, site, action)
 }

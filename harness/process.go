@@ -30,50 +30,59 @@ import (
 // configuration.
 const mirrorMakerName = string(MirrorMaker2)
 
-// startApacheKafka starts every site's cluster at once (a JVM per broker
-// takes seconds to start; sites need not wait for each other).
-func (e *Env) startApacheKafka(ctx context.Context) error {
+func init() {
+	RegisterBackend(Process, func(e *Env, opts UpOptions) Backend {
+		return &processBackend{hostBackend: hostBackend{e: e, opts: opts}, clusters: map[string]*kafkaproc.Cluster{}}
+	})
+}
+
+// processBackend runs each site's Kafka as an Apache Kafka cluster and
+// MirrorMaker 2 as a process; the rest as the embedded backend does.
+type processBackend struct {
+	hostBackend
+	clusters map[string]*kafkaproc.Cluster
+}
+
+// StartKafka starts every site's cluster at once (a JVM per broker takes
+// seconds to start; sites need not wait for each other).
+func (b *processBackend) StartKafka(ctx context.Context) (map[string][]string, error) {
 	lib, err := kafkaproc.FindLib(moduleRoots()...)
 	if err != nil {
-		return fmt.Errorf("backend process: %w", err)
+		return nil, fmt.Errorf("backend process: %w", err)
 	}
-	names := e.Stand.SiteNames()
+	st := b.e.Stand
+	names := st.SiteNames()
 	clusters := make([]*kafkaproc.Cluster, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
-			clusters[i], errs[i] = kafkaproc.Start(ctx, kafkaproc.Config{Lib: lib, Nodes: e.Stand.Sites[name].Kafka.Brokers, AutoCreateTopics: e.Stand.Sites[name].Kafka.AutoCreateTopics})
+			clusters[i], errs[i] = kafkaproc.Start(ctx, kafkaproc.Config{Lib: lib, Nodes: st.Sites[name].Kafka.Brokers, AutoCreateTopics: st.Sites[name].Kafka.AutoCreateTopics})
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("site %s: %w", name, errs[i])
 			}
 		})
 	}
 	wg.Wait()
+	out := map[string][]string{}
 	for i, name := range names {
 		if clusters[i] != nil {
-			e.Sites[name] = newSiteEnv(name, clusters[i].Seeds())
-			e.Sites[name].Apache = clusters[i]
+			b.clusters[name] = clusters[i]
+			out[name] = clusters[i].Seeds()
 		}
 	}
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
-// startMirrorMaker runs the stand's mirrormaker2 flows in one MirrorMaker
-// 2 process. It counts as started once MM2 has written heartbeats into
-// every target; settling waits until every source topic a flow
-// replicates has its replica at the target.
-func (e *Env) startMirrorMaker(ctx context.Context) error {
-	flows := e.Stand.MM2Flows()
-	if len(flows) == 0 {
-		return nil
-	}
-	if e.containers != nil {
-		return e.startContainerMirrorMaker(ctx, flows)
-	}
+// StartMirrorMaker runs the flows in one MirrorMaker 2 process. It
+// counts as started once MM2 has written heartbeats into every target;
+// settling waits until every source topic a flow replicates has its
+// replica at the target.
+func (b *processBackend) StartMirrorMaker(ctx context.Context, flows []*FlowSpec) (*component, error) {
+	e := b.e
 	lib, err := kafkaproc.FindLib(moduleRoots()...)
 	if err != nil {
-		return fmt.Errorf("mirrormaker2: %w", err)
+		return nil, fmt.Errorf("mirrormaker2: %w", err)
 	}
 	brokers := map[string][]string{}
 	for name, se := range e.Sites {
@@ -82,7 +91,7 @@ func (e *Env) startMirrorMaker(ctx context.Context) error {
 	props := e.Stand.MirrorMakerProperties(brokers)
 	mm, err := kafkaproc.StartMirrorMaker(kafkaproc.Config{Lib: lib}, props)
 	if err != nil {
-		return fmt.Errorf("mirrormaker2: %w", err)
+		return nil, fmt.Errorf("mirrormaker2: %w", err)
 	}
 	c := &component{name: mirrorMakerName, kind: "replication", proc: mm.Process(), done: mm.Process().Done()}
 	c.cancel = func() { _ = mm.Stop() }
@@ -93,8 +102,57 @@ func (e *Env) startMirrorMaker(ctx context.Context) error {
 		}
 		if err := e.waitTopics(ctx, f.Target.Value, []string{"heartbeats"}, 3*time.Minute, mm.Process().Alive); err != nil {
 			_ = mm.Stop()
-			return fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, mm.Logs(4000))
+			return nil, fmt.Errorf("mirrormaker2 did not start: %w\n%s", err, mm.Logs(4000))
 		}
+	}
+	return c, nil
+}
+
+// Logs are the Kafka nodes' output, by site.
+func (b *processBackend) Logs() map[string]string {
+	out := map[string]string{}
+	for name, c := range b.clusters {
+		out["kafka-"+name] = c.Logs(1 << 30)
+	}
+	return out
+}
+
+// Versions names Apache Kafka's, and MirrorMaker 2's and Telegraf's
+// where the stand runs them, with the versions the jars and binary
+// report.
+func (b *processBackend) Versions() map[string]string {
+	out := b.hostBackend.Versions()
+	out["kafka"] = "Apache Kafka " + jarVersion("kafka_2.13-") + " (KRaft)"
+	if len(b.e.Stand.MM2Flows()) > 0 {
+		out["mirrormaker2"] = "MirrorMaker 2 " + jarVersion("connect-mirror-")
+	}
+	for _, k := range b.e.Stand.Sinks {
+		if k.Run == Telegraf {
+			out["telegraf"] = telegrafVersion()
+		}
+	}
+	return out
+}
+
+// Close stops the clusters, then what the host runs.
+func (b *processBackend) Close(ctx context.Context) error {
+	var errs []error
+	for _, c := range b.clusters {
+		errs = append(errs, c.Stop())
+	}
+	return errors.Join(append(errs, b.hostBackend.Close(ctx))...)
+}
+
+// startMirrorMaker runs the stand's mirrormaker2 flows in one MirrorMaker
+// 2 on the backend.
+func (e *Env) startMirrorMaker(ctx context.Context) error {
+	flows := e.Stand.MM2Flows()
+	if len(flows) == 0 {
+		return nil
+	}
+	c, err := e.backend.StartMirrorMaker(ctx, flows)
+	if err != nil {
+		return err
 	}
 	e.register(c)
 	return nil
@@ -361,12 +419,9 @@ func (e *Env) WriteLogs(dir string) (string, error) {
 			logs[c.kind+"-"+n] = c.proc.Tail(1 << 30)
 		}
 	}
-	for name, se := range e.Sites {
-		if se.Apache != nil {
-			logs["kafka-"+name] = se.Apache.Logs(1 << 30)
-		}
+	if e.backend != nil {
+		maps.Copy(logs, e.backend.Logs())
 	}
-	maps.Copy(logs, e.containerLogs())
 	if len(logs) == 0 {
 		return "", nil
 	}

@@ -20,8 +20,6 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/lsst-ts/teststand/harness/containers"
-	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/reports"
 )
@@ -568,43 +566,11 @@ func Hold(ctx context.Context, cfg HoldConfig) error {
 func versions(stands ...*Stand) map[string]string {
 	out := map[string]string{}
 	for _, st := range stands {
-		switch st.Backend {
-		case External:
-			out["kafka"], out["registry"], out["influxdb"] = "external", "external", "external"
-			continue
-		case Process:
-			out["kafka"] = "Apache Kafka " + jarVersion("kafka_2.13-") + " (KRaft)"
-		default:
-			out["kafka"] = "kfake (franz-go)"
+		b, err := newBackend(&Env{Stand: st}, UpOptions{})
+		if err != nil {
+			continue // Load has checked the backend
 		}
-		out["registry"] = "teststand"
-		if st.Backend == Containers {
-			var spec ContainersSpec
-			if st.Containers != nil {
-				spec = *st.Containers
-			}
-			im := containers.Images(spec.Images, spec.Prefix)
-			out["kafka"], out["registry"], out["influxd"] = "container "+im[containers.Kafka], "container "+im[containers.Registry], "container "+im[containers.InfluxDB]
-			continue
-		}
-		for _, site := range st.Sites {
-			if site.InfluxDB == nil {
-				continue
-			}
-			if site.InfluxDB.Major() == 2 {
-				out["influxd2"] = influxd.Version2
-			} else {
-				out["influxd"] = influxd.Version
-			}
-		}
-		if len(st.MM2Flows()) > 0 {
-			out["mirrormaker2"] = "MirrorMaker 2 " + jarVersion("connect-mirror-")
-		}
-		for _, k := range st.Sinks {
-			if k.Run == Telegraf {
-				out["telegraf"] = telegrafVersion()
-			}
-		}
+		maps.Copy(out, b.Versions())
 	}
 	return out
 }

@@ -26,7 +26,6 @@ type (
 	Ref                = stand.Ref
 	Duration           = stand.Duration
 	LoadOptions        = stand.LoadOptions
-	Backend            = stand.Backend
 	RunMode            = stand.RunMode
 )
 

@@ -490,11 +490,7 @@ func (st *Steps) inTopicWithDuplicates(ctx context.Context, csc, index, topic, k
 }
 
 func (st *Steps) commitsFail(ctx context.Context, what, site string) error {
-	se := st.Env.Sites[site]
-	if se == nil {
-		return fmt.Errorf("unknown site %q", site)
-	}
-	return se.FailCommits(what == "fail")
+	return st.Env.FailCommits(site, what == "fail")
 }
 
 func (st *Steps) lagDrains(ctx context.Context, kind, name, within string) error {

@@ -160,3 +160,13 @@ func anys[T ~string](vs []T) []any {
 	}
 	return out
 }
+
+// AddBackend makes name a backend stands may name, besides the four
+// above: the harness's registry of backends (harness.RegisterBackend)
+// adds the ones it has. It is called from init functions, before any
+// stand is loaded.
+func AddBackend(name Backend) {
+	if !slices.Contains(backends, name) {
+		backends = append(backends, name)
+	}
+}

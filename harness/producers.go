@@ -1,0 +1,250 @@
+// producers.go holds the SAL Kafka producers: started in process or as
+// the salkafka binary, hot-adding CSCs, restarting with more, and what a
+// producer read; and the cross-process DDS domains they listen on.
+
+package harness
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/proc"
+	"github.com/lsst-ts/teststand/producer"
+)
+
+// startProducer starts a producer: in process at its site, or as the
+// salkafka binary or its container (startBinaryProducer).
+func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
+	if p.Run == Binary || p.Run == Container {
+		return e.startBinaryProducer(ctx, p)
+	}
+	se := e.Sites[p.Site.Value]
+	cscs := make([]string, len(p.CSCs))
+	for i, c := range p.CSCs {
+		cscs[i] = c.Value
+	}
+	partitions, rf := e.topicDefaults(p)
+	pr, err := producer.New(ctx, producer.Config{
+		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: e.Bus, Interfaces: e.Stand.Loaded,
+		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
+		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
+		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,
+		Logger:       e.log.With("component", "producer "+p.Name),
+	})
+	if err != nil {
+		return fmt.Errorf("producer %s: %w", p.Name, err)
+	}
+	se.Producers[p.Name] = pr
+	stats := func() map[string]int64 {
+		return map[string]int64{"read": pr.Stats.Read.Load(), "produced": pr.Stats.Produced.Load(), "failed": pr.Stats.Failed.Load()}
+	}
+	return e.startComponent(ctx, p.Name, "producer", stats, nil, func(ctx context.Context, ready func()) error {
+		ready()
+		return pr.Run(ctx)
+	}, pr.Registry())
+}
+
+// startBinaryProducer runs the salkafka binary with ts_salkafka's command
+// line and waits for its readiness semaphore.
+func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
+	se := e.Sites[p.Site.Value]
+	ready := filepath.Join(e.tmp, "SALKAFKA_PRODUCER_RUNNING_"+strings.ToUpper(p.Name))
+	partitions, rf := e.topicDefaults(p)
+	mport, err := proc.FreePort()
+	if err != nil {
+		return err
+	}
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", mport)
+	aport, err := proc.FreePort()
+	if err != nil {
+		return err
+	}
+	adminAddr := fmt.Sprintf("127.0.0.1:%d", aport)
+	args := []string{
+		"--metrics", metricsAddr, "--admin", adminAddr,
+		"--broker", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL,
+		"--partitions", fmt.Sprint(partitions), "--replication-factor", fmt.Sprint(rf),
+		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
+		"--domain", fmt.Sprint(p.Domain), "--partition-prefix", p.PartitionPrefix,
+		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
+		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--ready-file", ready,
+	}
+	for k, v := range e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs {
+		args = append(args, "--topic-config", k+"="+v)
+	}
+	// Always said, "" for the built-in interfaces: the binary must not
+	// fall back to a TS_XML_DIR of the environment the stand does not use.
+	args = append(args, "--ts-xml="+e.Stand.InterfacesDir())
+	for _, c := range p.CSCs {
+		args = append(args, c.Value)
+	}
+	return e.startBinary(ctx, binaryComponent{
+		name: p.Name, kind: "producer", binary: "salkafka", args: args, run: p.Run,
+		ready:      wait.ForFile(ready).WithTimeout(60 * time.Second),
+		metricsURL: "http://" + metricsAddr + "/metrics", adminURL: "http://" + adminAddr + "/components",
+	})
+}
+
+// topicDefaults are the partitions and replication factor a producer
+// creates topics with: its own, else its site's, else 1.
+func (e *Env) topicDefaults(p *ProducerSpec) (int32, int16) {
+	k := e.Stand.Sites[p.Site.Value].Kafka
+	return cmp.Or(p.Partitions, k.Partitions, 1), cmp.Or(p.ReplicationFactor, k.ReplicationFactor, 1)
+}
+
+// AddToProducer hot-adds CSCs to a running producer: through its admin
+// API for a binary, directly for an in-process one.
+func (e *Env) AddToProducer(ctx context.Context, name string, cscs ...string) error {
+	c := e.component(name)
+	if c == nil || c.kind != "producer" {
+		return fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
+	}
+	if c.adminURL != "" {
+		body, _ := json.Marshal(map[string][]string{"components": cscs})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.adminURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("producer %s: hot add: %w", name, err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("producer %s: hot add %v: %s: %s", name, cscs, resp.Status, bytes.TrimSpace(msg))
+		}
+		e.served(name, cscs)
+		return nil
+	}
+	for _, se := range e.Sites {
+		if p := se.Producers[name]; p != nil {
+			if _, err := p.Add(ctx, cscs...); err != nil {
+				return err
+			}
+			e.served(name, cscs)
+			return nil
+		}
+	}
+	return fmt.Errorf("producer %s cannot be reached", name)
+}
+
+// served records CSCs a producer took up after it started, so that the
+// stand knows where their samples go.
+func (e *Env) served(name string, cscs []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.Stand.Producers {
+		if p.Name == name {
+			for _, c := range cscs {
+				p.CSCs = append(p.CSCs, Ref{Value: c})
+			}
+		}
+	}
+}
+
+// ProducerRead is how many samples of csc's topic producer name has read
+// from its DDS domain, from its own metrics (in-process counters, or a
+// binary's Prometheus endpoint).
+func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64, error) {
+	c := e.component(name)
+	if c == nil || c.kind != "producer" {
+		return 0, fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
+	}
+	fams, err := e.Metrics(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	return int64(sumValues(fams, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic})), nil
+}
+
+// RestartProducer stops a running producer and starts it again with the
+// CSCs added to its list: the summit's documented way of adding a CSC,
+// during which nothing reads the producer's DDS domain. A stopped
+// producer is only started.
+func (e *Env) RestartProducer(ctx context.Context, name string, add ...string) error {
+	c := e.component(name)
+	if c == nil || c.kind != "producer" {
+		return fmt.Errorf("no producer named %q (have %v)", name, e.ComponentNames())
+	}
+	if e.Running(name) {
+		if err := e.Stop(name); err != nil {
+			return err
+		}
+	}
+	for _, csc := range add {
+		if err := e.Stand.CheckCSC(Ref{Value: csc}, "producer "+strconv.Quote(name)); err != nil {
+			return err
+		}
+	}
+	e.served(name, add)
+	return e.Restart(ctx, name)
+}
+
+// joinDomains connects the stand's bus to the cross-process DDS domains
+// its producers listen on, on a base port of the stand's own, so that
+// binary producers and mocksal processes meet the stand's writers and
+// readers there.
+func (e *Env) joinDomains(ctx context.Context) error {
+	domains := map[int]bool{}
+	for _, p := range e.Stand.Producers {
+		domains[p.Domain] = true
+	}
+	base, err := freeBasePort(domains)
+	if err != nil {
+		return err
+	}
+	e.DDSBasePort = base
+	for d := range domains {
+		l, err := dds.Join(ctx, e.Bus, dds.LinkConfig{Domain: d, Interfaces: e.Stand.Loaded, BasePort: base, Logger: e.log.With("component", "dds")})
+		if err != nil {
+			return err
+		}
+		e.links = append(e.links, l)
+	}
+	return nil
+}
+
+// freeBasePort finds a base port whose domain ports are all free. The
+// base comes from proc.FreePort, below the kernel's ephemeral range, so
+// that no client's outgoing connection takes a domain's port first.
+func freeBasePort(domains map[int]bool) (int, error) {
+	for range 100 {
+		base, err := proc.FreePort()
+		if err != nil {
+			return 0, err
+		}
+		ok := true
+		for d := range domains {
+			port := dds.Port(base, d)
+			if port > 65535 {
+				ok = false
+				break
+			}
+			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+				ok = false
+				break
+			} else {
+				l.Close()
+			}
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, errors.New("no free base port for the DDS domains")
+}
