@@ -1,0 +1,167 @@
+package harness
+
+// Steps that break and mend the stand: components stopped, killed and
+// restarted, links down or slow, registries down, commits refused, and
+// what the stand does meanwhile (lag, heartbeats, schema id conflicts).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/registry"
+	"github.com/lsst-ts/teststand/replication"
+)
+
+func (st *Steps) stopComponent(ctx context.Context, name string) error {
+	return st.Env.Stop(name)
+}
+
+func (st *Steps) pass(ctx context.Context, secs string) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(seconds(secs)):
+		return nil
+	}
+}
+
+func (st *Steps) commitsFail(ctx context.Context, what, site string) error {
+	return st.Env.FailCommits(site, what == "fail")
+}
+
+func (st *Steps) lagDrains(ctx context.Context, kind, name, within string) error {
+	metric, labels := "efdsink_consumer_lag_records", map[string]string(nil)
+	if kind == "replication flow" {
+		metric = "mirror_lag_records"
+		for _, f := range st.Env.Stand.Replication {
+			if f.Name == name {
+				labels = map[string]string{"source": f.Source.Value, "target": f.Target.Value}
+			}
+		}
+		if labels == nil {
+			return fmt.Errorf("no replication flow named %q", name)
+		}
+	}
+	var lag float64
+	deadline := time.Now().Add(seconds(within))
+	for {
+		fams, err := st.Env.Metrics(ctx, name)
+		if err == nil {
+			if lag = sumValues(fams, metric, labels); lag == 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("the %s %q still lags by %.0f records after %s s", kind, name, lag, within)
+		}
+		if err := st.pass(ctx, "0.1"); err != nil {
+			return err
+		}
+	}
+}
+
+func (st *Steps) killComponent(ctx context.Context, name string) error {
+	return st.Env.Kill(name)
+}
+
+func (st *Steps) restartComponent(ctx context.Context, name string) error {
+	return st.Env.Restart(ctx, name)
+}
+
+func (st *Steps) heartbeatArrives(ctx context.Context, source, target, topic, site, within string) error {
+	se := st.Env.Sites[site]
+	if se == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	since := state(ctx).started
+	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	wctx, cancel := context.WithTimeout(ctx, seconds(within))
+	defer cancel()
+	seen := 0
+	for {
+		fs := cl.PollFetches(wctx)
+		if wctx.Err() != nil {
+			return fmt.Errorf("no heartbeat %s->%s in %s at %s within %s s (%d other records)", source, target, topic, site, within, seen)
+		}
+		found := false
+		fs.EachRecord(func(r *kgo.Record) {
+			h, err := replication.ParseHeartbeat(r.Key, r.Value)
+			if err == nil && h.SourceAlias == source && h.TargetAlias == target && !h.Timestamp.Before(since.Truncate(time.Millisecond)) {
+				found = true
+				return
+			}
+			seen++
+		})
+		if found {
+			return nil
+		}
+	}
+}
+
+func (st *Steps) registryConflicts(ctx context.Context, site, no string) error {
+	se := st.Env.Sites[site]
+	if se == nil || se.Registry == nil {
+		return fmt.Errorf("site %q has no registry", site)
+	}
+	// The registry shows a record another writer put in its storage
+	// topic once it has read it: Sync reads to the topic's end first.
+	// Replicated records arrive a flow's round trip after the schemas
+	// are registered, so conflicts are waited for; none is what the
+	// registry shows once it has read everything there is.
+	var c []registry.Conflict
+	check := wait.ForCondition("schema id conflicts at the registry at "+site, func(ctx context.Context) error {
+		if err := se.Registry.Sync(ctx); err != nil {
+			return err
+		}
+		if c = se.Registry.Conflicts(); len(c) == 0 {
+			return errors.New("none yet")
+		}
+		return nil
+	}).WithTimeout(10 * time.Second)
+	if no != "" {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := se.Registry.Sync(sctx); err != nil {
+			return fmt.Errorf("the registry at %s: %w", site, err)
+		}
+		c = se.Registry.Conflicts()
+	} else if err := check.WaitUntilReady(ctx); err != nil && len(c) == 0 {
+		return fmt.Errorf("the registry at %s reports no schema id conflict: %w", site, err)
+	}
+	if no != "" && len(c) > 0 {
+		return fmt.Errorf("the registry at %s reports %d schema id conflicts, the first: %v", site, len(c), c[0])
+	}
+	return nil
+}
+
+func (st *Steps) linkDown(ctx context.Context, from, to, secs string) error {
+	return st.Env.LinkDown(ctx, from, to, seconds(secs))
+}
+
+func (st *Steps) slowLink(ctx context.Context, from, to, amount, unit string) error {
+	d := seconds(amount)
+	if unit == "ms" {
+		d /= 1000
+	}
+	return st.Env.SlowLink(from, to, d)
+}
+
+func (st *Steps) registryDown(ctx context.Context, site, what string) error {
+	if what == "goes down" {
+		return st.Env.StopRegistry(site)
+	}
+	return st.Env.StartRegistry(ctx, site)
+}
