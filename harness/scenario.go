@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/mocksal"
-	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/reports"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/saltransform"
@@ -242,21 +242,13 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 // flow from there, and each sink database whose topics match a replica or
 // the topic itself.
 func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
-	type place struct{ site, topic string }
-	var places []place
-	seen := map[place]bool{}
-	add := func(p place) {
-		if !seen[p] {
-			seen[p] = true
-			places = append(places, p)
-		}
-	}
+	var seeds []stand.SiteTopic
 	if tr.TextSite != "" {
 		// Written as text: it appears where a transform at that site
 		// reading the CSC writes it.
 		for _, x := range s.env.Stand.SalTransforms {
 			if x.Site.Value == tr.TextSite && slices.ContainsFunc(x.CSCs, func(c Ref) bool { return c.Value == tr.Topic.CSC }) {
-				add(place{x.Site.Value, saltransform.OutputTopic(tr.Topic)})
+				seeds = append(seeds, stand.SiteTopic{Site: x.Site.Value, Topic: saltransform.OutputTopic(tr.Topic)})
 			}
 		}
 	}
@@ -267,28 +259,18 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 		for _, c := range p.CSCs {
 			name, _, _ := strings.Cut(c.Value, ":")
 			if name == tr.Topic.CSC {
-				add(place{p.Site.Value, tr.Topic.KafkaTopic(p.Subname)})
+				seeds = append(seeds, stand.SiteTopic{Site: p.Site.Value, Topic: tr.Topic.KafkaTopic(p.Subname)})
 			}
 		}
 	}
-	for i := 0; i < len(places); i++ { // grows while flows add replicas
-		for _, f := range s.env.Stand.Replication {
-			if f.Source.Value != places[i].site {
-				continue
-			}
-			flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
-			if err != nil {
-				return nil, err
-			}
-			if flow.Replicates(places[i].topic) {
-				add(place{f.Target.Value, flow.RemoteTopic(places[i].topic)})
-			}
-		}
+	places, err := s.env.Stand.Replicas(seeds...)
+	if err != nil {
+		return nil, err
 	}
 	var taps []*Tap
 	for _, p := range places {
-		se := s.env.Sites[p.site]
-		tap, err := kafkaTap(s.ctx, se.Brokers, p.topic, "kafka@"+p.site+"/"+p.topic, "→kafka@"+p.site, tr)
+		se := s.env.Sites[p.Site]
+		tap, err := kafkaTap(s.ctx, se.Brokers, p.Topic, "kafka@"+p.Site+"/"+p.Topic, "→kafka@"+p.Site, tr)
 		if err != nil {
 			return nil, err
 		}
@@ -296,16 +278,16 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 	}
 	for _, k := range s.env.Stand.Sinks {
 		for _, p := range places {
-			if p.site != k.Site.Value {
+			if p.Site != k.Site.Value {
 				continue
 			}
-			rule := k.Route(p.topic)
+			rule := k.Route(p.Topic)
 			if rule == nil {
 				continue
 			}
-			se := s.env.Sites[p.site]
+			se := s.env.Sites[p.Site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(p.site, rule.Database), measurement, "influxdb@"+p.site+"/"+rule.Database, "→influxdb@"+p.site, tr))
+			taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(p.Site, rule.Database), measurement, "influxdb@"+p.Site+"/"+rule.Database, "→influxdb@"+p.Site, tr))
 			break
 		}
 	}

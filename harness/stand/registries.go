@@ -129,8 +129,8 @@ func (s *Stand) normalizeRegistries() error {
 	return nil
 }
 
-// siteTopic is a topic at a site.
-type siteTopic struct{ site, topic string }
+// SiteTopic is a topic at a site.
+type SiteTopic struct{ Site, Topic string }
 
 // compiledFlow is a flow of the stand with its policy and filter built.
 type compiledFlow struct {
@@ -141,10 +141,10 @@ type compiledFlow struct {
 // flowGraph compiles the stand's flows once; bad patterns are reported
 // where the flows are validated.
 func (s *Stand) flowGraph() ([]compiledFlow, error) {
-	if s.compiled != nil {
+	if s.compiled != nil { // made at load, then only read
 		return s.compiled, nil
 	}
-	var out []compiledFlow
+	out := make([]compiledFlow, 0, len(s.Replication))
 	for _, f := range s.Replication {
 		flow, err := replication.NewFlow(f.Source.Value, f.Target.Value, f.Topics, f.Exclude, f.Policy, f.Separator)
 		if err != nil {
@@ -156,25 +156,30 @@ func (s *Stand) flowGraph() ([]compiledFlow, error) {
 	return out, nil
 }
 
-// replicas is topic at site followed by every replica the stand's flows
-// make of it, nearest first (breadth first: a replica one hop away comes
-// before one through a chain).
-func (s *Stand) replicas(site, topic string) ([]siteTopic, error) {
+// Replicas are the seeds followed by every replica the stand's flows
+// make of them, nearest first (breadth first: a replica one hop away
+// comes before one through a chain). The replicator's own policy and
+// filter decide, so what the stand expects is what replicates.
+func (s *Stand) Replicas(seeds ...SiteTopic) ([]SiteTopic, error) {
 	flows, err := s.flowGraph()
 	if err != nil {
 		return nil, err
 	}
-	out := []siteTopic{{site, topic}}
-	seen := map[siteTopic]bool{out[0]: true}
+	var out []SiteTopic
+	seen := map[SiteTopic]bool{}
+	add := func(t SiteTopic) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	for _, t := range seeds {
+		add(t)
+	}
 	for i := 0; i < len(out); i++ {
 		for _, f := range flows {
-			if f.spec.Source.Value != out[i].site || !f.flow.Replicates(out[i].topic) {
-				continue
-			}
-			r := siteTopic{f.spec.Target.Value, f.flow.RemoteTopic(out[i].topic)}
-			if !seen[r] {
-				seen[r] = true
-				out = append(out, r)
+			if f.spec.Source.Value == out[i].Site && f.flow.Replicates(out[i].Topic) {
+				add(SiteTopic{f.spec.Target.Value, f.flow.RemoteTopic(out[i].Topic)})
 			}
 		}
 	}
@@ -195,13 +200,13 @@ func (s *Stand) RemoteRegistryTopic(site, alias string) (string, error) {
 		return r.Topic, nil
 	}
 	src := s.Sites[alias]
-	reps, err := s.replicas(alias, src.Registry.Topic)
+	reps, err := s.Replicas(SiteTopic{alias, src.Registry.Topic})
 	if err != nil {
 		return "", err
 	}
 	for _, rp := range reps[1:] {
-		if rp.site == site {
-			return rp.topic, nil
+		if rp.Site == site {
+			return rp.Topic, nil
 		}
 	}
 	var flows []string
@@ -260,16 +265,16 @@ func (s *Stand) checkRegistries() error {
 func (s *Stand) topicOrigins() (map[string]map[string][]string, error) {
 	out := map[string]map[string][]string{}
 	add := func(origin, site, topic string) error {
-		reps, err := s.replicas(site, topic)
+		reps, err := s.Replicas(SiteTopic{site, topic})
 		if err != nil {
 			return err
 		}
 		for _, r := range reps {
-			if out[r.site] == nil {
-				out[r.site] = map[string][]string{}
+			if out[r.Site] == nil {
+				out[r.Site] = map[string][]string{}
 			}
-			if !slices.Contains(out[r.site][r.topic], origin) {
-				out[r.site][r.topic] = append(out[r.site][r.topic], origin)
+			if !slices.Contains(out[r.Site][r.Topic], origin) {
+				out[r.Site][r.Topic] = append(out[r.Site][r.Topic], origin)
 			}
 		}
 		return nil

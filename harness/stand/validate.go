@@ -22,6 +22,7 @@ func (s *Stand) validate() error {
 		func() error { return s.checkRestProxies(seen) },
 		func() error { return s.checkSalTransforms(seen) },
 		s.checkTraffic,
+		func() error { _, err := s.flowGraph(); return err }, // compiled once, read by every scenario
 		s.checkRegistries,
 		s.checkSharedStorage,
 	} {
