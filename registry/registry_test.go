@@ -383,21 +383,9 @@ func TestWriteReadsOthersRecordsFirst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// The registry's reader gets nothing new for half a second.
-	select {
-	case <-kfault.HoldFetches(c, DefaultTopic, 500*time.Millisecond):
-	case <-ctx.Done():
-		t.Fatal("the registry's reader did not fetch")
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	key, _ := json.Marshal(schemaKey{KeyType: "SCHEMA", Subject: "b-value", Version: 1, Magic: 1})
 	value, _ := json.Marshal(schemaValue{Subject: "b-value", Version: 1, ID: 2, Schema: schemaB})
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: DefaultTopic, Key: key, Value: value}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	writeBehindReader(ctx, t, c, 500*time.Millisecond, &kgo.Record{Topic: DefaultTopic, Key: key, Value: value})
 	do(t, s.URL(), call{"POST", "/subjects/c-value/versions", body(schemaBreaking), 200, `{"id":3}`})
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
@@ -415,8 +403,21 @@ func TestSyncEndsWithItsContext(t *testing.T) {
 	s := startRegistry(t, Config{Brokers: c.ListenAddrs()})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	writeBehindReader(ctx, t, c, 10*time.Second, &kgo.Record{Topic: DefaultTopic, Key: []byte(`{"keytype":"NOOP","magic":0}`)})
+	sctx, scancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer scancel()
+	if err := s.Sync(sctx); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reading registry-schemas to offset 1") {
+		t.Fatalf("Sync: %v, want the deadline reading to offset 1", err)
+	}
+}
+
+// writeBehindReader holds the registry's fetches of its storage topic for
+// d, once its reader has fetched, and writes rec meanwhile, as another
+// writer would while the registry's reader lags.
+func writeBehindReader(ctx context.Context, t *testing.T, c *kfake.Cluster, d time.Duration, rec *kgo.Record) {
+	t.Helper()
 	select {
-	case <-kfault.HoldFetches(c, DefaultTopic, 10*time.Second):
+	case <-kfault.HoldFetches(c, DefaultTopic, d):
 	case <-ctx.Done():
 		t.Fatal("the registry's reader did not fetch")
 	}
@@ -425,12 +426,7 @@ func TestSyncEndsWithItsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: DefaultTopic, Key: []byte(`{"keytype":"NOOP","magic":0}`)}).FirstErr(); err != nil {
+	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		t.Fatal(err)
-	}
-	sctx, scancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer scancel()
-	if err := s.Sync(sctx); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "reading registry-schemas to offset 1") {
-		t.Fatalf("Sync: %v, want the deadline reading to offset 1", err)
 	}
 }
