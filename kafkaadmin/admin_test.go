@@ -142,17 +142,7 @@ func TestWritesWaitUntilEveryBrokerShowsThem(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			c, err := kfake.NewCluster(kfake.NumBrokers(tc.brokers))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			var out bytes.Buffer
-			a, err := New(c.ListenAddrs(), &out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			c, a, out := newAdmin(t, tc.brokers)
 			if tc.exists {
 				if err := a.CreateTopic(ctx, topic, 2, 1, nil); err != nil {
 					t.Fatal(err)
@@ -184,24 +174,14 @@ func TestWritesWaitUntilEveryBrokerShowsThem(t *testing.T) {
 	t.Run("never visible", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		c, err := kfake.NewCluster(kfake.NumBrokers(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		var out bytes.Buffer
-		a, err := New(c.ListenAddrs(), &out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		c, a, out := newAdmin(t, 1)
 		if err := a.CreateTopic(ctx, topic, 1, 1, nil); err != nil {
 			t.Fatal(err)
 		}
 		lag(t, c, a.Kafka, kmsg.DescribeConfigs, -1, 1<<30)
 		a.Settle = time.Second
 		out.Reset()
-		err = a.Config(ctx, topic, false, map[string]string{"cleanup.policy": "compact"})
+		err := a.Config(ctx, topic, false, map[string]string{"cleanup.policy": "compact"})
 		if !errors.Is(err, ErrNotVisible) {
 			t.Fatalf("err %v, want ErrNotVisible", err)
 		}
@@ -214,4 +194,22 @@ func TestWritesWaitUntilEveryBrokerShowsThem(t *testing.T) {
 			t.Errorf("printed a configuration no broker shows yet:\n%s", out.String())
 		}
 	})
+}
+
+// newAdmin is an Admin on an embedded cluster of n brokers, writing its
+// output into the buffer returned; the test's cleanup closes both.
+func newAdmin(t *testing.T, n int) (*kfake.Cluster, *Admin, *bytes.Buffer) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	out := &bytes.Buffer{}
+	a, err := New(c.ListenAddrs(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return c, a, out
 }
