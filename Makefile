@@ -70,7 +70,7 @@ containers-images: docker-engine tools conformance-tools
 ## test-containers: the containers backend's own tests, then the delivery, renaming and domain
 ## features and the container faults on it (a Docker engine is started when none answers)
 test-containers: containers-images
-	$(GO) test -tags containers -count=1 ./harness/containers
+	$(GO) test -tags containers -count=1 ./harness/backend/containers
 	$(GO) run ./cmd/stand run scenarios/containers.yaml --features features/delivery.feature,features/replication.feature,features/domains.feature,features/sink.feature,containers/features --ts-xml= --report out/containers
 
 ## bench-containers: stand boot on the embedded, process and containers backends in one run

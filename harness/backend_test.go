@@ -3,58 +3,19 @@ package harness
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/internal/fakebackend"
 	"github.com/lsst-ts/teststand/harness/stand"
-	"github.com/lsst-ts/teststand/registry"
 )
 
-// fakeName is a backend only this package's tests register: the embedded
-// backend's kfake and host pieces underneath, counting what Up asks of it.
-const fakeName stand.Backend = "fake"
-
-var fakes struct {
-	kafka, registries, influx, closed atomic.Int32
-}
-
-func init() {
-	RegisterBackend(fakeName, func(e *Env, opts UpOptions) Backend {
-		return &fakeBackend{embeddedBackend: newBackendOf(Embedded, e, opts).(*embeddedBackend)}
-	})
-}
-
-func newBackendOf(name stand.Backend, e *Env, opts UpOptions) Backend {
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	return backends[name](e, opts)
-}
-
-type fakeBackend struct{ *embeddedBackend }
-
-func (b *fakeBackend) StartKafka(ctx context.Context) (map[string][]string, error) {
-	fakes.kafka.Add(1)
-	return b.embeddedBackend.StartKafka(ctx)
-}
-
-func (b *fakeBackend) StartRegistry(ctx context.Context, r RegistryRequest) (*registry.Server, string, error) {
-	fakes.registries.Add(1)
-	return b.embeddedBackend.StartRegistry(ctx, r)
-}
-
-func (b *fakeBackend) StartInfluxDB(ctx context.Context, site string, spec *InfluxSpec) (SiteInflux, error) {
-	fakes.influx.Add(1)
-	return b.embeddedBackend.StartInfluxDB(ctx, site, spec)
-}
-
-func (b *fakeBackend) Close(ctx context.Context) error {
-	fakes.closed.Add(1)
-	return b.embeddedBackend.Close(ctx)
-}
+const fakeName = fakebackend.Name
 
 // TestRegisteredBackend runs the delivery feature on a backend registered
-// under a new name: the stand file's backend is accepted, Up asks that
+// under a new name by a package of its own (fakebackend), the harness
+// unchanged: the stand file's backend is accepted, Up asks that
 // backend for each site's Kafka, registries and InfluxDB, the scenarios
 // pass on what it started, and Down closes it.
 func TestRegisteredBackend(t *testing.T) {
@@ -84,7 +45,7 @@ func TestRegisteredBackend(t *testing.T) {
 			influxes++
 		}
 	}
-	if k, r, i, c := fakes.kafka.Load(), fakes.registries.Load(), fakes.influx.Load(), fakes.closed.Load(); k != 1 || r != regs || i != influxes || c != 1 {
+	if k, r, i, c := fakebackend.Calls.Kafka.Load(), fakebackend.Calls.Registries.Load(), fakebackend.Calls.InfluxDB.Load(), fakebackend.Calls.Closed.Load(); k != 1 || r != regs || i != influxes || c != 1 {
 		t.Errorf("backend %s: asked for Kafka %d times, registries %d, InfluxDB %d, closed %d; want 1, %d, %d, 1 (the stand's)", fakeName, k, r, i, c, regs, influxes)
 	}
 	if v := res.Results.Versions["kafka"]; v != "kfake (franz-go)" {
@@ -100,10 +61,10 @@ func TestBackendCapabilities(t *testing.T) {
 		check   func(*Env) error
 		want    string // "" for none
 	}{
-		{Process, func(e *Env) error { _, err := capability[CommitFaulter](e, "commit faults"); return err }, "commit faults need the embedded or fake backend (this stand: process)"},
-		{fakeName, func(e *Env) error { _, err := capability[CommitFaulter](e, "commit faults"); return err }, ""},
-		{Embedded, func(e *Env) error { _, err := capability[ContainerActor](e, "container actions"); return err }, "container actions need the containers backend (this stand: embedded)"},
-		{Containers, func(e *Env) error { _, err := capability[ContainerActor](e, "container actions"); return err }, ""},
+		{Process, func(e *Env) error { _, err := capability[backend.CommitFaulter](e, "commit faults"); return err }, "commit faults need the embedded or fake backend (this stand: process)"},
+		{fakeName, func(e *Env) error { _, err := capability[backend.CommitFaulter](e, "commit faults"); return err }, ""},
+		{Embedded, func(e *Env) error { _, err := capability[backend.ContainerActor](e, "container actions"); return err }, "container actions need the containers backend (this stand: embedded)"},
+		{Containers, func(e *Env) error { _, err := capability[backend.ContainerActor](e, "container actions"); return err }, ""},
 	}
 	for _, c := range cases {
 		t.Run(string(c.backend), func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/backend/host"
 	"github.com/lsst-ts/teststand/harness/influxd"
 )
 
@@ -73,7 +74,7 @@ func BenchmarkSiteIsolationBoot(b *testing.B) {
 func sharedInflux(b *testing.B) (context.Context, *influxd.Server, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	b.Cleanup(cancel)
-	bin, err := influxd.Find(moduleRoots()...)
+	bin, err := influxd.Find(host.ModuleRoots()...)
 	if err != nil {
 		b.Fatal(err)
 	}

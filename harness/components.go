@@ -8,30 +8,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
-
-// runner is a component running outside the harness's process: a binary
-// (proc.Process) or one in a container (containers.Process).
-type runner interface {
-	Done() <-chan struct{}
-	Stop(grace time.Duration) error
-	Kill()
-	Alive() error
-	Tail(n int) string
-}
 
 // component is one component of the stand with its own lifetime: in
 // process (cancel, done), or a binary or container (proc).
 type component struct {
 	name, kind string
-	proc       runner              // for components run as binaries or containers
+	proc       backend.Process     // for components run as binaries or containers
 	metricsURL string              // a binary's Prometheus endpoint
 	gatherer   prometheus.Gatherer // an in-process component's metrics
 	adminURL   string              // a binary producer's admin API
@@ -231,4 +226,32 @@ func (e *Env) Metrics(ctx context.Context, name string) ([]*dto.MetricFamily, er
 		return gather(c.gatherer)
 	}
 	return nil, fmt.Errorf("%s %s has no metrics", c.kind, name)
+}
+
+// WriteLogs writes the output of every process the stand runs (binaries,
+// MirrorMaker 2, Telegraf, Kafka nodes) into dir, one file each, for a
+// failed run's report; it returns dir, or "" when there was none.
+func (e *Env) WriteLogs(dir string) (string, error) {
+	logs := map[string]string{}
+	for _, n := range e.ComponentNames() {
+		if c := e.component(n); c != nil && c.proc != nil {
+			logs[c.kind+"-"+n] = c.proc.Tail(1 << 30)
+		}
+	}
+	if e.backend != nil {
+		maps.Copy(logs, e.backend.Logs())
+	}
+	if len(logs) == 0 {
+		return "", nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for name, text := range logs {
+		file := strings.NewReplacer("/", "_", " ", "_", ">", "", ":", "_").Replace(name) + ".log"
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }

@@ -38,7 +38,7 @@ func (e *Env) Endpoints() string {
 				}
 				fmt.Fprintf(&b, "  %s %s", kind, strings.Join(dbs, ", "))
 			}
-			if se.InfluxToken != "" && e.Stand.Backend != External {
+			if se.InfluxToken != "" && !e.deployment() {
 				fmt.Fprintf(&b, "  org %s  token %s", se.InfluxOrg, se.InfluxToken)
 			}
 			b.WriteString("\n")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/producer"
@@ -42,7 +43,7 @@ type Env struct {
 	order      []string
 	// backend runs the sites' Kafka, registries and InfluxDB (see
 	// Backend).
-	backend Backend
+	backend backend.Backend
 	// mirrorMetrics are all flows' replication metrics.
 	mirrorMetrics *replication.Metrics
 	// standPrefix names the stand's databases when its sites share an
@@ -185,7 +186,7 @@ func (e *Env) startReplication(ctx context.Context) error {
 	if err := e.startMirrorMaker(ctx); err != nil {
 		return err
 	}
-	if e.Stand.Backend == External {
+	if e.deployment() {
 		return nil // the deployment's replicator emits its own heartbeats
 	}
 	for _, h := range e.Stand.Heartbeats {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -164,4 +165,14 @@ func (st *Steps) registryDown(ctx context.Context, site, what string) error {
 		return st.Env.StopRegistry(site)
 	}
 	return st.Env.StartRegistry(ctx, site)
+}
+
+// containerFault acts on a site's container, on a backend that is a
+// ContainerActor.
+func (st *Steps) containerFault(ctx context.Context, service, site, action string) error {
+	a, err := capability[backend.ContainerActor](st.Env, service+" "+action+": container actions")
+	if err != nil {
+		return err
+	}
+	return a.ContainerAction(ctx, service, site, action)
 }

@@ -1,6 +1,6 @@
 // flows.go holds the replication flows the harness runs itself, their
-// heartbeats, and the link faults steps put on them (MirrorMaker 2 is in
-// process.go and containers_backend.go).
+// heartbeats, the link faults steps put on them, and MirrorMaker 2 for
+// the stand's mirrormaker2 flows, started by its backend.
 
 package harness
 
@@ -128,5 +128,28 @@ func (e *Env) SlowLink(from, to string, d time.Duration) error {
 			c.slow(d)
 		}
 	}
+	return nil
+}
+
+// mirrorMakerName is the component that runs every flow of a stand whose
+// run is mirrormaker2: one MirrorMaker 2 process, as deployed, since
+// several would form one Connect cluster per pair and fight over its
+// configuration.
+const mirrorMakerName = string(MirrorMaker2)
+
+// startMirrorMaker runs the stand's mirrormaker2 flows in one MirrorMaker
+// 2 on the backend.
+func (e *Env) startMirrorMaker(ctx context.Context) error {
+	flows := e.Stand.MM2Flows()
+	if len(flows) == 0 {
+		return nil
+	}
+	mm, err := e.backend.StartMirrorMaker(ctx, flows)
+	if err != nil {
+		return err
+	}
+	p := mm.Process
+	e.register(&component{name: mirrorMakerName, kind: "replication", proc: p, done: p.Done(),
+		cancel: func() { _ = p.Stop(binaryGrace) }, settle: mm.Settle})
 	return nil
 }

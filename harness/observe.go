@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -256,25 +254,6 @@ func num(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
-}
-
-// moduleRoots are directories that may hold ./bin/influxd: the current
-// directory and its parents up to the module root, and the directory above
-// the running executable.
-func moduleRoots() []string {
-	var roots []string
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			roots = append(roots, d)
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil || filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if exe, err := os.Executable(); err == nil {
-		roots = append(roots, filepath.Dir(filepath.Dir(exe)))
-	}
-	return roots
 }
 
 // sortedSeqs returns the keys of m in order.

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/lsst-ts/teststand/harness/backend"
 )
 
 // startRegistries starts the sites' writable registries, before
@@ -40,7 +42,7 @@ func (e *Env) startRemoteRegistries(ctx context.Context) error {
 // registry for alias, on addr ("" for a free port), on the stand's
 // backend.
 func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error {
-	req := RegistryRequest{Site: site, Alias: alias, Addr: addr, Topic: e.Stand.Sites[site].Registry.StorageTopic()}
+	req := backend.RegistryRequest{Site: site, Alias: alias, Addr: addr, Topic: e.Stand.Sites[site].Registry.StorageTopic()}
 	if alias != "" {
 		req.ReadOnly = true
 		if e.Stand.Sites[site].Remote(alias).URL == "" { // a running one's is its own
@@ -89,7 +91,7 @@ func (e *Env) StopRegistry(site string) error {
 // StartRegistry starts a stopped registry again; see StopRegistry.
 func (e *Env) StartRegistry(ctx context.Context, site string) error {
 	se := e.Sites[site]
-	if se == nil || se.RegistryURL == "" || e.Stand.Backend == External {
+	if se == nil || se.RegistryURL == "" || e.deployment() {
 		return fmt.Errorf("site %q has no registry this stand runs", site)
 	}
 	if se.Registry != nil {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/backend/host"
 	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/reports"
 )
@@ -131,7 +133,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	// boot without starting one.
 	var shared UpOptions
 	for major := range needsInflux(shards) {
-		srv, err := startInflux(ctx, major, "")
+		srv, err := host.StartInflux(ctx, major, "")
 		if err != nil {
 			return nil, err
 		}
@@ -296,8 +298,8 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 func needsInflux(groups []featureGroup) map[int]bool {
 	out := map[int]bool{}
 	for _, g := range groups {
-		if g.stand.Backend == External || g.stand.Backend == Containers {
-			continue // InfluxDB is the deployment's, or a container of the stand's
+		if !backend.Has[backend.SharedInflux](g.stand.Backend) {
+			continue // the backend gives its sites InfluxDB of its own
 		}
 		for _, site := range g.stand.Sites {
 			if site.InfluxDB != nil {
@@ -441,13 +443,13 @@ const ContainersOnlyTag = "@containers"
 // leftOut are the tags a stand's run leaves out, with why.
 func leftOut(st *Stand) map[string]string {
 	out := map[string]string{}
-	if st.Backend != Embedded {
+	if !backend.Has[backend.CommitFaulter](st.Backend) {
 		out[EmbeddedOnlyTag] = "they use the embedded Kafka's fault hooks, which the " + string(st.Backend) + " backend has not"
 	}
 	if len(st.MM2Flows()) > 0 {
 		out[OwnReplicatorTag] = "they hold for the project's replicator, not for MirrorMaker 2, which the stand runs"
 	}
-	if st.Backend != Containers {
+	if !backend.Has[backend.ContainerActor](st.Backend) {
 		out[ContainersOnlyTag] = "they pause, stop and restart containers, which only the containers backend runs"
 	}
 	return out

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/backend/host"
 	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/reports"
@@ -144,7 +145,7 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 			tr.finish(err)
 		}
 	}()
-	bin, err := commandPath(ctx, "mocksal")
+	bin, err := host.Command(ctx, "mocksal")
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 		args = append(args, "--duration", p.Duration.String())
 	}
 	args = append(args, "--ts-xml="+s.env.Stand.InterfacesDir()) // "" is the built-in set, whatever TS_XML_DIR says
-	pr, err := startProcess("mocksal", bin, args, nil)
+	pr, err := host.StartProcess("mocksal", bin, args, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
 // sinks.go holds the sinks the harness runs itself: in process or as the
-// sink binary (Telegraf's are in process.go).
+// sink binary (Telegraf's are in telegraf_sink.go).
 
 package harness
 
@@ -22,7 +22,7 @@ import (
 )
 
 // startSink starts a sink: in process, as the sink binary or its
-// container, or as Telegraf (startTelegraf, process.go).
+// container, or as Telegraf (startTelegraf, telegraf_sink.go).
 func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	switch k.Run {
 	case Binary, Container:

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
 )
@@ -81,22 +81,6 @@ func (e *Env) startSiteInflux(ctx context.Context, name string, spec *InfluxSpec
 	return nil
 }
 
-// startInflux starts an influxd of the given major version: bin1 for 1.x
-// when given, else the one influxd.FindMajor finds.
-func startInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, error) {
-	bin := bin1
-	if major == 2 || bin == "" {
-		var err error
-		if bin, err = influxd.FindMajor(major, moduleRoots()...); err != nil {
-			return nil, err
-		}
-	}
-	if major == 2 {
-		return influxd.StartV2(ctx, bin)
-	}
-	return influxd.Start(ctx, bin)
-}
-
 // newSiteEnv is a running site before its parts start.
 func newSiteEnv(name string, brokers []string) *SiteEnv {
 	return &SiteEnv{Name: name, Brokers: brokers, Producers: map[string]*producer.Producer{},
@@ -112,7 +96,7 @@ func (e *Env) FailCommits(site string, fail bool) error {
 	if e.Sites[site] == nil {
 		return fmt.Errorf("unknown site %q", site)
 	}
-	f, err := capability[CommitFaulter](e, "commit faults")
+	f, err := capability[backend.CommitFaulter](e, "commit faults")
 	if err != nil {
 		return fmt.Errorf("site %s: %w", site, err)
 	}

@@ -27,7 +27,8 @@ const (
 // not been built.
 var ErrNoBinaries = errors.New("the project's static binaries are not in .cache/containers/bin: run `make containers-images`")
 
-// Process is one of the project's binaries running in a container: host
+// Process is a container that stops like a process (MirrorMaker 2's), or
+// one of the project's binaries running in a container: host
 // networking (it reaches Kafka's host listener and the stand's DDS ports
 // on 127.0.0.1, as the binary would), the stand's directories mounted at
 // the same paths. It stops like a process: Stop is SIGTERM with a grace,
@@ -72,12 +73,18 @@ func (s *Stand) RunComponent(ctx context.Context, name, root, binary string, arg
 		}
 		return nil, fmt.Errorf("%s in a container: %w\n%s", name, err, proc.Tail(out.String(), 3000))
 	}
-	p := &Process{Container: &Container{Name: name, Image: ComponentsRepo + ":" + ComponentsTag, C: c, out: out}, done: make(chan struct{})}
+	p := watched(&Container{Name: name, Image: ComponentsRepo + ":" + ComponentsTag, C: c, out: out})
 	s.mu.Lock()
 	s.containers = append(s.containers, p.Container)
 	s.mu.Unlock()
-	go p.watch()
 	return p, nil
+}
+
+// watched is c as a Process, watched until it stops.
+func watched(c *Container) *Process {
+	p := &Process{Container: c, done: make(chan struct{})}
+	go p.watch()
+	return p
 }
 
 func splitKV(kv string) (string, string, bool) {

@@ -1,0 +1,34 @@
+package backend
+
+import "context"
+
+// The optional capabilities of a backend: small interfaces that steps
+// and the runner ask a stand's backend for (see As and Has), so a step
+// on a backend without one says which backends have it.
+
+// CommitFaulter is a backend whose Kafka can refuse consumer group
+// offset commits, as an unreachable group coordinator would (the
+// embedded backend's kfake).
+type CommitFaulter interface {
+	FailCommits(site string, fail bool) error
+}
+
+// ContainerActor is a backend that runs sites' services as containers
+// and can pause, unpause, stop, start, disconnect or reconnect them.
+type ContainerActor interface {
+	ContainerAction(ctx context.Context, service, site, action string) error
+}
+
+// Deployment is a backend whose sites are a deployment's running
+// services: the harness creates nothing there, shows no credentials of
+// theirs, and leaves heartbeats to the deployment's replicators.
+type Deployment interface {
+	Deployment()
+}
+
+// SharedInflux is a backend whose sites' InfluxDB is the run's shared
+// influxd of their major version (Options.Influx, Influx2): a run starts
+// those once for all its stands on such backends.
+type SharedInflux interface {
+	SharesInflux()
+}

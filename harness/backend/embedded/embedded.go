@@ -1,0 +1,107 @@
+// Package embedded is the embedded backend: each site's Kafka is a kfake
+// cluster in this process (with the fault hooks kfake allows, such as
+// refused offset commits), and registries, InfluxDB (influxd on the
+// host) and binaries are the host's (package host). It is the fastest
+// backend, and the default.
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/backend/host"
+	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/kfault"
+)
+
+func init() {
+	backend.Register(stand.Embedded, func(h backend.Host, opts backend.Options) backend.Backend { return New(h, opts) })
+}
+
+// New makes an embedded backend for h's stand (started by the harness).
+func New(h backend.Host, opts backend.Options) *Backend {
+	return &Backend{Backend: host.Backend{Host: h, Opts: opts}, kafka: map[string]*kfake.Cluster{}}
+}
+
+// Backend runs each site's Kafka as a kfake cluster.
+type Backend struct {
+	host.Backend
+	kafka map[string]*kfake.Cluster
+
+	mu           sync.Mutex
+	commitFaults map[string]*kfault.CommitFault
+}
+
+// StartKafka starts each site's kfake cluster.
+func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
+	st := b.Host.Stand()
+	out := map[string][]string{}
+	for _, name := range st.SiteNames() {
+		spec := st.Sites[name].Kafka
+		kopts := []kfake.Opt{kfake.NumBrokers(spec.Brokers)}
+		if spec.AutoCreateTopics {
+			kopts = append(kopts, kfake.AllowAutoTopicCreation())
+		}
+		c, err := kfake.NewCluster(kopts...)
+		if err != nil {
+			return nil, fmt.Errorf("site %s: kafka: %w", name, err)
+		}
+		if spec.AutoCreateTopics {
+			kfault.AutoCreateLikeKafka(c)
+		}
+		b.kafka[name] = c
+		if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Brokers).WaitUntilReady(ctx); err != nil {
+			return nil, fmt.Errorf("site %s: %w", name, err)
+		}
+		out[name] = c.ListenAddrs()
+	}
+	return out, nil
+}
+
+// FailCommits makes the site's kfake refuse (or accept again) consumer
+// group offset commits: a replicator copies records but cannot record
+// its progress, so a restarted one copies them again.
+func (b *Backend) FailCommits(site string, fail bool) error {
+	c := b.kafka[site]
+	if c == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.commitFaults == nil {
+		b.commitFaults = map[string]*kfault.CommitFault{}
+	}
+	f := b.commitFaults[site]
+	if f == nil {
+		f = kfault.FailOffsetCommits(c)
+		b.commitFaults[site] = f
+	}
+	f.Set(fail)
+	return nil
+}
+
+// StartMirrorMaker: MirrorMaker 2 needs real Kafka (stand validation
+// says so first).
+func (b *Backend) StartMirrorMaker(context.Context, []*stand.FlowSpec) (backend.MirrorMaker, error) {
+	return backend.MirrorMaker{}, fmt.Errorf("mirrormaker2: the %s backend has no real Kafka for it (backend process or containers has)", b.Host.Stand().Backend)
+}
+
+// Versions names kfake, the project's registry and the host's influxd.
+func (b *Backend) Versions() map[string]string {
+	out := b.Backend.Versions()
+	out["kafka"] = "kfake (franz-go)"
+	return out
+}
+
+// Close closes the clusters, then what the host runs.
+func (b *Backend) Close(ctx context.Context) error {
+	for _, c := range b.kafka {
+		c.Close()
+	}
+	return b.Backend.Close(ctx)
+}

@@ -1,0 +1,113 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/registry"
+)
+
+// StartInflux starts an influxd of the given major version: bin1 for 1.x
+// when given, else the one influxd.FindMajor finds.
+func StartInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, error) {
+	bin := bin1
+	if major == 2 || bin == "" {
+		var err error
+		if bin, err = influxd.FindMajor(major, ModuleRoots()...); err != nil {
+			return nil, err
+		}
+	}
+	if major == 2 {
+		return influxd.StartV2(ctx, bin)
+	}
+	return influxd.Start(ctx, bin)
+}
+
+// Backend is the host's half of a backend: registries in this process,
+// InfluxDB as an influxd on the host (the run's shared one, or the
+// stand's own), and binaries as host processes. The embedded and process
+// backends embed it.
+type Backend struct {
+	Host      backend.Host
+	Opts      backend.Options
+	ownInflux []*influxd.Server
+}
+
+// SharesInflux: a host backend's sites use the run's shared influxd.
+func (b *Backend) SharesInflux() {}
+
+// StartRegistry starts the project's registry in this process on the
+// site's Kafka.
+func (b *Backend) StartRegistry(ctx context.Context, r backend.RegistryRequest) (*registry.Server, string, error) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	srv, err := registry.Start(rctx, registry.Config{
+		Brokers: b.Host.Brokers(r.Site), Topic: r.Topic, ReadOnly: r.ReadOnly, Addr: r.Addr,
+		Logger: b.Host.Logger().With("component", r.What()+"@"+r.Site),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("site %s: %s on %s: %w", r.Site, r.What(), r.Topic, err)
+	}
+	return srv, srv.URL(), nil
+}
+
+// StartInfluxDB gives the site the run's shared influxd of the spec's
+// major version, else one of the stand's own.
+func (b *Backend) StartInfluxDB(ctx context.Context, site string, spec *stand.InfluxSpec) (backend.SiteInflux, error) {
+	srv := b.Opts.Influx
+	if spec.Major() == 2 {
+		srv = b.Opts.Influx2
+	}
+	if srv != nil {
+		return backend.SiteInflux{Client: srv.Client(), Shared: true}, nil
+	}
+	srv, err := StartInflux(ctx, spec.Major(), b.Opts.Influxd)
+	if err != nil {
+		return backend.SiteInflux{}, fmt.Errorf("site %s: %w", site, err)
+	}
+	b.ownInflux = append(b.ownInflux, srv)
+	return backend.SiteInflux{Client: srv.Client()}, nil
+}
+
+// Run starts a binary on the host; run "container" needs the containers
+// backend.
+func (b *Backend) Run(ctx context.Context, name, binary string, args, env []string, run stand.RunMode) (backend.Process, error) {
+	if run == stand.Container {
+		return nil, fmt.Errorf("run container: %s (this stand: %s)", stand.InContainersOnly, b.Host.Stand().Backend)
+	}
+	return Run(ctx, name, binary, args, env)
+}
+
+// Logs: a host backend's processes are the stand's components.
+func (b *Backend) Logs() map[string]string { return map[string]string{} }
+
+// Versions names the project's registry and the influxd versions the
+// stand's sites run.
+func (b *Backend) Versions() map[string]string {
+	out := map[string]string{"registry": "teststand"}
+	for _, site := range b.Host.Stand().Sites {
+		if site.InfluxDB == nil {
+			continue
+		}
+		if site.InfluxDB.Major() == 2 {
+			out["influxd2"] = influxd.Version2
+		} else {
+			out["influxd"] = influxd.Version
+		}
+	}
+	return out
+}
+
+// Close stops the influxd servers the stand started.
+func (b *Backend) Close(context.Context) error {
+	var errs []error
+	for _, s := range b.ownInflux {
+		errs = append(errs, s.Stop())
+	}
+	return errors.Join(errs...)
+}
