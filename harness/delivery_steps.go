@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/reports"
 )
 
@@ -25,12 +25,12 @@ func (st *Steps) traffic(ctx context.Context, csc, index, topic string) (*Traffi
 
 // target finds the traffic a step checks and makes database db at site
 // its latency target.
-func (st *Steps) target(ctx context.Context, csc, index, topic, db, site string) (*scenarioState, *Traffic, string, error) {
+func (st *Steps) target(ctx context.Context, csc, index, topic, db, site string) (*scenarioState, *Traffic, Target, error) {
 	tr, err := st.traffic(ctx, csc, index, topic)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, Target{}, err
 	}
-	where := "influxdb@" + site + "/" + db
+	where := observe.Influx(site, db)
 	s := state(ctx)
 	s.lastTarget[tr] = where
 	return s, tr, where, nil
@@ -72,7 +72,7 @@ func (st *Steps) inTopic(ctx context.Context, csc, index, topic, kafkaTopic, sit
 		return err
 	}
 	s := state(ctx)
-	where := "kafka@" + site + "/" + kafkaTopic
+	where := observe.Kafka(site, kafkaTopic)
 	s.lastTarget[tr] = where
 	res, err := s.sc.WaitDelivered(ctx, tr, where, seconds(within))
 	if err != nil {
@@ -90,15 +90,12 @@ func (st *Steps) inTopicWithDuplicates(ctx context.Context, csc, index, topic, k
 		return err
 	}
 	tr, _ := st.traffic(ctx, csc, index, topic)
-	where := "kafka@" + site + "/" + kafkaTopic
+	where := observe.Kafka(site, kafkaTopic)
 	want, _ := strconv.Atoi(dups)
-	sc := state(ctx).sc
-	res := sc.Verdict(tr, where)
 	// Copies made again after a restart arrive after the first ones.
-	for deadline := time.Now().Add(seconds(within)); res.Duplicated < want && time.Now().Before(deadline); res = sc.Verdict(tr, where) {
-		if err := st.pass(ctx, "0.05"); err != nil {
-			return err
-		}
+	res, err := state(ctx).sc.VerdictWhen(ctx, tr, where, seconds(within), func(res reports.Topic) bool { return res.Duplicated >= want })
+	if err != nil {
+		return err
 	}
 	if res.Lost > 0 || res.Duplicated != want {
 		return fmt.Errorf("%s %s at %s: lost %d, %d duplicates, want none lost and %d duplicates (sent %d, delivered %d)",
@@ -226,8 +223,8 @@ func (st *Steps) hopLatencyBound(ctx context.Context, pct, csc, index, topic, ho
 		return err
 	}
 	s := state(ctx)
-	where := s.lastTarget[tr]
-	if where == "" {
+	where, ok := s.lastTarget[tr]
+	if !ok {
 		return errors.New("check delivery first: latency is measured to the last checked target")
 	}
 	res := s.sc.Verdict(tr, where)

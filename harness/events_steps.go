@@ -7,14 +7,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/aliecs"
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/reports"
@@ -65,7 +64,7 @@ func (st *Steps) publishEvents(ctx context.Context, count, kind, topic, site, au
 // consumer group, and returns the sequences of one publisher's events.
 func readEvents(ctx context.Context, brokers []string, topic, publisher string) ([]uint64, error) {
 	var seqs []uint64
-	err := readToEnd(ctx, brokers, topic, func(r *kgo.Record) {
+	err := observe.ReadToEnd(ctx, brokers, topic, func(r *kgo.Record) {
 		if ev, err := aliecs.Decode(r.Value); err == nil && ev.Publisher == publisher {
 			seqs = append(seqs, ev.Sequence)
 		}
@@ -128,64 +127,6 @@ func (st *Steps) eventsReportedAs(ctx context.Context, topic, site, want, within
 	return err
 }
 
-// debugConsumer is an engineer's consumer on a sink's topics: in the
-// sink's group (committing what it reads) or with no group at all.
-type debugConsumer struct {
-	cl     *kgo.Client
-	cancel context.CancelFunc
-	done   chan struct{}
-	site   string
-	re     *regexp.Regexp // the sink's topics
-	// group, brokers and members are the group joined and how many
-	// members it had before.
-	group   string
-	brokers []string
-	members int
-	mu      sync.Mutex
-	read    map[string]int // records read, by topic
-}
-
-// close stops the consumer; one in a group leaves it, and close waits
-// (up to 20 s) until the group is stable again without it, so that the
-// next scenario does not meet the sink in a rebalance.
-func (d *debugConsumer) close() {
-	d.cancel()
-	<-d.done
-	d.cl.Close() // leaves the group
-	if d.group == "" {
-		return
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(d.brokers...))
-	if err != nil {
-		return
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	_ = wait.ForCondition("the sink's group stable again", func(ctx context.Context) error {
-		gs, err := adm.DescribeGroups(ctx, d.group)
-		if err != nil {
-			return err
-		}
-		g := gs[d.group]
-		if g.State != "Stable" || len(g.Members) != d.members {
-			return fmt.Errorf("group %s: %s with %d members", d.group, g.State, len(g.Members))
-		}
-		return nil
-	}).WaitUntilReady(ctx)
-}
-
-func (d *debugConsumer) counts() map[string]int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make(map[string]int, len(d.read))
-	for k, v := range d.read {
-		out[k] = v
-	}
-	return out
-}
-
 // sinkTopics is one regex of every rule's topics of a sink, and its
 // site's brokers.
 func (st *Steps) sinkTopics(name string) (*SinkSpec, string, error) {
@@ -216,61 +157,8 @@ func (st *Steps) startDebug(ctx context.Context, sinkName string, inGroup bool) 
 	if err != nil {
 		return err
 	}
-	var assigned atomic.Bool
-	brokers := st.Env.Sites[k.Site.Value].Brokers
-	group, members := "", 0
-	opts := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeRegex(), kgo.ConsumeTopics(re),
-		kgo.MetadataMinAge(100 * time.Millisecond), kgo.MetadataMaxAge(time.Second)}
-	if inGroup {
-		group = k.Group
-		if group == "" {
-			group = "efdsink"
-		}
-		if members, err = groupMembers(ctx, brokers, group); err != nil {
-			return err
-		}
-		// A console consumer's defaults: join the group, read from the
-		// committed offsets, commit what it read.
-		opts = append(opts, kgo.ConsumerGroup(group), kgo.AutoCommitInterval(200*time.Millisecond),
-			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-				if len(m) > 0 {
-					assigned.Store(true)
-				}
-			}))
-	} else {
-		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	d := &debugConsumer{cl: cl, cancel: cancel, done: make(chan struct{}), site: k.Site.Value, re: regexp.MustCompile(re),
-		group: group, brokers: brokers, members: members, read: map[string]int{}}
-	go func() {
-		defer close(d.done)
-		for {
-			fs := cl.PollFetches(dctx)
-			if dctx.Err() != nil {
-				return
-			}
-			d.mu.Lock()
-			fs.EachRecord(func(r *kgo.Record) { d.read[r.Topic]++ })
-			d.mu.Unlock()
-		}
-	}()
-	s.debug = d
-	if inGroup {
-		// Wait until the group has shared the partitions with it, so that
-		// what is published next is split between the two.
-		return wait.ForCondition("the debugging consumer's share of the group", func(ctx context.Context) error {
-			if !assigned.Load() {
-				return fmt.Errorf("no partitions assigned yet")
-			}
-			return nil
-		}).WithTimeout(30 * time.Second).WaitUntilReady(ctx)
-	}
-	return nil
+	s.debug, err = st.Env.startDebugConsumer(ctx, k, re, inGroup)
+	return err
 }
 
 func (st *Steps) debugInGroup(ctx context.Context, sink string) error {
@@ -282,9 +170,9 @@ func (st *Steps) debugNoGroup(ctx context.Context, sink string) error {
 
 // sinkTopicOf is the topic the sink reads a traffic from at its site.
 func (st *Steps) sinkTopicOf(ctx context.Context, tr *Traffic, db, site string) (string, error) {
-	for _, where := range state(ctx).sc.Taps(tr) {
-		if strings.HasPrefix(where, "kafka@"+site+"/") {
-			return strings.TrimPrefix(where, "kafka@"+site+"/"), nil
+	for _, at := range state(ctx).sc.Taps(tr) {
+		if at.Kind == observe.KafkaTopic && at.Site == site {
+			return at.Name, nil
 		}
 	}
 	return "", fmt.Errorf("%s %s reaches no topic at %s", tr.Topic.CSC, tr.Topic.Name, site)
@@ -295,11 +183,15 @@ func (st *Steps) debugStole(ctx context.Context, db, site, within string) error 
 	if s.debug == nil {
 		return fmt.Errorf("no debugging consumer was started in this scenario")
 	}
-	time.Sleep(seconds(within))
+	// The step's window: samples the debugging consumer took are
+	// missing for good, the rest have arrived.
+	if err := st.pass(ctx, within); err != nil {
+		return err
+	}
 	var lostTotal int
 	var lines []string
 	for _, tr := range s.sc.AllTraffic() {
-		res, err := s.sc.Settle(ctx, tr, "influxdb@"+site+"/"+db, 0)
+		res, err := s.sc.Settle(ctx, tr, observe.Influx(site, db), 0)
 		if err != nil {
 			return err
 		}
@@ -330,8 +222,8 @@ func (st *Steps) debugReadAll(ctx context.Context, within string) error {
 	return wait.ForCondition("the debugging consumer reading every sample", func(ctx context.Context) error {
 		counts := s.debug.counts()
 		for _, tr := range s.sc.AllTraffic() {
-			for _, where := range s.sc.Taps(tr) {
-				topic, ok := strings.CutPrefix(where, "kafka@"+s.debug.site+"/")
+			for _, at := range s.sc.Taps(tr) {
+				topic, ok := at.Name, at.Kind == observe.KafkaTopic && at.Site == s.debug.site
 				if ok && s.debug.re.MatchString(topic) && counts[topic] < len(tr.Writes()) {
 					return fmt.Errorf("%s: read %d of %d", topic, counts[topic], len(tr.Writes()))
 				}
@@ -339,20 +231,6 @@ func (st *Steps) debugReadAll(ctx context.Context, within string) error {
 		}
 		return nil
 	}).WithTimeout(seconds(within)).WaitUntilReady(ctx)
-}
-
-// groupMembers is how many members a consumer group has now.
-func groupMembers(ctx context.Context, brokers []string, group string) (int, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return 0, err
-	}
-	defer cl.Close()
-	gs, err := kadm.NewClient(cl).DescribeGroups(ctx, group)
-	if err != nil {
-		return 0, fmt.Errorf("group %s: %w", group, err)
-	}
-	return len(gs[group].Members), nil
 }
 
 // startEventTraffic publishes AliECS-style run events to a site's topic

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -48,25 +49,16 @@ func (st *Steps) lagDrains(ctx context.Context, kind, name, within string) error
 			return fmt.Errorf("no replication flow named %q", name)
 		}
 	}
-	var lag float64
-	deadline := time.Now().Add(seconds(within))
-	for {
+	return wait.ForCondition("the lag of the "+kind+" "+name, func(ctx context.Context) error {
 		fams, err := st.Env.Metrics(ctx, name)
-		if err == nil {
-			if lag = sumValues(fams, metric, labels); lag == 0 {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("the %s %q still lags by %.0f records after %s s", kind, name, lag, within)
-		}
-		if err := st.pass(ctx, "0.1"); err != nil {
+		if err != nil {
 			return err
 		}
-	}
+		if lag := sumValues(fams, metric, labels); lag != 0 {
+			return fmt.Errorf("the %s %q still lags by %.0f records", kind, name, lag)
+		}
+		return nil
+	}).WithTimeout(seconds(within)).WaitUntilReady(ctx)
 }
 
 func (st *Steps) killComponent(ctx context.Context, name string) error {
@@ -82,34 +74,17 @@ func (st *Steps) heartbeatArrives(ctx context.Context, source, target, topic, si
 	if se == nil {
 		return fmt.Errorf("unknown site %q", site)
 	}
-	since := state(ctx).started
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
+	since := state(ctx).started.Truncate(time.Millisecond)
 	wctx, cancel := context.WithTimeout(ctx, seconds(within))
 	defer cancel()
-	seen := 0
-	for {
-		fs := cl.PollFetches(wctx)
-		if wctx.Err() != nil {
-			return fmt.Errorf("no heartbeat %s->%s in %s at %s within %s s (%d other records)", source, target, topic, site, within, seen)
-		}
-		found := false
-		fs.EachRecord(func(r *kgo.Record) {
-			h, err := replication.ParseHeartbeat(r.Key, r.Value)
-			if err == nil && h.SourceAlias == source && h.TargetAlias == target && !h.Timestamp.Before(since.Truncate(time.Millisecond)) {
-				found = true
-				return
-			}
-			seen++
-		})
-		if found {
-			return nil
-		}
+	others, err := observe.ReadUntil(wctx, se.Brokers, topic, func(r *kgo.Record) bool {
+		h, err := replication.ParseHeartbeat(r.Key, r.Value)
+		return err == nil && h.SourceAlias == source && h.TargetAlias == target && !h.Timestamp.Before(since)
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("no heartbeat %s->%s in %s at %s within %s s (%d other records)", source, target, topic, site, within, others)
 	}
+	return err
 }
 
 func (st *Steps) registryConflicts(ctx context.Context, site, no string) error {

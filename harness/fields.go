@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sink"
@@ -40,7 +41,7 @@ func compareFields(ctx context.Context, c *influxd.Client, db, measurement strin
 					row[col] = v[i]
 				}
 			}
-			if seq, ok := num(row["private_seqNum"]); ok {
+			if seq, ok := observe.Number(row["private_seqNum"]); ok {
 				rows[int(seq)] = row
 			}
 		}
@@ -70,7 +71,7 @@ func compareFields(ctx context.Context, c *influxd.Client, db, measurement strin
 func pointDiffs(t *sal.Topic, w mocksal.Write, row map[string]any) []string {
 	var out []string
 	efd := sal.UTCFromTAI(w.SndStamp)
-	if got, _ := num(row["time"]); int64(got) != sink.SecondsToTime(efd, time.Nanosecond).UnixMicro() {
+	if got, _ := observe.Number(row["time"]); int64(got) != sink.SecondsToTime(efd, time.Nanosecond).UnixMicro() {
 		out = append(out, fmt.Sprintf("time %.0f µs, want private_efdStamp %.6f s", got, efd))
 	}
 	if len(w.Values) != len(t.Fields) {
@@ -139,7 +140,7 @@ func valueDiff(want, got any) string {
 			}
 		case reflect.Float32, reflect.Float64:
 			// A float32 is stored as the float64 of the same value.
-			if g, ok := num(got); ok && g == rv.Float() {
+			if g, ok := observe.Number(got); ok && g == rv.Float() {
 				return ""
 			}
 		}

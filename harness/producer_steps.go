@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 func (st *Steps) publish(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
@@ -72,7 +71,7 @@ func (st *Steps) producerReadSince(ctx context.Context, producer string, tr *Tra
 		return 0, err
 	}
 	n, err := st.Env.ProducerRead(ctx, producer, tr.Topic.CSC, tr.Topic.Name)
-	return n - tr.readBefore[producer], err
+	return n - tr.ReadBefore[producer], err
 }
 
 func (st *Steps) producerReadNone(ctx context.Context, producer, csc, index, topic string) error {
@@ -80,7 +79,11 @@ func (st *Steps) producerReadNone(ctx context.Context, producer, csc, index, top
 	if err != nil {
 		return err
 	}
-	time.Sleep(200 * time.Millisecond) // samples in flight on the bus
+	// "None" has no event to wait for: give samples in flight on the
+	// bus the time they take to arrive.
+	if err := st.pass(ctx, "0.2"); err != nil {
+		return err
+	}
 	n, err := st.producerReadSince(ctx, producer, tr)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/reports"
 )
 
@@ -84,7 +85,7 @@ func (st *Steps) lostWhileDown(ctx context.Context, csc, index, topic, producer,
 	}
 	var down, up, edge []int32
 	for _, w := range tr.Writes() {
-		at := taiTime(w.SndStamp)
+		at := observe.WallTime(w.SndStamp)
 		switch {
 		case at.After(o.stopped) && at.Before(o.starting):
 			down = append(down, w.SeqNum)
@@ -97,18 +98,9 @@ func (st *Steps) lostWhileDown(ctx context.Context, csc, index, topic, producer,
 	if len(down) == 0 {
 		return fmt.Errorf("%s %s: no sample was written while producer %s was down (%s to %s): the scenario shows nothing", csc, topic, producer, o.stopped.Format(time.StampMilli), o.starting.Format(time.StampMilli))
 	}
-	var res reports.Topic
-	deadline := time.Now().Add(seconds(within))
-	for {
-		res = s.sc.Verdict(tr, where)
-		if arrived(res, up) || time.Now().After(deadline) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	res, err := s.sc.VerdictWhen(ctx, tr, where, seconds(within), func(res reports.Topic) bool { return arrived(res, up) })
+	if err != nil {
+		return err
 	}
 	missing := map[int64]bool{}
 	for _, m := range res.Missing {

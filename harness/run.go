@@ -22,6 +22,7 @@ import (
 
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/backend/host"
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/reports"
 )
@@ -115,7 +116,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		Schema: reports.SchemaV1, Run: runID, Stand: st.File, Backend: string(st.Backend),
 		Started: started,
 		Notes: []string{
-			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", InfluxPoll),
+			fmt.Sprintf("InfluxDB visibility is polled every %s: latencies to InfluxDB are late by up to that much.", observe.InfluxPoll),
 			"One machine, one clock: all latencies use the local wall clock; private_sndStamp is TAI and converted with TAI-UTC = 37 s.",
 		},
 	}

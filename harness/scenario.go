@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/backend/host"
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/reports"
-	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/saltransform"
 )
 
@@ -59,7 +59,7 @@ func (s *Scenario) Close() {
 	defer s.mu.Unlock()
 	for _, taps := range s.taps {
 		for _, t := range taps {
-			<-t.done
+			<-t.Done()
 		}
 	}
 }
@@ -122,14 +122,14 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 	if p.TextSite != "" {
 		pub, closeText, err := s.env.textPublisher(p.TextSite)
 		if err != nil {
-			tr.finish(err)
+			tr.Finish(err)
 			return
 		}
 		defer closeText()
 		wc.Publish = pub
 	}
-	_, err := mocksal.Run(ctx, s.env.Bus, wc, tr.record)
-	tr.finish(err)
+	_, err := mocksal.Run(ctx, s.env.Bus, wc, tr.Record)
+	tr.Finish(err)
 }
 
 // PublishProcess writes traffic from a mocksal process of its own on the
@@ -142,7 +142,7 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 	finished := false
 	defer func() {
 		if !finished { // the ledger is as complete as it will get
-			tr.finish(err)
+			tr.Finish(err)
 		}
 	}()
 	bin, err := host.Command(ctx, "mocksal")
@@ -195,10 +195,10 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 		} else if err != nil {
 			return nil, fmt.Errorf("mocksal ledger: %w", err)
 		}
-		tr.record(w)
+		tr.Record(w)
 	}
 	finished = true
-	tr.finish(nil)
+	tr.Finish(nil)
 	return tr, nil
 }
 
@@ -219,15 +219,16 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	if origin == 0 {
 		origin = origins.Add(1)
 	}
-	tr := &Traffic{Topic: t, Index: p.Index, Domain: p.Domain, TextSite: p.TextSite, Origin: origin, RateHz: p.RateHz, Start: time.Now(), written: make(chan struct{})}
+	tr := observe.NewTraffic(t, p.Index, origin, p.RateHz)
+	tr.Domain, tr.TextSite = p.Domain, p.TextSite
 	taps, err := s.tapsFor(tr)
 	if err != nil {
 		return nil, err
 	}
-	tr.readBefore = map[string]int64{}
+	tr.ReadBefore = map[string]int64{}
 	for _, pr := range s.env.Stand.Producers {
 		if n, err := s.env.ProducerRead(s.ctx, pr.Name, t.CSC, t.Name); err == nil {
-			tr.readBefore[pr.Name] = n
+			tr.ReadBefore[pr.Name] = n
 		}
 	}
 	s.mu.Lock()
@@ -271,7 +272,7 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 	var taps []*Tap
 	for _, p := range places {
 		se := s.env.Sites[p.Site]
-		tap, err := kafkaTap(s.ctx, se.Brokers, p.Topic, "kafka@"+p.Site+"/"+p.Topic, "→kafka@"+p.Site, tr)
+		tap, err := observe.KafkaTap(s.ctx, se.Brokers, observe.Kafka(p.Site, p.Topic), tr)
 		if err != nil {
 			return nil, err
 		}
@@ -288,7 +289,7 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			}
 			se := s.env.Sites[p.Site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(p.Site, rule.Database), measurement, "influxdb@"+p.Site+"/"+rule.Database, "→influxdb@"+p.Site, tr))
+			taps = append(taps, observe.InfluxTap(s.ctx, se.Influx(), s.env.Database(p.Site, rule.Database), measurement, observe.Influx(p.Site, rule.Database), tr))
 			break
 		}
 	}
@@ -296,9 +297,9 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 	// sink's default measurement: a scenario may assert that samples are
 	// not delivered to a site whose sink is missing or broken, and that
 	// verdict must come from that site's own storage.
-	tapped := map[string]bool{}
+	tapped := map[Target]bool{}
 	for _, t := range taps {
-		tapped[t.Where] = true
+		tapped[t.Target] = true
 	}
 	for _, site := range s.env.Stand.SiteNames() {
 		spec, se := s.env.Stand.Sites[site], s.env.Sites[site]
@@ -306,8 +307,8 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			continue
 		}
 		for _, db := range spec.InfluxDB.Names() {
-			if where := "influxdb@" + site + "/" + db; !tapped[where] {
-				taps = append(taps, influxTap(s.ctx, se.Influx(), s.env.Database(site, db), tr.Topic.FullName(), where, "→influxdb@"+site, tr))
+			if at := observe.Influx(site, db); !tapped[at] {
+				taps = append(taps, observe.InfluxTap(s.ctx, se.Influx(), s.env.Database(site, db), tr.Topic.FullName(), at, tr))
 			}
 		}
 	}
@@ -334,65 +335,67 @@ func (s *Scenario) Traffic(csc string, index int32, topic string) *Traffic {
 	return nil
 }
 
-// tap finds tr's tap at where ("influxdb@usdf/efd", "kafka@usdf/<topic>").
-func (s *Scenario) tap(tr *Traffic, where string) *Tap {
+// tap finds tr's tap at target.
+func (s *Scenario) tap(tr *Traffic, target Target) *Tap {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range s.taps[tr] {
-		if t.Where == where {
+		if t.Target == target {
 			return t
 		}
 	}
 	return nil
 }
 
-// Taps lists where tr is observed.
-func (s *Scenario) Taps(tr *Traffic) []string {
+// Taps lists where tr is observed, in the order of its path.
+func (s *Scenario) Taps(tr *Traffic) []Target {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
+	var out []Target
 	for _, t := range s.taps[tr] {
-		out = append(out, t.Where)
+		out = append(out, t.Target)
 	}
 	return out
 }
 
+// notObserved is the error for a target tr has no tap at.
+func (s *Scenario) notObserved(tr *Traffic, target Target) error {
+	var at []string
+	for _, t := range s.Taps(tr) {
+		at = append(at, t.String())
+	}
+	return fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, target, strings.Join(at, ", "))
+}
+
 // WaitDelivered waits until every written sample of tr has been seen at
-// where, or timeout passes, and returns the verdict either way.
-func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, where string, timeout time.Duration) (reports.Topic, error) {
-	tap := s.tap(tr, where)
+// target, or timeout passes, and returns the verdict either way.
+func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, target Target, timeout time.Duration) (reports.Topic, error) {
+	tap := s.tap(tr, target)
 	if tap == nil {
-		return reports.Topic{}, fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, where, strings.Join(s.Taps(tr), ", "))
+		return reports.Topic{}, s.notObserved(tr, target)
 	}
 	if err := tr.Wait(ctx); err != nil {
 		return reports.Topic{}, fmt.Errorf("writing %s.%s: %w", tr.Topic.CSC, tr.Topic.Name, err)
 	}
-	sent := len(tr.Writes())
-	deadline := time.Now().Add(timeout)
-	for tap.Count() < sent && time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return reports.Topic{}, ctx.Err()
-		case <-time.After(InfluxPoll / 2):
-		}
+	if err := tap.WaitCount(ctx, len(tr.Writes()), timeout); err != nil {
+		return reports.Topic{}, err
 	}
-	return s.Verdict(tr, where), nil
+	return s.Verdict(tr, target), nil
 }
 
-// TapError is the last error of tr's tap at where (an InfluxDB query that
-// failed, say), or nil.
-func (s *Scenario) TapError(tr *Traffic, where string) error {
-	if t := s.tap(tr, where); t != nil {
-		_, _, err := t.snapshot()
-		return err
+// TapError is the last error of tr's tap at target (an InfluxDB query
+// that failed, say), or nil.
+func (s *Scenario) TapError(tr *Traffic, target Target) error {
+	if t := s.tap(tr, target); t != nil {
+		return t.Err()
 	}
 	return nil
 }
 
 // Settle waits d (so that late samples would show) and returns the verdict.
-func (s *Scenario) Settle(ctx context.Context, tr *Traffic, where string, d time.Duration) (reports.Topic, error) {
-	if s.tap(tr, where) == nil {
-		return reports.Topic{}, fmt.Errorf("%s.%s is not observed at %s (observed at: %s)", tr.Topic.CSC, tr.Topic.Name, where, strings.Join(s.Taps(tr), ", "))
+func (s *Scenario) Settle(ctx context.Context, tr *Traffic, target Target, d time.Duration) (reports.Topic, error) {
+	if s.tap(tr, target) == nil {
+		return reports.Topic{}, s.notObserved(tr, target)
 	}
 	if err := tr.Wait(ctx); err != nil {
 		return reports.Topic{}, fmt.Errorf("writing %s.%s: %w", tr.Topic.CSC, tr.Topic.Name, err)
@@ -402,96 +405,32 @@ func (s *Scenario) Settle(ctx context.Context, tr *Traffic, where string, d time
 		return reports.Topic{}, ctx.Err()
 	case <-time.After(d):
 	}
-	return s.Verdict(tr, where), nil
+	return s.Verdict(tr, target), nil
 }
 
-// maxMissingListed caps the missing seqNums listed in a verdict.
-const maxMissingListed = 1000
+// VerdictWhen waits until tr's verdict at target satisfies ok, or
+// timeout passes, and returns the latest verdict either way (ctx's error
+// if it ends first): for checks whose samples arrive late (copies a
+// restart makes again, samples a restarted producer writes).
+func (s *Scenario) VerdictWhen(ctx context.Context, tr *Traffic, target Target, timeout time.Duration, ok func(reports.Topic) bool) (reports.Topic, error) {
+	res := s.Verdict(tr, target)
+	for deadline := time.Now().Add(timeout); !ok(res) && time.Now().Before(deadline); res = s.Verdict(tr, target) {
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return res, nil
+}
 
-// Verdict compares the ledger of tr with what was seen at where and along
-// the way, and records the result for the report.
-func (s *Scenario) Verdict(tr *Traffic, where string) reports.Topic {
-	writes := tr.Writes()
-	res := reports.Topic{Topic: tr.Topic.KafkaTopic(""), Identity: tr.Identity(), Target: where, Sent: len(writes)}
+// Verdict compares the ledger of tr with what was seen at target and
+// along the way, and records the result for the report.
+func (s *Scenario) Verdict(tr *Traffic, target observe.Target) reports.Topic {
 	s.mu.Lock()
 	taps := append([]*Tap(nil), s.taps[tr]...)
 	s.mu.Unlock()
-
-	var final *Tap
-	var path []*Tap // taps up to and including the target, in order
-	for _, t := range taps {
-		path = append(path, t)
-		if t.Where == where {
-			final = t
-			break
-		}
-	}
-	if final == nil {
-		return res
-	}
-	seen, reordered, _ := final.snapshot()
-	res.Reordered = reordered
-	for _, w := range writes {
-		sg, ok := seen[w.SeqNum]
-		if !ok {
-			res.Lost++
-			if len(res.Missing) < maxMissingListed {
-				res.Missing = append(res.Missing, int64(w.SeqNum))
-			}
-			continue
-		}
-		res.Delivered++
-		if sg.count > 1 {
-			res.Duplicated += sg.count - 1
-		}
-	}
-	// Duplicates are visible in Kafka only (InfluxDB overwrites); take them
-	// from the last Kafka tap before the target.
-	if strings.HasPrefix(where, "influxdb@") {
-		for i := len(path) - 2; i >= 0; i-- {
-			if strings.HasPrefix(path[i].Where, "kafka@") {
-				ks, kre, _ := path[i].snapshot()
-				for _, sg := range ks {
-					if sg.count > 1 {
-						res.Duplicated += sg.count - 1
-					}
-				}
-				res.Reordered += kre
-				break
-			}
-		}
-	}
-	var interval time.Duration
-	if tr.RateHz > 0 {
-		interval = time.Duration(float64(time.Second) / tr.RateHz)
-	}
-	// DDS → producer from private_rcvStamp as the first tap read it.
-	if len(path) > 0 {
-		first, _, _ := path[0].snapshot()
-		var pts []reports.Point
-		for _, w := range writes {
-			if sg, ok := first[w.SeqNum]; ok && sg.rcv > 0 {
-				pts = append(pts, reports.Point{At: taiTime(w.SndStamp), LatencyMS: (sg.rcv - w.SndStamp) * 1e3})
-			}
-		}
-		res.Hops = append(res.Hops, reports.HopFromLatencies("dds→producer", pts, interval))
-	}
-	for _, t := range path {
-		sn, _, _ := t.snapshot()
-		var pts []reports.Point
-		for _, w := range writes {
-			if sg, ok := sn[w.SeqNum]; ok {
-				at := taiTime(w.SndStamp)
-				pts = append(pts, reports.Point{At: at, LatencyMS: float64(sg.first.Sub(at).Microseconds()) / 1e3})
-			}
-		}
-		res.Hops = append(res.Hops, reports.HopFromLatencies(t.Hop, pts, interval))
-	}
-	if len(res.Hops) > 0 {
-		e2e := res.Hops[len(res.Hops)-1]
-		e2e.Name = "end-to-end"
-		res.Hops = append(res.Hops, e2e)
-	}
+	res := observe.Verdict(tr, taps, target)
 	s.mu.Lock()
 	s.results = reports.Put(s.results, res)
 	s.mu.Unlock()
@@ -503,9 +442,4 @@ func (s *Scenario) Results() []reports.Topic {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]reports.Topic(nil), s.results...)
-}
-
-// taiTime converts TAI unix seconds to a wall-clock time.
-func taiTime(tai float64) time.Time {
-	return time.UnixMicro(int64(sal.UTCFromTAI(tai) * 1e6))
 }

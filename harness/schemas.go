@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
@@ -30,7 +31,7 @@ func (e *Env) SchemaIDs(ctx context.Context, site, topic string) (map[int]int, e
 	ids := map[int]int{}
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	err := readToEnd(rctx, se.Brokers, topic, func(r *kgo.Record) {
+	err := observe.ReadToEnd(rctx, se.Brokers, topic, func(r *kgo.Record) {
 		if len(r.Value) >= 5 && r.Value[0] == 0 {
 			ids[int(binary.BigEndian.Uint32(r.Value[1:5]))]++
 		}
@@ -39,49 +40,6 @@ func (e *Env) SchemaIDs(ctx context.Context, site, topic string) (map[int]int, e
 		return nil, fmt.Errorf("reading %s at %s: %w", topic, site, err)
 	}
 	return ids, nil
-}
-
-// readToEnd reads a topic from its start to the end it has now, by
-// direct assignment with no consumer group (it takes nothing from
-// anyone), calling fn for each record.
-func readToEnd(ctx context.Context, brokers []string, topic string, fn func(*kgo.Record)) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		return err
-	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("topic %s: %w", topic, err)
-	}
-	want := map[int32]int64{}
-	parts := map[int32]kgo.Offset{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
-			parts[o.Partition] = kgo.NewOffset().AtStart()
-		}
-	})
-	if len(want) == 0 {
-		return nil
-	}
-	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts})
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			fn(r)
-			if r.Offset+1 >= want[r.Partition] {
-				delete(want, r.Partition)
-			}
-		})
-	}
-	return nil
 }
 
 // SchemaAt fetches schema id of topic from the registry at site that

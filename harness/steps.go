@@ -30,7 +30,7 @@ type scenarioState struct {
 	sc         *Scenario
 	started    time.Time
 	failedStep string
-	lastTarget map[*Traffic]string
+	lastTarget map[*Traffic]Target
 	// startErr is what the last producer started by a step stopped with;
 	// topicEnds are topic end offsets noted before it started.
 	startErr  error
@@ -131,7 +131,7 @@ func Library() []StepDoc { return (&Steps{}).library() }
 // Initialize registers hooks and steps on a godog scenario context.
 func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
-		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]string{}, outages: map[string]*outage{}}
+		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]Target{}, outages: map[string]*outage{}}
 		st.mu.Lock()
 		if st.scenarios == nil {
 			st.scenarios = map[string]*scenarioState{}

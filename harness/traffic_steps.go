@@ -134,11 +134,11 @@ func (st *Steps) replayRecording(ctx context.Context, name, speed, domain string
 	defer f.Close()
 	_, err = mocksal.Replay(ctx, st.Env.Bus, st.Env.Stand.Loaded, f, mocksal.ReplayConfig{Speed: x, Domain: dom, Origin: origin}, func(w mocksal.Write) {
 		if tr := byKey[mocksal.RecordedTopic{CSC: w.CSC, Index: w.Index, Topic: w.Topic}]; tr != nil {
-			tr.record(w)
+			tr.Record(w)
 		}
 	})
 	for _, tr := range all {
-		tr.finish(err)
+		tr.Finish(err)
 	}
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lsst-ts/teststand/harness/observe"
 )
 
 // A sink that decodes a record with the wrong schema (a schema id read
@@ -99,8 +101,8 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 			ok := len(row) >= 3
 			if ok {
 				var ok1, ok2 bool
-				origin, ok1 = num(row[1])
-				seq, ok2 = num(row[2])
+				origin, ok1 = observe.Number(row[1])
+				seq, ok2 = observe.Number(row[2])
 				ok = ok1 && ok2
 			}
 			switch {
@@ -118,7 +120,7 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 		}
 		points := 0
 		for _, v := range s.Values[0][1:] {
-			if c, ok := num(v); ok {
+			if c, ok := observe.Number(v); ok {
 				points = max(points, int(c))
 			}
 		}
@@ -131,7 +133,7 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 
 // pointTime words an InfluxDB time in epoch µs.
 func pointTime(v any) string {
-	us, ok := num(v)
+	us, ok := observe.Number(v)
 	if !ok {
 		return fmt.Sprint(v)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lsst-ts/teststand/harness/observe"
 )
 
 // TestUnexpectedPoints shows the check can fail: a point of another
@@ -31,7 +33,7 @@ func TestUnexpectedPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := sc.WaitDelivered(ctx, tr, "influxdb@summit/efd", 20*time.Second)
+	res, err := sc.WaitDelivered(ctx, tr, observe.Influx("summit", "efd"), 20*time.Second)
 	if err != nil || res.Delivered != 10 {
 		t.Fatalf("delivered %d of 10 (%v)", res.Delivered, err)
 	}

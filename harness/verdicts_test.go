@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/reports"
 	"github.com/lsst-ts/teststand/sal"
@@ -19,13 +20,13 @@ import (
 type verdictTraffic struct {
 	index int32
 	sent  int
-	seen  map[string]int // tap where → seqNums seen there
+	seen  map[Target]int // tap target → seqNums seen there
 }
 
-const (
-	atSummit = "kafka@summit/lsst.sal.MTHexapod.actuators"
-	atUSDF   = "kafka@usdf/summit.lsst.sal.MTHexapod.actuators"
-	atEFD    = "influxdb@usdf/efd"
+var (
+	atSummit = observe.Kafka("summit", "lsst.sal.MTHexapod.actuators")
+	atUSDF   = observe.Kafka("usdf", "summit.lsst.sal.MTHexapod.actuators")
+	atEFD    = observe.Influx("usdf", "efd")
 )
 
 // TestVerdictRows checks how a scenario's verdicts become report rows: one
@@ -38,15 +39,16 @@ func TestVerdictRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	topic := ifaces.Topic("MTHexapod", "actuators")
-	one := verdictTraffic{index: 1, sent: 20, seen: map[string]int{atSummit: 20, atUSDF: 20, atEFD: 20}}
-	two := verdictTraffic{index: 2, sent: 10, seen: map[string]int{atSummit: 10, atUSDF: 7, atEFD: 4}}
+	one := verdictTraffic{index: 1, sent: 20, seen: map[Target]int{atSummit: 20, atUSDF: 20, atEFD: 20}}
+	two := verdictTraffic{index: 2, sent: 10, seen: map[Target]int{atSummit: 10, atUSDF: 7, atEFD: 4}}
 	type check struct {
 		w     *verdictTraffic
-		where string
+		where Target
 	}
 	type row struct {
-		identity, target string
-		sent, delivered  int
+		identity        string
+		target          Target
+		sent, delivered int
 	}
 	cases := []struct {
 		name   string
@@ -79,7 +81,7 @@ func TestVerdictRows(t *testing.T) {
 			}
 			for i, w := range c.want {
 				g := got[i]
-				if g.Topic != "lsst.sal.MTHexapod.actuators" || g.Identity != w.identity || g.Target != w.target || g.Sent != w.sent || g.Delivered != w.delivered || g.Lost != w.sent-w.delivered {
+				if g.Topic != "lsst.sal.MTHexapod.actuators" || g.Identity != w.identity || g.Target != w.target.String() || g.Sent != w.sent || g.Delivered != w.delivered || g.Lost != w.sent-w.delivered {
 					t.Errorf("row %d: %s sent %d delivered %d lost %d; want %s %s sent %d delivered %d",
 						i, g.Label(), g.Sent, g.Delivered, g.Lost, w.identity, w.target, w.sent, w.delivered)
 				}
@@ -106,7 +108,7 @@ func TestVerdictRows(t *testing.T) {
 			}
 			for i, w := range c.want {
 				label := fmt.Sprintf("lsst.sal.MTHexapod.actuators %s → %s", w.identity, w.target)
-				if rows[i].Identity != w.identity || rows[i].Target != w.target || rows[i].Delivered != w.delivered {
+				if rows[i].Identity != w.identity || rows[i].Target != w.target.String() || rows[i].Delivered != w.delivered {
 					t.Errorf("results.json row %d: %s delivered %d, want %s delivered %d", i, rows[i].Label(), rows[i].Delivered, label, w.delivered)
 				}
 				line := fmt.Sprintf("%s: sent %d, delivered %d, lost %d,", label, w.sent, w.delivered, w.sent-w.delivered)
@@ -144,17 +146,18 @@ func TestVerdictRows(t *testing.T) {
 // the summit, the USDF and its EFD that saw the first seqNums of it.
 func verdictLedger(sc *Scenario, topic *sal.Topic, w verdictTraffic) *Traffic {
 	t0 := time.Now().Add(-time.Minute)
-	tr := &Traffic{Topic: topic, Index: w.index, Origin: 4242 + w.index, RateHz: 10, Start: t0, written: make(chan struct{})}
+	tr := observe.NewTraffic(topic, w.index, 4242+w.index, 10)
+	tr.Start = t0
 	for seq := range w.sent {
-		tr.record(mocksal.Write{CSC: topic.CSC, Topic: topic.Name, Index: w.index, SeqNum: int32(seq + 1),
+		tr.Record(mocksal.Write{CSC: topic.CSC, Topic: topic.Name, Index: w.index, SeqNum: int32(seq + 1),
 			SndStamp: float64(t0.Add(time.Duration(seq)*100*time.Millisecond).UnixMicro())/1e6 + 37})
 	}
-	tr.finish(nil)
+	tr.Finish(nil)
 	var taps []*Tap
-	for _, p := range []struct{ where, hop string }{{atSummit, "→kafka@summit"}, {atUSDF, "→kafka@usdf"}, {atEFD, "→influxdb@usdf"}} {
-		tap := newTap(p.where, p.hop)
-		for seq := range w.seen[p.where] {
-			tap.saw(int32(seq+1), 0, 0, t0.Add(time.Duration(seq)*100*time.Millisecond+5*time.Millisecond))
+	for _, at := range []Target{atSummit, atUSDF, atEFD} {
+		tap := observe.NewTap(at)
+		for seq := range w.seen[at] {
+			tap.Saw(int32(seq+1), 0, 0, t0.Add(time.Duration(seq)*100*time.Millisecond+5*time.Millisecond))
 		}
 		taps = append(taps, tap)
 	}

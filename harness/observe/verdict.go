@@ -1,0 +1,104 @@
+package observe
+
+import (
+	"time"
+
+	"github.com/lsst-ts/teststand/reports"
+	"github.com/lsst-ts/teststand/sal"
+)
+
+// maxMissingListed caps the missing seqNums listed in a verdict.
+const maxMissingListed = 1000
+
+// Verdict compares the ledger of tr with what the taps of its path (in
+// order, from the first hop) saw up to target: delivered, lost (the
+// missing seqNums, the first maxMissingListed), duplicated, reordered,
+// and the latency of every hop from private_sndStamp, with DDS →
+// producer from private_rcvStamp as the first tap read it.
+func Verdict(tr *Traffic, taps []*Tap, target Target) reports.Topic {
+	writes := tr.Writes()
+	res := reports.Topic{Topic: tr.Topic.KafkaTopic(""), Identity: tr.Identity(), Target: target.String(), Sent: len(writes)}
+
+	var final *Tap
+	var path []*Tap // taps up to and including the target, in order
+	for _, t := range taps {
+		path = append(path, t)
+		if t.Target == target {
+			final = t
+			break
+		}
+	}
+	if final == nil {
+		return res
+	}
+	seen, reordered, _ := final.snapshot()
+	res.Reordered = reordered
+	for _, w := range writes {
+		sg, ok := seen[w.SeqNum]
+		if !ok {
+			res.Lost++
+			if len(res.Missing) < maxMissingListed {
+				res.Missing = append(res.Missing, int64(w.SeqNum))
+			}
+			continue
+		}
+		res.Delivered++
+		if sg.count > 1 {
+			res.Duplicated += sg.count - 1
+		}
+	}
+	// Duplicates are visible in Kafka only (InfluxDB overwrites); take them
+	// from the last Kafka tap before the target.
+	if target.Kind == InfluxDB {
+		for i := len(path) - 2; i >= 0; i-- {
+			if path[i].Target.Kind == KafkaTopic {
+				ks, kre, _ := path[i].snapshot()
+				for _, sg := range ks {
+					if sg.count > 1 {
+						res.Duplicated += sg.count - 1
+					}
+				}
+				res.Reordered += kre
+				break
+			}
+		}
+	}
+	var interval time.Duration
+	if tr.RateHz > 0 {
+		interval = time.Duration(float64(time.Second) / tr.RateHz)
+	}
+	// DDS → producer from private_rcvStamp as the first tap read it.
+	if len(path) > 0 {
+		first, _, _ := path[0].snapshot()
+		var pts []reports.Point
+		for _, w := range writes {
+			if sg, ok := first[w.SeqNum]; ok && sg.rcv > 0 {
+				pts = append(pts, reports.Point{At: WallTime(w.SndStamp), LatencyMS: (sg.rcv - w.SndStamp) * 1e3})
+			}
+		}
+		res.Hops = append(res.Hops, reports.HopFromLatencies("dds→producer", pts, interval))
+	}
+	for _, t := range path {
+		sn, _, _ := t.snapshot()
+		var pts []reports.Point
+		for _, w := range writes {
+			if sg, ok := sn[w.SeqNum]; ok {
+				at := WallTime(w.SndStamp)
+				pts = append(pts, reports.Point{At: at, LatencyMS: float64(sg.first.Sub(at).Microseconds()) / 1e3})
+			}
+		}
+		res.Hops = append(res.Hops, reports.HopFromLatencies(t.Target.Hop(), pts, interval))
+	}
+	if len(res.Hops) > 0 {
+		e2e := res.Hops[len(res.Hops)-1]
+		e2e.Name = "end-to-end"
+		res.Hops = append(res.Hops, e2e)
+	}
+	return res
+}
+
+// WallTime converts TAI unix seconds (private_sndStamp) to a wall-clock
+// time.
+func WallTime(tai float64) time.Time {
+	return time.UnixMicro(int64(sal.UTCFromTAI(tai) * 1e6))
+}

@@ -1,0 +1,101 @@
+package observe
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lsst-ts/teststand/mocksal"
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
+)
+
+// TestVerdict turns ledgers and sightings into verdicts: what a target
+// lost, duplicates (for an InfluxDB target, from the last Kafka tap
+// before it, since InfluxDB overwrites), reordering, and one hop per tap
+// of the path up to the target.
+func TestVerdict(t *testing.T) {
+	ifaces, err := sal.Load(sample.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := ifaces.Topic("ATDome", "position")
+	summit, usdf, efd := Kafka("summit", "lsst.sal.ATDome.position"), Kafka("usdf", "summit.lsst.sal.ATDome.position"), Influx("usdf", "efd")
+	type saw struct {
+		at        Target
+		seqs      []int32
+		partition int32
+	}
+	cases := []struct {
+		name                                   string
+		sightings                              []saw
+		target                                 Target
+		delivered, lost, duplicated, reordered int
+		missing                                []int64
+		hops                                   []string
+	}{
+		{"every sample everywhere", []saw{{summit, []int32{1, 2, 3, 4}, 0}, {usdf, []int32{1, 2, 3, 4}, 0}, {efd, []int32{1, 2, 3, 4}, -1}},
+			efd, 4, 0, 0, 0, nil, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
+		{"lost on the link", []saw{{summit, []int32{1, 2, 3, 4}, 0}, {usdf, []int32{1, 4}, 0}, {efd, []int32{1, 4}, -1}},
+			efd, 2, 2, 0, 0, []int64{2, 3}, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
+		{"duplicates at the USDF count at its EFD", []saw{{summit, []int32{1, 2, 3, 4}, 0}, {usdf, []int32{1, 2, 3, 4, 3, 4}, 0}, {efd, []int32{1, 2, 3, 4}, -1}},
+			efd, 4, 0, 2, 1, nil, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
+		{"judged at the summit, the path ends there", []saw{{summit, []int32{1, 2, 4, 3}, 0}, {usdf, []int32{1}, 0}, {efd, nil, -1}},
+			summit, 4, 0, 0, 1, nil, []string{"dds→producer", "→kafka@summit", "end-to-end"}},
+		{"a target with no tap is all lost, no hops", []saw{{summit, []int32{1, 2, 3, 4}, 0}},
+			Kafka("base", "x"), 0, 0, 0, 0, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr := NewTraffic(topic, 0, 7, 10)
+			t0 := time.Now().Add(-time.Minute)
+			for seq := int32(1); seq <= 4; seq++ {
+				tr.Record(mocksal.Write{SeqNum: seq, SndStamp: float64(t0.UnixMicro())/1e6 + 37 + float64(seq)/10})
+			}
+			tr.Finish(nil)
+			var taps []*Tap
+			for _, s := range c.sightings {
+				tap := NewTap(s.at)
+				for _, q := range s.seqs {
+					tap.Saw(q, s.partition, 0, t0.Add(time.Second))
+				}
+				taps = append(taps, tap)
+			}
+			res := Verdict(tr, taps, c.target)
+			if res.Target != c.target.String() || res.Sent != 4 {
+				t.Fatalf("verdict for %s, sent %d; want %s, sent 4", res.Target, res.Sent, c.target)
+			}
+			if c.hops == nil { // no tap at the target: nothing judged
+				if res.Delivered != 0 || len(res.Hops) != 0 {
+					t.Errorf("delivered %d, %d hops; want none", res.Delivered, len(res.Hops))
+				}
+				return
+			}
+			if res.Delivered != c.delivered || res.Lost != c.lost || res.Duplicated != c.duplicated || res.Reordered != c.reordered || !slices.Equal(res.Missing, c.missing) {
+				t.Errorf("delivered %d lost %d (%v) duplicated %d reordered %d; want %d %d (%v) %d %d",
+					res.Delivered, res.Lost, res.Missing, res.Duplicated, res.Reordered, c.delivered, c.lost, c.missing, c.duplicated, c.reordered)
+			}
+			var hops []string
+			for _, h := range res.Hops {
+				hops = append(hops, h.Name)
+			}
+			if !slices.Equal(hops, c.hops) {
+				t.Errorf("hops %v, want %v", hops, c.hops)
+			}
+		})
+	}
+}
+
+func TestTarget(t *testing.T) {
+	for _, c := range []struct {
+		t         Target
+		name, hop string
+	}{
+		{Kafka("usdf", "summit.lsst.sal.ATDome.position"), "kafka@usdf/summit.lsst.sal.ATDome.position", "→kafka@usdf"},
+		{Influx("summit", "efd"), "influxdb@summit/efd", "→influxdb@summit"},
+	} {
+		if c.t.String() != c.name || c.t.Hop() != c.hop {
+			t.Errorf("%#v: %q %q, want %q %q", c.t, c.t.String(), c.t.Hop(), c.name, c.hop)
+		}
+	}
+}
