@@ -9,10 +9,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -219,32 +217,18 @@ func (e *Env) joinDomains(ctx context.Context) error {
 	return nil
 }
 
-// freeBasePort finds a base port whose domain ports are all free. The
-// base comes from proc.FreePort, below the kernel's ephemeral range, so
-// that no client's outgoing connection takes a domain's port first.
+// freeBasePort finds a base port whose domain ports are all free, each
+// claimed machine-wide below the kernel's ephemeral range (see
+// proc.FreePorts), so that neither another stand nor a client's
+// outgoing connection takes a domain's port first.
 func freeBasePort(domains map[int]bool) (int, error) {
-	for range 100 {
-		base, err := proc.FreePort()
-		if err != nil {
-			return 0, err
-		}
-		ok := true
-		for d := range domains {
-			port := dds.Port(base, d)
-			if port > 65535 {
-				ok = false
-				break
-			}
-			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
-				ok = false
-				break
-			} else {
-				l.Close()
-			}
-		}
-		if ok {
-			return base, nil
-		}
+	var offsets []int
+	for d := range domains {
+		offsets = append(offsets, dds.Port(0, d))
 	}
-	return 0, errors.New("no free base port for the DDS domains")
+	base, err := proc.FreePorts(offsets...)
+	if err != nil {
+		return 0, fmt.Errorf("DDS domains: %w", err)
+	}
+	return base, nil
 }

@@ -47,28 +47,7 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 	if spec := e.Stand.Sites[site].InfluxDB; !slices.Contains(spec.Names(), db) {
 		return nil, 0, fmt.Errorf("site %q has no database %q (it has %s)", site, db, strings.Join(spec.Names(), ", "))
 	}
-	// What every writer of the stand wrote, under each measurement a sink
-	// of the stand may give it.
-	var measurements []string
-	for _, k := range e.Stand.Sinks {
-		for _, r := range k.CompiledRules() {
-			if r.Measurement != "" && !slices.Contains(measurements, r.Measurement) {
-				measurements = append(measurements, r.Measurement)
-			}
-		}
-	}
-	known := map[writtenKey]bool{}
-	e.mu.Lock()
-	written := slices.Clone(e.written)
-	e.mu.Unlock()
-	for _, tr := range written {
-		names := append([]string{tr.Topic.FullName()}, measurements...)
-		for _, w := range tr.Writes() {
-			for _, m := range names {
-				known[writtenKey{m, tr.Origin, w.SeqNum}] = true
-			}
-		}
-	}
+	known := e.knownPoints()
 	background := func(origin int32) bool {
 		return origin >= backgroundOrigin && origin < backgroundOrigin+int32(len(e.Stand.Traffic))
 	}
@@ -138,4 +117,30 @@ func pointTime(v any) string {
 		return fmt.Sprint(v)
 	}
 	return time.UnixMicro(int64(us)).UTC().Format(time.RFC3339Nano)
+}
+
+// knownPoints is what every writer of the stand wrote, under each
+// measurement a sink of the stand may give it.
+func (e *Env) knownPoints() map[writtenKey]bool {
+	var measurements []string
+	for _, k := range e.Stand.Sinks {
+		for _, r := range k.CompiledRules() {
+			if r.Measurement != "" && !slices.Contains(measurements, r.Measurement) {
+				measurements = append(measurements, r.Measurement)
+			}
+		}
+	}
+	known := map[writtenKey]bool{}
+	e.mu.Lock()
+	written := slices.Clone(e.written)
+	e.mu.Unlock()
+	for _, tr := range written {
+		names := append([]string{tr.Topic.FullName()}, measurements...)
+		for _, w := range tr.Writes() {
+			for _, m := range names {
+				known[writtenKey{m, tr.Origin, w.SeqNum}] = true
+			}
+		}
+	}
+	return known
 }

@@ -1,5 +1,3 @@
-// Command registry serves a Confluent-compatible schema registry stored in
-// a Kafka topic; see package registry.
 package main
 
 import (

@@ -3,9 +3,12 @@ package stand
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lsst-ts/teststand/replication"
 )
 
 // MM2Flows are the stand's flows run by MirrorMaker 2.
@@ -90,3 +93,75 @@ sync.topic.acls.enabled = false
 // propertyValue escapes a Java properties value (backslashes, as in topic
 // regular expressions, would otherwise be read as escapes).
 func propertyValue(v string) string { return strings.ReplaceAll(v, `\`, `\\`) }
+
+// connectionKey matches an MM2 file's per-cluster connection settings,
+// which a stand replaces with its sites.
+var connectionKey = regexp.MustCompile(`^[^.>-]+\.(bootstrap\.servers|security\.protocol|sasl\..*|ssl\..*)$`)
+
+// mirrorMakerFlows turns the mirrormaker block into flows and heartbeat
+// pairs with the same parser cmd/mirror uses for a properties file.
+func (s *Stand) mirrorMakerFlows(file string) error {
+	pos, where := s.pos, s.File
+	if file != "" { // lines of a properties file
+		pos = func(line int) string { return fmt.Sprintf("%s:%d", file, line) }
+		where = file
+	}
+	if len(s.Replication) > 0 {
+		return fmt.Errorf("%s: replication and mirrormaker exclude each other: write the flows one way", pos(s.MirrorMaker[0].Line))
+	}
+	props := append(MM2Block(nil), s.MirrorMaker...)
+	has := map[string]bool{}
+	for _, p := range props {
+		has[p.Key] = true
+		if strings.HasSuffix(p.Key, ".bootstrap.servers") {
+			return fmt.Errorf("%s: mirrormaker: %s: a stand's clusters are its sites; leave bootstrap servers out", pos(p.Line), p.Key)
+		}
+	}
+	if !has["clusters"] {
+		props = append(props, replication.Property{Key: "clusters", Value: strings.Join(s.SiteNames(), ", ")})
+	}
+	if !has["refresh.topics.interval.seconds"] {
+		props = append(props, replication.Property{Key: "refresh.topics.interval.seconds", Value: "0.5"})
+	}
+	for _, p := range props {
+		if p.Key != "clusters" {
+			continue
+		}
+		for _, c := range strings.Split(p.Value, ",") {
+			if c = strings.TrimSpace(c); c != "" && s.Sites[c] == nil {
+				return fmt.Errorf("%s: mirrormaker: cluster %q is not a site (have %s)", pos(p.Line), c, strings.Join(s.SiteNames(), ", "))
+			}
+		}
+	}
+	brokers := map[string][]string{}
+	for _, name := range s.SiteNames() {
+		brokers[name] = []string{"stand"} // the stand's own clusters, known once up
+	}
+	cfg, err := replication.NewMM2Config(where, props, brokers)
+	if err != nil {
+		return err
+	}
+	line := func(key string) int {
+		for _, p := range props {
+			if p.Key == key {
+				return p.Line
+			}
+		}
+		return s.MirrorMaker[0].Line
+	}
+	for _, f := range cfg.Flows {
+		l := line(f.SourceAlias + "->" + f.TargetAlias + ".enabled")
+		if file != "" {
+			l = 0 // a line of the properties file, not of the stand
+		}
+		s.Replication = append(s.Replication, &FlowSpec{
+			Source: Ref{Value: f.SourceAlias, Line: l}, Target: Ref{Value: f.TargetAlias, Line: l},
+			Policy: f.Policy, Separator: f.Separator, Topics: f.Topics, Exclude: f.TopicsExclude,
+			Refresh: Duration{f.RefreshInterval}, SyncConfigs: Duration{f.SyncConfigsInterval},
+		})
+	}
+	for _, h := range cfg.Heartbeats {
+		s.Heartbeats = append(s.Heartbeats, HeartbeatSpec{Source: h.SourceAlias, Target: h.TargetAlias, Interval: h.Interval})
+	}
+	return nil
+}

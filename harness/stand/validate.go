@@ -150,3 +150,8 @@ func (i *InfluxSpec) check(pos, site string, external bool) error {
 	}
 	return nil
 }
+
+// embeddedTopicConfigs are the topic configs the embedded Kafka (kfake)
+// accepts.
+var embeddedTopicConfigs = []string{"cleanup.policy", "compression.type", "delete.retention.ms", "max.message.bytes",
+	"message.timestamp.type", "min.insync.replicas", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"}

@@ -1,7 +1,3 @@
-// Package proc runs the subprocesses a stand or a conformance test owns
-// (salkafka, efdsink, mocksal, Kafka nodes, MirrorMaker 2): each dies with
-// its owner (Pdeathsig), keeps its output for error messages, and stops
-// with SIGTERM, then SIGKILL after a grace period.
 package proc
 
 import (
@@ -192,17 +188,9 @@ func FreePort() (int, error) {
 	defer portsMu.Unlock()
 	if low > minPort+1000 {
 		for range 100 {
-			p := minPort + rand.IntN(low-minPort)
-			if handedOut[p] || !claim(p) {
-				continue
+			if p := minPort + rand.IntN(low-minPort); takePort(p) {
+				return p, nil
 			}
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				continue // the claim stays: the port is someone's
-			}
-			l.Close()
-			handedOut[p] = true
-			return p, nil
 		}
 	}
 	for range 100 {
@@ -231,6 +219,55 @@ var (
 	// exits (the kernel releases the locks then, whatever the exit).
 	claims []*os.File
 )
+
+// FreePorts is a base port such that base+off is free for every offset
+// (0 among them or not), each claimed as FreePort claims one: for a
+// process that binds a family of ports at fixed distances, such as one
+// DDS discovery port per domain.
+func FreePorts(offsets ...int) (int, error) {
+	span := 0
+	for _, off := range offsets {
+		span = max(span, off)
+	}
+	// Below the ephemeral range where the span fits, else anywhere.
+	hi := ephemeralLow()
+	if hi-minPort <= span+1000 {
+		hi = 65536
+	}
+	if hi-minPort <= span {
+		return 0, fmt.Errorf("free ports: a span of %d does not fit above port %d", span, minPort)
+	}
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		base := minPort + rand.IntN(hi-minPort-span)
+		ok := true
+		for _, off := range offsets {
+			if ok = takePort(base + off); !ok {
+				break
+			}
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("free ports: no base with %d free ports found", len(offsets))
+}
+
+// takePort claims p and checks that it can be bound now; a claim that
+// fails the check stays (the port is someone's).
+func takePort(p int) bool {
+	if handedOut[p] || !claim(p) {
+		return false
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	handedOut[p] = true
+	return true
+}
 
 // claim takes the machine-wide claim on port p: an exclusive lock on
 // <tmp>/teststand-ports/<p>.lock, held for the life of the process. It

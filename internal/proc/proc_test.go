@@ -140,3 +140,35 @@ func TestPortClaimsAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestFreePorts: every port of a family is free and none is handed out
+// twice, by FreePorts or FreePort; a span wider than the port range is
+// an error.
+func TestFreePorts(t *testing.T) {
+	offsets := []int{0, 250, 3000}
+	seen := map[int]bool{}
+	for range 50 {
+		base, err := FreePorts(offsets...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []int{base, base + 250, base + 3000, p} {
+			if seen[q] {
+				t.Fatalf("port %d handed out twice", q)
+			}
+			seen[q] = true
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
+			if err != nil {
+				t.Fatalf("port %d: %v", q, err)
+			}
+			l.Close()
+		}
+	}
+	if _, err := FreePorts(0, 70000); err == nil {
+		t.Error("a span wider than the port range: no error")
+	}
+}
