@@ -39,6 +39,23 @@ type component struct {
 	settle func(ctx context.Context) error
 	// slow, when set, delays the component's writes (a slow link).
 	slow func(time.Duration)
+	// start starts the component again as it was started (see
+	// restartable); nil for components that cannot be restarted.
+	start func(ctx context.Context) error
+}
+
+// restartable starts a component with start and keeps start on it, so
+// that Restart is Stop, then the same start again.
+func (e *Env) restartable(ctx context.Context, name string, start func(context.Context) error) error {
+	if err := start(ctx); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.components[name]; c != nil {
+		c.start = start
+	}
+	return nil
 }
 
 // startComponent runs fn in its own goroutine with its own context, and
@@ -124,8 +141,10 @@ func (e *Env) Kill(name string) error {
 	return nil
 }
 
-// Restart starts a stopped replication flow or sink again, as a restarted
-// pod would: it continues from the progress it committed.
+// Restart starts a stopped component again the way Up started it, as a
+// restarted pod would: it continues from the progress it committed, and
+// a component that settles (a flow taking up the topics created
+// meanwhile) settles again.
 func (e *Env) Restart(ctx context.Context, name string) error {
 	c := e.component(name)
 	if c == nil {
@@ -135,43 +154,19 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 	if e.Running(name) {
 		return fmt.Errorf("%s %s is running: stop it first", c.kind, name)
 	}
+	if c.start == nil {
+		return fmt.Errorf("%s %s cannot be restarted (replication flows, sinks and producers can)", c.kind, name)
+	}
 	e.mu.Lock()
 	delete(e.components, name)
 	e.mu.Unlock()
-	// startSettled starts the component again and, where it has one, runs
-	// its settling (a flow takes up the topics created meanwhile).
-	startSettled := func(start func() error) error {
-		if err := start(); err != nil {
-			return err
-		}
-		if settle := e.component(name).settle; settle != nil {
-			return settle(ctx)
-		}
-		return nil
+	if err := e.restartable(ctx, name, c.start); err != nil {
+		return err
 	}
-	switch {
-	case name == mirrorMakerName:
-		return startSettled(func() error { return e.startMirrorMaker(ctx) })
-	case c.kind == "replication":
-		for _, f := range e.Stand.Replication {
-			if f.Name == name {
-				return startSettled(func() error { return e.startFlow(ctx, f) })
-			}
-		}
-	case c.kind == "sink":
-		for _, k := range e.Stand.Sinks {
-			if k.Name == name {
-				return startSettled(func() error { return e.startSink(ctx, k) })
-			}
-		}
-	case c.kind == "producer":
-		for _, p := range e.Stand.Producers {
-			if p.Name == name {
-				return e.startProducer(ctx, p)
-			}
-		}
+	if settle := e.component(name).settle; settle != nil {
+		return settle(ctx)
 	}
-	return fmt.Errorf("%s %s cannot be restarted (replication flows, sinks and producers can)", c.kind, name)
+	return nil
 }
 
 // Running reports whether a component is running.

@@ -179,11 +179,11 @@ func (e *Env) startReplication(ctx context.Context) error {
 		if f.Run == ExternalRun || f.Run == MirrorMaker2 {
 			continue // the deployment's own; MirrorMaker 2's below
 		}
-		if err := e.startFlow(ctx, f); err != nil {
+		if err := e.restartable(ctx, f.Name, func(ctx context.Context) error { return e.startFlow(ctx, f) }); err != nil {
 			return err
 		}
 	}
-	if err := e.startMirrorMaker(ctx); err != nil {
+	if err := e.restartable(ctx, mirrorMakerName, e.startMirrorMaker); err != nil {
 		return err
 	}
 	if e.deployment() {
@@ -214,7 +214,7 @@ func (e *Env) startConsumers(ctx context.Context) error {
 		if k.Run == ExternalRun || k.Run == Telegraf {
 			continue // the deployment's own; Telegraf's once topics exist
 		}
-		if err := e.startSink(ctx, k); err != nil {
+		if err := e.restartable(ctx, k.Name, func(ctx context.Context) error { return e.startSink(ctx, k) }); err != nil {
 			return err
 		}
 	}
@@ -227,7 +227,7 @@ func (e *Env) startProducers(ctx context.Context) error {
 		return err
 	}
 	for _, p := range e.Stand.Producers {
-		if err := e.startProducer(ctx, p); err != nil {
+		if err := e.restartable(ctx, p.Name, func(ctx context.Context) error { return e.startProducer(ctx, p) }); err != nil {
 			return err
 		}
 	}
@@ -273,7 +273,7 @@ func (e *Env) settle(ctx context.Context) error {
 	}
 	for _, k := range e.Stand.Sinks {
 		if k.Run == Telegraf {
-			if err := e.startSink(ctx, k); err != nil {
+			if err := e.restartable(ctx, k.Name, func(ctx context.Context) error { return e.startSink(ctx, k) }); err != nil {
 				return err
 			}
 		}
