@@ -91,6 +91,31 @@ func TestParseMM2(t *testing.T) {
 	}
 }
 
+// TestParseMM2JavaPatterns: a properties file's topics are Java
+// patterns, negative lookahead included, as deployed.
+func TestParseMM2JavaPatterns(t *testing.T) {
+	text := "clusters = summit, usdf\nsummit.bootstrap.servers = a:1\nusdf.bootstrap.servers = b:1\n" +
+		"summit->usdf.enabled = true\nsummit->usdf.topics = registry-schemas, lsst\\.sal\\.(?!MTM1M3|MTMount).*\n"
+	props, err := ReadProperties(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := NewMM2Config("mm2.properties", props, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := cfg.Flows[0]
+	flow, err := NewFlow(fc.SourceAlias, fc.TargetAlias, fc.Topics, fc.TopicsExclude, fc.Policy, fc.Separator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, want := range map[string]bool{"registry-schemas": true, "lsst.sal.ATDome.position": true, "lsst.sal.MTM1M3.x": false, "lsst.sal.MTMount.y": false} {
+		if got := flow.Replicates(topic); got != want {
+			t.Errorf("replicates %s: %v, want %v", topic, got, want)
+		}
+	}
+}
+
 func TestParseMM2Errors(t *testing.T) {
 	base := "clusters = summit, usdf\nsummit.bootstrap.servers = a:1\nusdf.bootstrap.servers = b:1\n"
 	cases := []struct{ name, text, want string }{
@@ -102,6 +127,7 @@ func TestParseMM2Errors(t *testing.T) {
 		{"bad bool", base + "summit->usdf.enabled = yes please\n", `mm2.properties:4: summit->usdf.enabled: "yes please" is not true or false`},
 		{"bad seconds", base + "summit->usdf.enabled = true\nsummit->usdf.refresh.topics.interval.seconds = -1\n", "mm2.properties:5: summit->usdf.refresh.topics.interval.seconds"},
 		{"bad regex", base + "summit->usdf.enabled = true\nsummit->usdf.topics = (\n", "mm2.properties:5: flow summit->usdf"},
+		{"unclosed Java lookahead", base + "summit->usdf.enabled = true\nsummit->usdf.topics = lsst\\.sal\\.(?!MTM1M3.*\n", "mm2.properties:5: flow summit->usdf"},
 		{"bad policy", base + "summit->usdf.enabled = true\nreplication.policy.class = com.example.Mine\n", "mm2.properties:5: replication.policy.class"},
 		{"nothing enabled", base, "no flow is enabled"},
 		{"no brokers", "clusters = summit, usdf\nsummit->usdf.enabled = true\n", "no summit.bootstrap.servers"},

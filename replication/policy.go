@@ -2,8 +2,10 @@ package replication
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
 )
 
 // Policy maps source topic names to target topic names, as MirrorMaker 2's
@@ -196,10 +198,51 @@ func (f *Flow) RemoteTopic(topic string) string {
 }
 
 // Filter selects topics by MirrorMaker 2's "topics" and "topics.exclude"
-// regex lists (each pattern must match the whole name).
+// lists: Java regular expressions, each matching the whole name, as
+// MirrorMaker 2's DefaultTopicFilter matches them (Pattern.matches).
+// They are compiled with a Java-compatible engine (regexp2): deployed
+// patterns use Java syntax Go's regexp lacks, such as the negative
+// lookahead of lsst\.sal\.(?!MTM1M3|MTMount).*.
 type Filter struct {
-	include, exclude []*regexp.Regexp
+	include, exclude []*TopicPattern
 }
+
+// TopicPattern is one of MirrorMaker 2's topic patterns, compiled.
+type TopicPattern struct {
+	src string
+	re  *regexp2.Regexp
+}
+
+// patternTimeout bounds one match, so that a pattern that backtracks
+// without end fails a match instead of hanging the replicator.
+const patternTimeout = time.Second
+
+// CompileTopicPattern compiles a MirrorMaker 2 topic pattern (Java
+// syntax, matching the whole name).
+func CompileTopicPattern(p string) (*TopicPattern, error) {
+	p = strings.TrimSpace(p)
+	re, err := regexp2.Compile(`\A(?:`+p+`)\z`, regexp2.None)
+	if err != nil {
+		return nil, err
+	}
+	re.MatchTimeout = patternTimeout
+	return &TopicPattern{src: p, re: re}, nil
+}
+
+// MatchString reports whether the pattern matches all of topic; a match
+// that runs out of time does not match.
+func (p *TopicPattern) MatchString(topic string) bool {
+	ok, err := p.re.MatchString(topic)
+	return err == nil && ok
+}
+
+// String is the pattern as written.
+func (p *TopicPattern) String() string { return p.src }
+
+// SplitTopicPatterns splits a MirrorMaker 2 list ("topics",
+// Strimzi's topicsPattern) at its commas, as Kafka's LIST config type
+// does, trimming each pattern.
+func SplitTopicPatterns(l string) []string { return list(l) }
 
 // DefaultExclude is MirrorMaker 2's default topics.exclude.
 var DefaultExclude = []string{`.*[\-\.]internal`, `.*\.replica`, `__.*`}
@@ -215,14 +258,14 @@ func NewFilter(include, exclude []string) (*Filter, error) {
 	}
 	f := &Filter{}
 	for _, s := range include {
-		re, err := regexp.Compile("^(?:" + strings.TrimSpace(s) + ")$")
+		re, err := CompileTopicPattern(s)
 		if err != nil {
 			return nil, fmt.Errorf("topics pattern %q: %w", s, err)
 		}
 		f.include = append(f.include, re)
 	}
 	for _, s := range exclude {
-		re, err := regexp.Compile("^(?:" + strings.TrimSpace(s) + ")$")
+		re, err := CompileTopicPattern(s)
 		if err != nil {
 			return nil, fmt.Errorf("topics.exclude pattern %q: %w", s, err)
 		}

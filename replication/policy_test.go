@@ -122,3 +122,41 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestJavaTopicPatterns: MirrorMaker 2's topic patterns are Java regular
+// expressions matching the whole name, with the Java syntax deployed
+// patterns use (negative lookahead), comma-separated in a list.
+func TestJavaTopicPatterns(t *testing.T) {
+	cases := []struct {
+		patterns string
+		topic    string
+		want     bool
+	}{
+		{`lsst\.sal\.(?!MTM1M3|MTMount).*`, "lsst.sal.ATDome.position", true},
+		{`lsst\.sal\.(?!MTM1M3|MTMount).*`, "lsst.sal.MTM1M3.forceActuatorData", false},
+		{`lsst\.sal\.(?!MTM1M3|MTMount).*`, "lsst.sal.MTMount.azimuth", false},
+		{`lsst\.sal\.(?!MTM1M3|MTMount).*`, "lsst.sal.MTM1M3TS.thermalData", false},
+		{`registry-schemas, lsst.sal.*, lsst.dm.*`, "lsst.dm.metric", true},
+		{`registry-schemas, lsst.sal.*, lsst.dm.*`, "registry-schemas", true},
+		{`registry-schemas, lsst.sal.*, lsst.dm.*`, "xregistry-schemas", false},
+		// The whole name, not a part of it (unlike Telegraf's topic_regexps).
+		{`lsst.sal.Test.*`, "summit.lsst.sal.Test.logevent_heartbeat", false},
+		{`lsst\.sal\.MTM1M3(?<!TS)\..*`, "lsst.sal.MTM1M3.x", true},
+		// A name ending in a newline is not matched by "$"-style anchoring.
+		{`lsst\.sal\..*`, "lsst.sal.X.y\n", false},
+	}
+	for _, c := range cases {
+		f, err := NewFilter(SplitTopicPatterns(c.patterns), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.patterns, err)
+		}
+		if got := f.Match(c.topic); got != c.want {
+			t.Errorf("%s matches %q: %v, want %v", c.patterns, c.topic, got, c.want)
+		}
+	}
+	for _, bad := range []string{`lsst\.sal\.(?!MTM1M3`, `lsst[`, `*x`} {
+		if _, err := CompileTopicPattern(bad); err == nil {
+			t.Errorf("%q compiled: want an error", bad)
+		}
+	}
+}

@@ -2,8 +2,9 @@ package stand
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+
+	"github.com/lsst-ts/teststand/replication"
 )
 
 // checkFlows checks the replication flows: sites, run modes, topic
@@ -24,7 +25,7 @@ func (s *Stand) checkFlows() error {
 			return fmt.Errorf("%s: %s: %w", s.at(f.Source), what, err)
 		}
 		for _, re := range append(append([]string{}, f.Topics...), f.Exclude...) {
-			if _, err := regexp.Compile(re); err != nil {
+			if _, err := replication.CompileTopicPattern(re); err != nil {
 				return fmt.Errorf("%s: %s: topic pattern %q: %w", s.at(f.Source), what, re, err)
 			}
 		}
