@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -221,9 +222,11 @@ const patternTimeout = time.Second
 // syntax, matching the whole name).
 func CompileTopicPattern(p string) (*TopicPattern, error) {
 	p = strings.TrimSpace(p)
-	re, err := regexp2.Compile(`\A(?:`+p+`)\z`, regexp2.None)
+	anchored := `\A(?:` + p + `)\z`
+	re, err := regexp2.Compile(anchored, regexp2.None)
 	if err != nil {
-		return nil, err
+		// The engine quotes what it compiled: name the pattern as written.
+		return nil, errors.New(strings.Replace(err.Error(), anchored, p, 1))
 	}
 	re.MatchTimeout = patternTimeout
 	return &TopicPattern{src: p, re: re}, nil
