@@ -173,7 +173,7 @@ func TestRunComponent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Terminate(context.WithoutCancel(ctx))
-	p, err := s.RunComponent(ctx, "stand steps", "../..", "stand", []string{"steps"}, nil)
+	p, err := s.RunComponent(ctx, "stand steps", "../../..", "stand", []string{"steps"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestRunComponent(t *testing.T) {
 	if err := p.Alive(); err == nil {
 		t.Error("an ended container is alive")
 	}
-	r, err := s.RunComponent(ctx, "registry", "../..", "registry", []string{"--brokers", "127.0.0.1:1", "--listen", "127.0.0.1:0"}, nil)
+	r, err := s.RunComponent(ctx, "registry", "../../..", "registry", []string{"--brokers", "127.0.0.1:1", "--listen", "127.0.0.1:0"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
