@@ -127,21 +127,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>teststand {{.Verdict}} — {{.Stand}}</title>
 <style>
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 2em; color: #222; }
-.banner { padding: 1em 1.5em; border-radius: 6px; color: #fff; display: flex; gap: 2em; align-items: center; flex-wrap: wrap; }
-.banner.PASS { background: #2e7d32; } .banner.FAIL { background: #c62828; }
-.banner .verdict { font-size: 2.4em; font-weight: 700; }
-.banner dl { display: grid; grid-template-columns: auto auto; gap: 0.1em 1em; margin: 0; }
-.banner dt { opacity: 0.8; } .banner dd { margin: 0; font-weight: 600; }
-table { border-collapse: collapse; margin: 0.6em 0 1.2em; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.passed { color: #2e7d32; font-weight: 600; } .failed, .undefined { color: #c62828; font-weight: 600; } .skipped { color: #777; }
-tr.bad td { background: #fdecea; }
-pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em; margin: 0.3em 0; }
-.charts { display: flex; flex-wrap: wrap; gap: 1em; } .charts svg { max-width: 100%; height: auto; border: 1px solid #eee; }
-.notes { color: #555; font-size: 0.9em; } h2 { margin-top: 1.6em; } h3 { margin-bottom: 0.2em; }
-</style>
+` + Style + `</style>
 </head>
 <body>
 <div class="banner {{.Verdict}}">
@@ -189,3 +175,21 @@ pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c6
 </body>
 </html>
 `))
+
+// Style is the reports' CSS, shared by every page the project writes
+// (the run report, the coverage report), so they read alike.
+const Style = `body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 2em; color: #222; }
+.banner { padding: 1em 1.5em; border-radius: 6px; color: #fff; display: flex; gap: 2em; align-items: center; flex-wrap: wrap; }
+.banner.PASS { background: #2e7d32; } .banner.FAIL { background: #c62828; }
+.banner .verdict { font-size: 2.4em; font-weight: 700; }
+.banner dl { display: grid; grid-template-columns: auto auto; gap: 0.1em 1em; margin: 0; }
+.banner dt { opacity: 0.8; } .banner dd { margin: 0; font-weight: 600; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.passed { color: #2e7d32; font-weight: 600; } .failed, .undefined { color: #c62828; font-weight: 600; } .skipped { color: #777; }
+tr.bad td { background: #fdecea; }
+pre.err { white-space: pre-wrap; background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em; margin: 0.3em 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; } .charts svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+.notes { color: #555; font-size: 0.9em; } h2 { margin-top: 1.6em; } h3 { margin-bottom: 0.2em; }
+`

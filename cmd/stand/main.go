@@ -16,6 +16,7 @@ import (
 	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/reports"
+	"github.com/lsst-ts/teststand/sasquatch/coverage"
 )
 
 const usage = `usage:
@@ -23,6 +24,8 @@ const usage = `usage:
   stand up STAND.yaml [--ts-xml DIR]
   stand validate STAND.yaml...
   stand report RESULTS.json [--out DIR]
+  stand coverage [--phalanx CHART] [--env E,E] [--manifests|--telegraf|--mirrormaker2 ENV=FILE]... [--ts-xml DIR]
+                 [--sal-at E,E] [--base VALUES --proposed VALUES] [--json] [--html FILE] [--rows]
   stand schema                       (the stand files' JSON Schema)
   stand steps
   stand registry [--url URL] list [--versions] [--compatibility]
@@ -70,6 +73,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprint(stdout, harness.Summary(res))
 		if !res.Passed {
+			return 1
+		}
+		return 0
+	case "coverage":
+		fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		var cfg coverage.Config
+		fs.StringVar(&cfg.Chart, "phalanx", "", "Phalanx's Sasquatch chart (phalanx/applications/sasquatch)")
+		envs := fs.String("env", "", "environments to render from the chart, comma-separated (summit,usdfprod)")
+		fs.Func("manifests", "ENV=FILE: an environment's rendered manifests (repeatable)", func(v string) error { cfg.Manifests = append(cfg.Manifests, v); return nil })
+		fs.Func("telegraf", "ENV=FILE: a telegraf.conf of an environment (repeatable)", func(v string) error { cfg.Telegraf = append(cfg.Telegraf, v); return nil })
+		fs.Func("mirrormaker2", "ENV=FILE: a KafkaMirrorMaker2 YAML into an environment (repeatable)", func(v string) error { cfg.MirrorMaker2 = append(cfg.MirrorMaker2, v); return nil })
+		fs.StringVar(&cfg.Interfaces, "ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory whose topics the SAL environments produce")
+		salAt := fs.String("sal-at", "", "environments where CSCs write, comma-separated (default: every mirror's source)")
+		fs.StringVar(&cfg.Base, "base", "", "the values-<env>.yaml in use")
+		fs.StringVar(&cfg.Proposed, "proposed", "", "the values-<env>.yaml proposed: show what the change does")
+		fs.BoolVar(&cfg.JSON, "json", false, "write JSON")
+		fs.StringVar(&cfg.HTML, "html", "", "also write an HTML page to this file")
+		fs.BoolVar(&cfg.Rows, "rows", false, "list every topic")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, usage)
+			return 2
+		}
+		cfg.Envs, cfg.SALAt = cli.List(*envs), cli.List(*salAt)
+		errs, err := coverage.Run(ctx, cfg, stdout)
+		if err != nil {
+			fmt.Fprintln(stderr, "stand coverage:", err)
+			return exit.Code(err)
+		}
+		if errs > 0 {
 			return 1
 		}
 		return 0
