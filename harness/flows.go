@@ -39,7 +39,15 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 			"partitions_added": r.Stats.Partitions.Load(), "configs_synced": r.Stats.Synced.Load(),
 		}
 	}
-	if err := e.startComponent(ctx, f.Name, "replication", stats, r.Refresh, func(ctx context.Context, ready func()) error {
+	// Settling waits until the flow has the replica of every topic it
+	// replicates, refreshing before each look: a refresh just after the
+	// flow's first one may be answered from its client's cached metadata
+	// and miss the producers' new topics until the next periodic one (a
+	// minute, as Sasquatch's MirrorMaker 2 refreshes).
+	settle := func(ctx context.Context) error {
+		return e.waitReplicas(ctx, []*FlowSpec{f}, func() error { return r.Refresh(ctx) })
+	}
+	if err := e.startComponent(ctx, f.Name, "replication", stats, settle, func(ctx context.Context, ready func()) error {
 		r.SetReady(ready)
 		return r.Run(ctx)
 	}, e.mirrorMetrics.Registry()); err != nil {

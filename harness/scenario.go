@@ -84,6 +84,10 @@ type PublishSpec struct {
 	// TextSite, when set, writes the samples as SAL text to that site's
 	// Kafka (topic <CSC>_<kind>) instead of on a DDS domain.
 	TextSite string
+	// Databases, when set, are the only InfluxDB targets watched (the
+	// sinks' and every database of every site otherwise): a stand with
+	// many databases checks the others once, afterwards.
+	Databases []Target
 }
 
 // Publish writes traffic and blocks until the writer is done. Taps on every
@@ -221,7 +225,7 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	}
 	tr := observe.NewTraffic(t, p.Index, origin, p.RateHz)
 	tr.Domain, tr.TextSite = p.Domain, p.TextSite
-	taps, err := s.tapsFor(tr)
+	taps, err := s.tapsFor(tr, p.Databases)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +247,8 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 // topic at each site whose producer serves the CSC, its replicas under each
 // flow from there, and each sink database whose topics match a replica or
 // the topic itself.
-func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
+func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
+	watched := func(at Target) bool { return only == nil || slices.Contains(only, at) }
 	var seeds []stand.SiteTopic
 	if tr.TextSite != "" {
 		// Written as text: it appears where a transform at that site
@@ -284,7 +289,7 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 				continue
 			}
 			rule := k.Route(p.Topic)
-			if rule == nil {
+			if rule == nil || !watched(observe.Influx(p.Site, rule.Database)) {
 				continue
 			}
 			se := s.env.Sites[p.Site]
@@ -307,7 +312,7 @@ func (s *Scenario) tapsFor(tr *Traffic) ([]*Tap, error) {
 			continue
 		}
 		for _, db := range spec.InfluxDB.Names() {
-			if at := observe.Influx(site, db); !tapped[at] {
+			if at := observe.Influx(site, db); !tapped[at] && watched(at) {
 				taps = append(taps, observe.InfluxTap(s.ctx, se.Influx(), s.env.Database(site, db), tr.Topic.FullName(), at, tr))
 			}
 		}

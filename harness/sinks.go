@@ -39,7 +39,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
 		RegistryURL: rules[0].Registry, InfluxURL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken,
-		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration,
+		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration, MaxUndelivered: k.MaxUndelivered, Offset: k.Offset,
 		TopicRefresh: 500 * time.Millisecond,
 		Logger:       e.log.With("component", "sink "+k.Name),
 		KafkaOpts:    []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
@@ -87,6 +87,7 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 		"--brokers", strings.Join(se.Brokers, ","), "--registry", specs[0].Registry, "--influxdb", se.InfluxURL,
 		"--rules", rulesFile, "--metrics-addr", metricsAddr, "--topic-refresh", "500ms",
 		"--max-batch", fmt.Sprint(cmp.Or(k.MaxBatch, 5000)), "--flush-interval", k.FlushInterval.Duration.String(),
+		"--max-undelivered", fmt.Sprint(k.MaxUndelivered), "--offset", cmp.Or(k.Offset, "oldest"),
 	}
 	if k.Group != "" {
 		args = append(args, "--group", k.Group)

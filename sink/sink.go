@@ -57,6 +57,11 @@ type Config struct {
 	CreateDatabases bool
 	// MaxBatch caps the points of one write; 0 means 5000.
 	MaxBatch int
+	// MaxUndelivered caps the records read and not yet written and
+	// committed, as Telegraf's max_undelivered_messages does: one poll
+	// takes up to that many and writes them in batches of MaxBatch. 0
+	// means MaxBatch.
+	MaxUndelivered int
 	// FlushInterval, when set, gathers records for up to that long (or
 	// MaxBatch points) before writing; 0 writes what each fetch returned
 	// at once. See the package documentation for why 0 is the default.
@@ -340,6 +345,14 @@ func (s *Sink) Run(ctx context.Context) error {
 	}
 }
 
+// undelivered is how many records one poll may take.
+func (s *Sink) undelivered() int {
+	if s.cfg.MaxUndelivered > 0 {
+		return s.cfg.MaxUndelivered
+	}
+	return s.cfg.MaxBatch
+}
+
 // gather polls once, or for up to FlushInterval when set, and records
 // consumer lag from the high watermarks.
 func (s *Sink) gather(ctx context.Context) []*kgo.Record {
@@ -354,7 +367,7 @@ func (s *Sink) gather(ctx context.Context) []*kgo.Record {
 		if !deadline.IsZero() && len(recs) > 0 {
 			pctx, cancel = context.WithDeadline(ctx, deadline)
 		}
-		fetches := s.kafka.PollRecords(pctx, s.cfg.MaxBatch-len(recs))
+		fetches := s.kafka.PollRecords(pctx, s.undelivered()-len(recs))
 		cancel()
 		if ctx.Err() != nil {
 			return nil
@@ -370,7 +383,7 @@ func (s *Sink) gather(ctx context.Context) []*kgo.Record {
 			}
 			recs = append(recs, p.Records...)
 		})
-		if deadline.IsZero() || len(recs) >= s.cfg.MaxBatch || (len(recs) > 0 && !time.Now().Before(deadline)) {
+		if deadline.IsZero() || len(recs) >= s.undelivered() || (len(recs) > 0 && !time.Now().Before(deadline)) {
 			return recs
 		}
 	}

@@ -32,6 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Org, "org", "", "InfluxDB 2.x organisation (with INFLUXDB_TOKEN)")
 	fs.BoolVar(&cfg.CreateDatabases, "create-databases", false, "create missing 1.x databases at start")
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 5000, "points per write at most")
+	fs.IntVar(&cfg.MaxUndelivered, "max-undelivered", 0, "records read and not yet written at most, as Telegraf's max_undelivered_messages (0: --max-batch)")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", 0, "gather records this long before writing (0: write what each fetch returns)")
 	fs.DurationVar(&cfg.SchemaWait, "schema-wait", 0, "how long an unknown schema id is retried before the record is reported and skipped (default 30s)")
 	fs.DurationVar(&cfg.TopicRefresh, "topic-refresh", 0, "how often new matching topics are looked for (default 10s)")

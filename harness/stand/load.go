@@ -60,6 +60,9 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 	if opts.Backend != "" {
 		s.Backend = Backend(opts.Backend)
 	}
+	if err := s.fromSasquatch(); err != nil {
+		return nil, err
+	}
 	mm2Where := ""
 	if s.MirrorMakerFile != "" {
 		if len(s.MirrorMaker) > 0 {

@@ -61,6 +61,10 @@ type Stand struct {
 	// Faults are conditions the stand has for its whole life (a slow link
 	// between sites); scenarios add their own with steps.
 	Faults []*FaultSpec `yaml:"faults"`
+	// Sasquatch takes sites, registries, replication and sinks from
+	// Sasquatch's deployment (Phalanx's chart and values): see
+	// SasquatchSpec.
+	Sasquatch *SasquatchSpec `yaml:"sasquatch"`
 
 	// Heartbeats are the pairs MM2-style heartbeats are emitted for,
 	// derived from the flows.
@@ -372,9 +376,14 @@ type SinkSpec struct {
 	// site's remote registry). By default each rule takes the registry of
 	// the site its topics come from.
 	Registry string `yaml:"registry"`
-	// MaxBatch and FlushInterval are the sink's batching (0: defaults).
-	MaxBatch      int      `yaml:"max_batch" jsonschema:"minimum=1"`
-	FlushInterval Duration `yaml:"flush_interval"`
+	// MaxBatch and FlushInterval are the sink's batching (0: defaults);
+	// MaxUndelivered caps the records read and not yet written
+	// (Telegraf's max_undelivered_messages; 0: MaxBatch).
+	MaxBatch       int      `yaml:"max_batch" jsonschema:"minimum=1"`
+	FlushInterval  Duration `yaml:"flush_interval"`
+	MaxUndelivered int      `yaml:"max_undelivered" jsonschema:"minimum=1"`
+	// Offset is where a new group starts: oldest (default) or newest.
+	Offset string `yaml:"offset" jsonschema:"enum=oldest,enum=newest"`
 	// Run is "inprocess" (default on the embedded backend), "binary":
 	// the efdsink binary as a subprocess, which a scenario can kill with
 	// SIGKILL, "container": that binary in the components image

@@ -52,6 +52,9 @@ func (s *Stand) checkSinks(seen map[string]bool) error {
 			}
 		}
 		k.rules = rules
+		if k.Offset != "" && k.Offset != "oldest" && k.Offset != "newest" {
+			return fmt.Errorf("%s: %s: offset %q: want oldest or newest", s.where(yamlx.Path{"sinks", i, "offset"}), what, k.Offset)
+		}
 		if err := checkRun(SinkKind, k.Run, s.Backend); err != nil {
 			return fmt.Errorf("%s: %s: %w", s.at(k.Site), what, err)
 		}
