@@ -32,7 +32,6 @@ sasquatch:
       leave_out: [%SUMMIT%]
     - env: usdfprod
       site: usdf
-      leave_out: ["app-metrics#1", "app-metrics#2"]
 producers:
   - name: summit-salkafka
     site: summit

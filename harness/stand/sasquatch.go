@@ -206,10 +206,11 @@ func (s *Stand) addEnvironment(i int, e *SasquatchEnv, sites map[string]string) 
 // and one rule with its topics (topic_regexps matched anywhere in a name,
 // as Telegraf does), timestamp, precision, tags, fields and registry. A
 // consumer with an option the sink does not honour is refused, naming
-// it, unless it runs as Telegraf.
+// it: the stand's sinks and its Telegraf are configured from the same
+// rules, so neither would run it as deployed.
 func consumerSinks(d *sasquatch.Deployment, c *sasquatch.Consumer, e *SasquatchEnv, ref func(string) Ref, sites map[string]string) ([]*SinkSpec, error) {
-	if len(c.Unsupported) > 0 && e.Run != Telegraf {
-		return nil, fmt.Errorf("consumer %s: %s: run it as telegraf, or leave it out (leave_out: [%s])", c.Name, strings.Join(c.Unsupported, "; "), c.Name)
+	if len(c.Unsupported) > 0 {
+		return nil, fmt.Errorf("consumer %s: %s: the stand cannot run it as deployed; leave it out (leave_out: [%s])", c.Name, strings.Join(c.Unsupported, "; "), c.Name)
 	}
 	if len(c.Databases) == 0 {
 		return nil, fmt.Errorf("consumer %s (%s): no influxdb output takes its metrics", c.Name, c.File)
