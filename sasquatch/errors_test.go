@@ -2,82 +2,46 @@ package sasquatch
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// copyChart copies the fixture chart into a temporary directory, with
-// edit applied to each file (by name).
-func copyChart(t *testing.T, edit map[string]func(string) string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk("testdata/chart", func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel("testdata/chart", p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		text := string(data)
-		if f := edit[rel]; f != nil {
-			text = f(text)
-		}
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), []byte(text), 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+	"github.com/lsst-ts/teststand/sasquatch/internal/fixture"
+)
 
 // TestBadDeployments: each bad input is one error naming the file (and
 // the line where there is one); nothing is half read.
 func TestBadDeployments(t *testing.T) {
-	replace := func(old, new string) func(string) string {
-		return func(s string) string {
-			if !strings.Contains(s, old) {
-				t.Fatalf("fixture has no %q", old)
-			}
-			return strings.Replace(s, old, new, 1)
-		}
-	}
+	replace := func(old, new string) [2]string { return [2]string{old, new} }
 	cases := []struct {
 		name    string
 		env     string
-		edit    map[string]func(string) string
+		edit    map[string][2]string
 		globals map[string]string
 		values  []string
 		want    []string
 	}{
 		{name: "a template that does not render", env: "summit",
-			edit: map[string]func(string) string{"templates/topics.yaml": replace("{{ .partitions }}", "{{ .partitions | nosuchfunction }}")},
+			edit: map[string][2]string{"templates/topics.yaml": replace("{{ .partitions }}", "{{ .partitions | nosuchfunction }}")},
 			want: []string{"render", "topics.yaml", "nosuchfunction"}},
 		{name: "a missing values file", env: "base", want: []string{"values of base", "values-base.yaml"}},
 		{name: "a missing global", env: "summit", globals: map[string]string{"global.environmentName": ""},
 			want: []string{"global.environmentName is required"}},
 		{name: "an unknown data_format", env: "summit",
-			edit: map[string]func(string) string{"values-summit.yaml": replace("database: efd\n      topicRegexps: ['lsst\\.sal\\.ATDome']", "database: efd\n      dataFormat: avroo\n      topicRegexps: ['lsst\\.sal\\.ATDome']")},
+			edit: map[string][2]string{"values-summit.yaml": replace("database: efd\n      topicRegexps: ['lsst\\.sal\\.ATDome']", "database: efd\n      dataFormat: avroo\n      topicRegexps: ['lsst\\.sal\\.ATDome']")},
 			want: []string{"ConfigMap sasquatch-telegraf-atdome telegraf.conf:", "data_format", `"avroo": not a Telegraf data format`}},
 		{name: "a Java pattern in topic_regexps", env: "summit",
-			edit: map[string]func(string) string{"values-summit.yaml": replace(`['lsst\.sal\.Test']`, `['lsst\.sal\.(?!Test)']`)},
+			edit: map[string][2]string{"values-summit.yaml": replace(`['lsst\.sal\.Test']`, `['lsst\.sal\.(?!Test)']`)},
 			want: []string{"sasquatch-telegraf-test telegraf.conf:", "topic_regexps", "Go's regexp"}},
 		{name: "a topicsPattern Java does not compile", env: "usdf",
-			edit: map[string]func(string) string{"values-usdf.yaml": replace(`lsst\.sal\.(?!MTM1M3).*`, `lsst\.sal\.(?!MTM1M3.*`)},
+			edit: map[string][2]string{"values-usdf.yaml": replace(`lsst\.sal\.(?!MTM1M3).*`, `lsst\.sal\.(?!MTM1M3.*`)},
 			want: []string{"KafkaMirrorMaker2 sasquatch", "topicsPattern", `lsst\.sal\.(?!MTM1M3.*`}},
 		{name: "a Telegraf option the project does not know", env: "summit",
-			edit: map[string]func(string) string{"templates/telegraf.yaml": replace(`offset = "oldest"`, `offset = "oldest"`+"\n      avro_measurement_nonesuch = 1")},
+			edit: map[string][2]string{"templates/telegraf.yaml": replace(`offset = "oldest"`, `offset = "oldest"`+"\n      avro_measurement_nonesuch = 1")},
 			want: []string{"telegraf.conf:", "inputs.kafka_consumer[0].avro_measurement_nonesuch", "does not know"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := copyChart(t, c.edit)
+			dir := fixture.Copy(t, c.edit)
 			_, err := Load(context.Background(), Chart{Dir: dir, Env: c.env, Globals: c.globals, Values: c.values})
 			if err == nil {
 				t.Fatal("no error")

@@ -3,8 +3,6 @@ package coverage
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,36 +10,14 @@ import (
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 	"github.com/lsst-ts/teststand/sasquatch"
+	"github.com/lsst-ts/teststand/sasquatch/internal/fixture"
 )
 
-// fixture renders the sasquatch package's fixture chart (copied, with
+// deployments renders the sasquatch package's fixture chart (copied, with
 // edits) for its summit and USDF.
-func fixture(t *testing.T, edits map[string][2]string) []*sasquatch.Deployment {
+func deployments(t *testing.T, edits map[string][2]string) []*sasquatch.Deployment {
 	t.Helper()
-	src := "../testdata/chart"
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		text := string(data)
-		if e, ok := edits[rel]; ok {
-			if !strings.Contains(text, e[0]) {
-				t.Fatalf("%s has no %q", rel, e[0])
-			}
-			text = strings.Replace(text, e[0], e[1], 1)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755)
-		return os.WriteFile(filepath.Join(dst, rel), []byte(text), 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := fixture.Copy(t, edits)
 	var out []*sasquatch.Deployment
 	for _, env := range []string{"summit", "usdf"} {
 		d, err := sasquatch.Load(context.Background(), sasquatch.Chart{Dir: dst, Env: env})
@@ -70,7 +46,7 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{Interfaces: ifaces}
-	base := Compute(fixture(t, nil), opts)
+	base := Compute(deployments(t, nil), opts)
 	// The fixture's own: summit's obsenv topic and the sample CSCs no
 	// consumer takes, the USDF's mirrored lsst.dm that nothing reads,
 	// and the USDF's test consumer's undelivered size and settings.
@@ -120,7 +96,7 @@ func TestFlags(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := Compute(fixture(t, c.edits), opts)
+			r := Compute(deployments(t, c.edits), opts)
 			if !slices.Contains(keys(r), c.want) {
 				t.Fatalf("flags %v: want %q", keys(r), c.want)
 			}
