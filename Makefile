@@ -96,14 +96,14 @@ test-stand: tools
 ## test-conformance: on real Apache Kafka (backend process), with the
 ## stands' own interfaces (the recordings and profiles are made for them,
 ## whatever TS_XML_DIR says): the feature
-## suite; the replication features with real MirrorMaker 2 as the
+## suite; the replication features and the stand taken from Sasquatch's deployment with real MirrorMaker 2 as the
 ## replicator; the side-by-side features (MM2 and the replicator name
 ## replicas alike, Telegraf and the sink write the same points, into
 ## InfluxDB 1.x and 2.x); the delivery and sink features with the EFD on
 ## InfluxDB 2.x
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
-	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
+	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature,features/sasquatch.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
 	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
 
