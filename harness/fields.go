@@ -27,7 +27,7 @@ var producerFields = map[string]bool{"private_rcvStamp": true, "private_kafkaSta
 // the topic is there under the EFD's name (arrays as name0..nameN-1) with
 // the value written. It returns a description of each difference (at most
 // limit) and how many points it compared.
-func compareFields(ctx context.Context, c *influxd.Client, db, measurement string, tr *Traffic, limit int) ([]string, int, error) {
+func compareFields(ctx context.Context, c *influxd.Client, db, measurement string, tr *Traffic, prec time.Duration, limit int) ([]string, int, error) {
 	series, err := c.Query(ctx, db, fmt.Sprintf(`SELECT * FROM %q WHERE "private_origin" = %d`, measurement, tr.Origin))
 	if err != nil {
 		return nil, 0, err
@@ -60,19 +60,20 @@ func compareFields(ctx context.Context, c *influxd.Client, db, measurement strin
 			continue
 		}
 		compared++
-		for _, d := range pointDiffs(tr.Topic, w, row) {
+		for _, d := range pointDiffs(tr.Topic, w, row, prec) {
 			add("seqNum %d: %s", w.SeqNum, d)
 		}
 	}
 	return diffs, compared, nil
 }
 
-// pointDiffs compares one point with the sample written.
-func pointDiffs(t *sal.Topic, w mocksal.Write, row map[string]any) []string {
+// pointDiffs compares one point with the sample written; its time is
+// private_efdStamp at the writer's precision, read back in µs.
+func pointDiffs(t *sal.Topic, w mocksal.Write, row map[string]any, prec time.Duration) []string {
 	var out []string
 	efd := sal.UTCFromTAI(w.SndStamp)
-	if got, _ := observe.Number(row["time"]); int64(got) != sink.SecondsToTime(efd, time.Nanosecond).UnixMicro() {
-		out = append(out, fmt.Sprintf("time %.0f µs, want private_efdStamp %.6f s", got, efd))
+	if got, _ := observe.Number(row["time"]); int64(got) != sink.SecondsToTime(efd, prec).UnixMicro() {
+		out = append(out, fmt.Sprintf("time %.0f µs, want private_efdStamp %s at %s", got, strconv.FormatFloat(efd, 'f', -1, 64), prec))
 	}
 	if len(w.Values) != len(t.Fields) {
 		return append(out, "the ledger has no values")
@@ -159,7 +160,7 @@ func (st *Steps) fieldsAsWritten(ctx context.Context, csc, index, topic, db, sit
 	}
 	se := st.Env.Sites[site]
 	measurement := tr.Topic.FullName() // the sink's default: namespace.name
-	diffs, n, err := compareFields(ctx, se.Influx(), st.Env.Database(site, db), measurement, tr, 10)
+	diffs, n, err := compareFields(ctx, se.Influx(), st.Env.Database(site, db), measurement, tr, st.Env.precisionAt(s.sc, tr, where), 10)
 	if err != nil {
 		return err
 	}
@@ -170,4 +171,26 @@ func (st *Steps) fieldsAsWritten(ctx context.Context, csc, index, topic, db, sit
 		return fmt.Errorf("%s %s: no point compared", csc, topic)
 	}
 	return nil
+}
+
+// precisionAt is the precision the sink writing tr's samples into
+// target's database writes at (its rule's), 1 ns when no sink of the
+// stand's does.
+func (e *Env) precisionAt(sc *Scenario, tr *Traffic, at Target) time.Duration {
+	for _, k := range e.Stand.Sinks {
+		if k.Site.Value != at.Site {
+			continue
+		}
+		for _, r := range k.CompiledRules() {
+			if r.Database != at.Name {
+				continue
+			}
+			for _, t := range sc.Taps(tr) {
+				if t.Kind == observe.KafkaTopic && t.Site == at.Site && r.Matches(t.Name) {
+					return r.Precision
+				}
+			}
+		}
+	}
+	return time.Nanosecond
 }

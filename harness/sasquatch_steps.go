@@ -122,7 +122,7 @@ func (st *Steps) coverageHolds(ctx context.Context, within string) error {
 				fails = append(fails, fmt.Sprintf("%s %s: coverage says %s ingests it; lost %d of %d (seqNums %s)", x.tr.Identity(), x.tr.Topic.Name, at, res.Lost, res.Sent, seqList(res.Missing)))
 				continue
 			}
-			diffs, _, err := compareFields(ctx, st.Env.Sites[at.Site].Influx(), st.Env.Database(at.Site, at.Name), x.tr.Topic.FullName(), x.tr, 3)
+			diffs, _, err := compareFields(ctx, st.Env.Sites[at.Site].Influx(), st.Env.Database(at.Site, at.Name), x.tr.Topic.FullName(), x.tr, st.Env.precisionAt(s.sc, x.tr, at), 3)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/backend/host"
 	"github.com/lsst-ts/teststand/harness/telegraf"
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/sasquatch"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -46,6 +47,14 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 		tc.Inputs = append(tc.Inputs, telegraf.InputOf(r, e.Database(k.Site.Value, r.Database)))
 	}
 	conf := tc.Text()
+	deployed, dbs := k.Deployed()
+	if deployed != nil {
+		// The deployment's own telegraf.conf, pointed at the stand.
+		if conf, err = deployed.Rewrite(sasquatch.Endpoints{Brokers: se.Brokers, Registry: se.RegistryFor(k.RuleRegistries()[0]), InfluxURL: se.InfluxURL,
+			Database: func(db string) string { return e.Database(k.Site.Value, dbs[db]) }}); err != nil {
+			return fmt.Errorf("sink %s: %w", k.Name, err)
+		}
+	}
 	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return err
@@ -63,7 +72,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
-	if err := tc.Check(topics); err != nil { // a topic two inputs select goes to either, with its registry
+	if err := tc.Check(topics); deployed == nil && err != nil { // a topic two inputs select goes to either, with its registry
 		return fmt.Errorf("sink %s: telegraf config: %w", k.Name, err)
 	}
 	pr, err := host.StartProcess("telegraf "+k.Name, bin, []string{"--config", path}, nil)

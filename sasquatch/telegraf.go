@@ -59,6 +59,10 @@ type Consumer struct {
 	// Unsupported are the options set that the project's sink does not
 	// honour, each with why; a sink run from this consumer refuses them.
 	Unsupported []string
+	// Conf is the telegraf.conf the consumer was read from, and Input
+	// its place among the file's kafka_consumer inputs.
+	Conf  string
+	Input int
 }
 
 // Matches reports whether the consumer subscribes to topic, as Telegraf
@@ -231,7 +235,7 @@ func ParseTelegraf(name, file, text string) ([]*Consumer, error) {
 		for i, in := range all {
 			c := *base
 			c.Databases, c.Outputs = slices.Clone(base.Databases), slices.Clone(base.Outputs)
-			c.Name, c.File = name, file
+			c.Name, c.File, c.Conf, c.Input = name, file, text, i
 			if len(all) > 1 {
 				c.Name = fmt.Sprintf("%s#%d", name, i+1)
 			}

@@ -28,10 +28,16 @@ func TestToPoint(t *testing.T) {
 			want: `lsst.sal.Test.scalars a=1.5,l=7i,n=-3i,ok=true,private_efdStamp=1700000000.1234567,s="x y" 1700000000123456700`,
 		},
 		{
-			name: "a µs precision truncates",
+			name: "a µs precision rounds, as Telegraf's accumulator does",
 			rule: Rule{Precision: time.Microsecond},
 			rec:  map[string]any{"private_efdStamp": 1700000000.1234567, "x": 1.0},
-			want: `lsst.sal.Test.scalars private_efdStamp=1700000000.1234567,x=1 1700000000123456000`,
+			want: `lsst.sal.Test.scalars private_efdStamp=1700000000.1234567,x=1 1700000000123457000`,
+		},
+		{
+			name: "a µs precision rounds down below the half",
+			rule: Rule{Precision: time.Microsecond},
+			rec:  map[string]any{"private_efdStamp": 1700000000.1234562, "x": 1.0},
+			want: `lsst.sal.Test.scalars private_efdStamp=1700000000.1234562,x=1 1700000000123456000`,
 		},
 		{
 			name: "a negative time floors",

@@ -34,7 +34,8 @@ type Rule struct {
 	// TimestampFormat is unix (seconds, fractions allowed), unix_ms,
 	// unix_us or unix_ns (avro_timestamp_format); "" means unix.
 	TimestampFormat string
-	// Precision is what the time is truncated to, and the precision it is
+	// Precision is what the time is rounded to (as Telegraf rounds to an
+	// input's precision), and the precision it is
 	// written at; 0 means 1 ns, which is what the EFD's Telegraf writes
 	// (a float timestamp's exact value, floored to the nanosecond).
 	Precision time.Duration
@@ -112,9 +113,9 @@ func (r *Rule) compile(i int) error {
 		// Integers are exact: 1.7e18 ns is beyond float64's integers.
 		switch n := unwrapUnion(v).(type) {
 		case int64:
-			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Truncate(prec)), true
+			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Round(prec)), true
 		case int32:
-			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Truncate(prec)), true
+			return time.Unix(0, 0).Add((time.Duration(n) * time.Duration(ns)).Round(prec)), true
 		}
 		f, ok := asFloat(v)
 		if !ok {
@@ -169,8 +170,10 @@ func httpURL(s string) error {
 // SecondsToTime is a time in float seconds since the Unix epoch,
 // converted as Telegraf's avro parser does (avro_timestamp_format =
 // "unix"): the float's shortest decimal form, taken exactly and floored to
-// the nanosecond; then truncated to prec. The EFD's points and ours have
-// the same times (checked against Telegraf in harness/kafkaproc).
+// the nanosecond; then rounded to prec, as Telegraf's accumulator rounds
+// every metric's time to its input's precision. The EFD's points and ours
+// have the same times (checked against Telegraf in harness/kafkaproc and
+// in conformance/features/sasquatch-telegraf.feature).
 func SecondsToTime(f float64, prec time.Duration) time.Time {
 	return unitsToTime(f, int64(time.Second), prec)
 }
@@ -183,7 +186,7 @@ func unitsToTime(f float64, nsPerUnit int64, prec time.Duration) time.Time {
 	}
 	r.Mul(r, new(big.Rat).SetInt64(nsPerUnit))
 	n := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: the floor
-	return time.Unix(0, 0).Add(time.Duration(n.Int64())).Truncate(prec)
+	return time.Unix(0, 0).Add(time.Duration(n.Int64())).Round(prec)
 }
 
 func set(list []string) map[string]bool {

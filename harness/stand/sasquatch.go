@@ -49,11 +49,24 @@ type SasquatchEnv struct {
 	// those with options the project's sink does not honour.
 	LeaveOut []string `yaml:"leave_out"`
 	// Run is how the consumers run: inprocess (default), binary or
-	// telegraf.
+	// telegraf (real Telegraf configured from the same rules).
 	Run RunMode `yaml:"run"`
+	// Telegraf are consumers that also run as real Telegraf with their
+	// rendered telegraf.conf itself (endpoints pointed at the stand,
+	// credentials dropped), beside the stand's sink, into databases
+	// named <database>_telegraf: the two must write the same points
+	// (backend process or containers).
+	Telegraf []string `yaml:"telegraf"`
 
 	// Deployment is the environment as read.
 	Deployment *sasquatch.Deployment `yaml:"-"`
+}
+
+// Deployed is the deployment's consumer a sink runs with its rendered
+// telegraf.conf (run telegraf), and the stand's name of each database
+// that config names; nil for every other sink.
+func (k *SinkSpec) Deployed() (*sasquatch.Consumer, map[string]string) {
+	return k.deployed, k.deployedDBs
 }
 
 // SiteName is the stand's site for the environment.
@@ -175,6 +188,17 @@ func (s *Stand) addEnvironment(i int, e *SasquatchEnv, sites map[string]string) 
 		}
 		s.Replication = append(s.Replication, f)
 	}
+	for key, names := range map[string][]string{"leave_out": e.LeaveOut, "telegraf": e.Telegraf} {
+		for _, n := range names {
+			if d.Consumer(n) == nil {
+				var have []string
+				for _, c := range d.Consumers {
+					have = append(have, c.Name)
+				}
+				return fmt.Errorf("%s: %s has no consumer %q (it has %s)", key, e.Env, n, strings.Join(have, ", "))
+			}
+		}
+	}
 	for _, c := range d.Consumers {
 		if slices.Contains(e.LeaveOut, c.Name) {
 			continue
@@ -187,12 +211,13 @@ func (s *Stand) addEnvironment(i int, e *SasquatchEnv, sites map[string]string) 
 			if site.InfluxDB == nil {
 				site.InfluxDB = &InfluxSpec{}
 			}
-			db := k.Rules[0].Database
-			if !slices.Contains(site.InfluxDB.Names(), db) {
-				if site.InfluxDB.Major() == 2 {
-					site.InfluxDB.Buckets = append(site.InfluxDB.Buckets, db)
-				} else {
-					site.InfluxDB.Databases = append(site.InfluxDB.Databases, db)
+			for _, r := range k.Rules {
+				if !slices.Contains(site.InfluxDB.Names(), r.Database) {
+					if site.InfluxDB.Major() == 2 {
+						site.InfluxDB.Buckets = append(site.InfluxDB.Buckets, r.Database)
+					} else {
+						site.InfluxDB.Databases = append(site.InfluxDB.Databases, r.Database)
+					}
 				}
 			}
 			s.Sinks = append(s.Sinks, k)
@@ -230,7 +255,22 @@ func consumerSinks(d *sasquatch.Deployment, c *sasquatch.Consumer, e *SasquatchE
 	for _, re := range c.TopicRegexps {
 		topics = append(topics, ".*(?:"+re.String()+").*") // found anywhere, as Telegraf matches
 	}
+	beside := slices.Contains(e.Telegraf, c.Name)
 	var out []*SinkSpec
+	if beside {
+		k := &SinkSpec{Name: e.Env + "-" + strings.ReplaceAll(c.Name, "#", "-") + "-telegraf", Site: ref(e.SiteName()), Group: c.Group,
+			Run: Telegraf, deployed: c, deployedDBs: map[string]string{}}
+		for _, db := range c.Databases {
+			k.deployedDBs[db] = db + "_telegraf"
+			r := sink.RuleSpec{Topics: topics, Database: db + "_telegraf", Timestamp: c.Timestamp, TimestampFormat: c.TimestampFormat,
+				Tags: c.Tags, Fields: c.Fields, FieldSeparator: c.FieldSeparator, Registry: registry}
+			if c.Precision > 0 {
+				r.Precision = c.Precision.String()
+			}
+			k.Rules = append(k.Rules, r)
+		}
+		out = append(out, k)
+	}
 	for _, db := range c.Databases {
 		name := e.Env + "-" + strings.ReplaceAll(c.Name, "#", "-")
 		if len(c.Databases) > 1 {
@@ -241,7 +281,11 @@ func consumerSinks(d *sasquatch.Deployment, c *sasquatch.Consumer, e *SasquatchE
 		if c.Precision > 0 {
 			rule.Precision = c.Precision.String()
 		}
-		out = append(out, &SinkSpec{Name: name, Site: ref(e.SiteName()), Group: c.Group, Rules: []sink.RuleSpec{rule},
+		group := c.Group
+		if beside {
+			group += "-teststand" // the deployed group is Telegraf's
+		}
+		out = append(out, &SinkSpec{Name: name, Site: ref(e.SiteName()), Group: group, Rules: []sink.RuleSpec{rule},
 			MaxBatch: c.MetricBatchSize, FlushInterval: Duration{c.FlushInterval}, MaxUndelivered: c.MaxUndelivered,
 			Offset: c.Offset, Run: e.Run})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/lsst-ts/teststand/replication"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
+	"github.com/lsst-ts/teststand/sasquatch"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -396,6 +397,11 @@ type SinkSpec struct {
 	rules []sink.Rule
 	// registries are the rules' registries, resolved at load.
 	registries []string
+	// deployed, for a sink that runs a deployment's Telegraf consumer
+	// with its own rendered config, is that consumer, and deployedDBs the
+	// stand's name of each database it writes.
+	deployed    *sasquatch.Consumer
+	deployedDBs map[string]string
 }
 
 // Route is the rule of a sink that takes topic, or nil.
