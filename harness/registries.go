@@ -6,6 +6,8 @@ package harness
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 
 	"github.com/lsst-ts/teststand/harness/backend"
@@ -59,6 +61,11 @@ func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error
 	se := e.Sites[site]
 	if alias == "" {
 		se.ownURL = url
+		if level := e.Stand.Sites[site].Registry.Compatibility; level != "" && !e.deployment() {
+			if err := setCompatibility(ctx, url, level); err != nil {
+				return fmt.Errorf("site %s: registry: %w", site, err)
+			}
+		}
 	} else {
 		se.Remotes[alias], se.RemoteURLs[alias] = srv, url
 	}
@@ -106,4 +113,25 @@ func (e *Env) StartRegistry(ctx context.Context, site string) error {
 		}
 	}
 	return e.startRegistry(ctx, site, alias, strings.TrimPrefix(se.RegistryURL, "http://"))
+}
+
+// setCompatibility sets a registry's global compatibility level, as
+// Sasquatch's StrimziSchemaRegistry does (compatibilityLevel).
+func setCompatibility(ctx context.Context, url, level string) error {
+	body := strings.NewReader(`{"compatibility":"` + strings.ToUpper(level) + `"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url+"/config", body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
+		return fmt.Errorf("compatibility %s: %s: %s", level, resp.Status, msg)
+	}
+	return nil
 }

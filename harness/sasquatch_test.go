@@ -2,11 +2,16 @@ package harness
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestCoverageVerdictFails: the coverage step fails, naming the
@@ -85,5 +90,60 @@ producers:
 				}
 			}
 		})
+	}
+}
+
+// TestSasquatchSites: the stand taken from the deployment starts with
+// the deployment's topics (partitions and configs of its KafkaTopics)
+// and its registry's compatibility level.
+func TestSasquatchSites(t *testing.T) {
+	st, err := Load("../scenarios/sasquatch.yaml", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := Up(ctx, st, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Down(context.WithoutCancel(ctx))
+	td, err := e.listTopics(ctx, "usdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(td["lsst.square.metrics.events.gafaelfawr"].Partitions); n != 10 {
+		t.Errorf("usdf: lsst.square.metrics.events.gafaelfawr has %d partitions, want usdfprod's KafkaTopic's 10", n)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites["summit"].Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	rc, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, "registry-schemas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rc.On("registry-schemas", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy string
+	for _, c := range cfg.Configs {
+		if c.Key == "cleanup.policy" && c.Value != nil {
+			policy = *c.Value
+		}
+	}
+	if policy != "compact" {
+		t.Errorf("summit: registry-schemas cleanup.policy %q, want compact as the summit's KafkaTopic has it", policy)
+	}
+	resp, err := http.Get(e.Sites["usdf"].ownURL + "/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `"NONE"`) {
+		t.Errorf("usdf registry config %s, want compatibility NONE as Sasquatch sets it", body)
 	}
 }

@@ -6,13 +6,18 @@
 package harness
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // startClusters brings up every site's Kafka on the backend.
@@ -35,6 +40,9 @@ func (e *Env) startClusters(ctx context.Context) error {
 // startSites gives each site that has one its InfluxDB.
 func (e *Env) startSites(ctx context.Context) error {
 	for _, name := range e.Stand.SiteNames() {
+		if err := e.createTopics(ctx, name); err != nil {
+			return err
+		}
 		if spec := e.Stand.Sites[name].InfluxDB; spec != nil {
 			if err := e.startSiteInflux(ctx, name, spec); err != nil {
 				return err
@@ -101,4 +109,34 @@ func (e *Env) FailCommits(site string, fail bool) error {
 		return fmt.Errorf("site %s: %w", site, err)
 	}
 	return f.FailCommits(site, fail)
+}
+
+// createTopics creates the topics a site's Kafka starts with, with their
+// partitions and configs (a deployment's are there already).
+func (e *Env) createTopics(ctx context.Context, site string) error {
+	spec := e.Stand.Sites[site].Kafka
+	if len(spec.Topics) == 0 || e.deployment() {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[site].Brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	rf := min(int16(spec.Brokers), max(spec.ReplicationFactor, 1))
+	for _, t := range spec.Topics {
+		configs := map[string]*string{}
+		for k, v := range t.Config {
+			configs[k] = &v
+		}
+		resp, err := adm.CreateTopic(ctx, cmp.Or(t.Partitions, spec.Partitions, 1), rf, configs, t.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("site %s: create topic %s: %w", site, t.Name, err)
+		}
+	}
+	return nil
 }

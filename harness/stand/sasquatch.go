@@ -157,11 +157,16 @@ func (s *Stand) addEnvironment(i int, e *SasquatchEnv, sites map[string]string) 
 			site.Kafka.TopicConfigs["retention.ms"] = fmt.Sprint(k.Retention().Milliseconds())
 		}
 	}
+	for _, t := range d.Topics {
+		if !slices.ContainsFunc(site.Kafka.Topics, func(x TopicSpec) bool { return x.Name == t.Name }) {
+			site.Kafka.Topics = append(site.Kafka.Topics, TopicSpec{Name: t.Name, Partitions: int32(t.Partitions), Config: t.Config})
+		}
+	}
 	for _, r := range d.Registries {
 		alias := r.Remote()
 		if alias == "" {
 			if site.Registry == nil {
-				site.Registry = &RegistrySpec{Topic: r.Topic}
+				site.Registry = &RegistrySpec{Topic: r.Topic, Compatibility: strings.ToUpper(r.Compatibility)}
 			}
 			continue
 		}

@@ -163,10 +163,21 @@ type KafkaSpec struct {
 	// (auto.create.topics.enable); the embedded Kafka then answers the
 	// creating request LEADER_NOT_AVAILABLE, as real Kafka does.
 	AutoCreateTopics bool `yaml:"auto_create_topics"`
+	// Topics are topics the site's Kafka has from the start, with their
+	// partitions and configs (a deployment's KafkaTopics).
+	Topics []TopicSpec `yaml:"topics"`
 
 	// Bootstrap is a running cluster's host:port[,host:port] (backend
 	// external).
 	Bootstrap string `yaml:"bootstrap"`
+}
+
+// TopicSpec is a topic a site's Kafka starts with.
+type TopicSpec struct {
+	Name string `yaml:"name" jsonschema:"required"`
+	// Partitions is the partition count; 0 means the site's partitions.
+	Partitions int32             `yaml:"partitions" jsonschema:"minimum=0"`
+	Config     map[string]string `yaml:"config"`
 }
 
 // RegistrySpec describes a site's own schema registry. Remote is the
@@ -174,7 +185,10 @@ type KafkaSpec struct {
 // (`registry: {remote: summit}` is `remote_registries: [summit]`).
 type RegistrySpec struct {
 	// Topic is the storage topic; "" means registry-schemas.
-	Topic  string `yaml:"topic"`
+	Topic string `yaml:"topic"`
+	// Compatibility is the registry's global compatibility level
+	// (NONE, BACKWARD, ...); "" leaves the registry's default.
+	Compatibility string `yaml:"compatibility" jsonschema:"enum=,enum=NONE,enum=BACKWARD,enum=BACKWARD_TRANSITIVE,enum=FORWARD,enum=FORWARD_TRANSITIVE,enum=FULL,enum=FULL_TRANSITIVE"`
 	Remote Ref    `yaml:"remote"`
 	// URL is a running registry (backend external).
 	URL string `yaml:"url"`

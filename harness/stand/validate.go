@@ -90,6 +90,27 @@ func (s *Stand) checkSites() error {
 				return fmt.Errorf("%s: site %q: kafka topic_configs: %q: the embedded Kafka takes %s", s.where(kafka.With("topic_configs", k)), name, k, strings.Join(embeddedTopicConfigs, ", "))
 			}
 		}
+		seenTopics := map[string]bool{}
+		for i, t := range st.Kafka.Topics {
+			at := s.where(kafka.With("topics", i))
+			switch {
+			case t.Name == "":
+				return fmt.Errorf("%s: site %q: kafka topic %d has no name", at, name, i+1)
+			case seenTopics[t.Name]:
+				return fmt.Errorf("%s: site %q: kafka topic %q twice", at, name, t.Name)
+			case t.Partitions < 0:
+				return fmt.Errorf("%s: site %q: kafka topic %q: partitions %d", at, name, t.Name, t.Partitions)
+			}
+			seenTopics[t.Name] = true
+			for k := range t.Config {
+				if s.Backend == Embedded && !slices.Contains(embeddedTopicConfigs, k) {
+					return fmt.Errorf("%s: site %q: kafka topic %q: config %q: the embedded Kafka takes %s", at, name, t.Name, k, strings.Join(embeddedTopicConfigs, ", "))
+				}
+			}
+		}
+		if r := st.Registry; r != nil && r.Compatibility != "" && !slices.Contains(compatibilityLevels, strings.ToUpper(r.Compatibility)) {
+			return fmt.Errorf("%s: site %q: registry compatibility %q: want one of %s", s.where(yamlx.Path{"sites", name, "registry", "compatibility"}), name, r.Compatibility, strings.Join(compatibilityLevels, ", "))
+		}
 		if containers && st.Kafka.Brokers != 1 {
 			return fmt.Errorf("%s: site %q: kafka brokers %d: the containers backend runs one combined KRaft node per site", s.where(kafka.With("brokers")), name, st.Kafka.Brokers)
 		}
@@ -155,3 +176,6 @@ func (i *InfluxSpec) check(pos, site string, external bool) error {
 // accepts.
 var embeddedTopicConfigs = []string{"cleanup.policy", "compression.type", "delete.retention.ms", "max.message.bytes",
 	"message.timestamp.type", "min.insync.replicas", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"}
+
+// compatibilityLevels are a schema registry's compatibility levels.
+var compatibilityLevels = []string{"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"}
