@@ -189,7 +189,7 @@ type RegistrySpec struct {
 	// Compatibility is the registry's global compatibility level
 	// (NONE, BACKWARD, ...); "" leaves the registry's default.
 	Compatibility string `yaml:"compatibility" jsonschema:"enum=,enum=NONE,enum=BACKWARD,enum=BACKWARD_TRANSITIVE,enum=FORWARD,enum=FORWARD_TRANSITIVE,enum=FULL,enum=FULL_TRANSITIVE"`
-	Remote Ref    `yaml:"remote"`
+	Remote        Ref    `yaml:"remote"`
 	// URL is a running registry (backend external).
 	URL string `yaml:"url"`
 }
