@@ -1,15 +1,18 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -145,5 +148,43 @@ func TestSasquatchSites(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if !strings.Contains(string(body), `"NONE"`) {
 		t.Errorf("usdf registry config %s, want compatibility NONE as Sasquatch sets it", body)
+	}
+	// The summit's REST proxy writes the prefixes its KafkaUser's ACLs
+	// allow, and no other.
+	proxy, err := e.RestURL("summit-rest-proxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(topic string) int {
+		body := strings.NewReader(`{"value_schema": "{\"type\":\"record\",\"name\":\"m\",\"fields\":[{\"name\":\"x\",\"type\":\"double\"}]}", "records": [{"value": {"x": 1.5}}]}`)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, proxy+"/topics/"+topic, body)
+		req.Header.Set("Content-Type", "application/vnd.kafka.avro.v2+json")
+		req.Header.Set("Authorization", "Bearer "+stand.RestProxyUser)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// One of the summit's own topics under a prefix the proxy may write,
+	// and one under none (auto-creation is off at the summit).
+	summit := st.Sasquatch.Environments[0].Deployment
+	var allowed, denied string
+	for _, tp := range summit.Topics {
+		if slices.ContainsFunc(summit.RestPrefixes, func(p string) bool { return strings.HasPrefix(tp.Name, p+".") }) {
+			allowed = cmp.Or(allowed, tp.Name)
+		} else if tp.Name != "registry-schemas" {
+			denied = cmp.Or(denied, tp.Name)
+		}
+	}
+	if allowed == "" || denied == "" {
+		t.Fatalf("the summit's topics %v give no topic under the REST proxy's prefixes %v and one outside", summit.Topics, summit.RestPrefixes)
+	}
+	if code := post(allowed); code != http.StatusOK {
+		t.Errorf("POST to %s: %d, want 200", allowed, code)
+	}
+	if code := post(denied); code != http.StatusForbidden {
+		t.Errorf("POST to %s: %d, want 403", denied, code)
 	}
 }

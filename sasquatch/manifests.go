@@ -119,6 +119,7 @@ func (d *Deployment) add(o *object, where string) error {
 					} `yaml:"resource"`
 					Operations []string `yaml:"operations"`
 					Operation  string   `yaml:"operation"`
+					Type       string   `yaml:"type"` // allow (default) or deny
 				} `yaml:"acls"`
 			} `yaml:"authorization"`
 		}
@@ -127,6 +128,9 @@ func (d *Deployment) add(o *object, where string) error {
 		}
 		u := User{Name: o.Metadata.Name, Authentication: spec.Authentication.Type}
 		for _, a := range spec.Authorization.ACLs {
+			if a.Type == "deny" {
+				continue // the deployments deny nothing; a deny is not a grant
+			}
 			ops := a.Operations
 			if a.Operation != "" {
 				ops = append(ops, a.Operation)
@@ -136,7 +140,7 @@ func (d *Deployment) add(o *object, where string) error {
 		d.Users = append(d.Users, u)
 		if u.Name == "rest-proxy" {
 			for _, a := range u.ACLs {
-				if a.Type == "topic" && slices.Contains(a.Operations, "Write") {
+				if a.Type == "topic" && (slices.Contains(a.Operations, "Write") || slices.Contains(a.Operations, "All")) {
 					d.RestPrefixes = append(d.RestPrefixes, a.Name)
 				}
 			}

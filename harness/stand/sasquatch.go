@@ -62,6 +62,18 @@ type SasquatchEnv struct {
 	Deployment *sasquatch.Deployment `yaml:"-"`
 }
 
+// RestProxyUser is the bearer token of a REST proxy taken from a
+// deployment: the name of the KafkaUser the deployed proxy writes as.
+const RestProxyUser = "rest-proxy"
+
+// restProxyRun is how a REST proxy runs beside consumers that run so.
+func (r RunMode) restProxyRun() RunMode {
+	if r == Binary {
+		return Binary
+	}
+	return ""
+}
+
 // Deployed is the deployment's consumer a sink runs with its rendered
 // telegraf.conf (run telegraf), and the stand's name of each database
 // that config names; nil for every other sink.
@@ -177,6 +189,13 @@ func (s *Stand) addEnvironment(i int, e *SasquatchEnv, sites map[string]string) 
 		if !slices.ContainsFunc(site.RemoteRegistries, func(x *RemoteRegistrySpec) bool { return x.Alias.Value == src }) {
 			site.RemoteRegistries = append(site.RemoteRegistries, &RemoteRegistrySpec{Alias: ref(src)})
 		}
+	}
+	if len(d.RestPrefixes) > 0 && site.Registry != nil {
+		// The REST proxy writes as its KafkaUser, whose ACLs name the
+		// topic prefixes it may write: the stand's proxy takes a bearer
+		// token named after that user for those prefixes.
+		s.RestProxies = append(s.RestProxies, &RestProxySpec{Name: e.Env + "-rest-proxy", Site: ref(name),
+			Tokens: map[string][]string{RestProxyUser: slices.Clone(d.RestPrefixes)}, Run: e.Run.restProxyRun()})
 	}
 	for _, m := range d.Mirrors {
 		src, ok := sites[m.Source]
