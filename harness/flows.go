@@ -40,10 +40,10 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 		}
 	}
 	// Settling waits until the flow has the replica of every topic it
-	// replicates, refreshing before each look: a refresh just after the
-	// flow's first one may be answered from its client's cached metadata
-	// and miss the producers' new topics until the next periodic one (a
-	// minute, as Sasquatch's MirrorMaker 2 refreshes).
+	// replicates, refreshing before each look: on real Kafka a topic a
+	// producer just created may not be in the metadata of the broker
+	// asked yet, and the flow's next periodic refresh may be a minute
+	// away (as Sasquatch's MirrorMaker 2 refreshes).
 	settle := func(ctx context.Context) error {
 		return e.waitReplicas(ctx, []*FlowSpec{f}, func() error { return r.Refresh(ctx) })
 	}

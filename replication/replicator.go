@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/internal/kgroup"
@@ -236,7 +237,7 @@ func (r *Replicator) refresh(ctx context.Context) error {
 	defer r.refreshMu.Unlock()
 	sadm := kadm.NewClient(r.src)
 	dadm := kadm.NewClient(r.dst)
-	details, err := sadm.ListTopics(ctx)
+	details, err := listTopicsNow(ctx, r.src)
 	if err != nil {
 		return fmt.Errorf("list source topics: %w", err)
 	}
@@ -288,6 +289,30 @@ func (r *Replicator) refresh(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// listTopicsNow lists a cluster's topics (internal ones left out) from a
+// broker's metadata now. kadm's ListTopics may answer from the client's
+// metadata cache (up to MetadataMinAge old), and a refresh asked for
+// right after another would miss the topics created in between until
+// the next periodic one.
+func listTopicsNow(ctx context.Context, cl *kgo.Client) (kadm.TopicDetails, error) {
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	out := kadm.TopicDetails{}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || t.IsInternal {
+			continue
+		}
+		d := kadm.TopicDetail{Topic: *t.Topic, Err: kerr.ErrorForCode(t.ErrorCode), Partitions: kadm.PartitionDetails{}}
+		for _, p := range t.Partitions {
+			d.Partitions[p.Partition] = kadm.PartitionDetail{Topic: *t.Topic, Partition: p.Partition, Leader: p.Leader, Err: kerr.ErrorForCode(p.ErrorCode)}
+		}
+		out[*t.Topic] = d
+	}
+	return out, nil
 }
 
 // growPartitions adds partitions to replicas whose source topic has more,
