@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/stand"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/lsst-ts/teststand/internal/kafkatest"
 )
 
 // TestCoverageVerdictFails: the coverage step fails, naming the
@@ -118,25 +117,7 @@ func TestSasquatchSites(t *testing.T) {
 	if n := len(td["lsst.square.metrics.events.gafaelfawr"].Partitions); n != 10 {
 		t.Errorf("usdf: lsst.square.metrics.events.gafaelfawr has %d partitions, want usdfprod's KafkaTopic's 10", n)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites["summit"].Brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	rc, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, "registry-schemas")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := rc.On("registry-schemas", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var policy string
-	for _, c := range cfg.Configs {
-		if c.Key == "cleanup.policy" && c.Value != nil {
-			policy = *c.Value
-		}
-	}
+	policy := kafkatest.TopicConfig(t, e.Sites["summit"].Brokers, "registry-schemas", "cleanup.policy")
 	if policy != "compact" {
 		t.Errorf("summit: registry-schemas cleanup.policy %q, want compact as the summit's KafkaTopic has it", policy)
 	}

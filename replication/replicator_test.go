@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/wait"
+	"github.com/lsst-ts/teststand/internal/kafkatest"
 	"github.com/lsst-ts/teststand/internal/kfault"
 )
 
@@ -136,20 +137,7 @@ func TestReplicatesRenamedWithEverything(t *testing.T) {
 	if n := len(td["summit.lsst.sal.ATDome.position"].Partitions); n != 3 {
 		t.Errorf("target partitions %d, want 3", n)
 	}
-	rc, err := dadm.DescribeTopicConfigs(ctx, "summit.lsst.sal.ATDome.position")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := rc.On("summit.lsst.sal.ATDome.position", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var policy string
-	for _, c := range cfg.Configs {
-		if c.Key == "cleanup.policy" && c.Value != nil {
-			policy = *c.Value
-		}
-	}
+	policy := kafkatest.TopicConfig(t, dst.ListenAddrs(), "summit.lsst.sal.ATDome.position", "cleanup.policy")
 	if policy != "compact" {
 		t.Errorf("cleanup.policy at target %q, want compact (synced)", policy)
 	}

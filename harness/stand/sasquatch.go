@@ -66,14 +66,6 @@ type SasquatchEnv struct {
 // deployment: the name of the KafkaUser the deployed proxy writes as.
 const RestProxyUser = "rest-proxy"
 
-// restProxyRun is how a REST proxy runs beside consumers that run so.
-func (r RunMode) restProxyRun() RunMode {
-	if r == Binary {
-		return Binary
-	}
-	return ""
-}
-
 // Deployed is the deployment's consumer a sink runs with its rendered
 // telegraf.conf (run telegraf), and the stand's name of each database
 // that config names; nil for every other sink.
@@ -194,8 +186,12 @@ func (s *Stand) addEnvironment(i int, e *SasquatchEnv, sites map[string]string) 
 		// The REST proxy writes as its KafkaUser, whose ACLs name the
 		// topic prefixes it may write: the stand's proxy takes a bearer
 		// token named after that user for those prefixes.
+		run := RunMode("") // in process, unless the consumers run as binaries
+		if e.Run == Binary {
+			run = Binary
+		}
 		s.RestProxies = append(s.RestProxies, &RestProxySpec{Name: e.Env + "-rest-proxy", Site: ref(name),
-			Tokens: map[string][]string{RestProxyUser: slices.Clone(d.RestPrefixes)}, Run: e.Run.restProxyRun()})
+			Tokens: map[string][]string{RestProxyUser: slices.Clone(d.RestPrefixes)}, Run: run})
 	}
 	for _, m := range d.Mirrors {
 		src, ok := sites[m.Source]

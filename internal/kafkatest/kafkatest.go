@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -28,4 +29,29 @@ func Consume(t testing.TB, brokers []string, topic string, n int) []*kgo.Record 
 		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
 	}
 	return out
+}
+
+// TopicConfig is the value of a topic's config key at brokers ("" when
+// the topic does not set it).
+func TopicConfig(t testing.TB, brokers []string, topic, key string) string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	rc, err := kadm.NewClient(cl).DescribeTopicConfigs(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rc.On(topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfg.Configs {
+		if c.Key == key && c.Value != nil {
+			return *c.Value
+		}
+	}
+	return ""
 }

@@ -438,12 +438,12 @@ func mirrored(d *sasquatch.Deployment, p string) bool {
 }
 
 // mirrorPrefixes are the non-SAL prefixes a mirror's patterns name
-// ("lsst.dm.*" gives lsst.dm).
+// ("lsst.dm.*" and "lsst\.dm\..*" give lsst.dm).
 func mirrorPrefixes(m *sasquatch.Mirror) []string {
 	var out []string
 	for _, p := range m.Patterns {
 		lit := strings.TrimSuffix(strings.TrimSuffix(strings.ReplaceAll(p, `\.`, "."), "*"), ".")
-		if strings.HasPrefix(lit, "lsst.") && !strings.HasPrefix(lit, "lsst.sal") && regexp.QuoteMeta(lit) == strings.ReplaceAll(lit, ".", `\.`) {
+		if strings.HasPrefix(lit, "lsst.") && !strings.HasPrefix(lit, "lsst.sal") && names.MatchString(lit) {
 			out = append(out, lit)
 		}
 	}
