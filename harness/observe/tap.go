@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -214,14 +213,4 @@ func Number(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
-}
-
-// sortedSeqs returns the keys of m in order.
-func sortedSeqs(m map[int32]sighting) []int32 {
-	out := make([]int32, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }
