@@ -12,7 +12,7 @@ import (
 
 func loadSample(t testing.TB) *sal.Interfaces {
 	t.Helper()
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

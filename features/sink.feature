@@ -15,12 +15,16 @@ Feature: The EFD sink writes points as the EFD's Telegraf does, at least once
     And MTM1M3 publishes "logevent_detailedState" at 5 Hz for 1 s on domain 0
     And Test:1 publishes "arrays" at 10 Hz for 1 s on domain 0
     And Test:1 publishes "logevent_scalars" at 10 Hz for 1 s on domain 0
+    And ATCamera publishes "power" at 20 Hz for 1 s on domain 0
+    And ATCamera publishes "vacuum" at 20 Hz for 1 s on domain 0
     Then every field of ATDome "position" in database "efd" at "usdf" is as written
     And every field of MTHexapod:1 "actuators" in database "efd" at "usdf" is as written
     And every field of MTM1M3 "forceActuatorData" in database "efd" at "usdf" is as written
     And every field of MTM1M3 "logevent_detailedState" in database "efd" at "usdf" is as written
     And every field of Test:1 "arrays" in database "efd" at "usdf" is as written
     And every field of Test:1 "logevent_scalars" in database "efd" at "usdf" is as written
+    And every field of ATCamera "power" in database "efd" at "usdf" is as written
+    And every field of ATCamera "vacuum" in database "efd" at "usdf" is as written
 
   Scenario: Events half a millisecond apart are not merged
     When Test:1 publishes "logevent_scalars" at 2000 Hz for 0.5 s on domain 0

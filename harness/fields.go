@@ -104,7 +104,14 @@ func pointDiffs(t *sal.Topic, w mocksal.Write, row map[string]any, prec time.Dur
 }
 
 // valueDiff compares a written value with what InfluxDB returned (JSON).
+// A null written (a nullable field's nil) is no field in the point.
 func valueDiff(want, got any) string {
+	if want == nil {
+		if got != nil {
+			return fmt.Sprintf("%v, want no field (null)", got)
+		}
+		return ""
+	}
 	if got == nil {
 		if f, ok := want.(float32); ok && (math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
 			return ""

@@ -22,6 +22,8 @@ func TestValueDiff(t *testing.T) {
 		{true, false, "want true"},
 		{2.5, nil, "missing"},
 		{math.NaN(), nil, ""},
+		{nil, nil, ""},                           // a null written: no field
+		{nil, json.Number("0"), "want no field"}, // a null that became a value
 	}
 	for _, c := range cases {
 		d := valueDiff(c.want, c.got)

@@ -34,7 +34,7 @@ var (
 // however often one is made again, each with its own figures, and every
 // row in the run summary, results.json and index.html.
 func TestVerdictRows(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

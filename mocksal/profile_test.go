@@ -31,7 +31,7 @@ func TestNominalProfileCoversEveryTelemetryTopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtin, err := sal.Load(sample.FS)
+	builtin, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestProfileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtin, _ := sal.Load(sample.FS)
+	builtin, _ := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if got := p.Unused(builtin); len(got) != 1 || got[0] != "Nope" {
 		t.Errorf("unused rules %v, want [Nope]", got)
 	}

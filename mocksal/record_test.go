@@ -20,7 +20,7 @@ import (
 // possible: the same samples in the same order, spacing kept in
 // proportion, fresh send stamps.
 func TestRecordReplay(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRecordReplay(t *testing.T) {
 }
 
 func TestReplayErrors(t *testing.T) {
-	ifaces, _ := sal.Load(sample.FS)
+	ifaces, _ := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	cases := []struct{ in, want string }{
 		{"", "empty recording"},
 		{`{"format":"other"}` + "\n", "line 1: not a teststand-mocksal-recording/1 recording"},
@@ -117,7 +117,7 @@ func TestReplayErrors(t *testing.T) {
 // TestRecordingTopics lists the writers of the shipped recording without
 // replaying it, and refuses what is not a recording.
 func TestRecordingTopics(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,10 +35,16 @@ func newGenerator(t *sal.Topic, seed uint64) *generator {
 	return g
 }
 
-// fill sets every non-private field of s to a fresh random value.
+// fill sets every non-private field of s to a fresh random value; a
+// nullable field is null one time in four, as a camera subsystem leaves out
+// a reading it did not take.
 func (g *generator) fill(s *sal.Sample) {
 	for _, i := range g.user {
 		f := &g.topic.Fields[i]
+		if f.Nullable && g.rng.IntN(4) == 0 {
+			s.Values[i] = nil
+			continue
+		}
 		if f.Count > 1 && f.AvroType != "string" {
 			s.Values[i] = g.array(f)
 			continue

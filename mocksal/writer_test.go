@@ -13,7 +13,7 @@ import (
 )
 
 func TestWriterFieldsAndLedger(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestWriterFieldsAndLedger(t *testing.T) {
 
 // TestSeededValues checks the same seed gives the same values, stamps aside.
 func TestSeededValues(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestSeededValues(t *testing.T) {
 
 // TestRate checks pacing: 20 samples at 100 Hz take about 190 ms.
 func TestRate(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestRate(t *testing.T) {
 // TestBurstAndJitter: a burst of 3 writes three samples per tick; jitter
 // moves ticks around their schedule without drifting the rate.
 func TestBurstAndJitter(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

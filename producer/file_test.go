@@ -12,7 +12,7 @@ import (
 )
 
 func TestParseFile(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

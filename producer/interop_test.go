@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/pyenv"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
@@ -24,26 +24,11 @@ import (
 	"github.com/lsst-ts/teststand/sal/sample"
 )
 
-// pythonDecoder installs confluent-kafka (with its Avro support, fastavro)
-// from PyPI into a virtual environment under the module's git-ignored
-// .cache, once, and returns its python. It fails, never skips, when that
-// cannot be done.
+// pythonDecoder is a Python with confluent-kafka (with its Avro support,
+// fastavro) from PyPI.
 func pythonDecoder(t *testing.T) string {
 	t.Helper()
-	venv, _ := filepath.Abs("../.cache/pyenv")
-	py := filepath.Join(venv, "bin", "python")
-	if exec.Command(py, "-c", "import confluent_kafka.schema_registry.avro, fastavro").Run() == nil {
-		return py
-	}
-	for _, cmd := range [][]string{
-		{"python3", "-m", "venv", venv},
-		{filepath.Join(venv, "bin", "pip"), "install", "--quiet", "confluent-kafka[avro,schemaregistry]==2.12.2", "fastavro"},
-	} {
-		if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("cannot install the independent decoder (Python confluent-kafka and fastavro from PyPI): %s: %v\n%s", cmd, err, out)
-		}
-	}
-	return py
+	return pyenv.Python(t, []string{"confluent_kafka.schema_registry.avro", "fastavro"}, "confluent-kafka[avro,schemaregistry]==2.12.2", "fastavro")
 }
 
 // TestIndependentDecoderReadsOurRecords: records written by our producer
@@ -63,7 +48,7 @@ func TestIndependentDecoderReadsOurRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	ifaces, _ := sal.Load(sample.FS)
+	ifaces, _ := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	bus := dds.NewBus()
 	defer bus.Close()
 	p, err := producer.New(ctx, producer.Config{Brokers: c.ListenAddrs(), RegistryURL: reg.URL(), Bus: bus, Interfaces: ifaces,

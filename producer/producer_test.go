@@ -50,7 +50,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reg.Close() })
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestSCRAMAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	ifaces, _ := sal.Load(sample.FS)
+	ifaces, _ := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	cases := []struct {
 		name string
 		sec  kafkasec.Config

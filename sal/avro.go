@@ -20,9 +20,10 @@ const (
 )
 
 type fieldCodec struct {
-	op    op
-	array bool
-	count int
+	op       op
+	array    bool
+	count    int
+	nullable bool // ["null", op]: a union index first, 0 for null
 }
 
 func (t *Topic) codecs() []fieldCodec {
@@ -46,7 +47,7 @@ func (t *Topic) codecs() []fieldCodec {
 			default:
 				t.encErr = fmt.Errorf("field %s: no encoder for Avro type %q", f.Name, f.AvroType)
 			}
-			t.enc[i] = fieldCodec{op: o, array: f.IsArray(), count: f.Count}
+			t.enc[i] = fieldCodec{op: o, array: f.IsArray(), count: f.Count, nullable: f.Nullable}
 		}
 	})
 	return t.enc
@@ -64,9 +65,15 @@ func (t *Topic) AppendAvro(dst []byte, s *Sample) ([]byte, error) {
 	for i, c := range ops {
 		v := s.Values[i]
 		var ok bool
-		if c.array {
+		switch {
+		case c.nullable && v == nil:
+			dst, ok = append(dst, 0), true
+		case c.nullable:
+			dst = append(dst, 2) // zigzag varint 1: the second branch
+			dst, ok = appendScalar(dst, c.op, v)
+		case c.array:
 			dst, ok = appendArray(dst, c, v)
-		} else {
+		default:
 			dst, ok = appendScalar(dst, c.op, v)
 		}
 		if !ok {
@@ -294,9 +301,21 @@ func (t *Topic) DecodeAvro(b []byte) (*Sample, error) {
 	r := &reader{b: b}
 	s := &Sample{Topic: t, Values: make([]any, len(ops))}
 	for i, c := range ops {
-		if c.array {
+		switch {
+		case c.nullable:
+			switch r.varint() {
+			case 0:
+				s.Values[i] = nil
+			case 1:
+				s.Values[i] = r.scalar(c.op)
+			default:
+				if r.err == nil {
+					r.err = errors.New("union branch out of [null, value]")
+				}
+			}
+		case c.array:
 			s.Values[i] = r.array(c)
-		} else {
+		default:
 			s.Values[i] = r.scalar(c.op)
 		}
 		if r.err != nil {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -176,8 +177,8 @@ func parseTopic(dec *xml.Decoder, file string, line int, kind Kind) (topicDef, e
 				err = dec.DecodeElement(&td.efdbTopic, &t)
 				td.efdbTopic = strings.TrimSpace(td.efdbTopic)
 			case "Description":
+				// As written: ts_xml's schemas carry the text untrimmed.
 				err = dec.DecodeElement(&td.description, &t)
-				td.description = strings.TrimSpace(td.description)
 			case "Category":
 				err = dec.DecodeElement(&td.category, &t)
 				td.category = strings.TrimSpace(td.category)
@@ -255,13 +256,15 @@ func buildTopic(csc string, indexed bool, td topicDef) (*Topic, error) {
 			}
 			size = n
 		}
-		units := strings.TrimSpace(it.Units)
+		// Units and Description as written, as ts_xml's schemas carry
+		// them; a missing or empty Units is "unitless".
+		units := it.Units
 		if units == "" {
 			units = "unitless"
 		}
 		t.Fields = append(t.Fields, Field{
 			Name: fname, IDLType: idl, AvroType: avro, Count: count, IDLSize: size, Units: units,
-			Description: strings.TrimSpace(it.Description), Enumeration: strings.TrimSpace(it.Enumeration),
+			Description: it.Description, Enumeration: strings.TrimSpace(it.Enumeration),
 		})
 	}
 	t.finish()
@@ -311,7 +314,21 @@ func parseSubsystems(r io.Reader, file string) ([]subsystemXML, error) {
 // fileKinds are a CSC's interface files, in component_info.py's order.
 var fileKinds = []string{"Commands", "Events", "Telemetry"}
 
-// LoadDir loads a ts_xml sal_interfaces directory.
+// LoadOption changes how Load reads interfaces.
+type LoadOption func(*loadConfig)
+
+type loadConfig struct {
+	avro fs.FS
+}
+
+// Avro gives Load ts_xml's interfaces directory (the one beside
+// sal_interfaces), whose <CSC>/*.avsc files define further topics of the
+// camera CSCs (AvroCSCs). Without it those topics are left out.
+func Avro(fsys fs.FS) LoadOption { return func(c *loadConfig) { c.avro = fsys } }
+
+// LoadDir loads a ts_xml sal_interfaces directory, and the .avsc topics of
+// the interfaces directory beside it when there is one (ts_xml's layout:
+// data/sal_interfaces and data/interfaces).
 func LoadDir(dir string) (*Interfaces, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -320,7 +337,11 @@ func LoadDir(dir string) (*Interfaces, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("sal interfaces %s: not a directory", dir)
 	}
-	ifaces, err := Load(os.DirFS(dir))
+	var opts []LoadOption
+	if st, err := os.Stat(filepath.Join(dir, "..", "interfaces")); err == nil && st.IsDir() {
+		opts = append(opts, Avro(os.DirFS(filepath.Join(dir, "..", "interfaces"))))
+	}
+	ifaces, err := Load(os.DirFS(dir), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sal interfaces %s: %w", dir, err)
 	}
@@ -330,7 +351,11 @@ func LoadDir(dir string) (*Interfaces, error) {
 // Load reads SALSubsystems.xml, SALGenerics.xml and <CSC>/<CSC>_*.xml from
 // the root of fsys. A subsystem without a directory is left out, so a
 // subset of ts_xml loads.
-func Load(fsys fs.FS) (*Interfaces, error) {
+func Load(fsys fs.FS, opts ...LoadOption) (*Interfaces, error) {
+	var cfg loadConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	open := func(name string) (fs.File, error) {
 		f, err := fsys.Open(name)
 		if err != nil {
@@ -379,6 +404,9 @@ func Load(fsys fs.FS) (*Interfaces, error) {
 		}
 		c, err := buildComponent(fsys, s, genericByName, byCategory)
 		if err != nil {
+			return nil, err
+		}
+		if err := addAvsc(cfg.avro, c); err != nil {
 			return nil, err
 		}
 		out.Components[s.Name] = c

@@ -56,6 +56,15 @@ type Field struct {
 	Enumeration string
 	// Private marks salIndex and the private_* fields.
 	Private bool
+	// Nullable marks a field of type ["null", AvroType] with default
+	// null, as the camera's .avsc topics declare most of theirs; its
+	// value is nil (null) or the AvroType's Go value.
+	Nullable bool
+	// NoDefault marks a field declared without a default (only in .avsc
+	// topics; ts_xml's XML gives every field one).
+	NoDefault bool
+
+	unitsFirst bool // an .avsc field's "units" came before "description"
 }
 
 // IsArray reports whether the field is an Avro array.
@@ -80,9 +89,16 @@ type Topic struct {
 	Fields []Field
 
 	// File and Line locate the topic's definition (generic topics point
-	// into SALGenerics.xml).
+	// into SALGenerics.xml, .avsc topics into their file, line 1).
 	File string
 	Line int
+	// Avsc is true for a topic defined by an .avsc file of ts_xml's
+	// interfaces directory (the camera CSCs): its own fields first, the
+	// private fields after, its schema's keys in the order fastavro's
+	// load_schema leaves them, as ts_xml's TopicInfo.from_avro does.
+	Avsc bool
+
+	avscDescribed bool // the .avsc record has a "description"
 
 	index    map[string]int
 	once     sync.Once
@@ -138,8 +154,12 @@ func (t *Topic) finish() {
 }
 
 // Schema is the topic's Avro schema as JSON, identical byte for byte run to
-// run: {"type": "record", "name", "namespace", "fields": [{"name", "type",
-// "default", "description", "units"}, ...]}.
+// run and equal, key order included, to ts_xml's make_avro_schema(): for a
+// topic from XML {"type": "record", "name", "namespace", "fields": [{"name",
+// "type", "default", "description", "units"}, ...], "description"}; for an
+// .avsc topic {"type": "record", "name", "fields", "namespace"}, its fields
+// as fastavro's parser orders their keys ("description", "units",
+// "default", "name", "type"), then the private fields.
 func (t *Topic) Schema() string {
 	t.once.Do(func() { t.schema = t.buildSchema() })
 	return t.schema
@@ -151,42 +171,107 @@ func (t *Topic) buildSchema() string {
 		enc, _ := json.Marshal(s)
 		b.Write(enc)
 	}
-	b.WriteString(`{"type": "record", "name": `)
+	b.WriteString(`{`)
+	if t.avscDescribed { // fastavro keeps the properties it does not reserve first
+		b.WriteString(`"description": `)
+		str(t.Description)
+		b.WriteString(`, `)
+	}
+	b.WriteString(`"type": "record", "name": `)
 	str(t.Name)
-	b.WriteString(`, "namespace": `)
-	str(t.Namespace())
+	if !t.Avsc {
+		b.WriteString(`, "namespace": `)
+		str(t.Namespace())
+	}
 	b.WriteString(`, "fields": [`)
-	for i, f := range t.Fields {
+	for i := range t.Fields {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(`{"name": `)
-		str(f.Name)
-		b.WriteString(`, "type": `)
-		if f.IsArray() {
-			b.WriteString(`{"type": "array", "items": `)
-			str(f.AvroType)
-			b.WriteString(`}, "default": [`)
-			for j := 0; j < f.Count; j++ {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(defaultJSON(f.AvroType))
-			}
-			b.WriteString(`]`)
+		f := &t.Fields[i]
+		if t.Avsc && !f.Private {
+			f.avscJSON(&b, str)
 		} else {
-			str(f.AvroType)
-			b.WriteString(`, "default": `)
+			f.xmlJSON(&b, str)
+		}
+	}
+	b.WriteString(`]`)
+	if t.Avsc {
+		b.WriteString(`, "namespace": `)
+		str(t.Namespace())
+	} else {
+		b.WriteString(`, "description": `)
+		str(t.Description)
+	}
+	b.WriteString(`}`)
+	return b.String()
+}
+
+// xmlJSON writes a field as ts_xml's FieldInfo.make_avro_schema does.
+func (f *Field) xmlJSON(b *bytes.Buffer, str func(string)) {
+	b.WriteString(`{"name": `)
+	str(f.Name)
+	b.WriteString(`, "type": `)
+	if f.IsArray() {
+		b.WriteString(`{"type": "array", "items": `)
+		str(f.AvroType)
+		b.WriteString(`}, "default": [`)
+		for j := 0; j < f.Count; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
 			b.WriteString(defaultJSON(f.AvroType))
 		}
-		b.WriteString(`, "description": `)
-		str(f.Description)
-		b.WriteString(`, "units": `)
-		str(f.Units)
-		b.WriteString(`}`)
+		b.WriteString(`]`)
+	} else {
+		str(f.AvroType)
+		b.WriteString(`, "default": `)
+		b.WriteString(defaultJSON(f.AvroType))
 	}
-	b.WriteString(`]}`)
-	return b.String()
+	b.WriteString(`, "description": `)
+	str(f.Description)
+	b.WriteString(`, "units": `)
+	str(f.Units)
+	b.WriteString(`}`)
+}
+
+// avscJSON writes a field of an .avsc topic as fastavro's parse_field
+// leaves it: the properties it does not reserve first ("description",
+// "units" when given), then "default" when given, "name" and "type".
+func (f *Field) avscJSON(b *bytes.Buffer, str func(string)) {
+	b.WriteString(`{`)
+	desc := func() { b.WriteString(`"description": `); str(f.Description) }
+	units := func() { b.WriteString(`"units": `); str(f.Units) }
+	switch {
+	case f.Units == "":
+		desc()
+	case f.unitsFirst:
+		units()
+		b.WriteString(`, `)
+		desc()
+	default:
+		desc()
+		b.WriteString(`, `)
+		units()
+	}
+	switch {
+	case f.Nullable:
+		b.WriteString(`, "default": null`)
+	case !f.NoDefault:
+		b.WriteString(`, "default": `)
+		b.WriteString(defaultJSON(f.AvroType))
+	}
+	b.WriteString(`, "name": `)
+	str(f.Name)
+	b.WriteString(`, "type": `)
+	if f.Nullable {
+		b.WriteString(`["null", `)
+		str(f.AvroType)
+		b.WriteString(`]`)
+	} else {
+		str(f.AvroType)
+	}
+	b.WriteString(`}`)
 }
 
 func defaultJSON(avroType string) string {

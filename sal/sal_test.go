@@ -45,11 +45,20 @@ func loadSets(t testing.TB) map[string]*Interfaces {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtin, err := Load(sample.FS)
+	builtin, err := Load(sample.FS, Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]*Interfaces{"ts_xml": shared, "sample": builtin}
+	sets := map[string]*Interfaces{"ts_xml": shared, "sample": builtin}
+	// The whole ts_xml, the camera's .avsc topics (nullable unions) among
+	// them.
+	full, _ := filepath.Abs("../../shared/ts_xml/full/python/lsst/ts/xml/data/sal_interfaces")
+	all, err := LoadDir(full)
+	if err != nil {
+		t.Fatalf("the whole ts_xml is needed beside the module (shared/ts_xml/full): %v", err)
+	}
+	sets["ts_xml full"] = all
+	return sets
 }
 
 var (
@@ -256,6 +265,9 @@ func fill(s *Sample, rng *rand.Rand) {
 			}
 		case "string":
 			v = strings.Repeat("é", rng.IntN(5)) + "x"
+		}
+		if f.Nullable && rng.IntN(3) == 0 {
+			v = nil
 		}
 		if err := s.Set(f.Name, v); err != nil {
 			panic(err)

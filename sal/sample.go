@@ -8,18 +8,21 @@ import (
 // Sample is one SAL message. Values[i] holds Topic.Fields[i] as:
 // boolean→bool, int→int32, long→int64, float→float32, double→float64,
 // string→string; arrays as []bool, []int32, []int64, []float32 or
-// []float64 of exactly Count items.
+// []float64 of exactly Count items; a Nullable field's value is nil
+// (null) or its type's.
 type Sample struct {
 	Topic  *Topic
 	Values []any
 }
 
 // NewSample returns a sample with every field at its default (0, false,
-// "", arrays of Count zeros).
+// "", arrays of Count zeros, nil for a Nullable field).
 func NewSample(t *Topic) *Sample {
 	s := &Sample{Topic: t, Values: make([]any, len(t.Fields))}
 	for i := range t.Fields {
-		s.Values[i] = zero(&t.Fields[i])
+		if !t.Fields[i].Nullable {
+			s.Values[i] = zero(&t.Fields[i])
+		}
 	}
 	return s
 }
@@ -79,6 +82,9 @@ func (s *Sample) Set(name string, v any) error {
 
 // checkValue reports whether v has the Go type and length f wants.
 func checkValue(f *Field, v any) error {
+	if v == nil && f.Nullable {
+		return nil
+	}
 	want := zero(f)
 	ok := false
 	n := -1
@@ -132,13 +138,17 @@ func (s *Sample) Clone() *Sample {
 }
 
 // Native returns the sample in goavro's native form: a map of field name to
-// value, with arrays as []any.
+// value, with arrays as []any and a Nullable field's value as nil or
+// {type: value}.
 func (s *Sample) Native() map[string]any {
 	m := make(map[string]any, len(s.Values))
 	for i, f := range s.Topic.Fields {
 		v := s.Values[i]
-		if f.IsArray() {
+		switch {
+		case f.IsArray():
 			v = toAnySlice(v)
+		case f.Nullable && v != nil:
+			v = map[string]any{f.AvroType: v}
 		}
 		m[f.Name] = v
 	}

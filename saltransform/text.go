@@ -112,6 +112,8 @@ func scalar(v any) string {
 		return formatFloat(x, 64)
 	case string:
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case nil: // a nullable field's null, as the tuple's Python spells it
+		return "None"
 	}
 	return fmt.Sprint(v)
 }
@@ -193,7 +195,11 @@ func Parse(ifs *sal.Interfaces, line string) (*sal.Sample, error) {
 			continue
 		}
 		v, err := next(f)
-		if err == nil {
+		switch {
+		case err != nil:
+		case f.Nullable && v == "None":
+			s.Values[i] = nil
+		default:
 			s.Values[i], err = parseScalar(f.AvroType, v)
 		}
 		if err != nil {

@@ -35,6 +35,13 @@ func sharedDir(t *testing.T) string {
 func fill(s *sal.Sample, r *rand.Rand) {
 	words := []string{"", "plain", "it's", "a, b", "(x)", "''", "ends'", " spaced "}
 	for i, f := range s.Topic.Fields {
+		if f.Nullable { // null one time in two, else a value of the type
+			s.Values[i] = nil
+			if r.IntN(2) == 0 {
+				continue
+			}
+			s.Values[i] = map[string]any{"boolean": false, "int": int32(0), "long": int64(0), "float": float32(0), "double": 0.0, "string": ""}[f.AvroType]
+		}
 		switch v := s.Values[i].(type) {
 		case bool:
 			s.Values[i] = r.IntN(2) == 1
@@ -75,7 +82,7 @@ func fill(s *sal.Sample, r *rand.Rand) {
 }
 
 func builtin(t *testing.T) *sal.Interfaces {
-	ifs, err := sal.Load(sample.FS)
+	ifs, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

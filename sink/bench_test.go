@@ -97,7 +97,7 @@ func selfCPU() time.Duration {
 // with the CPU of the test process (sink, embedded Kafka, registry) and
 // of influxd, in cores.
 func BenchmarkSinkThroughput(b *testing.B) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		b.Fatal(err)
 	}

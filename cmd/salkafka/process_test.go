@@ -93,7 +93,7 @@ func TestProcessLifecycle(t *testing.T) {
 	})
 
 	// SIGTERM right after a burst: every record is flushed, exit 0.
-	ifaces, _ := sal.Load(sample.FS)
+	ifaces, _ := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	bus := dds.NewBus()
 	defer bus.Close()
 	link, err := dds.Join(ctx, bus, dds.LinkConfig{Domain: 0, Interfaces: ifaces, BasePort: base})

@@ -38,7 +38,7 @@ func newSinkBed(tb testing.TB, ctx context.Context) *sinkBed {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		tb.Fatal(err)
 	}

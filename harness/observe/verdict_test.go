@@ -15,7 +15,7 @@ import (
 // before it, since InfluxDB overwrites), reordering, and one hop per tap
 // of the path up to the target.
 func TestVerdict(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

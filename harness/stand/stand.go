@@ -478,7 +478,7 @@ func (s *Stand) loadInterfaces(opts LoadOptions) (*sal.Interfaces, error) {
 	}
 	s.interfacesDir = dir
 	if dir == "" {
-		return sal.Load(sample.FS)
+		return sal.Load(sample.FS, sal.Avro(sample.Avro))
 	}
 	return sal.LoadDir(dir)
 }

@@ -83,7 +83,7 @@ func Interfaces(dir string) (*sal.Interfaces, error) {
 	if dir != "" {
 		return sal.LoadDir(dir)
 	}
-	return sal.Load(sample.FS)
+	return sal.Load(sample.FS, sal.Avro(sample.Avro))
 }
 
 // RunUntilSignal runs a command's work until it ends or SIGINT/SIGTERM

@@ -41,7 +41,7 @@ func keys(r *Report) []string {
 // and each break of one layer raises its own flag (an error fails the
 // gate).
 func TestFlags(t *testing.T) {
-	ifaces, err := sal.Load(sample.FS)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,13 @@
 package host
 
 import (
+	"github.com/lsst-ts/teststand/internal/modroot"
+
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/lsst-ts/teststand/harness/backend"
@@ -70,24 +71,7 @@ func build(ctx context.Context, goTool, root, name string) (string, error) {
 
 // ModuleRoot is the root of this project's source tree, if the working
 // directory is inside it.
-func ModuleRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil {
-			if strings.Contains(string(b), "module github.com/lsst-ts/teststand\n") {
-				return d
-			}
-			return ""
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
-}
+func ModuleRoot() string { return modroot.Dir() }
 
 // ModuleRoots are where the tools the project builds (bin/, .cache/) are
 // looked for: the working directory and its parents up to the module
