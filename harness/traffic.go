@@ -31,14 +31,12 @@ func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
 	}
 	var writers []mocksal.WriterConfig
 	for _, pl := range planned {
-		index, ok := served[pl.Writer.Topic.CSC]
-		if !ok {
-			continue
+		for _, index := range served.Indices(pl.Writer.Topic.CSC, pl.Writer.Index, pl.Listed) {
+			w := pl.Writer
+			w.Index, w.Domain, w.RateHz, w.Origin = index, t.Domain, w.RateHz*scale, backgroundOrigin+int32(i)
+			w.Count, w.Duration = 0, 100*365*24*time.Hour // until the stand goes down
+			writers = append(writers, w)
 		}
-		w := pl.Writer
-		w.Index, w.Domain, w.RateHz, w.Origin = index, t.Domain, w.RateHz*scale, backgroundOrigin+int32(i)
-		w.Count, w.Duration = 0, 100*365*24*time.Hour // until the stand goes down
-		writers = append(writers, w)
 	}
 	var written atomic.Int64
 	name := fmt.Sprintf("traffic %s@%d", t.Profile, t.Domain)

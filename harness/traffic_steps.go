@@ -81,11 +81,9 @@ func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) er
 	var specs []PublishSpec
 	for _, pl := range planned {
 		w := pl.Writer
-		index, ok := served[w.Topic.CSC]
-		if !ok {
-			continue
+		for _, index := range served.Indices(w.Topic.CSC, w.Index, pl.Listed) {
+			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz, Duration: seconds(dur), Domain: dom, Burst: w.Burst, Jitter: w.Jitter})
 		}
-		specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz, Duration: seconds(dur), Domain: dom, Burst: w.Burst, Jitter: w.Jitter})
 	}
 	if len(specs) == 0 {
 		return fmt.Errorf("profile %s gives no topic of a CSC served on domain %d", name, dom)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,11 +21,21 @@ import (
 //	version: 1
 //	name: nominal-summit
 //	default_rate: 1
+//	kinds: [telemetry, event]
+//	indices: {MTHexapod: [1, 2]}  # the indices written; else 1
 //	rules:
-//	  - csc: MTM1M3
-//	    topics: ".*"           # regex over sal_name, whole name
+//	  - csc: MTM1M3              # regex over the CSC name, whole name
+//	    topics: ".*"             # regex over sal_name, whole name
 //	    rate: 50
 //	    source: "M1M3 support system loop"
+//	  - csc: ".*"
+//	    topics: logevent_heartbeat
+//	    rate: 1
+//	    source: "salobj: a heartbeat a second"
+//
+// A rule applies to every kind the profile writes; a topic that no rule
+// matches gets DefaultRate, so a profile that writes events ends with a
+// rule that gives the remaining events their (low) rate.
 type Profile struct {
 	Version     int     `yaml:"version"`
 	Name        string  `yaml:"name"`
@@ -35,7 +46,13 @@ type Profile struct {
 	// Kinds lists the topic kinds written ("telemetry", "event"); empty
 	// means telemetry only.
 	Kinds []string `yaml:"kinds"`
-	Rules []Rule   `yaml:"rules"`
+	// Indices are the indices written of each indexed CSC named (every
+	// one of them gets the CSC's writers); an indexed CSC not named is
+	// written at index 1.
+	Indices map[string][]int32 `yaml:"indices"`
+	// IndicesSource documents the indices.
+	IndicesSource string `yaml:"indices_source"`
+	Rules         []Rule `yaml:"rules"`
 
 	file string
 }
@@ -50,6 +67,7 @@ type Rule struct {
 	Source string  `yaml:"source"`
 
 	re     *regexp.Regexp
+	csc    *regexp.Regexp
 	jitter time.Duration
 }
 
@@ -103,10 +121,25 @@ func ParseProfile(path string, data []byte) (*Profile, error) {
 			return nil, fmt.Errorf("%s: topics %q: %w", what, r.Topics, err)
 		}
 		r.re = re
+		if r.csc, err = regexp.Compile("^(?:" + r.CSC + ")$"); err != nil {
+			return nil, fmt.Errorf("%s: csc: %w", what, err)
+		}
 		if r.Jitter != "" {
 			if r.jitter, err = time.ParseDuration(r.Jitter); err != nil || r.jitter < 0 {
 				return nil, fmt.Errorf("%s: jitter %q: want a duration such as 2ms", what, r.Jitter)
 			}
+		}
+	}
+	for csc, idx := range p.Indices {
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("%s: indices: %s: an empty list (leave the CSC out to write index 1)", path, csc)
+		}
+		seen := map[int32]bool{}
+		for _, i := range idx {
+			if i <= 0 || seen[i] {
+				return nil, fmt.Errorf("%s: indices: %s: %d: want distinct indices > 0", path, csc, i)
+			}
+			seen[i] = true
 		}
 	}
 	return &p, nil
@@ -117,6 +150,10 @@ func ParseProfile(path string, data []byte) (*Profile, error) {
 type Planned struct {
 	Writer WriterConfig
 	Source string
+	// Listed is true when the profile's indices named the writer's index
+	// (else an indexed CSC's writer is at index 1, a placeholder a stand
+	// replaces with the index its producer serves).
+	Listed bool
 }
 
 // Unused lists the CSCs of rules that the loaded interfaces do not have
@@ -125,16 +162,32 @@ type Planned struct {
 func (p *Profile) Unused(ifaces *sal.Interfaces) []string {
 	var out []string
 	for _, r := range p.Rules {
-		if ifaces.Component(r.CSC) == nil {
+		matched := false
+		for name := range ifaces.Components {
+			matched = matched || r.csc.MatchString(name)
+		}
+		if !matched {
 			out = append(out, r.CSC)
 		}
 	}
+	for csc := range p.Indices {
+		if ifaces.Component(csc) == nil && !slices.Contains(out, csc) {
+			out = append(out, csc)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
 // Resolve gives every telemetry topic (and event topic, if asked) of the
-// loaded interfaces its writer; indexed CSCs are written at index 1.
+// loaded interfaces its writer, one per index the profile lists for an
+// indexed CSC (index 1 when it lists none).
 func (p *Profile) Resolve(ifaces *sal.Interfaces) ([]Planned, error) {
+	for csc := range p.Indices {
+		if c := ifaces.Component(csc); c != nil && !c.Indexed {
+			return nil, fmt.Errorf("%s: indices: %s is not an indexed CSC", p.file, csc)
+		}
+	}
 	kinds := map[sal.Kind]bool{sal.Telemetry: true}
 	if len(p.Kinds) > 0 {
 		kinds = map[sal.Kind]bool{}
@@ -152,7 +205,7 @@ func (p *Profile) Resolve(ifaces *sal.Interfaces) ([]Planned, error) {
 			w := WriterConfig{Topic: t, RateHz: p.DefaultRate}
 			src := p.DefaultSource
 			for _, r := range p.Rules {
-				if r.CSC == name && r.re.MatchString(t.Name) {
+				if r.csc.MatchString(name) && r.re.MatchString(t.Name) {
 					w.RateHz, w.Burst, w.Jitter, src = r.Rate, r.Burst, r.jitter, r.Source
 					break
 				}
@@ -160,14 +213,28 @@ func (p *Profile) Resolve(ifaces *sal.Interfaces) ([]Planned, error) {
 			if w.RateHz <= 0 {
 				continue
 			}
-			if c.Indexed {
-				w.Index = 1
+			if !c.Indexed {
+				out = append(out, Planned{Writer: w, Source: src})
+				continue
 			}
-			out = append(out, Planned{Writer: w, Source: src})
+			listed, ok := p.Indices[name]
+			if !ok {
+				w.Index = 1
+				out = append(out, Planned{Writer: w, Source: src})
+				continue
+			}
+			for _, i := range listed {
+				w.Index = i
+				out = append(out, Planned{Writer: w, Source: src, Listed: true})
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].Writer.Topic.KafkaTopic("") < out[j].Writer.Topic.KafkaTopic("")
+		a, b := out[i].Writer, out[j].Writer
+		if ka, kb := a.Topic.KafkaTopic(""), b.Topic.KafkaTopic(""); ka != kb {
+			return ka < kb
+		}
+		return a.Index < b.Index
 	})
 	return out, nil
 }
@@ -185,7 +252,11 @@ func Rate(planned []Planned) float64 {
 func Describe(planned []Planned) string {
 	var b strings.Builder
 	for _, p := range planned {
-		fmt.Fprintf(&b, "%-60s %8.3f Hz  %s\n", p.Writer.Topic.KafkaTopic(""), p.Writer.RateHz, p.Source)
+		name := p.Writer.Topic.KafkaTopic("")
+		if p.Writer.Topic.Indexed {
+			name += fmt.Sprintf(" :%d", p.Writer.Index)
+		}
+		fmt.Fprintf(&b, "%-64s %8.3f Hz  %s\n", name, p.Writer.RateHz, p.Source)
 	}
 	return b.String()
 }

@@ -70,6 +70,10 @@ func TestProfileErrors(t *testing.T) {
 		{"version: 1\nrules:\n  - {csc: ATDome, rate: 1, source: s, topics: '('}\n", `topics "("`},
 		{"version: 1\nrules:\n  - {csc: ATDome, rate: 1, source: s, jitter: soon}\n", `jitter "soon"`},
 		{"version: 1\nkinds: [commands]\n", `kinds: "commands"`},
+		{"version: 1\nrules:\n  - {csc: 'AT(', rate: 1, source: s}\n", `rule 1 (csc "AT("): csc:`},
+		{"version: 1\nindices: {ESS: []}\n", "indices: ESS: an empty list"},
+		{"version: 1\nindices: {ESS: [1, 1]}\n", "indices: ESS: 1: want distinct indices > 0"},
+		{"version: 1\nindices: {ESS: [0]}\n", "indices: ESS: 0: want distinct"},
 	}
 	for _, c := range cases {
 		_, err := ParseProfile("p.yaml", []byte(c.yaml))
@@ -85,6 +89,95 @@ func TestProfileErrors(t *testing.T) {
 	if got := p.Unused(builtin); len(got) != 1 || got[0] != "Nope" {
 		t.Errorf("unused rules %v, want [Nope]", got)
 	}
+	p, err = ParseProfile("p.yaml", []byte("version: 1\nindices: {ATDome: [1]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Resolve(builtin); err == nil || !strings.Contains(err.Error(), "indices: ATDome is not an indexed CSC") {
+		t.Errorf("indices of a CSC that is not indexed: %v", err)
+	}
+}
+
+// TestSummitProfile resolves the whole-summit profile over the whole
+// ts_xml: every telemetry topic and every event of every CSC has a writer
+// at each index the profile lists (index 1 for indexed CSCs it does not
+// list), no command or ackcmd does, every CSC index beats its heartbeat at
+// 1 Hz, M1M3's telemetry runs at 50 Hz, and every rule and index list
+// names a CSC ts_xml has.
+func TestSummitProfile(t *testing.T) {
+	p, err := LoadProfile("../scenarios/profiles/summit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifaces, err := sal.LoadDir("../../shared/ts_xml/full/python/lsst/ts/xml/data/sal_interfaces")
+	if err != nil {
+		t.Fatalf("the whole ts_xml is needed beside the module (shared/ts_xml/full): %v", err)
+	}
+	if u := p.Unused(ifaces); len(u) > 0 {
+		t.Errorf("rules or indices for CSCs ts_xml does not have: %v", u)
+	}
+	planned, err := p.Resolve(ifaces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		csc, topic string
+		index      int32
+	}
+	got := map[key]Planned{}
+	for _, pl := range planned {
+		k := key{pl.Writer.Topic.CSC, pl.Writer.Topic.Name, pl.Writer.Index}
+		if _, dup := got[k]; dup {
+			t.Fatalf("two writers of %v", k)
+		}
+		got[k] = pl
+		if pl.Writer.RateHz <= 0 || pl.Source == "" {
+			t.Errorf("%v: rate %g source %q", k, pl.Writer.RateHz, pl.Source)
+		}
+	}
+	want, heartbeats := 0, 0
+	for _, name := range ifaces.Names() {
+		c := ifaces.Component(name)
+		indices := []int32{0}
+		if c.Indexed {
+			indices = []int32{1}
+			if l, ok := p.Indices[name]; ok {
+				indices = l
+			}
+		}
+		for _, tp := range c.Topics {
+			for _, i := range indices {
+				pl, ok := got[key{name, tp.Name, i}]
+				switch {
+				case tp.Kind == sal.Command || tp.Kind == sal.Ackcmd:
+					if ok {
+						t.Errorf("%s.%s:%d: a writer for a %s", name, tp.Name, i, tp.Kind)
+					}
+					continue
+				case !ok:
+					t.Errorf("%s.%s:%d: no writer", name, tp.Name, i)
+					continue
+				}
+				want++
+				switch {
+				case tp.Name == "logevent_heartbeat":
+					heartbeats++
+					if pl.Writer.RateHz != 1 {
+						t.Errorf("%s:%d heartbeat at %g Hz", name, i, pl.Writer.RateHz)
+					}
+				case name == "MTM1M3" && tp.Kind == sal.Telemetry && pl.Writer.RateHz != 50:
+					t.Errorf("MTM1M3.%s at %g Hz, want 50", tp.Name, pl.Writer.RateHz)
+				}
+			}
+		}
+	}
+	if len(planned) != want {
+		t.Errorf("%d writers, want %d", len(planned), want)
+	}
+	if heartbeats < 90 {
+		t.Errorf("%d heartbeats: want one per CSC index", heartbeats)
+	}
+	t.Logf("%d writers, %d CSC indices, %.0f samples/s", len(planned), heartbeats, Rate(planned))
 }
 
 // TestSalmockTopics: kafkaefd salmock's selection, the first N topics in

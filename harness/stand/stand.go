@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -491,22 +492,52 @@ func (s *Stand) at(r Ref) string {
 	return fmt.Sprintf("%s:%d", s.pos(r.Line), r.Column)
 }
 
-// ServedOn maps each CSC a producer on domain serves to the index a
-// writer should use (the first the stand lists; 0 for a non-indexed CSC).
-func (s *Stand) ServedOn(domain int) map[string]int32 {
-	served := map[string]int32{}
+// Served is what a domain's producers serve: each CSC's indices, 0 for
+// "every index" (a CSC listed without one).
+type Served map[string][]int32
+
+// ServedOn is what the producers on domain serve.
+func (s *Stand) ServedOn(domain int) Served {
+	served := Served{}
 	for _, p := range s.Producers {
 		if p.Domain != domain {
 			continue
 		}
 		for _, c := range p.CSCs {
 			n, idx, _ := sal.ParseCSC(c.Value) // valid: the stand was checked
-			if _, seen := served[n]; !seen {
-				served[n] = idx
+			if !slices.Contains(served[n], idx) {
+				served[n] = append(served[n], idx)
 			}
 		}
 	}
 	return served
+}
+
+// Indices are the indices a profile's writer of csc is written at on the
+// domain: its own index when the profile listed it (if a producer serves
+// it), else each index the producers serve (the writer's placeholder for
+// a producer serving every index); none when no producer serves csc.
+func (sv Served) Indices(csc string, index int32, listed bool) []int32 {
+	served, ok := sv[csc]
+	if !ok {
+		return nil
+	}
+	if listed {
+		if slices.Contains(served, 0) || slices.Contains(served, index) {
+			return []int32{index}
+		}
+		return nil
+	}
+	var out []int32
+	for _, i := range served {
+		if i == 0 {
+			i = index
+		}
+		if !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // ProfilePath is where a traffic profile named in the stand is: a path,

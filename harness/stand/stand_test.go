@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,30 @@ func TestMirrorMakerProperties(t *testing.T) {
 				t.Errorf("the USDF's replication factor is not used:\n%s", text)
 			}
 		})
+	}
+}
+
+// TestServedIndices: which indices a profile's writer is written at on a
+// domain, from what the domain's producers serve.
+func TestServedIndices(t *testing.T) {
+	sv := Served{"ATDome": {0}, "MTHexapod": {1, 2}, "ESS": {0}, "Test": {5}}
+	for _, tc := range []struct {
+		csc    string
+		index  int32
+		listed bool
+		want   []int32
+	}{
+		{"ATDome", 0, false, []int32{0}},
+		{"Nope", 0, false, nil},
+		{"MTHexapod", 1, false, []int32{1, 2}}, // the producer's indices
+		{"MTHexapod", 2, true, []int32{2}},     // listed and served
+		{"MTHexapod", 3, true, nil},            // listed, not served
+		{"ESS", 101, true, []int32{101}},       // served: every index
+		{"ESS", 1, false, []int32{1}},          // every index: the writer's own
+		{"Test", 1, false, []int32{5}},
+	} {
+		if got := sv.Indices(tc.csc, tc.index, tc.listed); !slices.Equal(got, tc.want) {
+			t.Errorf("Indices(%s, %d, %v) = %v, want %v", tc.csc, tc.index, tc.listed, got, tc.want)
+		}
 	}
 }
