@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/reports"
@@ -54,6 +55,34 @@ func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db
 		return err
 	}
 	return nil
+}
+
+// allDeliveredExactlyOnce checks every traffic of the scenario in a site's
+// database, all within one time bound, and names each that failed.
+func (st *Steps) allDeliveredExactlyOnce(ctx context.Context, db, site, within string) error {
+	s := state(ctx)
+	all := s.sc.AllTraffic()
+	if len(all) == 0 {
+		return errors.New("no traffic was published in this scenario")
+	}
+	where := observe.Influx(site, db)
+	deadline := time.Now().Add(seconds(within))
+	var errs []error
+	for _, tr := range all {
+		s.lastTarget[tr] = where
+		res, err := s.sc.WaitDelivered(ctx, tr, where, max(time.Until(deadline), 0))
+		if err != nil {
+			return err
+		}
+		if res.Lost > 0 || res.Duplicated > 0 {
+			errs = append(errs, fmt.Errorf("%s %s:%d at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
+				tr.Topic.CSC, tr.Topic.Name, tr.Index, where, reports.Verdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated))
+		}
+	}
+	if len(errs) > 10 {
+		errs = append(errs[:10], fmt.Errorf("and %d more", len(errs)-10))
+	}
+	return errors.Join(errs...)
 }
 
 func (st *Steps) inTopicExactlyOnce(ctx context.Context, csc, index, topic, kafkaTopic, site, within string) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/producer"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // startProducer starts a producer: in process at its site, or as the
@@ -167,7 +168,12 @@ func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64,
 	if err != nil {
 		return 0, err
 	}
-	return int64(sumValues(fams, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic})), nil
+	return producerRead(fams, csc, topic), nil
+}
+
+// producerRead is a producer's read counter of csc's topic in its metrics.
+func producerRead(fams []*dto.MetricFamily, csc, topic string) int64 {
+	return int64(sumValues(fams, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic}))
 }
 
 // RestartProducer stops a running producer and starts it again with the

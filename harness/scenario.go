@@ -22,6 +22,7 @@ import (
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/reports"
 	"github.com/lsst-ts/teststand/saltransform"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // origins hands every traffic run its own private_origin, as every start of
@@ -43,25 +44,20 @@ type Scenario struct {
 	// (reports.Put), the latest check's.
 	results []reports.Topic
 	bg      sync.WaitGroup // background writers
+	hub     *observe.Hub   // reads every tap's place: a consumer per cluster, a poller per database
 }
 
 // NewScenario starts a scenario; Close ends its taps.
 func (e *Env) NewScenario(ctx context.Context) *Scenario {
 	sctx, cancel := context.WithCancel(ctx)
-	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}}
+	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}, hub: observe.NewHub(sctx)}
 }
 
 // Close stops the scenario's writers and taps and waits for them.
 func (s *Scenario) Close() {
 	s.cancel()
 	s.bg.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, taps := range s.taps {
-		for _, t := range taps {
-			<-t.Done()
-		}
-	}
+	s.hub.Wait()
 }
 
 // PublishSpec is one writer's traffic.
@@ -105,16 +101,30 @@ func (s *Scenario) Publish(ctx context.Context, p PublishSpec) (*Traffic, error)
 // PublishAsync starts writing traffic and returns at once; steps that
 // check its delivery wait for the writer first.
 func (s *Scenario) PublishAsync(p PublishSpec) (*Traffic, error) {
-	tr, err := s.Start(p)
+	trs, err := s.PublishAllAsync([]PublishSpec{p})
 	if err != nil {
 		return nil, err
 	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		s.write(s.ctx, tr, p)
-	}()
-	return tr, nil
+	return trs[0], nil
+}
+
+// PublishAllAsync registers every writer's traffic and taps first, then
+// starts them all: the first writes nothing while the last are still
+// being tapped.
+func (s *Scenario) PublishAllAsync(specs []PublishSpec) ([]*Traffic, error) {
+	counts := s.producerCounts()
+	trs := make([]*Traffic, len(specs))
+	for i, p := range specs {
+		tr, err := s.start(p, counts)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", p.CSC, p.Topic, err)
+		}
+		trs[i] = tr
+	}
+	for i, p := range specs {
+		s.bg.Go(func() { s.write(s.ctx, trs[i], p) })
+	}
+	return trs, nil
 }
 
 func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
@@ -208,6 +218,23 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 
 // Start registers traffic and its taps without writing anything.
 func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
+	return s.start(p, s.producerCounts())
+}
+
+// producerCounts are the stand's producers' metrics now, read once for
+// every traffic a step starts (a producer's read counters are the
+// baseline its steps count a traffic from).
+func (s *Scenario) producerCounts() map[string][]*dto.MetricFamily {
+	out := map[string][]*dto.MetricFamily{}
+	for _, pr := range s.env.Stand.Producers {
+		if fams, err := s.env.Metrics(s.ctx, pr.Name); err == nil {
+			out[pr.Name] = fams
+		}
+	}
+	return out
+}
+
+func (s *Scenario) start(p PublishSpec, counts map[string][]*dto.MetricFamily) (*Traffic, error) {
 	comp := s.env.Stand.Loaded.Component(p.CSC)
 	if comp == nil {
 		return nil, fmt.Errorf("unknown CSC %q (loaded: %s)", p.CSC, strings.Join(s.env.Stand.Loaded.Names(), ", "))
@@ -230,10 +257,8 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 		return nil, err
 	}
 	tr.ReadBefore = map[string]int64{}
-	for _, pr := range s.env.Stand.Producers {
-		if n, err := s.env.ProducerRead(s.ctx, pr.Name, t.CSC, t.Name); err == nil {
-			tr.ReadBefore[pr.Name] = n
-		}
+	for name, fams := range counts {
+		tr.ReadBefore[name] = producerRead(fams, t.CSC, t.Name)
 	}
 	s.mu.Lock()
 	s.traffic = append(s.traffic, tr)
@@ -277,7 +302,7 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 	var taps []*Tap
 	for _, p := range places {
 		se := s.env.Sites[p.Site]
-		tap, err := observe.KafkaTap(s.ctx, se.Brokers, observe.Kafka(p.Site, p.Topic), tr)
+		tap, err := s.hub.KafkaTap(se.Brokers, observe.Kafka(p.Site, p.Topic), tr)
 		if err != nil {
 			return nil, err
 		}
@@ -294,7 +319,7 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 			}
 			se := s.env.Sites[p.Site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, observe.InfluxTap(s.ctx, se.Influx(), s.env.Database(p.Site, rule.Database), measurement, observe.Influx(p.Site, rule.Database), tr))
+			taps = append(taps, s.hub.InfluxTap(se.Influx(), s.env.Database(p.Site, rule.Database), measurement, observe.Influx(p.Site, rule.Database), tr))
 			break
 		}
 	}
@@ -313,7 +338,7 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 		}
 		for _, db := range spec.InfluxDB.Names() {
 			if at := observe.Influx(site, db); !tapped[at] && watched(at) {
-				taps = append(taps, observe.InfluxTap(s.ctx, se.Influx(), s.env.Database(site, db), tr.Topic.FullName(), at, tr))
+				taps = append(taps, s.hub.InfluxTap(se.Influx(), s.env.Database(site, db), tr.Topic.FullName(), at, tr))
 			}
 		}
 	}
@@ -385,6 +410,11 @@ func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, target Target
 	if err := tap.WaitCount(ctx, len(tr.Writes()), timeout); err != nil {
 		return reports.Topic{}, err
 	}
+	if tap.Count() < tr.Len() {
+		if err := s.sweep(ctx, tr); err != nil {
+			return reports.Topic{}, err
+		}
+	}
 	return s.Verdict(tr, target), nil
 }
 
@@ -410,7 +440,24 @@ func (s *Scenario) Settle(ctx context.Context, tr *Traffic, target Target, d tim
 		return reports.Topic{}, ctx.Err()
 	case <-time.After(d):
 	}
+	if err := s.sweep(ctx, tr); err != nil {
+		return reports.Topic{}, err
+	}
 	return s.Verdict(tr, target), nil
+}
+
+// sweep has every tap of tr read its whole place again (the InfluxDB taps
+// read incrementally), so that a verdict rests on everything there.
+func (s *Scenario) sweep(ctx context.Context, tr *Traffic) error {
+	s.mu.Lock()
+	taps := append([]*Tap(nil), s.taps[tr]...)
+	s.mu.Unlock()
+	for _, t := range taps {
+		if err := t.Sweep(ctx); err != nil {
+			return fmt.Errorf("reading %s again: %w", t.Target, err)
+		}
+	}
+	return nil
 }
 
 // VerdictWhen waits until tr's verdict at target satisfies ok, or
@@ -426,7 +473,10 @@ func (s *Scenario) VerdictWhen(ctx context.Context, tr *Traffic, target Target, 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return res, nil
+	if err := s.sweep(ctx, tr); err != nil {
+		return res, err
+	}
+	return s.Verdict(tr, target), nil
 }
 
 // Verdict compares the ledger of tr with what was seen at target and

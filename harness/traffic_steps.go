@@ -46,14 +46,9 @@ func (st *Steps) publishTable(ctx context.Context, domain string, table *godog.T
 
 // publishAll starts every writer, then waits for all of them.
 func (st *Steps) publishAll(ctx context.Context, specs []PublishSpec) error {
-	sc := state(ctx).sc
-	var started []*Traffic
-	for _, p := range specs {
-		tr, err := sc.PublishAsync(p)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", p.CSC, p.Topic, err)
-		}
-		started = append(started, tr)
+	started, err := state(ctx).sc.PublishAllAsync(specs)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, tr := range started {

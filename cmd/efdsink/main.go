@@ -10,7 +10,9 @@ import (
 	"github.com/lsst-ts/teststand/sink"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	os.Exit(cli.Profiled("efdsink", func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("efdsink", flag.ContinueOnError)

@@ -12,7 +12,9 @@ import (
 	"github.com/lsst-ts/teststand/mocksal"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	os.Exit(cli.Profiled("mocksal", func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mocksal", flag.ContinueOnError)

@@ -37,7 +37,7 @@ const usage = `usage:
   stand admin|hello|salschema ...    (Kafka admin tools: stand admin with no arguments lists them)`
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.Profiled("stand", func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -3,14 +3,11 @@ package observe
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"math"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/lsst-ts/teststand/harness/influxd"
-	"github.com/lsst-ts/teststand/internal/every"
+	"github.com/lsst-ts/teststand/sal"
 )
 
 // InfluxPoll is how often the InfluxDB tap looks for new points: the
@@ -39,10 +36,12 @@ type Tap struct {
 	lastSeq   map[int32]int32 // per partition
 	err       error
 	done      chan struct{}
+	cursor    int                             // writes before it are all seen (unseenFrom)
+	sweep     func(ctx context.Context) error // nil: nothing to sweep
 }
 
 // NewTap is a tap at target that has seen nothing; Saw records what it
-// sees (KafkaTap and InfluxTap start taps that feed themselves).
+// sees (a Hub's KafkaTap and InfluxTap feed theirs).
 func NewTap(target Target) *Tap {
 	return &Tap{Target: target, seen: map[int32]*sighting{}, lastSeq: map[int32]int32{}, done: make(chan struct{})}
 }
@@ -108,99 +107,64 @@ func (t *Tap) Count() int {
 	return len(t.seen)
 }
 
-// KafkaTap follows target's topic at a cluster from its start and
-// records the samples of tr, until ctx ends (Done is closed then).
-func KafkaTap(ctx context.Context, brokers []string, target Target, tr *Traffic) (*Tap, error) {
-	tap := NewTap(target)
-	topic := target.Name
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.MetadataMinAge(50*time.Millisecond),
-		kgo.MetadataMaxAge(250*time.Millisecond),
-		kgo.FetchMaxWait(50*time.Millisecond),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("tap %s: %w", target, err)
-	}
-	originPos := tr.Topic.FieldIndex("private_origin")
-	seqPos := tr.Topic.FieldIndex("private_seqNum")
-	rcvPos := tr.Topic.FieldIndex("private_rcvStamp")
-	go func() {
-		defer close(tap.done)
-		defer cl.Close()
-		for {
-			fs := cl.PollFetches(ctx)
-			if ctx.Err() != nil {
-				return
-			}
-			now := time.Now()
-			fs.EachRecord(func(r *kgo.Record) {
-				if len(r.Value) < 5 || r.Value[0] != 0 {
-					return
-				}
-				s, err := tr.Topic.DecodeAvro(r.Value[5:])
-				if err != nil {
-					return
-				}
-				if o, _ := s.Values[originPos].(int32); o != tr.Origin {
-					return
-				}
-				seq, _ := s.Values[seqPos].(int32)
-				rcv, _ := s.Values[rcvPos].(float64)
-				tap.Saw(seq, r.Partition, rcv, now)
-			})
-		}
-	}()
-	return tap, nil
+// setErr records the tap's last read error (nil after a read that worked).
+func (t *Tap) setErr(err error) {
+	t.mu.Lock()
+	t.err = err
+	t.mu.Unlock()
 }
 
-// InfluxTap polls measurement of database db (target's database as the
-// InfluxDB names it) for the samples of tr, until ctx ends. InfluxDB
-// keeps one point per series and timestamp, so a duplicate write
-// overwrites: this tap sees presence, not duplicates.
-func InfluxTap(ctx context.Context, c *influxd.Client, db, measurement string, target Target, tr *Traffic) *Tap {
-	tap := NewTap(target)
-	q := fmt.Sprintf(`SELECT "private_seqNum","private_rcvStamp" FROM %q WHERE "private_origin" = %d AND time >= '%s'`,
-		measurement, tr.Origin, tr.Start.Add(-time.Minute).UTC().Format(time.RFC3339Nano))
-	go func() {
-		defer close(tap.done)
-		every.Run(ctx, InfluxPoll, func(ctx context.Context) {
-			series, err := c.Query(ctx, db, q)
-			now := time.Now()
-			if err != nil {
-				if ctx.Err() == nil {
-					tap.mu.Lock()
-					tap.err = err
-					tap.mu.Unlock()
-				}
-				return
-			}
-			tap.mu.Lock()
-			tap.err = nil
-			tap.mu.Unlock()
-			for _, s := range series {
-				for _, row := range s.Values {
-					if len(row) < 3 {
-						continue
-					}
-					seq, ok1 := Number(row[1])
-					rcv, _ := Number(row[2])
-					if !ok1 {
-						continue
-					}
-					tap.mu.Lock()
-					_, known := tap.seen[int32(seq)]
-					tap.mu.Unlock()
-					if !known {
-						tap.Saw(int32(seq), -1, rcv, now)
-					}
-				}
-			}
-		})
-	}()
-	return tap
+// sawOnce records seq as seen where duplicates cannot be told apart (an
+// InfluxDB point), unless it already was.
+func (t *Tap) sawOnce(seq int32, rcv float64, at time.Time) {
+	t.mu.Lock()
+	_, known := t.seen[seq]
+	t.mu.Unlock()
+	if !known {
+		t.Saw(seq, -1, rcv, at)
+	}
+}
+
+// unseenFrom is the time (private_efdStamp, the EFD's point time) of tr's
+// earliest write this tap has not seen, or of its last write when it has
+// seen them all, or when tr started when nothing was written yet. A
+// cursor remembers how far every write was seen, so a call costs only
+// what was seen since the last.
+func (t *Tap) unseenFrom(tr *Traffic) time.Time {
+	n := tr.Len()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.cursor < n {
+		if _, ok := t.seen[tr.At(t.cursor).SeqNum]; !ok {
+			break
+		}
+		t.cursor++
+	}
+	switch {
+	case n == 0:
+		return tr.Start
+	case t.cursor < n:
+		return tai(tr.At(t.cursor).SndStamp)
+	}
+	return tai(tr.At(n - 1).SndStamp)
+}
+
+// tai is the EFD time of a private_sndStamp (TAI seconds).
+func tai(snd float64) time.Time {
+	utc := sal.UTCFromTAI(snd)
+	sec := math.Floor(utc)
+	return time.Unix(int64(sec), int64((utc-sec)*1e9))
+}
+
+// Sweep reads again everything the tap's place holds of its writer, where
+// the tap reads incrementally (InfluxDB): a verdict that something was
+// not delivered must not rest on what the polling skipped. It does
+// nothing for a Kafka tap, which reads every record.
+func (t *Tap) Sweep(ctx context.Context) error {
+	if t.sweep == nil {
+		return nil
+	}
+	return t.sweep(ctx)
 }
 
 // Number is an InfluxDB JSON value as a number, if it is one.

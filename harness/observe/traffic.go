@@ -69,6 +69,30 @@ func (t *Traffic) Wait(ctx context.Context) error {
 	}
 }
 
+// Finished reports whether the writer is done (the ledger is complete).
+func (t *Traffic) Finished() bool {
+	select {
+	case <-t.written:
+		return true
+	default:
+		return false
+	}
+}
+
+// Len is the number of writes so far.
+func (t *Traffic) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.writes)
+}
+
+// At is the i-th write (i < Len()).
+func (t *Traffic) At(i int) mocksal.Write {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.writes[i]
+}
+
 // Writes returns a copy of the ledger.
 func (t *Traffic) Writes() []mocksal.Write {
 	t.mu.Lock()
