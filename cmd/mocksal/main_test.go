@@ -41,8 +41,9 @@ func TestRunWritesLedgerRecordsAndReplays(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &w); err != nil || w.CSC != "MTHexapod" || w.Identity != "MTHexapod:2" || w.Origin != 77 {
 		t.Fatalf("ledger line %s: %+v %v", lines[0], w, err)
 	}
-	if b, err := os.ReadFile(rec); err != nil || strings.Count(string(b), "\n") != 7 {
-		t.Fatalf("recording: %d lines, %v", strings.Count(string(b), "\n"), err)
+	// A header, a schema line per topic, a line per sample.
+	if b, err := os.ReadFile(rec); err != nil || strings.Count(string(b), "\n") != 9 || !strings.HasPrefix(string(b), `{"format":"teststand-recording/2"`) {
+		t.Fatalf("recording: %d lines, %v:\n%.300s", strings.Count(string(b), "\n"), err, b)
 	}
 	out.Reset()
 	if code := run([]string{"--replay", rec, "--speed", "0", "--ledger", "-", "--dds-base-port", freeBase(t)}, &out, &errb); code != 0 {
@@ -79,6 +80,30 @@ func TestBadInput(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
+}
+
+// TestReplayRefusesBadRecordings: a recording that cannot be read exits
+// 2 before anything is written, naming the file and the line.
+func TestReplayRefusesBadRecordings(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ name, content, want string }{
+		{"unknown.jsonl", `{"format":"teststand-recording/9"}` + "\n", `unknown.jsonl: replay: line 1: unknown recording format "teststand-recording/9"`},
+		{"truncated.jsonl", `{"format":"teststand-recording/2","started":"2026-01-01T00:00:00Z"}` + "\n" + `{"schema":1,"csc":"ATDome","topic":"posi`, "truncated.jsonl: replay: line 2: corrupt line"},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		if err := os.WriteFile(path, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := run([]string{"--replay", path, "--speed", "0", "--ledger", "-", "--dds-base-port", freeBase(t)}, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.name, code, errb.String(), c.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%s: wrote %q", c.name, out.String())
 		}
 	}
 }
