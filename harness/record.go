@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -42,8 +43,13 @@ type Held struct {
 	// for the built-in set.
 	Interfaces string `json:"interfaces"`
 	// PID is the process holding the stand up.
-	PID   int                 `json:"pid"`
-	Sites map[string]HeldSite `json:"sites"`
+	PID int `json:"pid"`
+	// DDSBasePort is the stand's cross-process DDS bus (a mocksal
+	// process joins it with --dds-base-port), Domains the domains its
+	// producers read.
+	DDSBasePort int                 `json:"dds_base_port"`
+	Domains     []int               `json:"dds_domains"`
+	Sites       map[string]HeldSite `json:"sites"`
 }
 
 // HeldSite is where one site of a held stand listens.
@@ -65,7 +71,14 @@ type HeldSite struct {
 
 // Held describes the running stand for its state file.
 func (e *Env) Held() Held {
-	h := Held{Format: HeldFormat, Stand: e.Stand.File, Name: e.Stand.Name, Interfaces: e.Stand.InterfacesDir(), PID: os.Getpid(), Sites: map[string]HeldSite{}}
+	h := Held{Format: HeldFormat, Stand: e.Stand.File, Name: e.Stand.Name, Interfaces: e.Stand.InterfacesDir(), PID: os.Getpid(),
+		DDSBasePort: e.DDSBasePort, Sites: map[string]HeldSite{}}
+	for _, p := range e.Stand.Producers {
+		if !slices.Contains(h.Domains, p.Domain) {
+			h.Domains = append(h.Domains, p.Domain)
+		}
+	}
+	slices.Sort(h.Domains)
 	for _, name := range e.Stand.SiteNames() {
 		se := e.Sites[name]
 		if se == nil {
@@ -96,6 +109,18 @@ func (e *Env) writeHeld(path string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(e.Held())
 	})
+}
+
+// HeldPath is the state file of a held stand: standOrFile itself when
+// it is a .json file, else out/up/<name>.json for a stand's file
+// (scenarios/summit-usdf.yaml) or name (summit-usdf), where `stand up`
+// writes it by default.
+func HeldPath(standOrFile string) string {
+	if strings.HasSuffix(standOrFile, ".json") {
+		return standOrFile
+	}
+	base := filepath.Base(standOrFile)
+	return filepath.Join("out", "up", strings.TrimSuffix(base, filepath.Ext(base))+".json")
 }
 
 // ReadHeld reads a held stand's state file.

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
 )
 
 func freeBase(t *testing.T) string {
@@ -88,7 +91,17 @@ func TestBadInput(t *testing.T) {
 // 2 before anything is written, naming the file and the line.
 func TestReplayRefusesBadRecordings(t *testing.T) {
 	dir := t.TempDir()
+	ifaces, _ := sal.Load(sample.FS)
+	pos := ifaces.Topic("ATDome", "position")
+	changed := strings.Replace(pos.Schema(), `{"name": "azimuthPosition", "type": "double"`, `{"name": "azimuthPosition", "type": "float"`, 1)
+	if changed == pos.Schema() {
+		t.Fatal("the schema was not changed")
+	}
+	schemaLine, _ := json.Marshal(map[string]any{"schema": 1, "csc": "ATDome", "topic": "position", "subject": "lsst.sal.ATDome.position-value", "avsc": changed})
+	mismatch := `{"format":"teststand-recording/2","started":"2026-01-01T00:00:00Z"}` + "\n" + string(schemaLine) + "\n" +
+		`{"t":0,"schema":1,"domain":0,"prefix":"","avro":"AAAA"}` + "\n"
 	cases := []struct{ name, content, want string }{
+		{"mismatch.jsonl", mismatch, `mismatch.jsonl: replay: line 3: ATDome.position: schema 1 (line 2): the recording's fields differ from the loaded interfaces': field "azimuthPosition" is float in the recording, double in the loaded interfaces`},
 		{"unknown.jsonl", `{"format":"teststand-recording/9"}` + "\n", `unknown.jsonl: replay: line 1: unknown recording format "teststand-recording/9"`},
 		{"truncated.jsonl", `{"format":"teststand-recording/2","started":"2026-01-01T00:00:00Z"}` + "\n" + `{"schema":1,"csc":"ATDome","topic":"posi`, "truncated.jsonl: replay: line 2: corrupt line"},
 	}
