@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness"
@@ -237,5 +238,70 @@ func TestRecordFromAHeldStand(t *testing.T) {
 		if !reflect.DeepEqual(got["kafka"][i].Values, got["efd"][i].Values) {
 			t.Errorf("sample %d: the EFD's differs from Kafka's", i)
 		}
+	}
+}
+
+// TestRecordWithSCRAM: against a cluster that takes only SCRAM-SHA-512
+// users, as Sasquatch's, stand record authenticates with the producer's
+// flags (the password from a file); a wrong password fails without
+// showing it and leaves no recording.
+func TestRecordWithSCRAM(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "recorder", "s3cret-pw"), kfake.SeedTopics(1, "lsst.sal.ATDome.position"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	auth := kgo.SASL(scram.Auth{User: "recorder", Pass: "s3cret-pw"}.AsSha512Mechanism())
+	reg, err := registry.Start(context.Background(), registry.Config{Brokers: c.ListenAddrs(), KafkaOpts: []kgo.Opt{auth}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	ifaces, _ := sal.Load(sample.FS)
+	pos := ifaces.Topic("ATDome", "position")
+	id := kafkatest.Register(t, reg.URL(), pos.Subject(""), pos.Schema())
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	v := []byte{0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(v[1:], uint32(id))
+	v, _ = pos.AppendAvro(v, sal.NewSample(pos))
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: pos.KafkaTopic(""), Value: v, Timestamp: t0}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("s3cret-pw\n"), 0o600)
+	base := []string{"record", "--brokers", strings.Join(c.ListenAddrs(), ","), "--registry", reg.URL(), "--topics", `lsst\.sal\..*`,
+		"--from", "2026-03-01T11:00:00Z", "--to", "2026-03-01T13:00:00Z", "--username", "recorder"}
+	cases := []struct {
+		name, password string
+		code           int
+	}{
+		{"right password", "@" + pwFile, 0},
+		{"wrong password", "wrong-pw", 1}, // "listing topics as recorder (are the credentials right?)"
+	}
+	for _, cs := range cases {
+		t.Run(cs.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(cs.name, " ", "-")+".jsonl")
+			var stdout, stderr bytes.Buffer
+			code := run(append(base, "--password", cs.password, "--out", out), &stdout, &stderr)
+			if code != cs.code {
+				t.Fatalf("exit %d, want %d: %s", code, cs.code, stderr.String())
+			}
+			if cs.code != 0 && !strings.Contains(stderr.String(), "listing topics as recorder (are the credentials right?)") {
+				t.Errorf("stderr %q does not say the credentials may be wrong", stderr.String())
+			}
+			if strings.Contains(stderr.String(), "wrong-pw") || strings.Contains(stderr.String(), "s3cret") {
+				t.Errorf("the error shows the password: %s", stderr.String())
+			}
+			_, err := os.Stat(out)
+			if (err == nil) != (cs.code == 0) {
+				t.Errorf("recording present: %v, want %v", err == nil, cs.code == 0)
+			}
+		})
 	}
 }

@@ -131,6 +131,11 @@ func Kafka(ctx context.Context, cfg KafkaConfig, w io.Writer) (Stats, error) {
 	where := "kafka " + strings.Join(cfg.Brokers, ",")
 	listed, err := adm.ListTopics(ctx)
 	if err != nil {
+		if cfg.Security.Username != "" {
+			// A broker refusing the credentials may just close the
+			// connection.
+			return Stats{}, fmt.Errorf("%s: listing topics as %s (are the credentials right?): %w", where, cfg.Security.Username, err)
+		}
 		return Stats{}, fmt.Errorf("%s: listing topics: %w", where, err)
 	}
 	var topics, all []string
