@@ -151,6 +151,17 @@ func Kafka(ctx context.Context, cfg KafkaConfig, w io.Writer) (Stats, error) {
 	if len(topics) == 0 {
 		return Stats{}, &exit.BadInput{Err: fmt.Errorf("%s: no topic matches %q (topics there: %s)", where, cfg.Topics, listSome(all))}
 	}
+	var other []string
+	for _, t := range topics {
+		if !strings.HasPrefix(sink.BaseTopic(t, cfg.Separator), "lsst.") {
+			other = append(other, t)
+		}
+	}
+	if len(other) > 0 {
+		// Heartbeats, registry storage: not SAL samples, whatever bytes
+		// they start with.
+		return Stats{}, &exit.BadInput{Err: fmt.Errorf("%s: %q matches topics that are no SAL topic's (lsst.<subname>.<CSC>.<topic>, or a replica of one): %s; narrow the pattern", where, cfg.Topics, listSome(other))}
+	}
 	if wait := time.Until(cfg.To.Add(cfg.Grace)); wait > 0 {
 		log.Info("capture: recording until the range ends", "topics", len(topics), "to", cfg.To.Format(time.RFC3339Nano))
 		t := time.NewTimer(wait)
@@ -306,11 +317,11 @@ func (r *registries) decode(ctx context.Context, rec *kgo.Record) (captured, err
 	if err != nil {
 		return captured{}, err
 	}
-	if implied, ok := sink.SchemaBelongs(rec.Topic, r.cfg.Separator, s.fullName); !ok {
-		return captured{}, fmt.Errorf("schema id %d at %s is %s, not %s: the id was resolved in another registry than the one it was registered in", id, url, s.fullName, implied)
-	}
 	if s.csc == "" {
 		return captured{}, fmt.Errorf("schema id %d at %s is %s, not a SAL topic's (lsst.sal.<CSC>.<topic>): only SAL topics replay on DDS", id, url, s.fullName)
+	}
+	if implied, ok := sink.SchemaBelongs(rec.Topic, r.cfg.Separator, s.fullName); !ok {
+		return captured{}, fmt.Errorf("schema id %d at %s is %s, not %s: the id was resolved in another registry than the one it was registered in", id, url, s.fullName, implied)
 	}
 	_, rest, err := s.codec.NativeFromBinary(body)
 	if err != nil {

@@ -360,6 +360,7 @@ func TestKafkaRefuses(t *testing.T) {
 		{"not SAL", func(c *KafkaConfig) { c.Topics = `lsst\.dm\.visit` }, "is lsst.dm.visit, not a SAL topic's", false},
 		{"registry unreachable", func(c *KafkaConfig) { c.Registry = "http://127.0.0.1:1" }, "topic lsst.sal.ATDome.position partition 0 offset 0: schema id 1 at registry http://127.0.0.1:1", false},
 		{"no registry", func(c *KafkaConfig) { c.Registry = "" }, "no registry given", false},
+		{"not SAL topics", func(c *KafkaConfig) { c.Topics = `.*` }, `".*" matches topics that are no SAL topic's (lsst.<subname>.<CSC>.<topic>, or a replica of one): registry-schemas; narrow the pattern`, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
