@@ -107,6 +107,11 @@ func (c KafkaConfig) check() error {
 // schema does not decode whole is an error naming the topic, partition
 // and offset, and a range that holds no record is one too. Errors in cfg
 // itself are *exit.BadInput.
+//
+// What it captures is held in memory until it is written (a minute of
+// the nominal summit is some tens of MB). A partition is read until the
+// record before its end offset; the SAL producers are not transactional,
+// so that record is never a control record the client hides.
 func Kafka(ctx context.Context, cfg KafkaConfig, w io.Writer) (Stats, error) {
 	if err := cfg.check(); err != nil {
 		return Stats{}, &exit.BadInput{Err: err}
@@ -122,31 +127,39 @@ func Kafka(ctx context.Context, cfg KafkaConfig, w io.Writer) (Stats, error) {
 	if err != nil {
 		return Stats{}, &exit.BadInput{Err: err}
 	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.FetchMaxWait(200 * time.Millisecond)}, sec...), cfg.KafkaOpts...)...)
+	// A short metadata age: kadm answers a topic listing from the
+	// client's metadata cache when it is younger, and a live capture
+	// lists the topics again once its range is over.
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.FetchMaxWait(200 * time.Millisecond),
+		kgo.MetadataMinAge(50 * time.Millisecond)}, sec...), cfg.KafkaOpts...)...)
 	if err != nil {
 		return Stats{}, fmt.Errorf("kafka %s: %w", strings.Join(cfg.Brokers, ","), err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	where := "kafka " + strings.Join(cfg.Brokers, ",")
-	listed, err := adm.ListTopics(ctx)
-	if err != nil {
-		if cfg.Security.Username != "" {
-			// A broker refusing the credentials may just close the
-			// connection.
-			return Stats{}, fmt.Errorf("%s: listing topics as %s (are the credentials right?): %w", where, cfg.Security.Username, err)
+	if wait := time.Until(cfg.To.Add(cfg.Grace)); wait > 0 {
+		// A live capture: the topics are listed once the range is over,
+		// so that one created meanwhile (a producer creates a topic
+		// before its first record) is in it; a pattern that matches
+		// nothing yet is said at once.
+		if topics, _, err := matching(ctx, adm, pattern, cfg.Security.Username, where); err != nil {
+			return Stats{}, err
+		} else if len(topics) == 0 {
+			log.Warn("capture: no topic matches the pattern yet", "pattern", cfg.Topics, "at", where)
 		}
-		return Stats{}, fmt.Errorf("%s: listing topics: %w", where, err)
+		log.Info("capture: recording until the range ends", "to", cfg.To.Format(time.RFC3339Nano))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Stats{}, ctx.Err()
+		case <-t.C:
+		}
 	}
-	var topics, all []string
-	for _, t := range listed.Sorted() {
-		if t.IsInternal || strings.HasPrefix(t.Topic, "__") {
-			continue
-		}
-		all = append(all, t.Topic)
-		if pattern.MatchString(t.Topic) {
-			topics = append(topics, t.Topic)
-		}
+	topics, all, err := matching(ctx, adm, pattern, cfg.Security.Username, where)
+	if err != nil {
+		return Stats{}, err
 	}
 	if len(topics) == 0 {
 		return Stats{}, &exit.BadInput{Err: fmt.Errorf("%s: no topic matches %q (topics there: %s)", where, cfg.Topics, listSome(all))}
@@ -161,16 +174,6 @@ func Kafka(ctx context.Context, cfg KafkaConfig, w io.Writer) (Stats, error) {
 		// Heartbeats, registry storage: not SAL samples, whatever bytes
 		// they start with.
 		return Stats{}, &exit.BadInput{Err: fmt.Errorf("%s: %q matches topics that are no SAL topic's (lsst.<subname>.<CSC>.<topic>, or a replica of one): %s; narrow the pattern", where, cfg.Topics, listSome(other))}
-	}
-	if wait := time.Until(cfg.To.Add(cfg.Grace)); wait > 0 {
-		log.Info("capture: recording until the range ends", "topics", len(topics), "to", cfg.To.Format(time.RFC3339Nano))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Stats{}, ctx.Err()
-		case <-t.C:
-		}
 	}
 	starts, err := offsetsAt(ctx, adm, cfg.From, topics)
 	if err != nil {
@@ -249,6 +252,30 @@ func Kafka(ctx context.Context, cfg KafkaConfig, w io.Writer) (Stats, error) {
 	return write(w, mergeByTime(parts), mocksal.RecordingHeader{
 		Source: fmt.Sprintf("%s, topics %s", where, cfg.Topics), From: &from, To: &to,
 	})
+}
+
+// matching lists the topics pattern matches, and all topics but the
+// internal ones.
+func matching(ctx context.Context, adm *kadm.Client, pattern *replication.TopicPattern, user, where string) (topics, all []string, err error) {
+	listed, err := adm.ListTopics(ctx)
+	if err != nil {
+		if user != "" {
+			// A broker refusing the credentials may just close the
+			// connection.
+			return nil, nil, fmt.Errorf("%s: listing topics as %s (are the credentials right?): %w", where, user, err)
+		}
+		return nil, nil, fmt.Errorf("%s: listing topics: %w", where, err)
+	}
+	for _, t := range listed.Sorted() {
+		if t.IsInternal || strings.HasPrefix(t.Topic, "__") {
+			continue
+		}
+		all = append(all, t.Topic)
+		if pattern.MatchString(t.Topic) {
+			topics = append(topics, t.Topic)
+		}
+	}
+	return topics, all, nil
 }
 
 // offsetsAt lists, per partition of topics, the first offset whose

@@ -256,7 +256,7 @@ func TestKafkaCapturesARange(t *testing.T) {
 }
 
 // TestKafkaCapturesLive: a range still to come is waited for, and what
-// is produced meanwhile is recorded.
+// is produced meanwhile is recorded, in a topic created meanwhile too.
 func TestKafkaCapturesLive(t *testing.T) {
 	ifaces := interfaces(t)
 	s := newSite(t)
@@ -267,11 +267,15 @@ func TestKafkaCapturesLive(t *testing.T) {
 	done := make(chan error, 1)
 	var rec bytes.Buffer
 	go func() {
-		_, err := Kafka(context.Background(), KafkaConfig{Brokers: s.brokers(), Topics: `lsst\.sal\.ATDome\.position`, Registry: s.reg.URL(), From: from, To: to, Logger: quiet()}, &rec)
+		_, err := Kafka(context.Background(), KafkaConfig{Brokers: s.brokers(), Topics: `lsst\.sal\.(ATDome\.position|MTHexapod\..*)`, Registry: s.reg.URL(), From: from, To: to, Logger: quiet()}, &rec)
 		done <- err
 	}()
 	smp := samples(t, pos, 0, 5, 2)
 	s.produce(t, pos.KafkaTopic(""), spaced(from.Add(100*time.Millisecond), 100*time.Millisecond, 5), smp)
+	act := ifaces.Topic("MTHexapod", "actuators")
+	late := samples(t, act, 1, 1, 3)
+	s.produce(t, act.KafkaTopic(""), []time.Time{from.Add(600 * time.Millisecond)}, late)
+	smp = append(smp, late...)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +283,8 @@ func TestKafkaCapturesLive(t *testing.T) {
 		t.Error("the capture returned before its range ended")
 	}
 	got := read(t, ifaces, rec.Bytes())
-	if len(got) != 5 {
-		t.Fatalf("%d samples, want the 5 produced in the range", len(got))
+	if len(got) != 6 {
+		t.Fatalf("%d samples, want the 6 produced in the range", len(got))
 	}
 	for i, rs := range got {
 		if !sameValues(rs.Sample.Values, smp[i].Values) {
