@@ -258,7 +258,10 @@ func Record(ctx context.Context, cfg RecordConfig) error {
 	if err != nil {
 		return err
 	}
-	out := cmp.Or[io.Writer](cfg.Output, os.Stdout)
+	var out io.Writer = os.Stdout
+	if cfg.Output != nil {
+		out = cfg.Output
+	}
 	fmt.Fprintf(out, "recorded %d samples of %d topics (%d schemas), %s to %s, into %s\n", st.Samples, len(st.Topics), st.Schemas,
 		st.First.UTC().Format(time.RFC3339Nano), st.Last.UTC().Format(time.RFC3339Nano), cfg.Out)
 	return nil
