@@ -42,13 +42,19 @@ func (st *Steps) deliveredExactlyOnce(ctx context.Context, csc, index, topic, db
 	if err != nil {
 		return err
 	}
+	return st.exactlyOnce(ctx, s, tr, where, within)
+}
+
+// exactlyOnce waits up to within for every sample of tr at where and
+// fails unless each arrived once.
+func (st *Steps) exactlyOnce(ctx context.Context, s *scenarioState, tr *Traffic, where Target, within string) error {
 	res, err := s.sc.WaitDelivered(ctx, tr, where, seconds(within))
 	if err != nil {
 		return err
 	}
 	if res.Lost > 0 || res.Duplicated > 0 {
 		err := fmt.Errorf("%s %s at %s: %s: sent %d, delivered %d, lost %d (seqNums %s), duplicated %d",
-			csc, topic, where, reports.Verdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
+			tr.Identity(), tr.Topic.Name, where, reports.Verdict(res), res.Sent, res.Delivered, res.Lost, seqList(res.Missing), res.Duplicated)
 		if terr := s.sc.TapError(tr, where); terr != nil {
 			err = fmt.Errorf("%w; the tap itself failed: %w", err, terr)
 		}

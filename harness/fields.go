@@ -162,6 +162,13 @@ func (st *Steps) fieldsAsWritten(ctx context.Context, csc, index, topic, db, sit
 	if err != nil {
 		return err
 	}
+	return st.fieldsAt(ctx, s, tr, where, db, site)
+}
+
+// fieldsAt waits for tr's delivery into database db at site, then
+// compares every point with the ledger.
+func (st *Steps) fieldsAt(ctx context.Context, s *scenarioState, tr *Traffic, where Target, db, site string) error {
+	csc, topic := tr.Identity(), tr.Topic.Name
 	if _, err := s.sc.WaitDelivered(ctx, tr, where, seconds("20")); err != nil {
 		return err
 	}

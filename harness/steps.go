@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +48,24 @@ type scenarioState struct {
 	extra []reports.Topic
 	// outages are when the producers stopped by steps were down.
 	outages map[string]*outage
+	// recordings are the recordings steps made, by name, in recordDir
+	// (removed with the scenario); replayed the traffic of each
+	// recording's replay.
+	recordings map[string]string
+	recordDir  string
+	replayed   map[string][]*Traffic
+}
+
+// recordingPath is where the scenario keeps its recording name.
+func (s *scenarioState) recordingPath(name string) (string, error) {
+	if s.recordDir == "" {
+		dir, err := os.MkdirTemp("", "teststand-recordings-")
+		if err != nil {
+			return "", err
+		}
+		s.recordDir = dir
+	}
+	return filepath.Join(s.recordDir, strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(name)+".jsonl"), nil
 }
 
 type ctxKey struct{}
@@ -81,7 +102,10 @@ func (st *Steps) library() []StepDoc {
 		{`^every sample of ` + cscArg + ` ` + quoted + ` is in topic ` + quoted + ` at ` + quoted + ` with none lost and (\d+) duplicates? within ` + floatArg + ` s$`, "Waits up to the bound, then asserts no sample is lost from a Kafka topic and exactly that many duplicates were counted.", st.inTopicWithDuplicates},
 		{`^these topics are published on domain (\d+):$`, "Writes every row of a table (CSC | topic | rate | duration, rate in Hz and duration in s) at once on a domain; blocks until all are written.", st.publishTable},
 		{`^profile ` + quoted + ` is replayed for ` + floatArg + ` s on domain (\d+)$`, "Writes every topic a traffic profile (scenarios/profiles/NAME.yaml, or a path) gives a rate to, for each CSC a producer on the domain serves, for a duration; blocks until all are written.", st.replayProfile},
-		{`^recording ` + quoted + ` is replayed at ` + floatArg + `x on domain (\d+)$`, "Replays a mocksal recording (a path, or relative to the stand) at a speed (1 as recorded, 0 as fast as possible) on a domain; every recorded writer becomes traffic checked like generated traffic; blocks until replayed.", st.replayRecording},
+		{`^recording ` + quoted + ` is replayed at ` + floatArg + `x on domain (\d+)$`, "Replays a recording (one this scenario made, a path, or relative to the stand; either format) at a speed (1 as recorded, 0 as fast as possible) on a domain, with fresh stamps and seqNums renumbered per writer; every recorded writer (CSC, index, topic) becomes traffic checked like generated traffic, each CSC index with an origin of its own; blocks until replayed, and fails unless every recorded sample was written.", st.replayRecording},
+		{`^the topics matching ` + quoted + ` at ` + quoted + ` are recorded into ` + quoted + `$`, "Waits until every sample this scenario wrote is in the site's topics a Java regex names (whole names, as MirrorMaker 2 matches), then records those topics from the scenario's start to now, as `stand record` does (the site's Kafka, schemas by id from its registries), into a recording of that name kept for the scenario.", st.recordTopics},
+		{`^recording ` + quoted + ` holds every sample written in this scenario, field by field$`, "Reads a recording this scenario made and checks it against the ledgers of what the scenario wrote before: every sample exactly once, every field as written (but the stamps the reader and producer set).", st.recordingHolds},
+		{`^every sample replayed from ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s, every field as written$`, "For every writer of a recording's replay in this scenario: waits up to the bound, then asserts each sample is in the site's Kafka topic once (duplicates counted from the records) and in the database, and compares every point with the ledger (time = private_efdStamp, every field as written).", st.replayedDelivered},
 		{`^every field of ` + cscArg + ` ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` is as written$`, "Waits for delivery, then compares every point with the ledger: time = private_efdStamp at µs, every field under the EFD's name (arrays as name0..nameN-1) with the value written.", st.fieldsAsWritten},
 		{`^the lag of the (sink|replication flow) ` + quoted + ` drains within ` + floatArg + ` s$`, "Waits until the component's consumer lag (its own metrics: efdsink_consumer_lag_records, mirror_lag_records) is 0, or fails with the lag left.", st.lagDrains},
 		{`^the link from ` + quoted + ` to ` + quoted + ` is down for ` + floatArg + ` s$`, "Stops the replication flows from one site to another (a network outage between the sites), waits, and starts them again.", st.linkDown},
@@ -133,7 +157,8 @@ func Library() []StepDoc { return (&Steps{}).library() }
 // Initialize registers hooks and steps on a godog scenario context.
 func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
-		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]Target{}, outages: map[string]*outage{}}
+		state := &scenarioState{sc: st.Env.NewScenario(context.Background()), started: time.Now(), lastTarget: map[*Traffic]Target{}, outages: map[string]*outage{},
+			recordings: map[string]string{}}
 		st.mu.Lock()
 		if st.scenarios == nil {
 			st.scenarios = map[string]*scenarioState{}
@@ -154,6 +179,9 @@ func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 			return ctx, nil
 		}
 		state.sc.Close()
+		if state.recordDir != "" {
+			os.RemoveAll(state.recordDir)
+		}
 		if state.debug != nil {
 			state.debug.close()
 		}

@@ -49,8 +49,12 @@ func Summary(r *RunResult) string {
 type HoldConfig struct {
 	Stand         string
 	InterfacesDir string
-	Output        io.Writer
-	Logger        *slog.Logger
+	// StateFile, when set, is where the stand's endpoints are written
+	// once it is up (see Held), for the commands that work on a held
+	// stand; it is removed when the stand goes down.
+	StateFile string
+	Output    io.Writer
+	Logger    *slog.Logger
 }
 
 // Hold brings a stand up, prints its endpoints, and keeps it up until ctx
@@ -70,7 +74,19 @@ func Hold(ctx context.Context, cfg HoldConfig) error {
 	if out == nil {
 		out = os.Stdout
 	}
+	if cfg.StateFile != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.StateFile), 0o755); err != nil {
+			return err
+		}
+		if err := env.writeHeld(cfg.StateFile); err != nil {
+			return fmt.Errorf("stand %s: state file: %w", st.File, err)
+		}
+		defer os.Remove(cfg.StateFile)
+	}
 	fmt.Fprintf(out, "stand %s is up (boot %s); Ctrl-C tears it down\n%s", st.File, env.BootTime.Round(time.Millisecond), env.Endpoints())
+	if cfg.StateFile != "" {
+		fmt.Fprintf(out, "  state     %s\n", cfg.StateFile)
+	}
 	<-ctx.Done()
 	return nil
 }

@@ -8,5 +8,14 @@
 // the ground-truth ledger that delivery verdicts are checked against.
 //
 // Values are seeded and deterministic: the same seed gives the same values.
+//
+// Recordings (RecordingFormat) keep what was written to be played back:
+// Recorder takes them off the bus, package capture (in the harness) off a
+// site's Kafka or EFD, and Replay writes them again with their spacing,
+// fresh stamps and seqNums renumbered per writer. A recording carries the
+// schema of every topic it holds, so it replays against other interfaces
+// than it was made with, mapped field by field and refused when the
+// fields differ.
+//
 // mocksal never talks to Kafka: it only writes to the bus.
 package mocksal

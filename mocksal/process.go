@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/exit"
 	"github.com/lsst-ts/teststand/sal"
 )
 
@@ -38,8 +39,10 @@ type ProcessConfig struct {
 	Ledger io.Writer
 	// Record, when set, receives a recording of everything written.
 	Record io.Writer
-	// Replay, when set, is a recording to replay instead of Writers.
+	// Replay, when set, is a recording to replay instead of Writers;
+	// ReplayName names it in errors (its file).
 	Replay       io.Reader
+	ReplayName   string
 	ReplayConfig ReplayConfig
 	// MetricsAddr, when set, serves Prometheus metrics there
 	// (mocksal_samples_written_total by csc and topic) at /metrics.
@@ -133,6 +136,11 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 			rc.Domain = cfg.Domain
 		}
 		_, err := Replay(ctx, bus, cfg.Interfaces, cfg.Replay, rc, onWrite)
+		if err != nil && IsRecording(err) {
+			// A recording that cannot be read is bad input, named by
+			// its file and line.
+			err = &exit.BadInput{Err: fmt.Errorf("%s: %w", cmp.Or(cfg.ReplayName, "recording"), err)}
+		}
 		return errors.Join(err, ledgerErr, closeRecorder(rec))
 	}
 	errs := make([]error, len(cfg.Writers))

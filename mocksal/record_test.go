@@ -99,9 +99,11 @@ func TestReplayErrors(t *testing.T) {
 	ifaces, _ := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	cases := []struct{ in, want string }{
 		{"", "empty recording"},
-		{`{"format":"other"}` + "\n", "line 1: not a teststand-mocksal-recording/1 recording"},
+		{`{"format":"other"}` + "\n", `line 1: unknown recording format "other"`},
+		{"not json\n", "line 1: not a recording"},
 		{`{"format":"teststand-mocksal-recording/1"}` + "\n" + `{"t":0,"csc":"Nope","topic":"x","avro":""}` + "\n", "line 2: Nope.x is not in the loaded interfaces"},
 		{`{"format":"teststand-mocksal-recording/1"}` + "\n" + `{"t":0,"csc":"ATDome","topic":"position","avro":"AAAA"}` + "\n", "line 2: ATDome.position"},
+		{`{"format":"teststand-mocksal-recording/1"}` + "\n" + `{"t":0,"csc":"ATDome","topic":"posi`, "line 2: corrupt sample line"},
 		{`{"format":"teststand-mocksal-recording/1"}` + "\n", "holds no sample"},
 	}
 	for _, c := range cases {
@@ -137,7 +139,7 @@ func TestRecordingTopics(t *testing.T) {
 	if got["MTM1M3:0.forceActuatorData"] != 50 || got["MTHexapod:1.actuators"] != 20 || got["ATDome:0.position"] != 4 {
 		t.Errorf("writers %v: want M1M3 at 50 Hz, MTHexapod:1 at 20 Hz, ATDome at 4 Hz for 1 s", got)
 	}
-	for _, bad := range []string{"", "{\"format\":\"other\"}\n", "{\"format\":\"" + RecordingFormat + "\"}\n{\"csc\":\"Nope\",\"topic\":\"x\"}\n"} {
+	for _, bad := range []string{"", "{\"format\":\"other\"}\n", "{\"format\":\"" + RecordingFormatV1 + "\"}\n{\"csc\":\"Nope\",\"topic\":\"x\"}\n"} {
 		if _, err := RecordingTopics(ifaces, strings.NewReader(bad)); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

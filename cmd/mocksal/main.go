@@ -118,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail("%v", err)
 		}
 		defer f.Close()
-		cfg.Replay = f
+		cfg.Replay, cfg.ReplayName = f, *replay
 	}
 	switch *ledger {
 	case "":

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
 )
 
 func freeBase(t *testing.T) string {
@@ -41,8 +44,9 @@ func TestRunWritesLedgerRecordsAndReplays(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &w); err != nil || w.CSC != "MTHexapod" || w.Identity != "MTHexapod:2" || w.Origin != 77 {
 		t.Fatalf("ledger line %s: %+v %v", lines[0], w, err)
 	}
-	if b, err := os.ReadFile(rec); err != nil || strings.Count(string(b), "\n") != 7 {
-		t.Fatalf("recording: %d lines, %v", strings.Count(string(b), "\n"), err)
+	// A header, a schema line per topic, a line per sample.
+	if b, err := os.ReadFile(rec); err != nil || strings.Count(string(b), "\n") != 9 || !strings.HasPrefix(string(b), `{"format":"teststand-recording/2"`) {
+		t.Fatalf("recording: %d lines, %v:\n%.300s", strings.Count(string(b), "\n"), err, b)
 	}
 	out.Reset()
 	if code := run([]string{"--replay", rec, "--speed", "0", "--ledger", "-", "--dds-base-port", freeBase(t)}, &out, &errb); code != 0 {
@@ -79,6 +83,40 @@ func TestBadInput(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
+}
+
+// TestReplayRefusesBadRecordings: a recording that cannot be read exits
+// 2 before anything is written, naming the file and the line.
+func TestReplayRefusesBadRecordings(t *testing.T) {
+	dir := t.TempDir()
+	ifaces, _ := sal.Load(sample.FS)
+	pos := ifaces.Topic("ATDome", "position")
+	changed := strings.Replace(pos.Schema(), `{"name": "azimuthPosition", "type": "double"`, `{"name": "azimuthPosition", "type": "float"`, 1)
+	if changed == pos.Schema() {
+		t.Fatal("the schema was not changed")
+	}
+	schemaLine, _ := json.Marshal(map[string]any{"schema": 1, "csc": "ATDome", "topic": "position", "subject": "lsst.sal.ATDome.position-value", "avsc": changed})
+	mismatch := `{"format":"teststand-recording/2","started":"2026-01-01T00:00:00Z"}` + "\n" + string(schemaLine) + "\n" +
+		`{"t":0,"schema":1,"domain":0,"prefix":"","avro":"AAAA"}` + "\n"
+	cases := []struct{ name, content, want string }{
+		{"mismatch.jsonl", mismatch, `mismatch.jsonl: replay: line 3: ATDome.position: schema 1 (line 2): the recording's fields differ from the loaded interfaces': field "azimuthPosition" is float in the recording, double in the loaded interfaces`},
+		{"unknown.jsonl", `{"format":"teststand-recording/9"}` + "\n", `unknown.jsonl: replay: line 1: unknown recording format "teststand-recording/9"`},
+		{"truncated.jsonl", `{"format":"teststand-recording/2","started":"2026-01-01T00:00:00Z"}` + "\n" + `{"schema":1,"csc":"ATDome","topic":"posi`, "truncated.jsonl: replay: line 2: corrupt line"},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		if err := os.WriteFile(path, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := run([]string{"--replay", path, "--speed", "0", "--ledger", "-", "--dds-base-port", freeBase(t)}, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.name, code, errb.String(), c.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%s: wrote %q", c.name, out.String())
 		}
 	}
 }

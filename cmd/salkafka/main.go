@@ -42,15 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	validate := fs.Bool("validate", false, "with --file: check the file and exit")
 	showSchema := fs.Bool("show-schema", false, "print the JSON schema of --file and exit")
 	admin := fs.String("admin", "", "serve the admin API (GET/POST /components: hot add) on this address")
-	username := fs.String("username", os.Getenv("LSST_KAFKA_SECURITY_USERNAME"), "Kafka SASL username (with --password: SASL_PLAINTEXT SCRAM-SHA-512)")
-	password := fs.String("password", os.Getenv("LSST_KAFKA_SECURITY_PASSWORD"), "Kafka SASL password, or @FILE to read it from a file")
-	protocol := fs.String("security-protocol", os.Getenv("LSST_KAFKA_SECURITY_PROTOCOL"), "PLAINTEXT, SASL_PLAINTEXT, SSL or SASL_SSL")
-	mechanism := fs.String("sasl-mechanism", cli.Env("LSST_KAFKA_SECURITY_MECHANISM", "SCRAM-SHA-512"), "SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN")
-	tlsCA := fs.String("tls-ca", "", "CA certificate file (SSL, SASL_SSL)")
-	tlsCert := fs.String("tls-cert", "", "client certificate file")
-	tlsKey := fs.String("tls-key", "", "client key file")
-	regUser := fs.String("registry-username", os.Getenv("LSST_SCHEMA_REGISTRY_USERNAME"), "schema registry basic-auth user")
-	regPass := fs.String("registry-password", os.Getenv("LSST_SCHEMA_REGISTRY_PASSWORD"), "schema registry basic-auth password, or @FILE")
+	security := kafkasec.AddFlags(fs)
+	registryAuth := kafkasec.AddRegistryFlags(fs)
 	linger := fs.Duration("linger", 0, "how long a record may wait to batch (0: send at once, for latency)")
 	compression := fs.String("compression", "none", "none, gzip, snappy, lz4 or zstd")
 	noAuto := fs.Bool("no-auto-register", false, "require every schema to be registered already (recommended in production)")
@@ -99,20 +92,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *registry == "":
 		return fail(fmt.Errorf("no schema registry given (--registry or REGISTRY_ADDR)"))
 	}
-	if (*username == "") != (*password == "") {
-		return fail(fmt.Errorf("--username and --password go together"))
-	}
-	kpass, err := kafkasec.Secret(*password)
+	sec, err := security.Config()
 	if err != nil {
 		return fail(err)
 	}
-	rpass, err := kafkasec.Secret(*regPass)
+	regUser, regPass, err := registryAuth.Auth()
 	if err != nil {
-		return fail(err)
-	}
-	sec := kafkasec.Config{Protocol: *protocol, Mechanism: *mechanism, Username: *username, Password: kpass,
-		CAFile: *tlsCA, CertFile: *tlsCert, KeyFile: *tlsKey}
-	if _, err := sec.Opts(); err != nil {
 		return fail(err)
 	}
 	// SIGTERM and SIGINT stop; so does SIGHUP, as ts_salkafka, unless a
@@ -143,7 +128,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Domain: *domain, PartitionPrefix: *prefix, Subname: *subname,
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
 			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
-			Security: sec, RegistryUsername: *regUser, RegistryPassword: rpass,
+			Security: sec, RegistryUsername: regUser, RegistryPassword: regPass,
 			Linger: *linger, Compression: *compression, TopicConfigs: topicConfigs,
 		},
 		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,

@@ -21,7 +21,8 @@ import (
 
 const usage = `usage:
   stand run STAND.yaml [--features DIR[,DIR]] [--tags EXPR] [--report DIR] [--ts-xml DIR] [--parallel N] [--keep-up] [--backend B]
-  stand up STAND.yaml [--ts-xml DIR]
+  stand up STAND.yaml [--ts-xml DIR] [--state FILE]   (the held stand's state file, default out/up/<stand>.json)
+  stand record --out FILE (--topics REGEX | --measurements REGEX) ...   (stand record -h: capture into a recording)
   stand validate STAND.yaml...
   stand report RESULTS.json [--out DIR]
   stand coverage [--phalanx CHART] [--env E,E] [--manifests|--telegraf|--mirrormaker2 ENV=FILE]... [--ts-xml DIR]
@@ -129,12 +130,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs := flag.NewFlagSet("up", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (overrides the stand's interfaces)")
+		state := fs.String("state", "", "where to write the held stand's endpoints for other commands (default out/up/<stand>.json)")
 		file, rest := splitFirst(args[1:])
 		if err := fs.Parse(rest); err != nil || file == "" {
 			fmt.Fprintln(stderr, usage)
 			return 2
 		}
-		err := harness.Hold(ctx, harness.HoldConfig{Stand: file, InterfacesDir: *tsxml, Output: stdout})
+		if *state == "" {
+			*state = harness.HeldPath(file)
+		}
+		err := harness.Hold(ctx, harness.HoldConfig{Stand: file, InterfacesDir: *tsxml, Output: stdout, StateFile: *state})
 		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)
 		}
@@ -165,6 +170,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "registry":
 		return registryCommand(ctx, args[1:], stdout, stderr)
+	case "record":
+		return recordCommand(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return adminCommand(ctx, args[1:], stdout, stderr)
 	case "hello":

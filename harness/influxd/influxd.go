@@ -218,7 +218,10 @@ type Client struct {
 	URL string
 	// Token and Org select InfluxDB 2.x.
 	Token, Org string
-	HTTP       *http.Client
+	// Username and Password authenticate to an InfluxDB 1.x with
+	// authentication on (an EFD's INFLUXDB_USER and INFLUXDB_PASSWORD).
+	Username, Password string
+	HTTP               *http.Client
 }
 
 // V2 reports whether the client speaks to InfluxDB 2.x.
@@ -363,7 +366,10 @@ func (c *Client) httpClient() *http.Client {
 }
 
 func (c *Client) authorize(req *http.Request) {
-	if c.Token != "" {
+	switch {
+	case c.Token != "":
 		req.Header.Set("Authorization", "Token "+c.Token)
+	case c.Username != "":
+		req.SetBasicAuth(c.Username, c.Password)
 	}
 }
