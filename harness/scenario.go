@@ -74,6 +74,8 @@ type PublishSpec struct {
 	// Burst and Jitter shape the pacing as a profile's rules do.
 	Burst  int
 	Jitter time.Duration
+	// Phase delays the writer's first tick (see mocksal.WriterConfig).
+	Phase time.Duration
 	// Origin, when set, is the private_origin the samples carry (a replay
 	// gives all its writers one); 0 means a new one.
 	Origin int32
@@ -131,7 +133,7 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 	wc := mocksal.WriterConfig{
 		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
 		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
-		Burst: p.Burst, Jitter: p.Jitter,
+		Burst: p.Burst, Jitter: p.Jitter, Phase: p.Phase,
 	}
 	if p.TextSite != "" {
 		pub, closeText, err := s.env.textPublisher(p.TextSite)

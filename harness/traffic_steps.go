@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cucumber/godog"
 
@@ -70,22 +71,40 @@ func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) er
 	if err != nil {
 		return err
 	}
-	planned, err := prof.Resolve(st.Env.Stand.Loaded)
+	specs, err := st.Env.ProfileSpecs(prof, seconds(dur), dom, 1)
 	if err != nil {
 		return err
-	}
-	served := st.Env.Stand.ServedOn(dom)
-	var specs []PublishSpec
-	for _, pl := range planned {
-		w := pl.Writer
-		for _, index := range served.Indices(w.Topic.CSC, w.Index, pl.Listed) {
-			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz, Duration: seconds(dur), Domain: dom, Burst: w.Burst, Jitter: w.Jitter})
-		}
 	}
 	if len(specs) == 0 {
 		return fmt.Errorf("profile %s gives no topic of a CSC served on domain %d", name, dom)
 	}
 	return st.publishAll(ctx, specs)
+}
+
+// ProfileSpecs are the writers of a profile for a duration on a domain,
+// its rates times scale: every topic it gives a rate to, for each CSC a
+// producer on the domain serves, at each index the profile lists that a
+// producer serves (or the producer's index for a CSC it does not list).
+func (e *Env) ProfileSpecs(prof *mocksal.Profile, dur time.Duration, domain int, scale float64) ([]PublishSpec, error) {
+	planned, err := prof.Resolve(e.Stand.Loaded)
+	if err != nil {
+		return nil, err
+	}
+	served := e.Stand.ServedOn(domain)
+	var specs []PublishSpec
+	for _, pl := range planned {
+		w := pl.Writer
+		indices := served.Indices(w.Topic.CSC, w.Index, pl.Listed)
+		for k, index := range indices {
+			// The writers of one topic at several indices tick spread
+			// over the period, as separate processes do: in step, two
+			// would write the same microsecond, and the EFD (no salIndex
+			// tag, as Sasquatch deploys it) would keep only one point.
+			phase := time.Duration(float64(k) / float64(len(indices)) * float64(time.Second) / (w.RateHz * scale))
+			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz * scale, Duration: dur, Domain: domain, Burst: w.Burst, Jitter: w.Jitter, Phase: phase})
+		}
+	}
+	return specs, nil
 }
 
 // replayRecording replays a recording (one this scenario made, a path,

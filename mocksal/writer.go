@@ -35,6 +35,10 @@ type WriterConfig struct {
 	// Jitter moves each tick by a uniform random offset in
 	// [-Jitter, +Jitter] around its schedule, without drifting the rate.
 	Jitter time.Duration
+	// Phase delays the first tick (and the end, so the count stays
+	// that of Duration): writers of one topic at several indices, as
+	// separate CSC processes, do not tick in step.
+	Phase time.Duration
 	// Seed makes the values deterministic.
 	Seed uint64
 	// Origin is private_origin; 0 means this process's pid. Giving each
@@ -104,7 +108,7 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 	if cfg.RateHz > 0 {
 		interval = time.Duration(float64(time.Second) / cfg.RateHz)
 	}
-	start := time.Now()
+	start := time.Now().Add(cfg.Phase)
 	var end time.Time
 	if cfg.Count <= 0 {
 		end = start.Add(cfg.Duration)
@@ -114,6 +118,7 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 	<-timer.C
 
 	burst := max(cfg.Burst, 1)
+	var lastSnd float64
 	jitter := rand.New(rand.NewPCG(cfg.Seed, 0x6a09e667)) // apart from the values' generator
 	n := 0
 	for cfg.Count <= 0 || n < cfg.Count {
@@ -136,7 +141,11 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 		s := sal.NewSample(t)
 		g.fill(s)
 		seq := int32(n + 1)
-		snd := sal.TAINow()
+		// A writer's clock reads advance between two writes, as a SAL
+		// writer's do (salobj's are microseconds apart at best): two
+		// samples of one writer never share an EFD timestamp.
+		snd := max(sal.TAINow(), lastSnd+1e-6)
+		lastSnd = snd
 		if pos.index >= 0 {
 			s.Values[pos.index] = cfg.Index
 		}

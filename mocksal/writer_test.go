@@ -165,6 +165,18 @@ func TestBurstAndJitter(t *testing.T) {
 				t.Errorf("ticks %s apart, want 20ms", d)
 			}
 		}},
+		{"burst stamps apart", WriterConfig{Topic: tp, RateHz: 10, Count: 40, Burst: 20}, func(t *testing.T, l []Write) {
+			for i := 1; i < len(l); i++ {
+				if l[i].SndStamp < l[i-1].SndStamp+1e-6*0.999 {
+					t.Fatalf("samples %d and %d stamped %.7f and %.7f: a writer's stamps must be a microsecond apart at least", i-1, i, l[i-1].SndStamp, l[i].SndStamp)
+				}
+			}
+		}},
+		{"phase", WriterConfig{Topic: tp, RateHz: 20, Duration: 200 * time.Millisecond, Phase: 25 * time.Millisecond}, func(t *testing.T, l []Write) {
+			if len(l) != 4 {
+				t.Errorf("%d samples in 200 ms at 20 Hz, want 4 (the phase shifts the end too)", len(l))
+			}
+		}},
 		{"jitter", WriterConfig{Topic: tp, RateHz: 100, Count: 30, Jitter: 3 * time.Millisecond, Seed: 5}, func(t *testing.T, l []Write) {
 			start := l[0].Intended.Add(3 * time.Millisecond) // the earliest possible schedule start
 			moved := 0
@@ -190,7 +202,7 @@ func TestBurstAndJitter(t *testing.T) {
 			if _, err := Run(context.Background(), bus, c.cfg, func(w Write) { ledger = append(ledger, w) }); err != nil {
 				t.Fatal(err)
 			}
-			if len(ledger) != c.cfg.Count {
+			if c.cfg.Count > 0 && len(ledger) != c.cfg.Count {
 				t.Fatalf("wrote %d, want %d", len(ledger), c.cfg.Count)
 			}
 			c.checks(t, ledger)

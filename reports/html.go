@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -55,6 +56,33 @@ func Verdict(t Topic) string {
 	return "delivered exactly once"
 }
 
+// MaxChartedTopics bounds the topics of one scenario drawn as charts: a
+// scenario of the whole summit has thousands, and their four charts each
+// would make a page no browser opens. Failed topics are drawn first, then
+// the ones with most samples; every topic keeps its row in the table.
+const MaxChartedTopics = 40
+
+// chartedTopics are the indices of the topics to draw.
+func chartedTopics(ts []Topic) map[int]bool {
+	order := make([]int, len(ts))
+	for i := range order {
+		order[i] = i
+	}
+	failed := func(t Topic) bool { return t.Lost > 0 || t.Duplicated > 0 }
+	sort.SliceStable(order, func(a, b int) bool {
+		ta, tb := ts[order[a]], ts[order[b]]
+		if failed(ta) != failed(tb) {
+			return failed(ta)
+		}
+		return ta.Sent > tb.Sent
+	})
+	out := map[int]bool{}
+	for _, i := range order[:min(len(order), MaxChartedTopics)] {
+		out[i] = true
+	}
+	return out
+}
+
 func renderHTML(dir string, r *Results) ([]byte, error) {
 	pg := page{Results: r, Verdict: "FAIL", Duration: r.Finished.Sub(r.Started).Round(time.Millisecond).String()}
 	if r.Passed {
@@ -72,9 +100,14 @@ func renderHTML(dir string, r *Results) ([]byte, error) {
 		} else {
 			pg.NFailed++
 		}
+		charted := chartedTopics(sc.Topics)
 		for j, t := range sc.Topics {
 			pt := pageTopic{Topic: t, Anchor: fmt.Sprintf("s%d-t%d", i+1, j+1), Verdict: Verdict(t)}
 			pt.Failed = t.Lost > 0 || t.Duplicated > 0
+			if !charted[j] {
+				ps.Topics = append(ps.Topics, pt)
+				continue
+			}
 			tc, err := timeChart(t)
 			if err != nil {
 				return nil, err

@@ -169,3 +169,17 @@ func TestPut(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", d)
 	}
 }
+
+// TestChartedTopics: a scenario with more topics than are drawn draws its
+// failed ones first, then the busiest, and no more than the bound.
+func TestChartedTopics(t *testing.T) {
+	ts := make([]Topic, MaxChartedTopics+10)
+	for i := range ts {
+		ts[i].Sent = i
+	}
+	ts[0].Lost = 1 // the least busy, but failed
+	got := chartedTopics(ts)
+	if len(got) != MaxChartedTopics || !got[0] || !got[len(ts)-1] || got[1] {
+		t.Fatalf("charted %v: want %d topics, the failed one and the busiest", got, MaxChartedTopics)
+	}
+}

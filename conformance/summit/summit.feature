@@ -8,7 +8,7 @@ Feature: The whole summit in real time
     Given the stand is up
 
   Scenario: The summit's nominal traffic reaches the USDF exactly once
-    When profile "summit" is replayed for 10 s on domain 0
+    When profile "summit" is replayed for 60 s on domain 0
     Then every topic published in this scenario reaches "usdf" as "summit.<topic>" exactly once within 120 s
     And every sample published in this scenario is in database "efd" at "usdf" exactly once within 120 s
     And the lag of the sink "usdf-efd" drains within 120 s

@@ -79,9 +79,13 @@ func newKafkaFollower(brokers []string) (*kafkaFollower, error) {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// A topic not there yet is asked for again soon (MinAge); the
+		// whole metadata of thousands of followed topics is not asked for
+		// every moment (MaxAge).
 		kgo.MetadataMinAge(50*time.Millisecond),
-		kgo.MetadataMaxAge(250*time.Millisecond),
+		kgo.MetadataMaxAge(2*time.Second),
 		kgo.FetchMaxWait(50*time.Millisecond),
+		kgo.FetchMinBytes(64<<10), // not a fetch per record over thousands of partitions
 	)
 	if err != nil {
 		return nil, err
@@ -229,8 +233,8 @@ func (p *influxPoller) run(ctx context.Context) {
 		started := time.Now()
 		p.round(ctx)
 		// A round that takes long is not repeated at once: the next
-		// waits as long again, leaving the database to the stack.
-		t.Reset(max(InfluxPoll, time.Since(started)))
+		// waits twice as long, leaving the database to the stack.
+		t.Reset(max(InfluxPoll, 2*time.Since(started)))
 	}
 }
 

@@ -1,0 +1,423 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/harness/observe"
+	"github.com/lsst-ts/teststand/mocksal"
+	"github.com/lsst-ts/teststand/reports"
+)
+
+// BenchmarkSummit runs the whole summit's profile through the whole-summit
+// stand (every CSC of ts_xml on the summit's producer, replication, the
+// USDF's sink and EFD) at several scales of its rates and on several
+// backends, and writes the cost curve to out/bench-summit (results.json,
+// index.html). BENCH_SUMMIT_SCALES (default 0.25,0.5,1,2),
+// BENCH_SUMMIT_BACKENDS (embedded,process) and BENCH_SUMMIT_SECONDS (30)
+// choose the runs.
+func BenchmarkSummit(b *testing.B) {
+	scales := envFloats(b, "BENCH_SUMMIT_SCALES", "0.25,0.5,1,2")
+	backends := strings.Split(envOr("BENCH_SUMMIT_BACKENDS", "embedded,process"), ",")
+	secs := envFloats(b, "BENCH_SUMMIT_SECONDS", "30")[0]
+	out := envOr("BENCH_SUMMIT_OUT", "../out/bench-summit")
+	ctx, influx, _ := sharedInflux(b)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 80*time.Minute)
+	defer cancel()
+	for b.Loop() {
+		res := summitResults{Profile: "summit", Seconds: secs, Started: time.Now().UTC()}
+		for _, be := range backends {
+			for _, x := range scales {
+				r := runSummit(ctx, b, influx, be, x, time.Duration(secs*float64(time.Second)))
+				b.Logf("%s %g×: real-time %.2f×, %.0f samples/s, lost %d, e2e p99 %.0f ms", be, x, r.RealTime, r.SamplesPerSec, r.Lost, r.E2E["all"].P99)
+				res.Runs = append(res.Runs, r)
+				if x == 1 {
+					b.ReportMetric(r.RealTime, be+"-1x-realtime")
+				}
+			}
+		}
+		if err := res.write(out); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("wrote %s", filepath.Join(out, "index.html"))
+	}
+}
+
+// summitResults is what results.json holds.
+type summitResults struct {
+	Profile string       `json:"profile"`
+	Seconds float64      `json:"seconds"`
+	Started time.Time    `json:"started"`
+	Runs    []summitRun  `json:"runs"`
+	Note    string       `json:"note"`
+}
+
+// summitRun is one backend at one scale.
+type summitRun struct {
+	Backend string  `json:"backend"`
+	Scale   float64 `json:"scale"`
+	Writers int     `json:"writers"`
+	// RealTime is the profile's seconds over the seconds the stack took
+	// for them: max(time to write them, time until the last sample was
+	// in the EFD less the median end-to-end latency).
+	RealTime      float64 `json:"realtime_factor"`
+	WriteSeconds  float64 `json:"write_seconds"`
+	DrainSeconds  float64 `json:"drain_seconds"`
+	Sent          int     `json:"sent"`
+	Delivered     int     `json:"delivered"`
+	Lost          int     `json:"lost"`
+	Duplicated    int     `json:"duplicated"`
+	SamplesPerSec float64 `json:"samples_per_s"`
+	ValuesPerSec  float64 `json:"values_per_s"`
+	// E2E are end-to-end latencies (private_sndStamp → visible in the
+	// EFD) by CSC group, and "all".
+	E2E        map[string]latency `json:"e2e_ms"`
+	Components []usage            `json:"components"`
+	// VsOne are this run's figures over its backend's 1× run's.
+	VsOne *ratios `json:"vs_1x,omitempty"`
+	BootSec    float64            `json:"boot_s"`
+	Error      string             `json:"error,omitempty"`
+}
+
+type ratios struct {
+	Samples float64 `json:"samples_per_s"`
+	CPU     float64 `json:"cpu_s"`
+	P99     float64 `json:"e2e_p99"`
+}
+
+type latency struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	N   int64   `json:"n"`
+}
+
+// usage is one process's cost during a run.
+type usage struct {
+	Name       string  `json:"name"`
+	CPUSeconds float64 `json:"cpu_s"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+}
+
+// cscGroup is the group a CSC's latencies are reported in.
+func cscGroup(csc string) string {
+	switch {
+	case strings.HasSuffix(csc, "Camera") || strings.HasSuffix(csc, "HeaderService") || strings.HasSuffix(csc, "OODS"):
+		return "camera"
+	case csc == "MTM1M3" || csc == "MTM1M3TS" || csc == "MTM2" || csc == "MTMount" || csc == "MTRotator" || csc == "MTHexapod" || csc == "MTVMS":
+		return "main telescope (fast)"
+	case strings.HasPrefix(csc, "AT"):
+		return "auxiliary telescope"
+	case csc == "ESS" || csc == "HVAC" || csc == "EAS" || csc == "DIMM" || csc == "DSM" || csc == "WeatherForecast":
+		return "environment"
+	}
+	return "other"
+}
+
+func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be string, scale float64, dur time.Duration) (r summitRun) {
+	influxPid := influx.PID()
+	r = summitRun{Backend: be, Scale: scale}
+	fail := func(err error) summitRun {
+		r.Error = err.Error()
+		b.Logf("%s %g×: %v", be, scale, err)
+		return r
+	}
+	st, err := Load("../scenarios/whole-summit.yaml", LoadOptions{Backend: be})
+	if err != nil {
+		b.Fatal(err)
+	}
+	prof, err := mocksal.LoadProfile(st.ProfilePath("summit"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	env, err := Up(ctx, st, UpOptions{Influx: influx})
+	if err != nil {
+		return fail(err)
+	}
+	defer env.Down(context.WithoutCancel(ctx))
+	r.BootSec = env.BootTime.Seconds()
+	specs, err := env.ProfileSpecs(prof, dur, 0, scale)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.Writers = len(specs)
+	before := processUsage(influxPid)
+	sc := env.NewScenario(ctx)
+	defer sc.Close()
+	start := time.Now()
+	trs, err := sc.PublishAllAsync(specs)
+	if err != nil {
+		return fail(err)
+	}
+	for _, tr := range trs {
+		if err := tr.Wait(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	r.WriteSeconds = time.Since(start).Seconds()
+	where := observe.Influx("usdf", "efd")
+	deadline := start.Add(dur + 5*time.Minute)
+	hist := map[string]*hdrhistogram.Histogram{}
+	values := 0
+	for _, tr := range trs {
+		res, err := sc.WaitDelivered(ctx, tr, where, max(time.Until(deadline), 0))
+		if err != nil {
+			return fail(err)
+		}
+		r.Sent += res.Sent
+		r.Delivered += res.Delivered
+		r.Lost += res.Lost
+		r.Duplicated += res.Duplicated
+		values += res.Delivered * tr.Topic.Count()
+		for _, h := range res.Hops {
+			if h.Name != "end-to-end" {
+				continue
+			}
+			for _, g := range []string{"all", cscGroup(tr.Topic.CSC)} {
+				if hist[g] == nil {
+					hist[g] = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+				}
+				for _, p := range h.Series {
+					hist[g].RecordValue(int64(p.LatencyMS * 1000))
+				}
+			}
+		}
+	}
+	drained := time.Since(start)
+	after := processUsage(influxPid)
+	r.E2E = map[string]latency{}
+	for g, h := range hist {
+		r.E2E[g] = latency{P50: float64(h.ValueAtQuantile(50)) / 1000, P99: float64(h.ValueAtQuantile(99)) / 1000, N: h.TotalCount()}
+	}
+	r.DrainSeconds = drained.Seconds() - r.E2E["all"].P50/1000
+	r.RealTime = dur.Seconds() / max(r.WriteSeconds, r.DrainSeconds)
+	r.SamplesPerSec = float64(r.Delivered) / max(r.WriteSeconds, r.DrainSeconds)
+	r.ValuesPerSec = float64(values) / max(r.WriteSeconds, r.DrainSeconds)
+	for _, name := range slices.Sorted(mapsKeys(after)) {
+		a, bf := after[name], before[name]
+		r.Components = append(r.Components, usage{Name: name, CPUSeconds: a.cpu - bf.cpu, PeakRSSMiB: float64(a.rss) / (1 << 20)})
+	}
+	return r
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+type procUse struct {
+	cpu float64 // seconds
+	rss int64   // peak, bytes
+}
+
+// processUsage is the CPU time and peak resident set of this process
+// ("stand": the harness, and what the embedded backend runs in it) and
+// of every process it started, named by what they run (a broker, a
+// producer, the sink, influxd), the shared influxd included.
+func processUsage(influxPid int) map[string]procUse {
+	out := map[string]procUse{}
+	var self syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	out["stand"] = procUse{
+		cpu: time.Duration(self.Utime.Nano() + self.Stime.Nano()).Seconds(),
+		rss: statusKB(os.Getpid(), "VmHWM:") * 1024,
+	}
+	counts := map[string]int{}
+	for _, pid := range descendants(os.Getpid()) {
+		name := processName(pid)
+		if pid == influxPid {
+			name = "influxd"
+		}
+		if name == "" {
+			continue
+		}
+		counts[name]++
+		if counts[name] > 1 {
+			name += " #" + strconv.Itoa(counts[name])
+		}
+		out[name] = procUse{cpu: cpuSeconds(pid), rss: statusKB(pid, "VmHWM:") * 1024}
+	}
+	return out
+}
+
+// descendants are the processes under pid, in pid order.
+func descendants(root int) []int {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+1:])
+		if len(f) > 1 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	var out []int
+	for pid := range parent {
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if p == root {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// processName names a process by what it runs: the project's binaries by
+// name, Java by its main class (a Kafka broker, MirrorMaker 2).
+func processName(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(data) == 0 {
+		return ""
+	}
+	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	base := filepath.Base(args[0])
+	if base == "java" {
+		joined := strings.Join(args, " ")
+		switch {
+		case strings.Contains(joined, "MirrorMaker"):
+			return "mirrormaker2"
+		case strings.Contains(joined, "kafka.Kafka"):
+			return "kafka"
+		}
+		return "java"
+	}
+	return base
+}
+
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100 // clock ticks
+}
+
+func statusKB(pid int, key string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func envFloats(b *testing.B, k, def string) []float64 {
+	var out []float64
+	for _, s := range strings.Split(envOr(k, def), ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || x <= 0 {
+			b.Fatalf("%s: %q is not a positive number", k, s)
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func (res *summitResults) write(dir string) error {
+	for i := range res.Runs {
+		r := &res.Runs[i]
+		if one := res.One1x(r.Backend); one != nil && one.SamplesPerSec > 0 && totalCPU(*one) > 0 && one.E2E["all"].P99 > 0 {
+			r.VsOne = &ratios{Samples: r.SamplesPerSec / one.SamplesPerSec, CPU: totalCPU(*r) / totalCPU(*one), P99: r.E2E["all"].P99 / one.E2E["all"].P99}
+		}
+	}
+	res.Note = "realtime_factor = profile seconds / max(seconds to write them, seconds until the last sample was in the EFD less the median end-to-end latency); CPU and peak RSS per process over the traffic (the embedded backend's Kafka and replication run in the stand)."
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), js, 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "index.html"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return summitPage.Execute(f, res)
+}
+
+// One1x is the run of a backend at scale 1, the baseline of its ratios.
+func (res *summitResults) One1x(be string) *summitRun {
+	for i := range res.Runs {
+		if res.Runs[i].Backend == be && res.Runs[i].Scale == 1 {
+			return &res.Runs[i]
+		}
+	}
+	return nil
+}
+
+func totalCPU(r summitRun) float64 {
+	t := 0.0
+	for _, c := range r.Components {
+		t += c.CPUSeconds
+	}
+	return t
+}
+
+var summitPage = template.Must(template.New("summit").Funcs(template.FuncMap{
+	"cpu": totalCPU,
+	"groups": func(r summitRun) []string { return slices.Sorted(mapsKeys(r.E2E)) },
+	"get":    func(r summitRun, g string) latency { return r.E2E[g] },
+	"style":  func() template.CSS { return template.CSS(reports.Style) },
+}).Parse(`<!doctype html><html><head><meta charset="utf-8"><title>teststand: the whole summit, cost curve</title><style>{{style}}</style></head><body>
+<h1>The whole summit: cost curve</h1>
+<p>Profile <code>{{.Profile}}</code> for {{.Seconds}} s at each scale, through producer → summit Kafka → replication → USDF Kafka → sink → InfluxDB; started {{.Started.Format "2006-01-02 15:04 UTC"}}.</p>
+<p>{{.Note}}</p>
+<table><tr><th>backend</th><th>scale</th><th>writers</th><th>real-time ×</th><th>samples/s</th><th>values/s</th><th>sent</th><th>lost</th><th>dup</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>CPU s (all)</th><th>vs 1×: samples/s, CPU, p99</th><th>error</th></tr>
+{{range .Runs}}<tr><td>{{.Backend}}</td><td>{{.Scale}}</td><td>{{.Writers}}</td><td>{{printf "%.2f" .RealTime}}</td><td>{{printf "%.0f" .SamplesPerSec}}</td><td>{{printf "%.0f" .ValuesPerSec}}</td><td>{{.Sent}}</td><td>{{.Lost}}</td><td>{{.Duplicated}}</td><td>{{printf "%.0f" (get . "all").P50}}</td><td>{{printf "%.0f" (get . "all").P99}}</td><td>{{printf "%.1f" (cpu .)}}</td><td>{{with .VsOne}}{{printf "%.2f" .Samples}}, {{printf "%.2f" .CPU}}, {{printf "%.2f" .P99}}{{end}}</td><td>{{.Error}}</td></tr>
+{{end}}</table>
+{{range .Runs}}<h2>{{.Backend}} at {{.Scale}}×</h2>
+<table><tr><th>CSC group</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>samples</th></tr>
+{{$r := .}}{{range groups .}}<tr><td>{{.}}</td><td>{{printf "%.0f" (get $r .).P50}}</td><td>{{printf "%.0f" (get $r .).P99}}</td><td>{{(get $r .).N}}</td></tr>{{end}}</table>
+<table><tr><th>process</th><th>CPU s</th><th>peak RSS MiB</th></tr>
+{{range .Components}}<tr><td>{{.Name}}</td><td>{{printf "%.1f" .CPUSeconds}}</td><td>{{printf "%.0f" .PeakRSSMiB}}</td></tr>{{end}}</table>
+{{end}}</body></html>
+`))
