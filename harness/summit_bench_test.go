@@ -59,11 +59,11 @@ func BenchmarkSummit(b *testing.B) {
 
 // summitResults is what results.json holds.
 type summitResults struct {
-	Profile string       `json:"profile"`
-	Seconds float64      `json:"seconds"`
-	Started time.Time    `json:"started"`
-	Runs    []summitRun  `json:"runs"`
-	Note    string       `json:"note"`
+	Profile string      `json:"profile"`
+	Seconds float64     `json:"seconds"`
+	Started time.Time   `json:"started"`
+	Runs    []summitRun `json:"runs"`
+	Note    string      `json:"note"`
 }
 
 // summitRun is one backend at one scale.
@@ -88,9 +88,9 @@ type summitRun struct {
 	E2E        map[string]latency `json:"e2e_ms"`
 	Components []usage            `json:"components"`
 	// VsOne are this run's figures over its backend's 1× run's.
-	VsOne *ratios `json:"vs_1x,omitempty"`
-	BootSec    float64            `json:"boot_s"`
-	Error      string             `json:"error,omitempty"`
+	VsOne   *ratios `json:"vs_1x,omitempty"`
+	BootSec float64 `json:"boot_s"`
+	Error   string  `json:"error,omitempty"`
 }
 
 type ratios struct {
@@ -403,7 +403,7 @@ func totalCPU(r summitRun) float64 {
 }
 
 var summitPage = template.Must(template.New("summit").Funcs(template.FuncMap{
-	"cpu": totalCPU,
+	"cpu":    totalCPU,
 	"groups": func(r summitRun) []string { return slices.Sorted(mapsKeys(r.E2E)) },
 	"get":    func(r summitRun, g string) latency { return r.E2E[g] },
 	"style":  func() template.CSS { return template.CSS(reports.Style) },
