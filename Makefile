@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -107,6 +107,17 @@ test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
 	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
 
+## test-stand-summit: the whole summit (every CSC of ../shared/ts_xml/full at
+## the summit profile's rates, every index) for 60 s through the whole
+## stack, each sample checked at the USDF's Kafka and EFD
+test-stand-summit: tools
+	$(GO) run ./cmd/stand run scenarios/whole-summit.yaml --features conformance/summit --ts-xml= --report out/test-stand-summit
+
+## bench-summit: the whole summit at 0.25×, 0.5×, 1× and 2× its rates on the
+## embedded and process backends: out/bench-summit/results.json and index.html
+bench-summit: tools conformance-tools
+	$(GO) test -tags summit -run '^$$' -bench Summit -benchtime 1x -timeout 120m ./harness
+
 ## bench: benchmarks
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -119,6 +130,7 @@ proto:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags summit ./harness
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
 clean:

@@ -1,3 +1,5 @@
+//go:build summit
+
 package harness
 
 import (
