@@ -94,14 +94,22 @@ func (e *Env) ProfileSpecs(prof *mocksal.Profile, dur time.Duration, domain int,
 	var specs []PublishSpec
 	for _, pl := range planned {
 		w := pl.Writer
-		indices := served.Indices(w.Topic.CSC, w.Index, pl.Listed)
-		for k, index := range indices {
-			// The writers of one topic at several indices tick spread
-			// over the period, as separate processes do: in step, two
-			// would write the same microsecond, and the EFD (no salIndex
-			// tag, as Sasquatch deploys it) would keep only one point.
-			phase := time.Duration(float64(k) / float64(len(indices)) * float64(time.Second) / (w.RateHz * scale))
-			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz * scale, Duration: dur, Domain: domain, Burst: w.Burst, Jitter: w.Jitter, Phase: phase})
+		for _, index := range served.Indices(w.Topic.CSC, w.Index, pl.Listed) {
+			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz * scale, Duration: dur, Domain: domain, Burst: w.Burst, Jitter: w.Jitter})
+		}
+	}
+	// The writers of one topic at several indices tick spread over the
+	// period, as separate processes do: in step, two would write the same
+	// microsecond, and the EFD (no salIndex tag, as Sasquatch deploys it)
+	// would keep only one of the two points.
+	group := map[[2]string][]int{}
+	for i, sp := range specs {
+		k := [2]string{sp.CSC, sp.Topic}
+		group[k] = append(group[k], i)
+	}
+	for _, idx := range group {
+		for k, i := range idx {
+			specs[i].Phase = time.Duration(float64(k) / float64(len(idx)) * float64(time.Second) / specs[i].RateHz)
 		}
 	}
 	return specs, nil
