@@ -21,6 +21,7 @@ import (
 
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/observe"
+	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/reports"
 )
@@ -240,7 +241,7 @@ func processUsage(influxPid int) map[string]procUse {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	out["stand"] = procUse{
 		cpu: time.Duration(self.Utime.Nano() + self.Stime.Nano()).Seconds(),
-		rss: statusKB(os.Getpid(), "VmHWM:") * 1024,
+		rss: proc.PeakRSSOf(os.Getpid()),
 	}
 	counts := map[string]int{}
 	for _, pid := range descendants(os.Getpid()) {
@@ -255,27 +256,18 @@ func processUsage(influxPid int) map[string]procUse {
 		if counts[name] > 1 {
 			name += " #" + strconv.Itoa(counts[name])
 		}
-		out[name] = procUse{cpu: cpuSeconds(pid), rss: statusKB(pid, "VmHWM:") * 1024}
+		out[name] = procUse{cpu: proc.CPUTimeOf(pid).Seconds(), rss: proc.PeakRSSOf(pid)}
 	}
 	return out
 }
 
-// descendants are the processes under pid, in pid order.
+// descendants are the processes under root, in pid order.
 func descendants(root int) []int {
 	entries, _ := os.ReadDir("/proc")
 	parent := map[int]int{}
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+1:])
-		if len(f) > 1 {
-			parent[pid], _ = strconv.Atoi(f[1])
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			parent[pid] = proc.ParentOf(pid)
 		}
 	}
 	var out []int
@@ -311,34 +303,6 @@ func processName(pid int) string {
 		return "java"
 	}
 	return base
-}
-
-func cpuSeconds(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100 // clock ticks
-}
-
-func statusKB(pid int, key string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
 }
 
 func envOr(k, def string) string {

@@ -81,6 +81,10 @@ func (st *Steps) replayProfile(ctx context.Context, name, dur, domain string) er
 	return st.publishAll(ctx, specs)
 }
 
+// maxPhaseSpread bounds how far apart a topic's writers at several
+// indices start (see ProfileSpecs).
+const maxPhaseSpread = 100 * time.Millisecond
+
 // ProfileSpecs are the writers of a profile for a duration on a domain,
 // its rates times scale: every topic it gives a rate to, for each CSC a
 // producer on the domain serves, at each index the profile lists that a
@@ -98,10 +102,12 @@ func (e *Env) ProfileSpecs(prof *mocksal.Profile, dur time.Duration, domain int,
 			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz * scale, Duration: dur, Domain: domain, Burst: w.Burst, Jitter: w.Jitter})
 		}
 	}
-	// The writers of one topic at several indices tick spread over the
-	// period, as separate processes do: in step, two would write the same
-	// microsecond, and the EFD (no salIndex tag, as Sasquatch deploys it)
-	// would keep only one of the two points.
+	// The writers of one topic at several indices tick apart, as separate
+	// processes do: in step, two would write the same microsecond, and
+	// the EFD (no salIndex tag, as Sasquatch deploys it) would keep only
+	// one of the two points. They are spread over the period, or over
+	// 100 ms when the period is longer (a rare event's writer must not
+	// wait minutes for its first tick).
 	group := map[[2]string][]int{}
 	for i, sp := range specs {
 		k := [2]string{sp.CSC, sp.Topic}
@@ -109,7 +115,8 @@ func (e *Env) ProfileSpecs(prof *mocksal.Profile, dur time.Duration, domain int,
 	}
 	for _, idx := range group {
 		for k, i := range idx {
-			specs[i].Phase = time.Duration(float64(k) / float64(len(idx)) * float64(time.Second) / specs[i].RateHz)
+			spread := min(time.Duration(float64(time.Second)/specs[i].RateHz), maxPhaseSpread)
+			specs[i].Phase = time.Duration(float64(k) / float64(len(idx)) * float64(spread))
 		}
 	}
 	return specs, nil

@@ -181,9 +181,10 @@ func (h *Hub) InfluxTap(c *influxd.Client, db, measurement string, target Target
 }
 
 // influxPoller polls one database for every tap on it: each round is one
-// request with a statement per tap still waiting for samples, each asking
-// only for the points from its earliest sample not yet seen (less a
-// margin), so a round reads what is new, not everything so far.
+// request with a statement per tap whose writer wrote a sample it has not
+// seen, each asking only for the points from its earliest sample not yet
+// seen (less a margin), so a round reads what is new, not everything so
+// far.
 type influxPoller struct {
 	c  *influxd.Client
 	db string
@@ -240,13 +241,17 @@ func (p *influxPoller) run(ctx context.Context) {
 
 func (p *influxPoller) round(ctx context.Context) {
 	p.mu.Lock()
+	ps := append([]*polled(nil), p.ps...)
+	p.mu.Unlock()
+	// Only taps whose writers wrote something they have not seen yet are
+	// asked about: of the whole summit's thousands of writers, most have
+	// nothing in flight at any moment (a verdict of absence sweeps).
 	var active []*polled
-	for _, x := range p.ps {
-		if !x.done {
+	for _, x := range ps {
+		if !x.done && x.tap.pending(x.tr) {
 			active = append(active, x)
 		}
 	}
-	p.mu.Unlock()
 	for chunk := range slices.Chunk(active, influxStatementsPerRequest) {
 		var q strings.Builder
 		byKey := map[string]*polled{}
@@ -288,10 +293,8 @@ func (p *influxPoller) round(ctx context.Context) {
 			}
 		}
 		for _, x := range chunk {
-			if x.tr.Finished() && x.tap.Count() >= len(x.tr.Writes()) {
-				p.mu.Lock()
-				x.done = true
-				p.mu.Unlock()
+			if x.tr.Finished() && x.tap.Count() >= x.tr.Len() {
+				x.done = true // read and written by the polling goroutine only
 			}
 		}
 	}

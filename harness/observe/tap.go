@@ -149,6 +149,22 @@ func (t *Tap) unseenFrom(tr *Traffic) time.Time {
 	return tai(tr.At(n - 1).SndStamp)
 }
 
+// pending reports whether tr has written a sample this tap has not seen
+// (advancing the cursor as unseenFrom does): a tap with none has nothing
+// to look for until its writer writes again.
+func (t *Tap) pending(tr *Traffic) bool {
+	n := tr.Len()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.cursor < n {
+		if _, ok := t.seen[tr.At(t.cursor).SeqNum]; !ok {
+			return true
+		}
+		t.cursor++
+	}
+	return false
+}
+
 // tai is the EFD time of a private_sndStamp (TAI seconds).
 func tai(snd float64) time.Time {
 	utc := sal.UTCFromTAI(snd)

@@ -72,8 +72,16 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // PeakRSS is the process's peak resident set (VmHWM) in bytes, read while
 // it runs; 0 when unknown.
-func (p *Process) PeakRSS() int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+func (p *Process) PeakRSS() int64 { return PeakRSSOf(p.Pid()) }
+
+// CPUTime is the user and system time the process has used so far; 0 when
+// unknown.
+func (p *Process) CPUTime() time.Duration { return CPUTimeOf(p.Pid()) }
+
+// PeakRSSOf is a running process's peak resident set (VmHWM in
+// /proc/<pid>/status) in bytes; 0 when unknown.
+func PeakRSSOf(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -87,19 +95,10 @@ func (p *Process) PeakRSS() int64 {
 	return 0
 }
 
-// CPUTime is the user and system time the process has used so far, from
-// /proc (clock ticks of 10 ms); 0 when unknown.
-func (p *Process) CPUTime() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may hold spaces) start after ")".
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(data)[i+1:])
+// CPUTimeOf is the user and system time a process has used so far, from
+// /proc/<pid>/stat (clock ticks of 10 ms); 0 when unknown.
+func CPUTimeOf(pid int) time.Duration {
+	f := statFields(pid)
 	if len(f) < 13 {
 		return 0
 	}
@@ -107,6 +106,31 @@ func (p *Process) CPUTime() time.Duration {
 	fmt.Sscan(f[11], &utime)
 	fmt.Sscan(f[12], &stime)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// ParentOf is a process's parent pid, 0 when unknown.
+func ParentOf(pid int) int {
+	f := statFields(pid)
+	if len(f) < 2 {
+		return 0
+	}
+	var ppid int
+	fmt.Sscan(f[1], &ppid)
+	return ppid
+}
+
+// statFields are the fields of /proc/<pid>/stat after the command (which
+// may hold spaces): the state first.
+func statFields(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(data)[i+1:])
 }
 
 // Done is closed when the process has ended.
