@@ -57,6 +57,14 @@ func (e *MismatchError) Error() string {
 		e.Topic, e.Partition, e.Offset, e.SchemaID, e.Registry, e.Schema, e.Implied)
 }
 
+// cached reports whether id was fetched already.
+func (s *schemas) cached(id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.by[id]
+	return ok
+}
+
 func (s *schemas) get(ctx context.Context, id int) (*schema, error) {
 	s.mu.Lock()
 	sc, ok := s.by[id]

@@ -398,6 +398,7 @@ func (s *Sink) gather(ctx context.Context) []*kgo.Record {
 // schema does not belong to its topic is counted apart (Mismatched) and,
 // with Config.Strict, ends the poll with its *MismatchError.
 func (s *Sink) decodeAll(ctx context.Context, recs []*kgo.Record) ([]item, error) {
+	s.prefetchSchemas(ctx, recs)
 	items := make([]item, 0, len(recs))
 	for _, r := range recs {
 		rule := s.ruleFor(r.Topic)
@@ -437,6 +438,52 @@ func (s *Sink) ruleFor(topic string) *Rule {
 		}
 	}
 	return nil
+}
+
+// schemaFetches is how many schema lookups a sink makes at once.
+const schemaFetches = 16
+
+// prefetchSchemas looks up, several at once, the schema ids of recs not
+// cached yet: a sink starting on the whole summit meets thousands of ids
+// in its first polls, and one lookup after the other held the first
+// samples of most topics for many seconds. A lookup that fails is left
+// to decode, which retries it and says why.
+func (s *Sink) prefetchSchemas(ctx context.Context, recs []*kgo.Record) {
+	type want struct {
+		sc *schemas
+		id int
+	}
+	seen := map[want]bool{}
+	var todo []want
+	for _, r := range recs {
+		rule := s.ruleFor(r.Topic)
+		if rule == nil {
+			continue
+		}
+		id, _, err := frameID(r.Value)
+		if err != nil {
+			continue
+		}
+		w := want{rule.schemas, id}
+		if seen[w] || rule.schemas.cached(id) {
+			continue
+		}
+		seen[w] = true
+		todo = append(todo, w)
+	}
+	if len(todo) < 2 {
+		return
+	}
+	sem := make(chan struct{}, schemaFetches)
+	var wg sync.WaitGroup
+	for _, w := range todo {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			w.sc.get(ctx, w.id)
+		})
+	}
+	wg.Wait()
 }
 
 // decode turns one record into a point. A schema id the registry does not
