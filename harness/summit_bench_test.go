@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/observe"
@@ -46,7 +47,7 @@ func BenchmarkSummit(b *testing.B) {
 		for _, be := range backends {
 			for _, x := range scales {
 				r := runSummit(ctx, b, influx, be, x, time.Duration(secs*float64(time.Second)))
-				b.Logf("%s %g×: real-time %.2f×, %.0f samples/s, lost %d, e2e p99 %.0f ms", be, x, r.RealTime, r.SamplesPerSec, r.Lost, r.E2E["all"].P99)
+				b.Logf("%s %g×: real-time %.2f×, %.0f samples/s, lost %d, e2e p50 %.0f p99 %.0f ms, sink's own latency %.0f ms, batch write %.0f ms", be, x, r.RealTime, r.SamplesPerSec, r.Lost, r.E2E["all"].P50, r.E2E["all"].P99, r.SinkLatencyMS, r.SinkWriteMS)
 				res.Runs = append(res.Runs, r)
 				if x == 1 {
 					b.ReportMetric(r.RealTime, be+"-1x-realtime")
@@ -93,7 +94,13 @@ type summitRun struct {
 	// VsOne are this run's figures over its backend's 1× run's.
 	VsOne   *ratios `json:"vs_1x,omitempty"`
 	BootSec float64 `json:"boot_s"`
-	Error   string  `json:"error,omitempty"`
+	// SinkLatencyMS is the sink's own mean latency, a record's Kafka
+	// timestamp to InfluxDB's acknowledgement (efdsink_record_latency_seconds),
+	// and SinkWriteMS its mean batch write: what the EFD path costs
+	// without the harness's observation of it.
+	SinkLatencyMS float64 `json:"sink_latency_mean_ms"`
+	SinkWriteMS   float64 `json:"sink_batch_write_mean_ms"`
+	Error         string  `json:"error,omitempty"`
 }
 
 type ratios struct {
@@ -200,6 +207,10 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 		}
 	}
 	drained := time.Since(start)
+	if fams, err := env.Metrics(ctx, "usdf-efd"); err == nil {
+		r.SinkLatencyMS = histMean(fams, "efdsink_record_latency_seconds") * 1000
+		r.SinkWriteMS = histMean(fams, "efdsink_batch_write_seconds") * 1000
+	}
 	after := processUsage(influxPid)
 	r.E2E = map[string]latency{}
 	for g, h := range hist {
@@ -214,6 +225,25 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 		r.Components = append(r.Components, usage{Name: name, CPUSeconds: a.cpu - bf.cpu, PeakRSSMiB: float64(a.rss) / (1 << 20)})
 	}
 	return r
+}
+
+// histMean is a Prometheus histogram's mean over all its series.
+func histMean(fams []*dto.MetricFamily, name string) float64 {
+	var sum float64
+	var n uint64
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			sum += m.GetHistogram().GetSampleSum()
+			n += m.GetHistogram().GetSampleCount()
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
@@ -377,8 +407,8 @@ var summitPage = template.Must(template.New("summit").Funcs(template.FuncMap{
 <h1>The whole summit: cost curve</h1>
 <p>Profile <code>{{.Profile}}</code> for {{.Seconds}} s at each scale, through producer → summit Kafka → replication → USDF Kafka → sink → InfluxDB; started {{.Started.Format "2006-01-02 15:04 UTC"}}.</p>
 <p>{{.Note}}</p>
-<table><tr><th>backend</th><th>scale</th><th>writers</th><th>real-time ×</th><th>samples/s</th><th>values/s</th><th>sent</th><th>lost</th><th>dup</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>CPU s (all)</th><th>vs 1×: samples/s, CPU, p99</th><th>error</th></tr>
-{{range .Runs}}<tr><td>{{.Backend}}</td><td>{{.Scale}}</td><td>{{.Writers}}</td><td>{{printf "%.2f" .RealTime}}</td><td>{{printf "%.0f" .SamplesPerSec}}</td><td>{{printf "%.0f" .ValuesPerSec}}</td><td>{{.Sent}}</td><td>{{.Lost}}</td><td>{{.Duplicated}}</td><td>{{printf "%.0f" (get . "all").P50}}</td><td>{{printf "%.0f" (get . "all").P99}}</td><td>{{printf "%.1f" (cpu .)}}</td><td>{{with .VsOne}}{{printf "%.2f" .Samples}}, {{printf "%.2f" .CPU}}, {{printf "%.2f" .P99}}{{end}}</td><td>{{.Error}}</td></tr>
+<table><tr><th>backend</th><th>scale</th><th>writers</th><th>real-time ×</th><th>samples/s</th><th>values/s</th><th>sent</th><th>lost</th><th>dup</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>sink's own latency ms</th><th>CPU s (all)</th><th>vs 1×: samples/s, CPU, p99</th><th>error</th></tr>
+{{range .Runs}}<tr><td>{{.Backend}}</td><td>{{.Scale}}</td><td>{{.Writers}}</td><td>{{printf "%.2f" .RealTime}}</td><td>{{printf "%.0f" .SamplesPerSec}}</td><td>{{printf "%.0f" .ValuesPerSec}}</td><td>{{.Sent}}</td><td>{{.Lost}}</td><td>{{.Duplicated}}</td><td>{{printf "%.0f" (get . "all").P50}}</td><td>{{printf "%.0f" (get . "all").P99}}</td><td>{{printf "%.0f" .SinkLatencyMS}}</td><td>{{printf "%.1f" (cpu .)}}</td><td>{{with .VsOne}}{{printf "%.2f" .Samples}}, {{printf "%.2f" .CPU}}, {{printf "%.2f" .P99}}{{end}}</td><td>{{.Error}}</td></tr>
 {{end}}</table>
 {{range .Runs}}<h2>{{.Backend}} at {{.Scale}}×</h2>
 <table><tr><th>CSC group</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>samples</th></tr>
