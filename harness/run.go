@@ -165,7 +165,7 @@ func (r *run) results(st *Stand, shards []featureGroup) *reports.Results {
 		Schema: reports.SchemaV1, Run: r.id, Stand: st.File, Backend: string(st.Backend),
 		Started: r.started,
 		Notes: []string{
-			fmt.Sprintf("InfluxDB visibility is polled every %s, or twice as long as a round of polling takes when it takes longer: latencies to InfluxDB are late by up to that much.", observe.InfluxPoll),
+			fmt.Sprintf("InfluxDB visibility is polled every %s, or ten times as long as a round of polling takes when that is longer: latencies to InfluxDB are late by up to that much.", observe.InfluxPoll),
 			"One machine, one clock: all latencies use the local wall clock; private_sndStamp is TAI and converted with TAI-UTC = 37 s.",
 		},
 	}
