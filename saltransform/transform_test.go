@@ -102,7 +102,15 @@ func TestTransformer(t *testing.T) {
 	if !reflect.DeepEqual(out.Values, in.Values) {
 		t.Fatalf("values %v, wrote %v", out.Values, in.Values)
 	}
-	if x.Stats.Malformed.Load() != 1 || x.Stats.Transformed.Load() != 1 {
-		t.Fatalf("malformed %d, transformed %d; want 1 and 1", x.Stats.Malformed.Load(), x.Stats.Transformed.Load())
+	// The transformer counts a record once its produce is acknowledged,
+	// which may be after the record is readable: wait for the counts.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for x.Stats.Malformed.Load() != 1 || x.Stats.Transformed.Load() != 1 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("malformed %d, transformed %d; want 1 and 1", x.Stats.Malformed.Load(), x.Stats.Transformed.Load())
+		case <-tick.C:
+		}
 	}
 }
