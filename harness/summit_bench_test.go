@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,7 +221,7 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 	r.RealTime = dur.Seconds() / max(r.WriteSeconds, r.DrainSeconds)
 	r.SamplesPerSec = float64(r.Delivered) / max(r.WriteSeconds, r.DrainSeconds)
 	r.ValuesPerSec = float64(values) / max(r.WriteSeconds, r.DrainSeconds)
-	for _, name := range slices.Sorted(mapsKeys(after)) {
+	for _, name := range slices.Sorted(maps.Keys(after)) {
 		a, bf := after[name], before[name]
 		r.Components = append(r.Components, usage{Name: name, CPUSeconds: a.cpu - bf.cpu, PeakRSSMiB: float64(a.rss) / (1 << 20)})
 	}
@@ -244,16 +245,6 @@ func histMean(fams []*dto.MetricFamily, name string) float64 {
 		return 0
 	}
 	return sum / float64(n)
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 type procUse struct {
@@ -400,7 +391,7 @@ func totalCPU(r summitRun) float64 {
 
 var summitPage = template.Must(template.New("summit").Funcs(template.FuncMap{
 	"cpu":    totalCPU,
-	"groups": func(r summitRun) []string { return slices.Sorted(mapsKeys(r.E2E)) },
+	"groups": func(r summitRun) []string { return slices.Sorted(maps.Keys(r.E2E)) },
 	"get":    func(r summitRun, g string) latency { return r.E2E[g] },
 	"style":  func() template.CSS { return template.CSS(reports.Style) },
 }).Parse(`<!doctype html><html><head><meta charset="utf-8"><title>teststand: the whole summit, cost curve</title><style>{{style}}</style></head><body>

@@ -58,3 +58,44 @@ func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
 		return nil
 	}, nil)
 }
+
+// maxPhaseSpread bounds how far apart a topic's writers at several
+// indices start (see ProfileSpecs).
+const maxPhaseSpread = 100 * time.Millisecond
+
+// ProfileSpecs are the writers of a profile for a duration on a domain,
+// its rates times scale: every topic it gives a rate to, for each CSC a
+// producer on the domain serves, at each index the profile lists that a
+// producer serves (or the producer's index for a CSC it does not list).
+func (e *Env) ProfileSpecs(prof *mocksal.Profile, dur time.Duration, domain int, scale float64) ([]PublishSpec, error) {
+	planned, err := prof.Resolve(e.Stand.Loaded)
+	if err != nil {
+		return nil, err
+	}
+	served := e.Stand.ServedOn(domain)
+	var specs []PublishSpec
+	for _, pl := range planned {
+		w := pl.Writer
+		for _, index := range served.Indices(w.Topic.CSC, w.Index, pl.Listed) {
+			specs = append(specs, PublishSpec{CSC: w.Topic.CSC, Index: index, Topic: w.Topic.Name, RateHz: w.RateHz * scale, Duration: dur, Domain: domain, Burst: w.Burst, Jitter: w.Jitter})
+		}
+	}
+	// The writers of one topic at several indices tick apart, as separate
+	// processes do: in step, two would write the same microsecond, and
+	// the EFD (no salIndex tag, as Sasquatch deploys it) would keep only
+	// one of the two points. They are spread over the period, or over
+	// 100 ms when the period is longer (a rare event's writer must not
+	// wait minutes for its first tick).
+	group := map[[2]string][]int{}
+	for i, sp := range specs {
+		k := [2]string{sp.CSC, sp.Topic}
+		group[k] = append(group[k], i)
+	}
+	for _, idx := range group {
+		for k, i := range idx {
+			spread := min(time.Duration(float64(time.Second)/specs[i].RateHz), maxPhaseSpread)
+			specs[i].Phase = time.Duration(float64(k) / float64(len(idx)) * float64(spread))
+		}
+	}
+	return specs, nil
+}

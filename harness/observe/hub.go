@@ -257,7 +257,11 @@ func (p *influxPoller) round(ctx context.Context) {
 	}
 	for chunk := range slices.Chunk(active, influxStatementsPerRequest) {
 		var q strings.Builder
-		byKey := map[string]*polled{}
+		type key struct {
+			measurement string
+			origin      int32
+		}
+		byKey := map[key]*polled{}
 		for i, x := range chunk {
 			if i > 0 {
 				q.WriteString(";")
@@ -265,7 +269,7 @@ func (p *influxPoller) round(ctx context.Context) {
 			from := x.tap.unseenFrom(x.tr).Add(-influxMargin)
 			fmt.Fprintf(&q, `SELECT "private_seqNum","private_rcvStamp","private_origin" FROM %q WHERE "private_origin" = %d AND time >= '%s'`,
 				x.measurement, x.tr.Origin, from.UTC().Format(time.RFC3339Nano))
-			byKey[fmt.Sprintf("%s\x00%d", x.measurement, x.tr.Origin)] = x
+			byKey[key{x.measurement, x.tr.Origin}] = x
 		}
 		series, err := p.c.Query(ctx, p.db, q.String())
 		now := time.Now()
@@ -288,7 +292,7 @@ func (p *influxPoller) round(ctx context.Context) {
 				seq, ok1 := Number(row[1])
 				rcv, _ := Number(row[2])
 				origin, ok2 := Number(row[3])
-				x := byKey[fmt.Sprintf("%s\x00%d", s.Name, int32(origin))]
+				x := byKey[key{s.Name, int32(origin)}]
 				if !ok1 || !ok2 || x == nil {
 					continue
 				}

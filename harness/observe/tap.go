@@ -51,6 +51,11 @@ func NewTap(target Target) *Tap {
 func (t *Tap) Saw(seq int32, partition int32, rcv float64, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.saw(seq, partition, rcv, at)
+}
+
+// saw is Saw with t.mu held.
+func (t *Tap) saw(seq int32, partition int32, rcv float64, at time.Time) {
 	s := t.seen[seq]
 	if s == nil {
 		s = &sighting{first: at, rcv: rcv}
@@ -118,10 +123,9 @@ func (t *Tap) setErr(err error) {
 // InfluxDB point), unless it already was.
 func (t *Tap) sawOnce(seq int32, rcv float64, at time.Time) {
 	t.mu.Lock()
-	_, known := t.seen[seq]
-	t.mu.Unlock()
-	if !known {
-		t.Saw(seq, -1, rcv, at)
+	defer t.mu.Unlock()
+	if _, known := t.seen[seq]; !known {
+		t.saw(seq, -1, rcv, at)
 	}
 }
 
@@ -134,19 +138,25 @@ func (t *Tap) unseenFrom(tr *Traffic) time.Time {
 	n := tr.Len()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.cursor < n {
-		if _, ok := t.seen[tr.At(t.cursor).SeqNum]; !ok {
-			break
-		}
-		t.cursor++
-	}
 	switch {
 	case n == 0:
 		return tr.Start
-	case t.cursor < n:
+	case t.advance(tr, n):
 		return tai(tr.At(t.cursor).SndStamp)
 	}
 	return tai(tr.At(n - 1).SndStamp)
+}
+
+// advance moves the cursor past the first n writes of tr already seen
+// and reports whether one of them is not (t.mu held).
+func (t *Tap) advance(tr *Traffic, n int) bool {
+	for t.cursor < n {
+		if _, ok := t.seen[tr.At(t.cursor).SeqNum]; !ok {
+			return true
+		}
+		t.cursor++
+	}
+	return false
 }
 
 // pending reports whether tr has written a sample this tap has not seen
@@ -156,13 +166,7 @@ func (t *Tap) pending(tr *Traffic) bool {
 	n := tr.Len()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.cursor < n {
-		if _, ok := t.seen[tr.At(t.cursor).SeqNum]; !ok {
-			return true
-		}
-		t.cursor++
-	}
-	return false
+	return t.advance(tr, n)
 }
 
 // tai is the EFD time of a private_sndStamp (TAI seconds).

@@ -24,15 +24,14 @@ var mu sync.Mutex
 // done.
 func Python(t testing.TB, imports []string, pkgs ...string) string {
 	t.Helper()
-	py, err := Ensure(imports, pkgs...)
+	py, err := ensure(imports, pkgs...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return py
 }
 
-// Ensure is Python for code that is not a test.
-func Ensure(imports []string, pkgs ...string) (string, error) {
+func ensure(imports []string, pkgs ...string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	root := modroot.Dir()
