@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -62,8 +63,9 @@ func (h *Hub) KafkaTap(brokers []string, target Target, tr *Traffic) (*Tap, erro
 // kafkaFollower is one consumer of a cluster; each record of a followed
 // topic goes to the taps of its writer.
 type kafkaFollower struct {
-	cl *kgo.Client
-	mu sync.Mutex
+	cl    *kgo.Client
+	added atomic.Int64 // unix nanoseconds of the last topic added
+	mu    sync.Mutex
 	// by topic, then private_origin
 	topics map[string]*followedTopic
 	taps   []*Tap
@@ -108,12 +110,40 @@ func (f *kafkaFollower) add(name string, tr *Traffic, tap *Tap) {
 	f.taps = append(f.taps, tap)
 	f.mu.Unlock()
 	if fresh {
+		f.added.Store(time.Now().UnixNano())
 		f.cl.AddConsumeTopics(name)
+		f.cl.ForceMetadataRefresh()
+	}
+}
+
+// discoverFor is how long after a topic is added the follower keeps
+// asking for fresh metadata: a topic a flow creates only after its tap
+// was added (a replica) is taken up within a poll, not at the next
+// MetadataMaxAge, so the tap sees every record when the stack does.
+const discoverFor = 5 * time.Second
+
+// discover refreshes the metadata every 100 ms while a topic was added in
+// the last discoverFor.
+func (f *kafkaFollower) discover(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if time.Since(time.Unix(0, f.added.Load())) < discoverFor {
+				f.cl.ForceMetadataRefresh()
+			}
+		}
 	}
 }
 
 func (f *kafkaFollower) run(ctx context.Context) {
+	var discovering sync.WaitGroup
+	discovering.Go(func() { f.discover(ctx) })
 	defer func() {
+		discovering.Wait() // it ends with ctx, before the client closes
 		f.cl.Close()
 		f.mu.Lock()
 		for _, t := range f.taps {
