@@ -51,13 +51,16 @@ func (e *Env) UnexpectedPoints(ctx context.Context, site, db string, extra []str
 	background := func(origin int32) bool {
 		return origin >= backgroundOrigin && origin < backgroundOrigin+int32(len(e.Stand.Traffic))
 	}
-	series, err := se.Influx().Query(ctx, e.Database(site, db), `SELECT "private_origin","private_seqNum" FROM /.*/`)
+	// A point without either private field is in no row of the second
+	// query: every measurement's points are counted from all its fields
+	// to find those. The count comes first: a point a sink writes between
+	// the two is then in the rows and not the count, never the other way,
+	// which would call it a point without private fields.
+	counts, err := se.Influx().Query(ctx, e.Database(site, db), `SELECT count(*) FROM /.*/`)
 	if err != nil {
 		return nil, 0, err
 	}
-	// A point without either field is in no row above: count every
-	// measurement's points from all its fields to find those.
-	counts, err := se.Influx().Query(ctx, e.Database(site, db), `SELECT count(*) FROM /.*/`)
+	series, err := se.Influx().Query(ctx, e.Database(site, db), `SELECT "private_origin","private_seqNum" FROM /.*/`)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -235,6 +235,9 @@ type polled struct {
 // the polling, never by a verdict (Tap.Sweep reads the whole range).
 const influxMargin = 2 * time.Second
 
+// influxMaxWait bounds the wait between two rounds.
+const influxMaxWait = 5 * time.Second
+
 // influxStatementsPerRequest bounds one request's statements.
 const influxStatementsPerRequest = 500
 
@@ -267,8 +270,9 @@ func (p *influxPoller) run(ctx context.Context) {
 		// ten times as long, leaving the database to the stack it
 		// observes (on the whole summit, the polling at twice its round
 		// took a seventh of influxd's CPU and the real-time factor from
-		// 0.91 to 0.79).
-		t.Reset(max(InfluxPoll, 10*time.Since(started)))
+		// 0.91 to 0.79), but never more than influxMaxWait: one slow
+		// round (a compaction) does not blind the taps for minutes.
+		t.Reset(min(max(InfluxPoll, 10*time.Since(started)), influxMaxWait))
 	}
 }
 

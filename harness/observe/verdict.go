@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"context"
 	"time"
 
 	"github.com/lsst-ts/teststand/reports"
@@ -101,4 +102,70 @@ func Verdict(tr *Traffic, taps []*Tap, target Target) reports.Topic {
 // time.
 func WallTime(tai float64) time.Time {
 	return time.UnixMicro(int64(sal.UTCFromTAI(tai) * 1e6))
+}
+
+// pathCatchUp bounds how long a verdict waits for the Kafka taps before
+// its target to have read what the target holds.
+const pathCatchUp = 10 * time.Second
+
+// Behind is the first Kafka tap on the path to target (taps in order, as
+// Verdict takes them) that has not seen every sample the target's tap
+// has, or nil. A sample at the target went through every topic before
+// it, and a Kafka tap reads every record: such a tap is behind the
+// stack, not evidence against it, and a verdict taken then would call
+// the hop incomplete and count its duplicates short.
+func Behind(taps []*Tap, target Target) *Tap {
+	var final *Tap
+	var path []*Tap
+	for _, t := range taps {
+		if t.Target == target {
+			final = t
+			break
+		}
+		path = append(path, t)
+	}
+	if final == nil {
+		return nil
+	}
+	seen, _, _ := final.snapshot()
+	for _, t := range path {
+		if t.Target.Kind != KafkaTopic {
+			continue
+		}
+		t.mu.Lock()
+		missing := false
+		for seq := range seen {
+			if _, ok := t.seen[seq]; !ok {
+				missing = true
+				break
+			}
+		}
+		t.mu.Unlock()
+		if missing {
+			return t
+		}
+	}
+	return nil
+}
+
+// CatchUp waits until no Kafka tap on the path to target is Behind it,
+// for at most timeout (pathCatchUp when 0), and returns the tap still
+// behind then (nil when none is), or ctx's error. The verdict taken after
+// it says what the stack did, not how far the observer had read.
+func CatchUp(ctx context.Context, taps []*Tap, target Target, timeout time.Duration) (*Tap, error) {
+	if timeout <= 0 {
+		timeout = pathCatchUp
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		t := Behind(taps, target)
+		if t == nil || !time.Now().Before(deadline) {
+			return t, nil
+		}
+		select {
+		case <-ctx.Done():
+			return t, ctx.Err()
+		case <-time.After(InfluxPoll):
+		}
+	}
 }

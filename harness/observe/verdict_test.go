@@ -99,3 +99,71 @@ func TestTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestCatchUp shows why a verdict waits for the Kafka taps before its
+// target: taken while the USDF's tap has read two of the four samples the
+// EFD holds, the hop is incomplete and the duplicates the USDF topic holds
+// go uncounted; CatchUp waits until that tap has read them, and when it
+// never does, it gives the tap back once its time is up, so the verdict
+// shows the hop incomplete.
+func TestCatchUp(t *testing.T) {
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := ifaces.Topic("ATDome", "position")
+	summit, usdf, efd := Kafka("summit", "lsst.sal.ATDome.position"), Kafka("usdf", "summit.lsst.sal.ATDome.position"), Influx("usdf", "efd")
+	setup := func() (*Traffic, []*Tap) {
+		tr := NewTraffic(topic, 0, 7, 10)
+		t0 := time.Now().Add(-time.Minute)
+		for seq := int32(1); seq <= 4; seq++ {
+			tr.Record(mocksal.Write{SeqNum: seq, SndStamp: float64(t0.UnixMicro())/1e6 + 37 + float64(seq)/10})
+		}
+		tr.Finish(nil)
+		taps := []*Tap{NewTap(summit), NewTap(usdf), NewTap(efd)}
+		for seq := int32(1); seq <= 4; seq++ {
+			taps[0].Saw(seq, 0, 0, t0.Add(time.Second))
+			taps[2].Saw(seq, -1, 0, t0.Add(3*time.Second))
+		}
+		taps[1].Saw(1, 0, 0, t0.Add(2*time.Second))
+		taps[1].Saw(2, 0, 0, t0.Add(2*time.Second))
+		return tr, taps
+	}
+	complete := func(tr *Traffic, taps []*Tap) bool {
+		for _, h := range Verdict(tr, taps, efd).Hops {
+			if h.Name == "→kafka@usdf" {
+				return h.Count == 4
+			}
+		}
+		return false
+	}
+
+	tr, taps := setup()
+	if got := Behind(taps, efd); got != taps[1] {
+		t.Fatalf("Behind = %v, want the USDF's tap", got)
+	}
+	if complete(tr, taps) {
+		t.Fatal("a verdict taken now should show the USDF hop incomplete")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond) // the tap reads on later
+		for _, seq := range []int32{2, 3, 4, 3} {
+			taps[1].Saw(seq, 0, 0, time.Now())
+		}
+	}()
+	if behind, err := CatchUp(t.Context(), taps, efd, time.Minute); err != nil || behind != nil {
+		t.Fatalf("CatchUp = %v, %v; want the USDF's tap caught up", behind, err)
+	}
+	if res := Verdict(tr, taps, efd); !complete(tr, taps) || res.Duplicated != 2 {
+		t.Fatalf("after CatchUp: hops %v, duplicated %d; want every hop complete and the USDF's two copies counted", res.Hops, res.Duplicated)
+	}
+	if Behind(taps, summit) != nil {
+		t.Fatal("nothing is before the first tap")
+	}
+
+	tr, taps = setup()
+	behind, err := CatchUp(t.Context(), taps, efd, 50*time.Millisecond)
+	if err != nil || behind != taps[1] || complete(tr, taps) {
+		t.Fatalf("a tap that never reads on: CatchUp = %v, %v; want it given back and the hop incomplete", behind, err)
+	}
+}
