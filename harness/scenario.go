@@ -297,21 +297,24 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 			}
 		}
 	}
-	places, err := s.env.Stand.Replicas(seeds...)
+	places, from, err := s.env.Stand.ReplicaTree(seeds...)
 	if err != nil {
 		return nil, err
 	}
 	var taps []*Tap
-	for _, p := range places {
+	for i, p := range places {
 		se := s.env.Sites[p.Site]
 		tap, err := s.hub.KafkaTap(se.Brokers, observe.Kafka(p.Site, p.Topic), tr)
 		if err != nil {
 			return nil, err
 		}
+		if from[i] >= 0 {
+			tap.After(taps[from[i]])
+		}
 		taps = append(taps, tap)
 	}
 	for _, k := range s.env.Stand.Sinks {
-		for _, p := range places {
+		for i, p := range places {
 			if p.Site != k.Site.Value {
 				continue
 			}
@@ -321,7 +324,7 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 			}
 			se := s.env.Sites[p.Site]
 			measurement := cmp.Or(rule.Measurement, tr.Topic.FullName())
-			taps = append(taps, s.hub.InfluxTap(se.Influx(), s.env.Database(p.Site, rule.Database), measurement, observe.Influx(p.Site, rule.Database), tr))
+			taps = append(taps, s.hub.InfluxTap(se.Influx(), s.env.Database(p.Site, rule.Database), measurement, observe.Influx(p.Site, rule.Database), tr).After(taps[i]))
 			break
 		}
 	}

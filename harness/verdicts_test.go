@@ -159,6 +159,9 @@ func verdictLedger(sc *Scenario, topic *sal.Topic, w verdictTraffic) *Traffic {
 		for seq := range w.seen[at] {
 			tap.Saw(int32(seq+1), 0, 0, t0.Add(time.Duration(seq)*100*time.Millisecond+5*time.Millisecond))
 		}
+		if len(taps) > 0 {
+			tap.After(taps[len(taps)-1])
+		}
 		taps = append(taps, tap)
 	}
 	sc.traffic = append(sc.traffic, tr)

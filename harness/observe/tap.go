@@ -38,6 +38,16 @@ type Tap struct {
 	done      chan struct{}
 	cursor    int                             // writes before it are all seen (unseenFrom)
 	sweep     func(ctx context.Context) error // nil: nothing to sweep
+	up        *Tap                            // the place samples come to this one from; nil at the first
+}
+
+// After records that the samples at t come from up's place (a replica from
+// its source topic, a database from the topic its sink reads), and
+// returns t: a verdict's path runs up this chain. Call it before the tap
+// is judged.
+func (t *Tap) After(up *Tap) *Tap {
+	t.up = up
+	return t
 }
 
 // NewTap is a tap at target that has seen nothing; Saw records what it

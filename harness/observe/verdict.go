@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/lsst-ts/teststand/reports"
@@ -11,8 +12,25 @@ import (
 // maxMissingListed caps the missing seqNums listed in a verdict.
 const maxMissingListed = 1000
 
-// Verdict compares the ledger of tr with what the taps of its path (in
-// order, from the first hop) saw up to target: delivered, lost (the
+// pathTo is the path of samples to target's tap among taps: the taps it
+// comes After, from the first, and the target's tap last; nil when no tap
+// is at target. Taps of other branches (a replica elsewhere, the same CSC
+// written at another site) are not on it.
+func pathTo(taps []*Tap, target Target) []*Tap {
+	i := slices.IndexFunc(taps, func(t *Tap) bool { return t.Target == target })
+	if i < 0 {
+		return nil
+	}
+	var path []*Tap
+	for t := taps[i]; t != nil && len(path) <= len(taps); t = t.up {
+		path = append(path, t)
+	}
+	slices.Reverse(path)
+	return path
+}
+
+// Verdict compares the ledger of tr with what the taps of its path to
+// target (pathTo) saw: delivered, lost (the
 // missing seqNums, the first maxMissingListed), duplicated, reordered,
 // and the latency of every hop from private_sndStamp, with DDS →
 // producer from private_rcvStamp as the first tap read it.
@@ -20,18 +38,11 @@ func Verdict(tr *Traffic, taps []*Tap, target Target) reports.Topic {
 	writes := tr.Writes()
 	res := reports.Topic{Topic: tr.Topic.KafkaTopic(""), Identity: tr.Identity(), Target: target.String(), Sent: len(writes)}
 
-	var final *Tap
-	var path []*Tap // taps up to and including the target, in order
-	for _, t := range taps {
-		path = append(path, t)
-		if t.Target == target {
-			final = t
-			break
-		}
-	}
-	if final == nil {
+	path := pathTo(taps, target) // taps up to and including the target, in order
+	if path == nil {
 		return res
 	}
+	final := path[len(path)-1]
 	seen, reordered, _ := final.snapshot()
 	res.Reordered = reordered
 	for _, w := range writes {
@@ -115,20 +126,12 @@ const pathCatchUp = 10 * time.Second
 // stack, not evidence against it, and a verdict taken then would call
 // the hop incomplete and count its duplicates short.
 func Behind(taps []*Tap, target Target) *Tap {
-	var final *Tap
-	var path []*Tap
-	for _, t := range taps {
-		if t.Target == target {
-			final = t
-			break
-		}
-		path = append(path, t)
-	}
-	if final == nil {
+	path := pathTo(taps, target)
+	if path == nil {
 		return nil
 	}
-	seen, _, _ := final.snapshot()
-	for _, t := range path {
+	seen, _, _ := path[len(path)-1].snapshot()
+	for _, t := range path[:len(path)-1] {
 		if t.Target.Kind != KafkaTopic {
 			continue
 		}

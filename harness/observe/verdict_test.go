@@ -25,7 +25,9 @@ func TestVerdict(t *testing.T) {
 		at        Target
 		seqs      []int32
 		partition int32
+		elsewhere bool // on another branch: not After the tap before it
 	}
+	lab := Kafka("lab", "lsst.sal.ATDome.position")
 	cases := []struct {
 		name                                   string
 		sightings                              []saw
@@ -34,15 +36,17 @@ func TestVerdict(t *testing.T) {
 		missing                                []int64
 		hops                                   []string
 	}{
-		{"every sample everywhere", []saw{{summit, []int32{1, 2, 3, 4}, 0}, {usdf, []int32{1, 2, 3, 4}, 0}, {efd, []int32{1, 2, 3, 4}, -1}},
+		{"every sample everywhere", []saw{{summit, []int32{1, 2, 3, 4}, 0, false}, {usdf, []int32{1, 2, 3, 4}, 0, false}, {efd, []int32{1, 2, 3, 4}, -1, false}},
 			efd, 4, 0, 0, 0, nil, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
-		{"lost on the link", []saw{{summit, []int32{1, 2, 3, 4}, 0}, {usdf, []int32{1, 4}, 0}, {efd, []int32{1, 4}, -1}},
+		{"lost on the link", []saw{{summit, []int32{1, 2, 3, 4}, 0, false}, {usdf, []int32{1, 4}, 0, false}, {efd, []int32{1, 4}, -1, false}},
 			efd, 2, 2, 0, 0, []int64{2, 3}, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
-		{"duplicates at the USDF count at its EFD", []saw{{summit, []int32{1, 2, 3, 4}, 0}, {usdf, []int32{1, 2, 3, 4, 3, 4}, 0}, {efd, []int32{1, 2, 3, 4}, -1}},
+		{"duplicates at the USDF count at its EFD", []saw{{summit, []int32{1, 2, 3, 4}, 0, false}, {usdf, []int32{1, 2, 3, 4, 3, 4}, 0, false}, {efd, []int32{1, 2, 3, 4}, -1, false}},
 			efd, 4, 0, 2, 1, nil, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
-		{"judged at the summit, the path ends there", []saw{{summit, []int32{1, 2, 4, 3}, 0}, {usdf, []int32{1}, 0}, {efd, nil, -1}},
+		{"judged at the summit, the path ends there", []saw{{summit, []int32{1, 2, 4, 3}, 0, false}, {usdf, []int32{1}, 0, false}, {efd, nil, -1, false}},
 			summit, 4, 0, 0, 1, nil, []string{"dds→producer", "→kafka@summit", "end-to-end"}},
-		{"a target with no tap is all lost, no hops", []saw{{summit, []int32{1, 2, 3, 4}, 0}},
+		{"another site's copy of the CSC is not on the path", []saw{{lab, []int32{1, 2, 3, 4, 4}, 0, true}, {summit, []int32{1, 2, 3, 4}, 0, true}, {usdf, []int32{1, 2, 3}, 0, false}, {efd, []int32{1, 2, 3}, -1, false}},
+			efd, 3, 1, 0, 0, []int64{4}, []string{"dds→producer", "→kafka@summit", "→kafka@usdf", "→influxdb@usdf", "end-to-end"}},
+		{"a target with no tap is all lost, no hops", []saw{{summit, []int32{1, 2, 3, 4}, 0, false}},
 			Kafka("base", "x"), 0, 0, 0, 0, nil, nil},
 	}
 	for _, c := range cases {
@@ -54,10 +58,13 @@ func TestVerdict(t *testing.T) {
 			}
 			tr.Finish(nil)
 			var taps []*Tap
-			for _, s := range c.sightings {
+			for i, s := range c.sightings {
 				tap := NewTap(s.at)
 				for _, q := range s.seqs {
 					tap.Saw(q, s.partition, 0, t0.Add(time.Second))
+				}
+				if i > 0 && !s.elsewhere {
+					tap.After(taps[i-1])
 				}
 				taps = append(taps, tap)
 			}
@@ -105,7 +112,8 @@ func TestTarget(t *testing.T) {
 // EFD holds, the hop is incomplete and the duplicates the USDF topic holds
 // go uncounted; CatchUp waits until that tap has read them, and when it
 // never does, it gives the tap back once its time is up, so the verdict
-// shows the hop incomplete.
+// shows the hop incomplete. The CSC's topic at another site is on
+// another branch: it is neither waited for nor on the verdict's path.
 func TestCatchUp(t *testing.T) {
 	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
@@ -120,13 +128,18 @@ func TestCatchUp(t *testing.T) {
 			tr.Record(mocksal.Write{SeqNum: seq, SndStamp: float64(t0.UnixMicro())/1e6 + 37 + float64(seq)/10})
 		}
 		tr.Finish(nil)
-		taps := []*Tap{NewTap(summit), NewTap(usdf), NewTap(efd)}
+		taps := []*Tap{NewTap(summit)}
+		taps = append(taps, NewTap(usdf).After(taps[0]), NewTap(efd))
+		taps[2].After(taps[1])
+		// The CSC written at another site too: a branch that never sees
+		// these samples, and is not waited for.
+		taps = append([]*Tap{NewTap(Kafka("lab", "lsst.sal.ATDome.position"))}, taps...)
 		for seq := int32(1); seq <= 4; seq++ {
-			taps[0].Saw(seq, 0, 0, t0.Add(time.Second))
-			taps[2].Saw(seq, -1, 0, t0.Add(3*time.Second))
+			taps[1].Saw(seq, 0, 0, t0.Add(time.Second))
+			taps[3].Saw(seq, -1, 0, t0.Add(3*time.Second))
 		}
-		taps[1].Saw(1, 0, 0, t0.Add(2*time.Second))
-		taps[1].Saw(2, 0, 0, t0.Add(2*time.Second))
+		taps[2].Saw(1, 0, 0, t0.Add(2*time.Second))
+		taps[2].Saw(2, 0, 0, t0.Add(2*time.Second))
 		return tr, taps
 	}
 	complete := func(tr *Traffic, taps []*Tap) bool {
@@ -139,7 +152,7 @@ func TestCatchUp(t *testing.T) {
 	}
 
 	tr, taps := setup()
-	if got := Behind(taps, efd); got != taps[1] {
+	if got := Behind(taps, efd); got != taps[2] {
 		t.Fatalf("Behind = %v, want the USDF's tap", got)
 	}
 	if complete(tr, taps) {
@@ -148,7 +161,7 @@ func TestCatchUp(t *testing.T) {
 	go func() {
 		time.Sleep(20 * time.Millisecond) // the tap reads on later
 		for _, seq := range []int32{2, 3, 4, 3} {
-			taps[1].Saw(seq, 0, 0, time.Now())
+			taps[2].Saw(seq, 0, 0, time.Now())
 		}
 	}()
 	if behind, err := CatchUp(t.Context(), taps, efd, time.Minute); err != nil || behind != nil {
@@ -163,7 +176,7 @@ func TestCatchUp(t *testing.T) {
 
 	tr, taps = setup()
 	behind, err := CatchUp(t.Context(), taps, efd, 50*time.Millisecond)
-	if err != nil || behind != taps[1] || complete(tr, taps) {
+	if err != nil || behind != taps[2] || complete(tr, taps) {
 		t.Fatalf("a tap that never reads on: CatchUp = %v, %v; want it given back and the hop incomplete", behind, err)
 	}
 }

@@ -161,29 +161,38 @@ func (s *Stand) flowGraph() ([]compiledFlow, error) {
 // comes before one through a chain). The replicator's own policy and
 // filter decide, so what the stand expects is what replicates.
 func (s *Stand) Replicas(seeds ...SiteTopic) ([]SiteTopic, error) {
+	out, _, err := s.ReplicaTree(seeds...)
+	return out, err
+}
+
+// ReplicaTree is Replicas with, for each place, the index of the place it
+// is replicated from (-1 for a seed): the path a sample takes to it.
+func (s *Stand) ReplicaTree(seeds ...SiteTopic) ([]SiteTopic, []int, error) {
 	flows, err := s.flowGraph()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []SiteTopic
+	var from []int
 	seen := map[SiteTopic]bool{}
-	add := func(t SiteTopic) {
+	add := func(t SiteTopic, parent int) {
 		if !seen[t] {
 			seen[t] = true
 			out = append(out, t)
+			from = append(from, parent)
 		}
 	}
 	for _, t := range seeds {
-		add(t)
+		add(t, -1)
 	}
 	for i := 0; i < len(out); i++ {
 		for _, f := range flows {
 			if f.spec.Source.Value == out[i].Site && f.flow.Replicates(out[i].Topic) {
-				add(SiteTopic{f.spec.Target.Value, f.flow.RemoteTopic(out[i].Topic)})
+				add(SiteTopic{f.spec.Target.Value, f.flow.RemoteTopic(out[i].Topic)}, i)
 			}
 		}
 	}
-	return out, nil
+	return out, from, nil
 }
 
 // RemoteRegistryTopic is the storage topic the remote registry for alias
