@@ -173,8 +173,11 @@ func (e *Env) ProducerRead(ctx context.Context, name, csc, topic string) (int64,
 
 // producerRead is a producer's read counter of csc's topic in its metrics.
 func producerRead(fams []*dto.MetricFamily, csc, topic string) int64 {
-	return int64(sumValues(fams, "salkafka_samples_read_total", map[string]string{"csc": csc, "topic": topic}))
+	return int64(sumValues(fams, producerReadMetric, map[string]string{"csc": csc, "topic": topic}))
 }
+
+// producerReadMetric counts the samples a producer read, by csc and topic.
+const producerReadMetric = "salkafka_samples_read_total"
 
 // RestartProducer stops a running producer and starts it again with the
 // CSCs added to its list: the summit's documented way of adding a CSC,

@@ -22,7 +22,6 @@ import (
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/reports"
 	"github.com/lsst-ts/teststand/saltransform"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // origins hands every traffic run its own private_origin, as every start of
@@ -223,20 +222,42 @@ func (s *Scenario) Start(p PublishSpec) (*Traffic, error) {
 	return s.start(p, s.producerCounts())
 }
 
-// producerCounts are the stand's producers' metrics now, read once for
-// every traffic a step starts (a producer's read counters are the
-// baseline its steps count a traffic from).
-func (s *Scenario) producerCounts() map[string][]*dto.MetricFamily {
-	out := map[string][]*dto.MetricFamily{}
+// producerCounts are the stand's producers' read counters now, by
+// producer, then CSC and topic: read once for every traffic a step starts
+// (a producer's read counters are the baseline its steps count a traffic
+// from), and indexed once, not searched for each of the whole summit's
+// writers.
+func (s *Scenario) producerCounts() map[string]map[[2]string]int64 {
+	out := map[string]map[[2]string]int64{}
 	for _, pr := range s.env.Stand.Producers {
-		if fams, err := s.env.Metrics(s.ctx, pr.Name); err == nil {
-			out[pr.Name] = fams
+		fams, err := s.env.Metrics(s.ctx, pr.Name)
+		if err != nil {
+			continue
 		}
+		byTopic := map[[2]string]int64{}
+		for _, f := range fams {
+			if f.GetName() != producerReadMetric {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				var k [2]string
+				for _, l := range m.GetLabel() {
+					switch l.GetName() {
+					case "csc":
+						k[0] = l.GetValue()
+					case "topic":
+						k[1] = l.GetValue()
+					}
+				}
+				byTopic[k] += int64(m.GetCounter().GetValue() + m.GetGauge().GetValue())
+			}
+		}
+		out[pr.Name] = byTopic
 	}
 	return out
 }
 
-func (s *Scenario) start(p PublishSpec, counts map[string][]*dto.MetricFamily) (*Traffic, error) {
+func (s *Scenario) start(p PublishSpec, counts map[string]map[[2]string]int64) (*Traffic, error) {
 	comp := s.env.Stand.Loaded.Component(p.CSC)
 	if comp == nil {
 		return nil, fmt.Errorf("unknown CSC %q (loaded: %s)", p.CSC, strings.Join(s.env.Stand.Loaded.Names(), ", "))
@@ -259,8 +280,8 @@ func (s *Scenario) start(p PublishSpec, counts map[string][]*dto.MetricFamily) (
 		return nil, err
 	}
 	tr.ReadBefore = map[string]int64{}
-	for name, fams := range counts {
-		tr.ReadBefore[name] = producerRead(fams, t.CSC, t.Name)
+	for name, byTopic := range counts {
+		tr.ReadBefore[name] = byTopic[[2]string{t.CSC, t.Name}]
 	}
 	s.mu.Lock()
 	s.traffic = append(s.traffic, tr)
@@ -424,6 +445,21 @@ func (s *Scenario) WaitDelivered(ctx context.Context, tr *Traffic, target Target
 		return reports.Topic{}, err
 	}
 	return s.Verdict(tr, target), nil
+}
+
+// WaitSeen waits until tr's tap at target has seen every written sample,
+// or timeout passes, and judges nothing: a bench measures how long the
+// stack took with it before it takes the verdicts, whose cost would
+// otherwise be in the figure.
+func (s *Scenario) WaitSeen(ctx context.Context, tr *Traffic, target Target, timeout time.Duration) error {
+	tap := s.tap(tr, target)
+	if tap == nil {
+		return s.notObserved(tr, target)
+	}
+	if err := tr.Wait(ctx); err != nil {
+		return fmt.Errorf("writing %s.%s: %w", tr.Topic.CSC, tr.Topic.Name, err)
+	}
+	return tap.WaitCount(ctx, tr.Len(), timeout)
 }
 
 // TapError is the last error of tr's tap at target (an InfluxDB query

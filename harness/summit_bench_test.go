@@ -35,11 +35,22 @@ import (
 // index.html). BENCH_SUMMIT_SCALES (default 0.25,0.5,1,2),
 // BENCH_SUMMIT_BACKENDS (embedded,process) and BENCH_SUMMIT_SECONDS (30)
 // choose the runs.
+//
+// Each run starts on an EFD that already holds every topic's measurement
+// with its fields, as the deployed EFD does: one sample of every writer
+// goes through the whole stack and into the EFD before the measured
+// traffic starts. An empty EFD costs far more: influxd copies a
+// measurement's whole field map for every field it adds (two thirds of
+// its CPU while a topic's first point arrives), and the whole summit has
+// tens of thousands of fields. That cost is measured too, in one 1× run per
+// backend on an empty EFD (the "cold" rows; BENCH_SUMMIT_COLD=0 leaves
+// them out).
 func BenchmarkSummit(b *testing.B) {
 	scales := envFloats(b, "BENCH_SUMMIT_SCALES", "0.25,0.5,1,2")
 	backends := strings.Split(envOr("BENCH_SUMMIT_BACKENDS", "embedded,process"), ",")
 	secs := envFloats(b, "BENCH_SUMMIT_SECONDS", "30")[0]
 	out := envOr("BENCH_SUMMIT_OUT", "../out/bench-summit")
+	cold := envOr("BENCH_SUMMIT_COLD", "1") != "0"
 	ctx, influx, _ := sharedInflux(b)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 80*time.Minute)
 	defer cancel()
@@ -47,12 +58,17 @@ func BenchmarkSummit(b *testing.B) {
 		res := summitResults{Profile: "summit", Seconds: secs, Started: time.Now().UTC()}
 		for _, be := range backends {
 			for _, x := range scales {
-				r := runSummit(ctx, b, influx, be, x, time.Duration(secs*float64(time.Second)))
-				b.Logf("%s %g×: real-time %.2f×, %.0f samples/s, lost %d, e2e p50 %.0f p99 %.0f ms, sink's own latency %.0f ms, batch write %.0f ms", be, x, r.RealTime, r.SamplesPerSec, r.Lost, r.E2E["all"].P50, r.E2E["all"].P99, r.SinkLatencyMS, r.SinkWriteMS)
+				r := runSummit(ctx, b, influx, be, x, time.Duration(secs*float64(time.Second)), true)
+				logRun(b, r)
 				res.Runs = append(res.Runs, r)
 				if x == 1 {
 					b.ReportMetric(r.RealTime, be+"-1x-realtime")
 				}
+			}
+			if cold {
+				r := runSummit(ctx, b, influx, be, 1, time.Duration(secs*float64(time.Second)), false)
+				logRun(b, r)
+				res.Runs = append(res.Runs, r)
 			}
 		}
 		if err := res.write(out); err != nil {
@@ -71,11 +87,22 @@ type summitResults struct {
 	Note    string      `json:"note"`
 }
 
+// logRun logs a run's main figures.
+func logRun(b *testing.B, r summitRun) {
+	b.Logf("%s %g× (%s EFD): real-time %.2f×, %.0f samples/s, lost %d, e2e p50 %.0f p99 %.0f ms, sink's own latency %.0f ms, batch write %.0f ms, warm-up %.0f s",
+		r.Backend, r.Scale, r.EFD, r.RealTime, r.SamplesPerSec, r.Lost, r.E2E["all"].P50, r.E2E["all"].P99, r.SinkLatencyMS, r.SinkWriteMS, r.WarmSeconds)
+}
+
 // summitRun is one backend at one scale.
 type summitRun struct {
 	Backend string  `json:"backend"`
 	Scale   float64 `json:"scale"`
-	Writers int     `json:"writers"`
+	// EFD is "warm" when every topic's measurement was in the EFD before
+	// the measured traffic (WarmSeconds is what that took), "cold" when
+	// the run started on an empty one.
+	EFD         string  `json:"efd"`
+	WarmSeconds float64 `json:"warm_s,omitempty"`
+	Writers     int     `json:"writers"`
 	// RealTime is the profile's seconds over the seconds the stack took
 	// for them: max(time to write them, time until the last sample was
 	// in the EFD less the median end-to-end latency).
@@ -90,7 +117,10 @@ type summitRun struct {
 	ValuesPerSec  float64 `json:"values_per_s"`
 	// E2E are end-to-end latencies (private_sndStamp → visible in the
 	// EFD) by CSC group, and "all".
-	E2E        map[string]latency `json:"e2e_ms"`
+	E2E map[string]latency `json:"e2e_ms"`
+	// Hops are each hop's latency from private_sndStamp over every
+	// topic ("hop →kafka@usdf": until the USDF's replica had it).
+	Hops       map[string]latency `json:"hops_ms"`
 	Components []usage            `json:"components"`
 	// VsOne are this run's figures over its backend's 1× run's.
 	VsOne   *ratios `json:"vs_1x,omitempty"`
@@ -138,9 +168,9 @@ func cscGroup(csc string) string {
 	return "other"
 }
 
-func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be string, scale float64, dur time.Duration) (r summitRun) {
+func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be string, scale float64, dur time.Duration, warm bool) (r summitRun) {
 	influxPid := influx.PID()
-	r = summitRun{Backend: be, Scale: scale}
+	r = summitRun{Backend: be, Scale: scale, EFD: "cold"}
 	fail := func(err error) summitRun {
 		r.Error = err.Error()
 		b.Logf("%s %g×: %v", be, scale, err)
@@ -165,14 +195,24 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 		b.Fatal(err)
 	}
 	r.Writers = len(specs)
+	if warm {
+		r.EFD = "warm"
+		started := time.Now()
+		if err := warmUp(ctx, env, specs); err != nil {
+			return fail(fmt.Errorf("warming the EFD: %w", err))
+		}
+		r.WarmSeconds = time.Since(started).Seconds()
+	}
 	before := processUsage(influxPid)
 	sc := env.NewScenario(ctx)
 	defer sc.Close()
-	start := time.Now()
 	trs, err := sc.PublishAllAsync(specs)
 	if err != nil {
 		return fail(err)
 	}
+	// The writers were launched now, once every tap was in place: the
+	// harness's setup is not the stack's time.
+	start := time.Now()
 	for _, tr := range trs {
 		if err := tr.Wait(ctx); err != nil {
 			return fail(err)
@@ -181,7 +221,18 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 	r.WriteSeconds = time.Since(start).Seconds()
 	where := observe.Influx("usdf", "efd")
 	deadline := start.Add(dur + 5*time.Minute)
-	hist := map[string]*hdrhistogram.Histogram{}
+	for _, tr := range trs {
+		if err := sc.WaitSeen(ctx, tr, where, max(time.Until(deadline), 0)); err != nil {
+			return fail(err)
+		}
+	}
+	drained := time.Since(start)
+	after := processUsage(influxPid)
+	if fams, err := env.Metrics(ctx, "usdf-efd"); err == nil {
+		r.SinkLatencyMS = histMean(fams, "efdsink_record_latency_seconds") * 1000
+		r.SinkWriteMS = histMean(fams, "efdsink_batch_write_seconds") * 1000
+	}
+	hist, hops := map[string]*hdrhistogram.Histogram{}, map[string]*hdrhistogram.Histogram{}
 	values := 0
 	for _, tr := range trs {
 		res, err := sc.WaitDelivered(ctx, tr, where, max(time.Until(deadline), 0))
@@ -195,6 +246,14 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 		values += res.Delivered * tr.Topic.Count()
 		for _, h := range res.Hops {
 			if h.Name != "end-to-end" {
+				// Each hop's latency over every topic: where the time goes.
+				g := "hop " + h.Name
+				if hops[g] == nil {
+					hops[g] = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+				}
+				for _, p := range h.Series {
+					hops[g].RecordValue(max(int64(p.LatencyMS*1000), 1))
+				}
 				continue
 			}
 			for _, g := range []string{"all", cscGroup(tr.Topic.CSC)} {
@@ -207,13 +266,10 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 			}
 		}
 	}
-	drained := time.Since(start)
-	if fams, err := env.Metrics(ctx, "usdf-efd"); err == nil {
-		r.SinkLatencyMS = histMean(fams, "efdsink_record_latency_seconds") * 1000
-		r.SinkWriteMS = histMean(fams, "efdsink_batch_write_seconds") * 1000
+	r.E2E, r.Hops = map[string]latency{}, map[string]latency{}
+	for g, h := range hops {
+		r.Hops[g] = latency{P50: float64(h.ValueAtQuantile(50)) / 1000, P99: float64(h.ValueAtQuantile(99)) / 1000, N: h.TotalCount()}
 	}
-	after := processUsage(influxPid)
-	r.E2E = map[string]latency{}
 	for g, h := range hist {
 		r.E2E[g] = latency{P50: float64(h.ValueAtQuantile(50)) / 1000, P99: float64(h.ValueAtQuantile(99)) / 1000, N: h.TotalCount()}
 	}
@@ -226,6 +282,35 @@ func runSummit(ctx context.Context, b *testing.B, influx *influxd.Server, be str
 		r.Components = append(r.Components, usage{Name: name, CPUSeconds: a.cpu - bf.cpu, PeakRSSMiB: float64(a.rss) / (1 << 20)})
 	}
 	return r
+}
+
+// warmUp writes one sample of each spec's topic and index, at the specs'
+// phases, and waits until every one is in the USDF's EFD: the measurements
+// and fields a deployed EFD already holds.
+func warmUp(ctx context.Context, env *Env, specs []PublishSpec) error {
+	one := make([]PublishSpec, len(specs))
+	for i, sp := range specs {
+		one[i] = PublishSpec{CSC: sp.CSC, Index: sp.Index, Topic: sp.Topic, RateHz: 10, Count: 1, Domain: sp.Domain, Phase: sp.Phase}
+	}
+	sc := env.NewScenario(ctx)
+	defer sc.Close()
+	trs, err := sc.PublishAllAsync(one)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	lost := 0
+	for _, tr := range trs {
+		res, err := sc.WaitDelivered(ctx, tr, observe.Influx("usdf", "efd"), max(time.Until(deadline), 0))
+		if err != nil {
+			return err
+		}
+		lost += res.Lost
+	}
+	if lost > 0 {
+		return fmt.Errorf("%d of %d samples did not reach the EFD", lost, len(trs))
+	}
+	return nil
 }
 
 // histMean is a Prometheus histogram's mean over all its series.
@@ -352,7 +437,7 @@ func (res *summitResults) write(dir string) error {
 			r.VsOne = &ratios{Samples: r.SamplesPerSec / one.SamplesPerSec, CPU: totalCPU(*r) / totalCPU(*one), P99: r.E2E["all"].P99 / one.E2E["all"].P99}
 		}
 	}
-	res.Note = "realtime_factor = profile seconds / max(seconds to write them, seconds until the last sample was in the EFD less the median end-to-end latency); CPU and peak RSS per process over the traffic (the embedded backend's Kafka and replication run in the stand)."
+	res.Note = "realtime_factor = profile seconds / max(seconds to write them, seconds until the last sample was in the EFD less the median end-to-end latency); CPU and peak RSS per process over the traffic (the embedded backend's Kafka and replication run in the stand). A warm EFD already held every topic's measurement and fields (one sample of each writer, through the stack, before the measured traffic), as the deployed EFD does; a cold one started empty."
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -374,7 +459,7 @@ func (res *summitResults) write(dir string) error {
 // One1x is the run of a backend at scale 1, the baseline of its ratios.
 func (res *summitResults) One1x(be string) *summitRun {
 	for i := range res.Runs {
-		if res.Runs[i].Backend == be && res.Runs[i].Scale == 1 {
+		if res.Runs[i].Backend == be && res.Runs[i].Scale == 1 && res.Runs[i].EFD == "warm" {
 			return &res.Runs[i]
 		}
 	}
@@ -390,20 +475,22 @@ func totalCPU(r summitRun) float64 {
 }
 
 var summitPage = template.Must(template.New("summit").Funcs(template.FuncMap{
-	"cpu":    totalCPU,
-	"groups": func(r summitRun) []string { return slices.Sorted(maps.Keys(r.E2E)) },
-	"get":    func(r summitRun, g string) latency { return r.E2E[g] },
-	"style":  func() template.CSS { return template.CSS(reports.Style) },
+	"cpu":      totalCPU,
+	"groups":   func(r summitRun) []string { return slices.Sorted(maps.Keys(r.E2E)) },
+	"get":      func(r summitRun, g string) latency { return r.E2E[g] },
+	"hopNames": func(r summitRun) []string { return slices.Sorted(maps.Keys(r.Hops)) },
+	"hop":      func(r summitRun, g string) latency { return r.Hops[g] },
+	"style":    func() template.CSS { return template.CSS(reports.Style) },
 }).Parse(`<!doctype html><html><head><meta charset="utf-8"><title>teststand: the whole summit, cost curve</title><style>{{style}}</style></head><body>
 <h1>The whole summit: cost curve</h1>
 <p>Profile <code>{{.Profile}}</code> for {{.Seconds}} s at each scale, through producer → summit Kafka → replication → USDF Kafka → sink → InfluxDB; started {{.Started.Format "2006-01-02 15:04 UTC"}}.</p>
 <p>{{.Note}}</p>
-<table><tr><th>backend</th><th>scale</th><th>writers</th><th>real-time ×</th><th>samples/s</th><th>values/s</th><th>sent</th><th>lost</th><th>dup</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>sink's own latency ms</th><th>CPU s (all)</th><th>vs 1×: samples/s, CPU, p99</th><th>error</th></tr>
-{{range .Runs}}<tr><td>{{.Backend}}</td><td>{{.Scale}}</td><td>{{.Writers}}</td><td>{{printf "%.2f" .RealTime}}</td><td>{{printf "%.0f" .SamplesPerSec}}</td><td>{{printf "%.0f" .ValuesPerSec}}</td><td>{{.Sent}}</td><td>{{.Lost}}</td><td>{{.Duplicated}}</td><td>{{printf "%.0f" (get . "all").P50}}</td><td>{{printf "%.0f" (get . "all").P99}}</td><td>{{printf "%.0f" .SinkLatencyMS}}</td><td>{{printf "%.1f" (cpu .)}}</td><td>{{with .VsOne}}{{printf "%.2f" .Samples}}, {{printf "%.2f" .CPU}}, {{printf "%.2f" .P99}}{{end}}</td><td>{{.Error}}</td></tr>
+<table><tr><th>backend</th><th>scale</th><th>EFD</th><th>writers</th><th>real-time ×</th><th>samples/s</th><th>values/s</th><th>sent</th><th>lost</th><th>dup</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>sink's own latency ms</th><th>CPU s (all)</th><th>vs 1×: samples/s, CPU, p99</th><th>error</th></tr>
+{{range .Runs}}<tr><td>{{.Backend}}</td><td>{{.Scale}}</td><td>{{.EFD}}{{with .WarmSeconds}} ({{printf "%.0f" .}} s){{end}}</td><td>{{.Writers}}</td><td>{{printf "%.2f" .RealTime}}</td><td>{{printf "%.0f" .SamplesPerSec}}</td><td>{{printf "%.0f" .ValuesPerSec}}</td><td>{{.Sent}}</td><td>{{.Lost}}</td><td>{{.Duplicated}}</td><td>{{printf "%.0f" (get . "all").P50}}</td><td>{{printf "%.0f" (get . "all").P99}}</td><td>{{printf "%.0f" .SinkLatencyMS}}</td><td>{{printf "%.1f" (cpu .)}}</td><td>{{with .VsOne}}{{printf "%.2f" .Samples}}, {{printf "%.2f" .CPU}}, {{printf "%.2f" .P99}}{{end}}</td><td>{{.Error}}</td></tr>
 {{end}}</table>
-{{range .Runs}}<h2>{{.Backend}} at {{.Scale}}×</h2>
+{{range .Runs}}<h2>{{.Backend}} at {{.Scale}}×, {{.EFD}} EFD</h2>
 <table><tr><th>CSC group</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>samples</th></tr>
-{{$r := .}}{{range groups .}}<tr><td>{{.}}</td><td>{{printf "%.0f" (get $r .).P50}}</td><td>{{printf "%.0f" (get $r .).P99}}</td><td>{{(get $r .).N}}</td></tr>{{end}}</table>
+{{$r := .}}{{range groups .}}<tr><td>{{.}}</td><td>{{printf "%.0f" (get $r .).P50}}</td><td>{{printf "%.0f" (get $r .).P99}}</td><td>{{(get $r .).N}}</td></tr>{{end}}{{range hopNames .}}<tr><td>{{.}}</td><td>{{printf "%.0f" (hop $r .).P50}}</td><td>{{printf "%.0f" (hop $r .).P99}}</td><td>{{(hop $r .).N}}</td></tr>{{end}}</table>
 <table><tr><th>process</th><th>CPU s</th><th>peak RSS MiB</th></tr>
 {{range .Components}}<tr><td>{{.Name}}</td><td>{{printf "%.1f" .CPUSeconds}}</td><td>{{printf "%.0f" .PeakRSSMiB}}</td></tr>{{end}}</table>
 {{end}}</body></html>

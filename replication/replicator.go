@@ -145,10 +145,10 @@ func New(cfg Config) (*Replicator, error) {
 		kgo.ConsumerGroup(cfg.GroupID),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(100 * time.Millisecond),
-		// A fetch returns once 64 KiB are there or the wait is over, not
+		// A fetch returns once 1 MiB is there or the wait is over, not
 		// at the first byte: with thousands of partitions, each fetch
 		// carries them all, and one per record costs more than the copy.
-		kgo.FetchMinBytes(64 << 10),
+		kgo.FetchMinBytes(1 << 20),
 	}, kgroup.AtLeastOnce(cfg.CommitInterval, log)...), cfg.SourceOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("replication %s: source client: %w", name, err)

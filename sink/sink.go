@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,10 +58,18 @@ type Config struct {
 	CreateDatabases bool
 	// MaxBatch caps the points of one write; 0 means 5000.
 	MaxBatch int
+	// Writers is how many writes may be in flight at once; 0 means 2.
+	// InfluxDB handles one write request on about one core, and the
+	// deployed EFD takes the writes of many Telegraf connectors at once;
+	// a poll's records are marked for commit only once all its writes
+	// are done.
+	Writers int
 	// MaxUndelivered caps the records read and not yet written and
-	// committed, as Telegraf's max_undelivered_messages does: one poll
-	// takes up to that many and writes them in batches of MaxBatch. 0
-	// means MaxBatch.
+	// committed, as Telegraf's max_undelivered_messages does: a poll takes
+	// up to that many less those still being written, and writes them in
+	// batches of MaxBatch. The next poll is read and decoded while the
+	// last one is written. 0 means twice MaxBatch: a batch read while one
+	// is written.
 	MaxUndelivered int
 	// FlushInterval, when set, gathers records for up to that long (or
 	// MaxBatch points) before writing; 0 writes what each fetch returned
@@ -186,6 +195,9 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 5000
 	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 2
+	}
 	if cfg.SchemaWait <= 0 {
 		cfg.SchemaWait = 30 * time.Second
 	}
@@ -223,10 +235,10 @@ func New(cfg Config) (*Sink, error) {
 		kgo.MetadataMaxAge(cfg.TopicRefresh),
 		kgo.MetadataMinAge(min(cfg.TopicRefresh, 5*time.Second)),
 		kgo.FetchMaxWait(100 * time.Millisecond),
-		// A fetch returns once 64 KiB are there or the wait is over, not
+		// A fetch returns once 1 MiB is there or the wait is over, not
 		// at the first byte: with the summit's thousands of partitions,
 		// each fetch carries them all (≤ 100 ms more latency).
-		kgo.FetchMinBytes(64 << 10),
+		kgo.FetchMinBytes(1 << 20),
 	}, kgroup.AtLeastOnce(time.Second, log)...), cfg.KafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sink: kafka client: %w", err)
@@ -316,13 +328,25 @@ func (s *Sink) Run(ctx context.Context) error {
 	rctx, stopRate := context.WithCancel(ctx)
 	defer stopRate()
 	go every.Run(rctx, 5*time.Second, s.metrics.rateFunc(&s.Stats.Points))
-	done := map[string]map[int32]int64{}
+	// One goroutine writes while this one reads and decodes the next
+	// poll: InfluxDB's acknowledgement of a batch takes as long as
+	// decoding one, and the two ran one after the other.
+	w := newPipeline(s)
+	go w.run(ctx)
+	defer w.close()
 	for {
-		if target != nil && caughtUp(done, target) {
-			s.log.Info("sink: repair done", "points", s.Stats.Points.Load())
-			return s.kafka.CommitMarkedOffsets(context.WithoutCancel(ctx))
+		if target != nil {
+			w.drain() // a repair decides on what is written
+			if caughtUp(w.written(), target) {
+				s.log.Info("sink: repair done", "points", s.Stats.Points.Load())
+				return s.kafka.CommitMarkedOffsets(context.WithoutCancel(ctx))
+			}
 		}
-		recs := s.gather(ctx)
+		room := w.room(ctx, s.undelivered())
+		if ctx.Err() != nil {
+			return nil
+		}
+		recs := s.gather(ctx, room)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -336,30 +360,150 @@ func (s *Sink) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("sink: strict: %w", err) // nothing of this poll is marked
 		}
-		if err := s.writeAll(ctx, items); err != nil {
-			return nil // ctx ended while retrying: nothing is marked
-		}
-		s.kafka.MarkCommitRecords(recs...)
-		for _, r := range recs {
-			if done[r.Topic] == nil {
-				done[r.Topic] = map[int32]int64{}
-			}
-			done[r.Topic][r.Partition] = max(done[r.Topic][r.Partition], r.Offset+1)
-		}
+		w.send(recs, items)
 	}
 }
 
-// undelivered is how many records one poll may take.
+// pipeline is the sink's writer: it writes the polls it is sent in order,
+// then marks their records for commit; a poll is marked only once every
+// point of it was written, or refused and reported.
+type pipeline struct {
+	s    *Sink
+	in   chan poll
+	quit chan struct{} // closed by close: write what was sent, then stop
+	done chan struct{} // closed when run returns
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	inflight int                        // records sent and not yet written
+	off      map[string]map[int32]int64 // next offset after what was written, by topic and partition
+}
+
+type poll struct {
+	recs  []*kgo.Record
+	items []item
+}
+
+func newPipeline(s *Sink) *pipeline {
+	p := &pipeline{s: s, in: make(chan poll, 1), quit: make(chan struct{}), done: make(chan struct{}), off: map[string]map[int32]int64{}}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// run writes what it is sent until close, or until ctx ends (what was
+// not written is then not marked).
+func (p *pipeline) run(ctx context.Context) {
+	defer close(p.done)
+	defer func() {
+		p.mu.Lock()
+		p.inflight = -1 // nothing more is written: room and drain stop waiting
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}()
+	for {
+		var b poll
+		select {
+		case b = <-p.in:
+		case <-p.quit:
+			select {
+			case b = <-p.in:
+			default:
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+		if err := p.s.writeAll(ctx, b.items); err != nil {
+			return // ctx ended while retrying: nothing of it is marked
+		}
+		p.s.kafka.MarkCommitRecords(b.recs...)
+		p.mu.Lock()
+		for _, r := range b.recs {
+			if p.off[r.Topic] == nil {
+				p.off[r.Topic] = map[int32]int64{}
+			}
+			p.off[r.Topic][r.Partition] = max(p.off[r.Topic][r.Partition], r.Offset+1)
+		}
+		p.inflight -= len(b.recs)
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}
+}
+
+// send hands a decoded poll to the writer (waiting while another waits).
+func (p *pipeline) send(recs []*kgo.Record, items []item) {
+	p.mu.Lock()
+	if p.inflight < 0 {
+		p.mu.Unlock()
+		return // the writer stopped (ctx ended)
+	}
+	p.inflight += len(recs)
+	p.mu.Unlock()
+	select {
+	case p.in <- poll{recs, items}:
+	case <-p.done:
+	}
+}
+
+// room waits until fewer than limit records are being written and returns
+// how many more a poll may take, or 0 once the writer stopped or ctx
+// ended.
+func (p *pipeline) room(ctx context.Context, limit int) int {
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.inflight >= limit && ctx.Err() == nil {
+		p.cond.Wait()
+	}
+	if p.inflight < 0 || ctx.Err() != nil {
+		return 0
+	}
+	return limit - p.inflight
+}
+
+// drain waits until everything sent was written (or the writer stopped).
+func (p *pipeline) drain() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.inflight > 0 {
+		p.cond.Wait()
+	}
+}
+
+// written is the next offset after what was written, by topic and
+// partition (a copy).
+func (p *pipeline) written() map[string]map[int32]int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]map[int32]int64, len(p.off))
+	for t, ps := range p.off {
+		out[t] = maps.Clone(ps)
+	}
+	return out
+}
+
+// close lets the writer finish what it was sent and waits for it.
+func (p *pipeline) close() {
+	close(p.quit)
+	<-p.done
+}
+
+// undelivered is how many records may be read and not yet written.
 func (s *Sink) undelivered() int {
 	if s.cfg.MaxUndelivered > 0 {
 		return s.cfg.MaxUndelivered
 	}
-	return s.cfg.MaxBatch
+	return 2 * s.cfg.MaxBatch
 }
 
-// gather polls once, or for up to FlushInterval when set, and records
-// consumer lag from the high watermarks.
-func (s *Sink) gather(ctx context.Context) []*kgo.Record {
+// gather polls once for up to limit records, or for up to FlushInterval
+// when set, and records consumer lag from the high watermarks.
+func (s *Sink) gather(ctx context.Context, limit int) []*kgo.Record {
 	var recs []*kgo.Record
 	var deadline time.Time
 	if s.cfg.FlushInterval > 0 {
@@ -371,7 +515,7 @@ func (s *Sink) gather(ctx context.Context) []*kgo.Record {
 		if !deadline.IsZero() && len(recs) > 0 {
 			pctx, cancel = context.WithDeadline(ctx, deadline)
 		}
-		fetches := s.kafka.PollRecords(pctx, s.undelivered()-len(recs))
+		fetches := s.kafka.PollRecords(pctx, limit-len(recs))
 		cancel()
 		if ctx.Err() != nil {
 			return nil
@@ -387,7 +531,7 @@ func (s *Sink) gather(ctx context.Context) []*kgo.Record {
 			}
 			recs = append(recs, p.Records...)
 		})
-		if deadline.IsZero() || len(recs) >= s.undelivered() || (len(recs) > 0 && !time.Now().Before(deadline)) {
+		if deadline.IsZero() || len(recs) >= limit || (len(recs) > 0 && !time.Now().Before(deadline)) {
 			return recs
 		}
 	}
@@ -541,9 +685,11 @@ func (s *Sink) decode(ctx context.Context, r *kgo.Record, rule *Rule) (*write.Po
 	return p, err
 }
 
-// writeAll writes items by destination in batches of at most MaxBatch.
-// It returns only when every point was accepted or reported as refused,
-// or ctx ended.
+// writeAll writes items by destination in batches of at most MaxBatch,
+// up to Writers of them at once (a poll of fewer than Writers×MaxBatch
+// points is split in Writers batches, down to minSplit points each). It
+// returns only when every point was accepted or reported as refused, or
+// ctx ended.
 func (s *Sink) writeAll(ctx context.Context, items []item) error {
 	byDest := map[*Rule][]item{}
 	var order []*Rule
@@ -553,18 +699,40 @@ func (s *Sink) writeAll(ctx context.Context, items []item) error {
 		}
 		byDest[it.rule] = append(byDest[it.rule], it)
 	}
+	type batch struct {
+		r    *Rule
+		list []item
+	}
+	var batches []batch
 	for _, r := range order {
 		list := byDest[r]
+		size := min(s.cfg.MaxBatch, max(minSplit, (len(list)+s.cfg.Writers-1)/s.cfg.Writers))
 		for len(list) > 0 {
-			n := min(len(list), s.cfg.MaxBatch)
-			if err := s.writeBatch(ctx, r, list[:n]); err != nil {
-				return err
-			}
+			n := min(len(list), size)
+			batches = append(batches, batch{r, list[:n]})
 			list = list[n:]
 		}
 	}
-	return nil
+	if len(batches) == 1 {
+		return s.writeBatch(ctx, batches[0].r, batches[0].list)
+	}
+	sem := make(chan struct{}, s.cfg.Writers)
+	errs := make([]error, len(batches))
+	var wg sync.WaitGroup
+	for i, b := range batches {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = s.writeBatch(ctx, b.r, b.list)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
+
+// minSplit is the fewest points a batch is split down to for concurrent
+// writes: smaller writes cost InfluxDB more than they gain.
+const minSplit = 500
 
 // writeBatch writes one batch, retrying with backoff on server errors and
 // timeouts. A client error (4xx) is split in halves until the points

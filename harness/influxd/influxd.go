@@ -163,7 +163,12 @@ bind-address = "127.0.0.1:%d"
   dir = %q
   wal-dir = %q
   query-log-enabled = false
-  wal-fsync-delay = "0s"
+  # As Sasquatch deploys the EFD (applications/sasquatch/values.yaml):
+  # writes within 100 ms share an fsync, and neither the cache nor the
+  # series of a database are capped.
+  wal-fsync-delay = "100ms"
+  cache-max-memory-size = 0
+  max-series-per-database = 0
 
 [monitor]
   store-enabled = false

@@ -42,7 +42,7 @@ func StartV2(ctx context.Context, binary string) (*Server, error) {
 		"--sqlite-path", filepath.Join(dir, "influxd.sqlite"),
 		"--engine-path", filepath.Join(dir, "engine"),
 		"--reporting-disabled", "--ui-disabled", "--pprof-disabled",
-		"--log-level", "warn", "--storage-wal-fsync-delay", "0s")
+		"--log-level", "warn", "--storage-wal-fsync-delay", "100ms") // as the EFD is deployed (see config)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func newKafkaFollower(brokers []string) (*kafkaFollower, error) {
 		kgo.MetadataMinAge(50*time.Millisecond),
 		kgo.MetadataMaxAge(2*time.Second),
 		kgo.FetchMaxWait(50*time.Millisecond),
-		kgo.FetchMinBytes(64<<10), // not a fetch per record over thousands of partitions
+		kgo.FetchMinBytes(1<<20), // not a fetch per record over thousands of partitions
 	)
 	if err != nil {
 		return nil, err

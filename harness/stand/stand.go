@@ -394,7 +394,7 @@ type SinkSpec struct {
 	Registry string `yaml:"registry"`
 	// MaxBatch and FlushInterval are the sink's batching (0: defaults);
 	// MaxUndelivered caps the records read and not yet written
-	// (Telegraf's max_undelivered_messages; 0: MaxBatch).
+	// (Telegraf's max_undelivered_messages; 0: twice MaxBatch).
 	MaxBatch       int      `yaml:"max_batch" jsonschema:"minimum=1"`
 	FlushInterval  Duration `yaml:"flush_interval"`
 	MaxUndelivered int      `yaml:"max_undelivered" jsonschema:"minimum=1"`
