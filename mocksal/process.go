@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/internal/exit"
+	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/sal"
 )
 
@@ -51,6 +53,10 @@ type ProcessConfig struct {
 	Progress      io.Writer
 	ProgressEvery time.Duration
 	Logger        *slog.Logger
+	// Kafka, when set, makes the writers Kafka-era SAL components: they
+	// write straight to that Kafka under its subname (package kafkasal),
+	// on no DDS domain. Replay and Record need a DDS domain.
+	Kafka *kafkasal.Config
 }
 
 // SalmockTopics returns the first n topics of the loaded interfaces in
@@ -71,6 +77,9 @@ func SalmockTopics(ifaces *sal.Interfaces, n int) []*sal.Topic {
 // RunProcess joins the domain and runs the writers until they finish or
 // ctx ends.
 func RunProcess(ctx context.Context, cfg ProcessConfig) error {
+	if cfg.Kafka != nil {
+		return runKafka(ctx, cfg)
+	}
 	bus := dds.NewBus()
 	defer bus.Close()
 	link, err := dds.Join(ctx, bus, dds.LinkConfig{Domain: cfg.Domain, Interfaces: cfg.Interfaces, BasePort: cfg.DDSBasePort, Logger: cfg.Logger})
@@ -155,6 +164,57 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	}
 	wg.Wait()
 	return errors.Join(errors.Join(errs...), ledgerErr, closeRecorder(rec))
+}
+
+// runKafka runs the writers as Kafka-era SAL components: their topics are
+// created and their schemas registered first, then each writes straight
+// to the Kafka of cfg.Kafka; what is in flight is flushed at the end.
+func runKafka(ctx context.Context, cfg ProcessConfig) error {
+	if cfg.Replay != nil || cfg.Record != nil {
+		return &exit.BadInput{Err: errors.New("mocksal: --replay and --record need a DDS domain, not --kafka")}
+	}
+	var topics []*sal.Topic
+	for _, w := range cfg.Writers {
+		if !slices.Contains(topics, w.Topic) {
+			topics = append(topics, w.Topic)
+		}
+	}
+	kc := *cfg.Kafka
+	kc.Logger = cmp.Or(kc.Logger, cfg.Logger)
+	kw, err := kafkasal.Open(ctx, kc, topics)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	enc := json.NewEncoder(io.Discard)
+	if cfg.Ledger != nil {
+		enc = json.NewEncoder(cfg.Ledger)
+	}
+	m := newMetrics()
+	var ledgerErr error
+	errs := make([]error, len(cfg.Writers))
+	var wg sync.WaitGroup
+	for i, w := range cfg.Writers {
+		w.Publish = kw.Publish
+		wg.Go(func() {
+			_, errs[i] = Run(ctx, nil, w, func(w Write) {
+				m.wrote(w)
+				mu.Lock()
+				defer mu.Unlock()
+				if err := enc.Encode(w); err != nil && ledgerErr == nil {
+					ledgerErr = fmt.Errorf("mocksal: ledger: %w", err)
+				}
+			})
+		})
+	}
+	wg.Wait()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	closeErr := kw.Close(fctx)
+	if n := kw.Failed.Load(); n > 0 {
+		closeErr = errors.Join(closeErr, fmt.Errorf("mocksal: %d samples were not acknowledged by Kafka", n))
+	}
+	return errors.Join(errors.Join(errs...), ledgerErr, closeErr)
 }
 
 func closeRecorder(r *Recorder) error {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/internal/kafkasec"
+	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/sal"
 )
 
@@ -170,9 +170,9 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	acks, err := parseAcks(cfg.Acks)
+	acks, err := kafkasal.ParseAcks(cfg.Acks)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("producer: wait-ack %q: %w", cfg.Acks, err)
 	}
 	comps, err := parseComponents(cfg.Interfaces, cfg.Components, cfg.Groups)
 	if err != nil {
@@ -347,18 +347,6 @@ func compression(s string) (kgo.CompressionCodec, error) {
 	return kgo.CompressionCodec{}, fmt.Errorf("producer: compression %q: want none, gzip, snappy, lz4 or zstd", s)
 }
 
-func parseAcks(s string) (kgo.Acks, error) {
-	switch s {
-	case "", "1":
-		return kgo.LeaderAck(), nil
-	case "0":
-		return kgo.NoAck(), nil
-	case "all", "-1":
-		return kgo.AllISRAcks(), nil
-	}
-	return kgo.Acks{}, fmt.Errorf("producer: wait-ack %q: want 0, 1 or all", s)
-}
-
 // setup registers schemas, creates topics and subscribes readers for every
 // topic of every component. Topics of a component are created in one
 // request per kind (partitions, compaction) rather than one per topic.
@@ -385,13 +373,12 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 			// may give a topic more (never an event).
 			k := kind{partitions: cmp.Or(c.Partitions[t.Name], 1)}
 			if t.Kind == sal.Telemetry {
-				tp.key = []byte{}
 				k.partitions = cmp.Or(c.Partitions[t.Name], p.cfg.Partitions)
 			} else {
 				k.compact = true
-				if !t.Indexed {
-					tp.key = recordKey(t, 0, false)
-				}
+			}
+			if t.Kind == sal.Telemetry || !t.Indexed {
+				tp.key = kafkasal.Key(t, 0)
 			}
 			create[k] = append(create[k], tp.kafka)
 			id, err := p.schemaID(ctx, t)
@@ -461,20 +448,6 @@ func (p *Producer) createTopics(ctx context.Context, adm *kadm.Client, partition
 		}
 	}
 	return nil
-}
-
-// recordKey is Kafka-era salobj's key for non-telemetry records.
-func recordKey(t *sal.Topic, index int32, indexed bool) []byte {
-	k := struct {
-		Name  string `json:"name"`
-		Topic string `json:"topic"`
-		Index *int32 `json:"index,omitempty"`
-	}{Name: t.CSC, Topic: t.Name}
-	if indexed {
-		k.Index = &index
-	}
-	b, _ := json.Marshal(k)
-	return b
 }
 
 // Run forwards samples until ctx ends, then flushes and closes.
@@ -567,7 +540,7 @@ func (tp *topicProducer) forward(ctx context.Context, s *sal.Sample, rcv float64
 	key := tp.key
 	if key == nil {
 		idx, _ := vals[tp.pos.index].(int32)
-		key = recordKey(tp.topic, idx, true)
+		key = kafkasal.Key(tp.topic, idx)
 	}
 	rec := &kgo.Record{Topic: tp.kafka, Key: key, Value: buf}
 	p.kafka.Produce(context.WithoutCancel(ctx), rec, func(r *kgo.Record, err error) {

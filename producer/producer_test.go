@@ -90,8 +90,8 @@ func TestForwardsFramedRecordsWithStamps(t *testing.T) {
 		key        string
 	}{
 		{"ATDome", "position", 0, ""},
-		{"ATDome", "logevent_azimuthState", 0, `{"name":"ATDome","topic":"logevent_azimuthState"}`},
-		{"MTHexapod", "logevent_inPosition", 2, `{"name":"MTHexapod","topic":"logevent_inPosition","index":2}`},
+		{"ATDome", "logevent_azimuthState", 0, `{ "name": "ATDome", "topic": "logevent_azimuthState" }`},
+		{"MTHexapod", "logevent_inPosition", 2, `{ "name": "MTHexapod", "index": 2, "topic": "logevent_inPosition" }`},
 	}
 	reg, _ := sr.NewClient(sr.URLs(r.reg.URL()))
 	adm := kadm.NewClient(mustClient(t, r.cluster))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
+	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/mocksal"
 )
 
@@ -41,6 +44,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	metrics := fs.String("metrics", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9108)")
 	progress := fs.Duration("progress", 0, "print progress at this interval (e.g. 1s)")
 	debug := fs.Bool("debug", false, "debug logging")
+	kafka := fs.String("kafka", "", "write as Kafka-era SAL (ts_salobj 8) straight to these brokers instead of a DDS domain (comma-separated; "+kafkasal.EnvBroker+")")
+	registryURL := fs.String("registry", os.Getenv(kafkasal.EnvRegistry), "with --kafka: the schema registry ("+kafkasal.EnvRegistry+")")
+	subname := fs.String("subname", os.Getenv(kafkasal.EnvSubname), "with --kafka: topics lsst.<subname>.<CSC>.<topic> ("+kafkasal.EnvSubname+"; sal in production)")
+	security := kafkasec.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -103,6 +110,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ReplayConfig: mocksal.ReplayConfig{Speed: *speed, Domain: -1, Origin: int32(*origin)}}
 	if *progress > 0 {
 		cfg.Progress, cfg.ProgressEvery = stderr, *progress
+	}
+	if *kafka != "" {
+		if *replay != "" || *record != "" {
+			return fail("--replay and --record need a DDS domain, not --kafka")
+		}
+		given := map[string]string{kafkasal.EnvBroker: *kafka, kafkasal.EnvRegistry: *registryURL, kafkasal.EnvSubname: *subname}
+		kc, err := kafkasal.FromEnv(func(k string) string { return cmp.Or(given[k], os.Getenv(k)) })
+		if err != nil {
+			return fail("--kafka: %v", err)
+		}
+		sec, err := security.Config()
+		if err != nil {
+			return fail("%v", err)
+		}
+		if kc.KafkaOpts, err = sec.Opts(); err != nil {
+			return fail("%v", err)
+		}
+		cfg.Kafka = &kc
 	}
 	if *record != "" {
 		f, err := os.Create(*record)

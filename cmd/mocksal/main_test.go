@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lsst-ts/teststand/internal/kafkatest"
+	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 )
@@ -78,7 +80,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--csc", "ATDome"}, "give --duration or --count"},
 		{[]string{"--count", "1"}, "give --csc, --profile, --salmock or --replay"},
 		{[]string{"--profile", "missing.yaml", "--count", "1"}, "no such file"},
+		{[]string{"--kafka", "127.0.0.1:1", "--csc", "ATDome", "--count", "1"}, "LSST_TOPIC_SUBNAME is not set"},
+		{[]string{"--kafka", "127.0.0.1:1", "--subname", "test", "--replay", "x.jsonl"}, "need a DDS domain"},
 	}
+	t.Setenv(kafkasal.EnvSubname, "")
 	for _, c := range cases {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
@@ -118,5 +123,25 @@ func TestReplayRefusesBadRecordings(t *testing.T) {
 		if out.Len() != 0 {
 			t.Errorf("%s: wrote %q", c.name, out.String())
 		}
+	}
+}
+
+// TestKafkaEra writes as a Kafka-era SAL component: straight to the
+// site's Kafka under the subname, every sample in the ledger.
+func TestKafkaEra(t *testing.T) {
+	site := kafkatest.NewSite(t)
+	c, reg := site.Cluster, site.Registry
+	var out, errb bytes.Buffer
+	code := run([]string{"--kafka", strings.Join(c.ListenAddrs(), ","), "--registry", reg.URL(), "--subname", "test",
+		"--csc", "ATDome", "--topic", "position", "--rate", "100", "--count", "4", "--ledger", "-"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 4 {
+		t.Fatalf("%d ledger lines, want 4", n)
+	}
+	recs := kafkatest.Consume(t, c.ListenAddrs(), "lsst.test.ATDome.position", 4)
+	if len(recs) != 4 {
+		t.Fatalf("%d records at lsst.test.ATDome.position, want 4", len(recs))
 	}
 }

@@ -29,6 +29,28 @@ const (
 	ReplicaTopic = "summit.lsst.sal.Test.scalars"
 )
 
+// Site is one embedded Kafka cluster with its schema registry.
+type Site struct {
+	Cluster  *kfake.Cluster
+	Registry *registry.Server
+}
+
+// NewSite starts a Site; the test's cleanup stops it.
+func NewSite(t testing.TB) *Site {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	reg, err := registry.Start(context.Background(), registry.Config{Brokers: c.ListenAddrs(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	return &Site{Cluster: c, Registry: reg}
+}
+
 // RemoteSite is a site of Sasquatch's remote context on one embedded
 // cluster: the local registry (registry-schemas) and a read-only remote
 // registry on summit.registry-schemas (written here by the summit's
