@@ -81,6 +81,10 @@ type PublishSpec struct {
 	// TextSite, when set, writes the samples as SAL text to that site's
 	// Kafka (topic <CSC>_<kind>) instead of on a DDS domain.
 	TextSite string
+	// KafkaWriter, when set, writes the samples as that Kafka-era writer
+	// group of the stand does (ts_salobj 8): straight to its site's Kafka
+	// under its subname, on no DDS domain.
+	KafkaWriter string
 	// Databases, when set, are the only InfluxDB targets watched (the
 	// sinks' and every database of every site otherwise): a stand with
 	// many databases checks the others once, afterwards.
@@ -134,7 +138,8 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
 		Burst: p.Burst, Jitter: p.Jitter, Phase: p.Phase,
 	}
-	if p.TextSite != "" {
+	switch {
+	case p.TextSite != "":
 		pub, closeText, err := s.env.textPublisher(p.TextSite)
 		if err != nil {
 			tr.Finish(err)
@@ -142,6 +147,18 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 		}
 		defer closeText()
 		wc.Publish = pub
+	case p.KafkaWriter != "":
+		kw, err := s.env.kafkaWriter(ctx, p.KafkaWriter, tr.Topic)
+		if err != nil {
+			tr.Finish(err)
+			return
+		}
+		defer func() {
+			if err := kw.Close(context.WithoutCancel(ctx)); err != nil {
+				s.env.log.Error("harness: Kafka-era writer", "writer", p.KafkaWriter, "err", err)
+			}
+		}()
+		wc.Publish = kw.Publish
 	}
 	_, err := mocksal.Run(ctx, s.env.Bus, wc, tr.Record)
 	tr.Finish(err)
@@ -274,7 +291,7 @@ func (s *Scenario) start(p PublishSpec, counts map[string]map[[2]string]int64) (
 		origin = origins.Add(1)
 	}
 	tr := observe.NewTraffic(t, p.Index, origin, p.RateHz)
-	tr.Domain, tr.TextSite = p.Domain, p.TextSite
+	tr.Domain, tr.TextSite, tr.KafkaWriter = p.Domain, p.TextSite, p.KafkaWriter
 	taps, err := s.tapsFor(tr, p.Databases)
 	if err != nil {
 		return nil, err
@@ -307,8 +324,11 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 			}
 		}
 	}
+	if w := s.env.Stand.Writer(tr.KafkaWriter); w != nil {
+		seeds = append(seeds, stand.SiteTopic{Site: w.Site.Value, Topic: tr.Topic.KafkaTopic(w.Subname)})
+	}
 	for _, p := range s.env.Stand.Producers {
-		if tr.TextSite != "" {
+		if tr.TextSite != "" || tr.KafkaWriter != "" {
 			break // no producer reads it
 		}
 		for _, c := range p.CSCs {

@@ -29,7 +29,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,7 +144,9 @@ type Writer struct {
 	cfg    Config
 	log    *slog.Logger
 	cl     *kgo.Client
-	topics map[*sal.Topic]*topic
+	reg    *sr.Client
+	mu     sync.Mutex
+	topics map[*sal.Topic]*topic // what Ensure made
 
 	// Produced and Failed count acknowledged and failed records.
 	Produced, Failed atomic.Int64
@@ -178,21 +182,37 @@ func Open(ctx context.Context, cfg Config, topics []*sal.Topic) (*Writer, error)
 	if err != nil {
 		return nil, fmt.Errorf("kafkasal: kafka client: %w", err)
 	}
-	w := &Writer{cfg: cfg, log: log, cl: cl, topics: map[*sal.Topic]*topic{}}
-	if err := w.open(ctx, topics); err != nil {
+	reg, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(cfg.RegistryURL)}, cfg.RegistryOpts...)...)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafkasal: registry %s: %w", cfg.RegistryURL, err)
+	}
+	w := &Writer{cfg: cfg, log: log, cl: cl, reg: reg, topics: map[*sal.Topic]*topic{}}
+	if err := w.Ensure(ctx, topics...); err != nil {
 		cl.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *Writer) open(ctx context.Context, topics []*sal.Topic) error {
-	reg, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(w.cfg.RegistryURL)}, w.cfg.RegistryOpts...)...)
-	if err != nil {
-		return fmt.Errorf("kafkasal: registry %s: %w", w.cfg.RegistryURL, err)
-	}
-	var events, others []string
+// Ensure creates the topics the writer does not write yet and registers
+// their schemas, as Open does: a component that starts writing a topic
+// later (a test stand's writer) makes it first.
+func (w *Writer) Ensure(ctx context.Context, topics ...*sal.Topic) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var fresh []*sal.Topic
 	for _, t := range topics {
+		if w.topics[t] == nil && !slices.Contains(fresh, t) {
+			fresh = append(fresh, t)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	made := map[*sal.Topic]*topic{}
+	var events, others []string
+	for _, t := range fresh {
 		tp := &topic{name: t.KafkaTopic(w.cfg.Subname)}
 		tp.pos.index = t.FieldIndex("salIndex")
 		tp.pos.snd = t.FieldIndex("private_sndStamp")
@@ -204,7 +224,7 @@ func (w *Writer) open(ctx context.Context, topics []*sal.Topic) error {
 		} else {
 			others = append(others, tp.name)
 		}
-		w.topics[t] = tp
+		made[t] = tp
 	}
 	rf := max(w.cfg.ReplicationFactor, 1)
 	adm := kadm.NewClient(w.cl)
@@ -226,14 +246,15 @@ func (w *Writer) open(ctx context.Context, topics []*sal.Topic) error {
 			}
 		}
 	}
-	for t, tp := range w.topics {
+	for t, tp := range made {
 		subject := t.Subject(w.cfg.Subname)
-		id, err := reg.RegisterSchema(ctx, subject, sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro}, -1, -1)
+		id, err := w.reg.RegisterSchema(ctx, subject, sr.Schema{Schema: t.Schema(), Type: sr.TypeAvro}, -1, -1)
 		if err != nil {
 			return fmt.Errorf("kafkasal: register %s at %s: %w", subject, w.cfg.RegistryURL, err)
 		}
 		tp.id = id
 	}
+	maps.Copy(w.topics, made)
 	return nil
 }
 
@@ -242,7 +263,9 @@ func (w *Writer) open(ctx context.Context, topics []*sal.Topic) error {
 // shape of mocksal.WriterConfig.Publish: it reports one reader, the
 // site's Kafka.
 func (w *Writer) Publish(ctx context.Context, s *sal.Sample) (int, error) {
+	w.mu.Lock()
 	tp := w.topics[s.Topic]
+	w.mu.Unlock()
 	if tp == nil {
 		return 0, fmt.Errorf("kafkasal: %s.%s was not opened", s.Topic.CSC, s.Topic.Name)
 	}

@@ -18,7 +18,11 @@ type Traffic struct {
 	// TextSite is the site whose Kafka the samples were written to as SAL
 	// text (no DDS domain then).
 	TextSite string
-	Origin   int32
+	// KafkaWriter is the Kafka-era writer group (a stand's writers) whose
+	// components wrote the samples straight to their site's Kafka (no DDS
+	// domain then).
+	KafkaWriter string
+	Origin      int32
 	RateHz   float64
 	Start    time.Time
 

@@ -36,11 +36,14 @@ type Stand struct {
 	// Containers configures the containers backend: images per service
 	// (kafka, registry, influxdb, components) over the upstream defaults,
 	// a registry mirror prefix, and each container's readiness timeout.
-	Containers  *ContainersSpec  `yaml:"containers"`
-	Interfaces  string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
-	Sites       map[string]*Site `yaml:"sites"`
-	Producers   []*ProducerSpec  `yaml:"producers"`
-	Replication []*FlowSpec      `yaml:"replication"`
+	Containers *ContainersSpec  `yaml:"containers"`
+	Interfaces string           `yaml:"interfaces" jsonschema:"description=builtin (the project's sample interfaces) or a ts_xml sal_interfaces directory"`
+	Sites      map[string]*Site `yaml:"sites"`
+	Producers  []*ProducerSpec  `yaml:"producers"`
+	// Writers are Kafka-era SAL components (ts_salobj 8): they write to
+	// their site's Kafka themselves, with no producer.
+	Writers     []*WriterSpec `yaml:"writers"`
+	Replication []*FlowSpec   `yaml:"replication"`
 	// MirrorMaker is replication written as MM2 properties (the keys of
 	// connect-mirror-maker.properties, less bootstrap servers, which
 	// come from the sites); it replaces Replication.
@@ -248,6 +251,34 @@ type ProducerSpec struct {
 	// "container": that binary in the components image (containers
 	// backend).
 	Run RunMode `yaml:"run"`
+}
+
+// WriterSpec is a group of Kafka-era SAL components (ts_salobj 8): each
+// writes its topics straight to its site's Kafka under the group's
+// subname, as salobj does (package kafkasal), with no SAL Kafka producer
+// between. A scenario writes through a group by its name.
+type WriterSpec struct {
+	Name string `yaml:"name"`
+	Site Ref    `yaml:"site"`
+	// SAL is the transport the components speak: "kafka".
+	SAL string `yaml:"sal" jsonschema:"enum=kafka"`
+	// Subname is LSST_TOPIC_SUBNAME: topics lsst.<subname>.<CSC>.<topic>;
+	// "" means sal, production's. Another subname isolates a test as a
+	// DDS domain did.
+	Subname           string `yaml:"subname"`
+	CSCs              []Ref  `yaml:"cscs"`
+	ReplicationFactor int16  `yaml:"replication_factor" jsonschema:"minimum=1"`
+	WaitAck           string `yaml:"wait_ack"`
+}
+
+// Writer is the Kafka-era writer group of that name, or nil.
+func (s *Stand) Writer(name string) *WriterSpec {
+	for _, w := range s.Writers {
+		if w.Name == name {
+			return w
+		}
+	}
+	return nil
 }
 
 // FlowSpec is one replication flow between sites.

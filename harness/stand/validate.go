@@ -16,6 +16,7 @@ func (s *Stand) validate() error {
 		s.checkBackend,
 		s.checkSites,
 		func() error { return s.checkProducers(seen) },
+		func() error { return s.checkWriters(seen) },
 		s.checkFlows,
 		func() error { return s.checkSinks(seen) },
 		s.checkFaults,

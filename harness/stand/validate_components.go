@@ -49,6 +49,48 @@ func (s *Stand) checkProducers(seen map[string]bool) error {
 	return nil
 }
 
+// checkWriters checks the Kafka-era writer groups: names, sites with a
+// registry, transport, CSCs, figures; seen collects component names.
+func (s *Stand) checkWriters(seen map[string]bool) error {
+	for i, w := range s.Writers {
+		what := "writer " + strconv.Quote(w.Name)
+		at := func(key string) string { return s.where(yamlx.Path{"writers", i, key}) }
+		if w.Name == "" {
+			return fmt.Errorf("%s: a writer has no name", s.where(yamlx.Path{"writers", i}))
+		}
+		if seen[w.Name] {
+			return fmt.Errorf("%s: duplicate component name %q", at("name"), w.Name)
+		}
+		seen[w.Name] = true
+		if w.SAL != "kafka" {
+			return fmt.Errorf("%s: %s: sal %q: want kafka (Kafka-era SAL; DDS-era components write on a domain a producer serves)", at("sal"), what, w.SAL)
+		}
+		if err := s.checkSiteRef(w.Site, what, "writers", i); err != nil {
+			return err
+		}
+		if s.Sites[w.Site.Value].Registry == nil {
+			return fmt.Errorf("%s: %s: site %q has no registry", s.at(w.Site), what, w.Site.Value)
+		}
+		if len(w.CSCs) == 0 {
+			return fmt.Errorf("%s: %s: no cscs listed", at("cscs"), what)
+		}
+		for _, c := range w.CSCs {
+			if err := s.CheckCSC(c, what); err != nil {
+				return err
+			}
+		}
+		if w.ReplicationFactor > int16(s.Sites[w.Site.Value].Kafka.Brokers) {
+			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", at("replication_factor"), what, w.ReplicationFactor, s.Sites[w.Site.Value].Kafka.Brokers)
+		}
+		switch w.WaitAck {
+		case "", "0", "1", "all":
+		default:
+			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, w.WaitAck)
+		}
+	}
+	return nil
+}
+
 // checkRestProxies checks the REST proxies: names, sites with a
 // registry of their own, run modes, tokens.
 func (s *Stand) checkRestProxies(seen map[string]bool) error {
