@@ -23,8 +23,8 @@ type Traffic struct {
 	// domain then).
 	KafkaWriter string
 	Origin      int32
-	RateHz   float64
-	Start    time.Time
+	RateHz      float64
+	Start       time.Time
 
 	mu     sync.Mutex
 	writes []mocksal.Write
