@@ -11,12 +11,16 @@ Feature: Kafka-era SAL
   Background:
     Given the stand is up
 
-  Scenario: A Kafka-era CSC reaches the USDF's EFD exactly once
+  Scenario: A Kafka-era CSC reaches the USDF's EFD exactly once, every field as written
     When ATDome publishes "position" at 10 Hz for 3 s to Kafka as writer "summit-cscs"
     And MTHexapod:1 publishes "logevent_inPosition" at 5 Hz for 2 s to Kafka as writer "summit-cscs"
+    And Test:1 publishes "arrays" at 5 Hz for 2 s to Kafka as writer "summit-cscs"
     Then every sample of ATDome "position" is in topic "lsst.sal.ATDome.position" at "summit" exactly once within 10 s
+    And every topic published in this scenario reaches "usdf" as "summit.<topic>" exactly once within 20 s
     And every sample of ATDome "position" is in database "efd" at "usdf" exactly once within 30 s
     And every sample of MTHexapod:1 "logevent_inPosition" is in database "efd" at "usdf" exactly once within 30 s
+    And every field of ATDome "position" in database "efd" at "usdf" is as written
+    And every field of Test:1 "arrays" in database "efd" at "usdf" is as written
 
   Scenario: A CSC under test with its own subname never reaches the production EFD
     When ATDome publishes "position" at 10 Hz for 2 s to Kafka as writer "test-cscs"
