@@ -12,16 +12,21 @@ import (
 )
 
 func (st *Steps) publish(ctx context.Context, csc, index, topic, rate, dur, domain string) error {
-	hz, _ := strconv.ParseFloat(rate, 64)
 	dom, _ := strconv.Atoi(domain)
-	tr, err := state(ctx).sc.Publish(ctx, PublishSpec{
-		CSC: csc, Index: parseIndex(index), Topic: topic, RateHz: hz, Duration: seconds(dur), Domain: dom,
-	})
+	return publishSome(ctx, PublishSpec{CSC: csc, Index: parseIndex(index), Topic: topic, Domain: dom}, rate, dur)
+}
+
+// publishSome writes p at rate Hz for dur s (the steps' words) and fails
+// when nothing was written.
+func publishSome(ctx context.Context, p PublishSpec, rate, dur string) error {
+	p.RateHz, _ = strconv.ParseFloat(rate, 64)
+	p.Duration = seconds(dur)
+	tr, err := state(ctx).sc.Publish(ctx, p)
 	if err != nil {
 		return err
 	}
 	if len(tr.Writes()) == 0 {
-		return fmt.Errorf("%s %s: nothing was written", csc, topic)
+		return fmt.Errorf("%s %s: nothing was written", p.CSC, p.Topic)
 	}
 	return nil
 }

@@ -1,18 +1,14 @@
 package harness
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/wait"
-	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/saltransform"
 )
@@ -65,56 +61,11 @@ func (e *Env) textPublisher(site string) (func(context.Context, *sal.Sample) (in
 	return pub, cl.Close, nil
 }
 
-// kafkaWriter is a Kafka-era SAL component of the stand's writer group
-// name, writing t (created and its schema registered first); Close
-// flushes it.
-func (e *Env) kafkaWriter(ctx context.Context, name string, t *sal.Topic) (*kafkasal.Writer, error) {
-	w := e.Stand.Writer(name)
-	if w == nil {
-		return nil, fmt.Errorf("no writer group %q in the stand", name)
-	}
-	se := e.Sites[w.Site.Value]
-	cfg := kafkasal.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, Subname: cmp.Or(w.Subname, "sal"),
-		ReplicationFactor: w.ReplicationFactor, Acks: w.WaitAck, Logger: e.log.With("component", "writer "+name)}
-	return kafkasal.Open(ctx, cfg, []*sal.Topic{t})
-}
-
-func (st *Steps) publishKafka(ctx context.Context, csc, index, topic, rate, dur, writer string) error {
-	hz, _ := strconv.ParseFloat(rate, 64)
-	w := st.Env.Stand.Writer(writer)
-	if w == nil {
-		return fmt.Errorf("no writer group %q in the stand", writer)
-	}
-	if !slices.ContainsFunc(w.CSCs, func(c Ref) bool { n, _, _ := strings.Cut(c.Value, ":"); return n == csc }) {
-		return fmt.Errorf("writer group %q has no %s (it has %v)", writer, csc, w.CSCs)
-	}
-	tr, err := state(ctx).sc.Publish(ctx, PublishSpec{
-		CSC: csc, Index: parseIndex(index), Topic: topic, RateHz: hz, Duration: seconds(dur), KafkaWriter: writer,
-	})
-	if err != nil {
-		return err
-	}
-	if len(tr.Writes()) == 0 {
-		return fmt.Errorf("%s %s: nothing was written", csc, topic)
-	}
-	return nil
-}
-
 func (st *Steps) publishText(ctx context.Context, csc, index, topic, site, rate, dur string) error {
-	hz, _ := strconv.ParseFloat(rate, 64)
 	if st.Env.Sites[site] == nil {
 		return fmt.Errorf("no site %q", site)
 	}
-	tr, err := state(ctx).sc.Publish(ctx, PublishSpec{
-		CSC: csc, Index: parseIndex(index), Topic: topic, RateHz: hz, Duration: seconds(dur), TextSite: site,
-	})
-	if err != nil {
-		return err
-	}
-	if len(tr.Writes()) == 0 {
-		return fmt.Errorf("%s %s: nothing was written", csc, topic)
-	}
-	return nil
+	return publishSome(ctx, PublishSpec{CSC: csc, Index: parseIndex(index), Topic: topic, TextSite: site}, rate, dur)
 }
 
 func (st *Steps) writeLine(ctx context.Context, line, topic, site string) error {

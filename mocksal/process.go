@@ -125,20 +125,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		}()
 		defer func() { cancel(); pw.Wait() }()
 	}
-	var mu sync.Mutex
-	enc := json.NewEncoder(io.Discard)
-	if cfg.Ledger != nil {
-		enc = json.NewEncoder(cfg.Ledger)
-	}
-	var ledgerErr error
-	onWrite := func(w Write) {
-		m.wrote(w)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := enc.Encode(w); err != nil && ledgerErr == nil {
-			ledgerErr = fmt.Errorf("mocksal: ledger: %w", err)
-		}
-	}
+	onWrite, ledgerErr := ledger(cfg.Ledger, m)
 	if cfg.Replay != nil {
 		rc := cfg.ReplayConfig
 		if rc.Domain < 0 {
@@ -150,7 +137,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 			// its file and line.
 			err = &exit.BadInput{Err: fmt.Errorf("%s: %w", cmp.Or(cfg.ReplayName, "recording"), err)}
 		}
-		return errors.Join(err, ledgerErr, closeRecorder(rec))
+		return errors.Join(err, ledgerErr(), closeRecorder(rec))
 	}
 	errs := make([]error, len(cfg.Writers))
 	var wg sync.WaitGroup
@@ -163,7 +150,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errors.Join(errs...), ledgerErr, closeRecorder(rec))
+	return errors.Join(errors.Join(errs...), ledgerErr(), closeRecorder(rec))
 }
 
 // runKafka runs the writers as Kafka-era SAL components: their topics are
@@ -185,27 +172,12 @@ func runKafka(ctx context.Context, cfg ProcessConfig) error {
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	enc := json.NewEncoder(io.Discard)
-	if cfg.Ledger != nil {
-		enc = json.NewEncoder(cfg.Ledger)
-	}
-	m := newMetrics()
-	var ledgerErr error
+	onWrite, ledgerErr := ledger(cfg.Ledger, newMetrics())
 	errs := make([]error, len(cfg.Writers))
 	var wg sync.WaitGroup
 	for i, w := range cfg.Writers {
 		w.Publish = kw.Publish
-		wg.Go(func() {
-			_, errs[i] = Run(ctx, nil, w, func(w Write) {
-				m.wrote(w)
-				mu.Lock()
-				defer mu.Unlock()
-				if err := enc.Encode(w); err != nil && ledgerErr == nil {
-					ledgerErr = fmt.Errorf("mocksal: ledger: %w", err)
-				}
-			})
-		})
+		wg.Go(func() { _, errs[i] = Run(ctx, nil, w, onWrite) })
 	}
 	wg.Wait()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -214,7 +186,28 @@ func runKafka(ctx context.Context, cfg ProcessConfig) error {
 	if n := kw.Failed.Load(); n > 0 {
 		closeErr = errors.Join(closeErr, fmt.Errorf("mocksal: %d samples were not acknowledged by Kafka", n))
 	}
-	return errors.Join(errors.Join(errs...), ledgerErr, closeErr)
+	return errors.Join(errors.Join(errs...), ledgerErr(), closeErr)
+}
+
+// ledger is the writers' onWrite: it counts each write in m and writes it
+// as a JSON line to w (when set); its error is the first line that could
+// not be written.
+func ledger(w io.Writer, m *metrics) (func(Write), func() error) {
+	var mu sync.Mutex
+	var err error
+	enc := json.NewEncoder(cmp.Or[io.Writer](w, io.Discard))
+	return func(wr Write) {
+			m.wrote(wr)
+			mu.Lock()
+			defer mu.Unlock()
+			if e := enc.Encode(wr); e != nil && err == nil {
+				err = fmt.Errorf("mocksal: ledger: %w", e)
+			}
+		}, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			return err
+		}
 }
 
 func closeRecorder(r *Recorder) error {

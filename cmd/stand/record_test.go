@@ -34,16 +34,8 @@ import (
 // holding n samples of ATDome position, stamped a second apart from t0.
 func recordSite(t *testing.T, t0 time.Time, n int) (brokers, registryURL string) {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "lsst.sal.ATDome.position"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	reg, err := registry.Start(context.Background(), registry.Config{Brokers: c.ListenAddrs(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	site := kafkatest.NewSite(t, kfake.SeedTopics(1, "lsst.sal.ATDome.position"))
+	c, reg := site.Cluster, site.Registry
 	ifaces, _ := sal.Load(sample.FS)
 	pos := ifaces.Topic("ATDome", "position")
 	id := kafkatest.Register(t, reg.URL(), pos.Subject(""), pos.Schema())

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
+	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/sal"
 )
 
@@ -125,18 +126,11 @@ const discoverFor = 5 * time.Second
 // discover refreshes the metadata every 100 ms while a topic was added in
 // the last discoverFor.
 func (f *kafkaFollower) discover(ctx context.Context) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if time.Since(time.Unix(0, f.added.Load())) < discoverFor {
-				f.cl.ForceMetadataRefresh()
-			}
+	every.Run(ctx, 100*time.Millisecond, func(context.Context) {
+		if time.Since(time.Unix(0, f.added.Load())) < discoverFor {
+			f.cl.ForceMetadataRefresh()
 		}
-	}
+	})
 }
 
 func (f *kafkaFollower) run(ctx context.Context) {

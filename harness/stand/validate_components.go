@@ -20,27 +20,8 @@ func (s *Stand) checkProducers(seen map[string]bool) error {
 			return fmt.Errorf("%s: duplicate component name %q", at("name"), p.Name)
 		}
 		seen[p.Name] = true
-		if err := s.checkSiteRef(p.Site, what, "producers", i); err != nil {
+		if err := s.checkSALWriter(what, at, p.Site, p.CSCs, p.ReplicationFactor, p.WaitAck, "producers", i); err != nil {
 			return err
-		}
-		if s.Sites[p.Site.Value].Registry == nil {
-			return fmt.Errorf("%s: %s: site %q has no registry", s.at(p.Site), what, p.Site.Value)
-		}
-		if len(p.CSCs) == 0 {
-			return fmt.Errorf("%s: %s: no cscs listed", at("cscs"), what)
-		}
-		for _, c := range p.CSCs {
-			if err := s.CheckCSC(c, what); err != nil {
-				return err
-			}
-		}
-		if p.ReplicationFactor > int16(s.Sites[p.Site.Value].Kafka.Brokers) {
-			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", at("replication_factor"), what, p.ReplicationFactor, s.Sites[p.Site.Value].Kafka.Brokers)
-		}
-		switch p.WaitAck {
-		case "", "0", "1", "all":
-		default:
-			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, p.WaitAck)
 		}
 		if err := checkRun(ProducerKind, p.Run, s.Backend); err != nil {
 			return fmt.Errorf("%s: %s: %w", at("run"), what, err)
@@ -65,28 +46,40 @@ func (s *Stand) checkWriters(seen map[string]bool) error {
 		if w.SAL != "kafka" {
 			return fmt.Errorf("%s: %s: sal %q: want kafka (Kafka-era SAL; DDS-era components write on a domain a producer serves)", at("sal"), what, w.SAL)
 		}
-		if err := s.checkSiteRef(w.Site, what, "writers", i); err != nil {
+		if err := s.checkSALWriter(what, at, w.Site, w.CSCs, w.ReplicationFactor, w.WaitAck, "writers", i); err != nil {
 			return err
 		}
-		if s.Sites[w.Site.Value].Registry == nil {
-			return fmt.Errorf("%s: %s: site %q has no registry", s.at(w.Site), what, w.Site.Value)
+	}
+	return nil
+}
+
+// checkSALWriter checks what a producer and a Kafka-era writer group
+// share: they write CSCs' topics to their site's Kafka, with its registry,
+// a replication factor its brokers allow, and acks Kafka knows. at places
+// a key of the entry; path is the entry's.
+func (s *Stand) checkSALWriter(what string, at func(string) string, site Ref, cscs []Ref, rf int16, waitAck string, path ...any) error {
+	if err := s.checkSiteRef(site, what, path...); err != nil {
+		return err
+	}
+	st := s.Sites[site.Value]
+	if st.Registry == nil {
+		return fmt.Errorf("%s: %s: site %q has no registry", s.at(site), what, site.Value)
+	}
+	if len(cscs) == 0 {
+		return fmt.Errorf("%s: %s: no cscs listed", at("cscs"), what)
+	}
+	for _, c := range cscs {
+		if err := s.CheckCSC(c, what); err != nil {
+			return err
 		}
-		if len(w.CSCs) == 0 {
-			return fmt.Errorf("%s: %s: no cscs listed", at("cscs"), what)
-		}
-		for _, c := range w.CSCs {
-			if err := s.CheckCSC(c, what); err != nil {
-				return err
-			}
-		}
-		if w.ReplicationFactor > int16(s.Sites[w.Site.Value].Kafka.Brokers) {
-			return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", at("replication_factor"), what, w.ReplicationFactor, s.Sites[w.Site.Value].Kafka.Brokers)
-		}
-		switch w.WaitAck {
-		case "", "0", "1", "all":
-		default:
-			return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, w.WaitAck)
-		}
+	}
+	if rf > int16(st.Kafka.Brokers) {
+		return fmt.Errorf("%s: %s: replication_factor %d exceeds the site's %d brokers", at("replication_factor"), what, rf, st.Kafka.Brokers)
+	}
+	switch waitAck {
+	case "", "0", "1", "all":
+	default:
+		return fmt.Errorf("%s: %s: wait_ack %q: want 0, 1 or all", at("wait_ack"), what, waitAck)
 	}
 	return nil
 }

@@ -35,10 +35,11 @@ type Site struct {
 	Registry *registry.Server
 }
 
-// NewSite starts a Site; the test's cleanup stops it.
-func NewSite(t testing.TB) *Site {
+// NewSite starts a Site of one broker (and opts, e.g. seeded topics); the
+// test's cleanup stops it.
+func NewSite(t testing.TB, opts ...kfake.Opt) *Site {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
