@@ -35,6 +35,7 @@ type Bus struct {
 	mu         sync.RWMutex
 	readers    map[int][]*Reader // by domain id
 	forwarders map[int][]Forwarder
+	watchers   map[int][]func(ReaderConfig)
 	closed     bool
 }
 
@@ -52,7 +53,25 @@ func (b *Bus) AddForwarder(domain int, f Forwarder) {
 
 // NewBus returns an empty bus.
 func NewBus() *Bus {
-	return &Bus{readers: make(map[int][]*Reader), forwarders: make(map[int][]Forwarder)}
+	return &Bus{readers: make(map[int][]*Reader), forwarders: make(map[int][]Forwarder), watchers: make(map[int][]func(ReaderConfig))}
+}
+
+// Watch calls f with the configuration of every reader subscribed on
+// domain, those there already and each one subscribed later, so that a
+// transport can subscribe to what local readers want (a real DDS domain
+// only carries a topic to a process that has a reader for it). f runs on
+// the subscriber's goroutine and must not call back into the bus.
+func (b *Bus) Watch(domain int, f func(ReaderConfig)) {
+	b.mu.Lock()
+	b.watchers[domain] = append(b.watchers[domain], f)
+	var cfgs []ReaderConfig
+	for _, r := range b.readers[domain] {
+		cfgs = append(cfgs, r.cfg)
+	}
+	b.mu.Unlock()
+	for _, c := range cfgs {
+		f(c)
+	}
 }
 
 // ReaderConfig says what a reader subscribes to.
@@ -98,11 +117,16 @@ func (b *Bus) Subscribe(cfg ReaderConfig) (*Reader, error) {
 		bus:       b,
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.closed {
+		b.mu.Unlock()
 		return nil, ErrClosed
 	}
 	b.readers[cfg.Domain] = append(b.readers[cfg.Domain], r)
+	watchers := b.watchers[cfg.Domain]
+	b.mu.Unlock()
+	for _, f := range watchers {
+		f(cfg)
+	}
 	return r, nil
 }
 

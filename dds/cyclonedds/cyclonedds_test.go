@@ -1,0 +1,264 @@
+//go:build cyclonedds
+
+package cyclonedds
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/proc"
+	"github.com/lsst-ts/teststand/sal"
+	"github.com/lsst-ts/teststand/sal/sample"
+)
+
+func interfaces(t *testing.T) *sal.Interfaces {
+	t.Helper()
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ifaces
+}
+
+func TestConstantsMatchHeader(t *testing.T) {
+	for name, v := range cConstants() {
+		if v[0] != v[1] {
+			t.Errorf("%s: layout.go has %#x, dds_opcodes.h %#x", name, v[0], v[1])
+		}
+	}
+}
+
+// TestLayoutMatchesIdlc compiles the IDL a layout writes with Cyclone's
+// own IDL compiler and a C compiler, and checks that the C struct's size
+// and alignment and idlc's serializer program are the layout's.
+func TestLayoutMatchesIdlc(t *testing.T) {
+	for _, tool := range []string{"idlc", "cc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found (Debian's cyclonedds-tools and gcc; make test-dds installs them)", tool)
+		}
+	}
+	ifaces := interfaces(t)
+	for _, tc := range []struct{ csc, name string }{
+		{"Test", "scalars"}, {"Test", "arrays"}, {"Test", "logevent_scalars"}, {"Test", "ackcmd"},
+		{"ATDome", "position"}, {"ATDome", "logevent_summaryState"}, {"MTM1M3", "forceActuatorData"},
+	} {
+		t.Run(tc.csc+"/"+tc.name, func(t *testing.T) {
+			topic := ifaces.Topic(tc.csc, tc.name)
+			if topic == nil {
+				t.Fatalf("no topic %s %s", tc.csc, tc.name)
+			}
+			l, err := NewLayout(topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "t.idl"), []byte(l.IDL()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run(t, dir, "idlc", "t.idl")
+			sym := tc.csc + "_" + tc.name + "_" + l.Revcode
+			ops, _, flagset, keyOp := l.Ops()
+			prog := fmt.Sprintf(`#include <stdio.h>
+#include "t.h"
+int main(void) {
+  const dds_topic_descriptor_t *d = &%s_desc;
+  printf("%%u %%u %%u %%u %%d\n", d->m_size, d->m_align, d->m_flagset & ~DDS_TOPIC_XTYPES_METADATA, d->m_nops, d->m_nkeys ? (int) d->m_keys[0].m_offset : -1);
+  for (int i = 0; i < %d; i++) printf("%%u\n", d->m_ops[i]);
+  return 0;
+}
+`, sym, len(ops))
+			if err := os.WriteFile(filepath.Join(dir, "main.c"), []byte(prog), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run(t, dir, "cc", "-o", "main", "main.c", "t.c", "-lddsc")
+			out := strings.Fields(run(t, dir, "./main"))
+			_, nops, _, _ := l.Ops()
+			want := []string{strconv.Itoa(l.Size), strconv.Itoa(l.Align), strconv.Itoa(int(flagset)), strconv.Itoa(nops), strconv.Itoa(keyOp)}
+			for _, op := range ops {
+				want = append(want, strconv.FormatUint(uint64(op), 10))
+			}
+			if !reflect.DeepEqual(out, want) {
+				t.Errorf("idlc's descriptor (size align flags nops keyoffset ops...):\n%v\nthe layout's:\n%v\nIDL:\n%s", out, want, l.IDL())
+			}
+		})
+	}
+}
+
+func run(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// basePort is a free base port for a test's DDS domains.
+func basePort(t *testing.T, domains ...int) int {
+	t.Helper()
+	var offs []int
+	for _, d := range domains {
+		offs = append(offs, dds.Port(0, d))
+	}
+	base, err := proc.FreePorts(offs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
+func join(t *testing.T, bus *dds.Bus, ifaces *sal.Interfaces, domain, base int) *Domain {
+	t.Helper()
+	d, err := Join(context.Background(), bus, dds.LinkConfig{Domain: domain, Interfaces: ifaces, BasePort: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d.(*Domain)
+}
+
+// TestRoundTrip writes samples of every IDL type through one participant
+// and reads them through another: field for field what was written, the
+// revcode learned from the writer's publication.
+func TestRoundTrip(t *testing.T) {
+	ifaces := interfaces(t)
+	base := basePort(t, 0)
+	wbus, rbus := dds.NewBus(), dds.NewBus()
+	defer wbus.Close()
+	defer rbus.Close()
+	join(t, wbus, ifaces, 0, base)
+	rd := join(t, rbus, ifaces, 0, base)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, name := range []string{"scalars", "arrays", "logevent_scalars", "ackcmd"} {
+		topic := ifaces.Topic("Test", name)
+		r, err := rbus.Subscribe(dds.ReaderConfig{Domain: 0, PartitionPrefix: "summit", Topic: topic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sent []*sal.Sample
+		for i := 0; i < 5; i++ {
+			s := edgeSample(topic, i)
+			sent = append(sent, s)
+			if _, err := wbus.Publish(ctx, 0, "summit", s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, want := range sent {
+			got, _, err := r.Read(ctx)
+			if err != nil {
+				t.Fatalf("%s sample %d: %v (taken %d)", name, i, err, rd.Received.Load())
+			}
+			if diff := diffDDS(want, got); diff != "" {
+				t.Errorf("%s sample %d: %s", name, i, diff)
+			}
+		}
+		r.Close()
+	}
+}
+
+// diffDDS compares the fields a DDS-era sample carries.
+func diffDDS(want, got *sal.Sample) string {
+	var b strings.Builder
+	for i, f := range want.Topic.Fields {
+		switch f.Name {
+		case "private_rcvStamp", "private_efdStamp", "private_kafkaStamp", "private_revCode":
+			continue
+		}
+		if !reflect.DeepEqual(want.Values[i], got.Values[i]) {
+			fmt.Fprintf(&b, "%s: wrote %#v, read %#v; ", f.Name, want.Values[i], got.Values[i])
+		}
+	}
+	return b.String()
+}
+
+// edgeSample is sample i of a topic with values at the edges of each IDL
+// type's range (its sign and width are what a wrong layout gets wrong),
+// strings of their full bound.
+func edgeSample(t *sal.Topic, i int) *sal.Sample {
+	s := sal.NewSample(t)
+	ranges := map[string][2]int64{
+		"byte": {0, 255}, "octet": {0, 255}, "char": {-128, 127}, "short": {-32768, 32767}, "unsigned short": {0, 65535},
+		"int": {-1 << 31, 1<<31 - 1}, "long": {-1 << 31, 1<<31 - 1}, "unsigned int": {0, 1<<32 - 1}, "unsigned long": {0, 1<<32 - 1},
+		"long long": {-1 << 63, 1<<63 - 1}, "unsigned long long": {0, 1<<63 - 1},
+	}
+	val := func(f *sal.Field, j int) any {
+		k := i + j
+		switch f.AvroType {
+		case "boolean":
+			return k%2 == 1
+		case "float":
+			return float32(k)*1.5 - 1e30
+		case "double":
+			return float64(k)*0.1 + 1e300
+		}
+		r := ranges[strings.TrimSpace(f.IDLType)]
+		v := r[0] + int64(k)
+		if k%2 == 1 {
+			v = r[1] - int64(k)
+		}
+		if f.AvroType == "int" {
+			return int32(v)
+		}
+		return v
+	}
+	for n := range t.Fields {
+		f := &t.Fields[n]
+		switch {
+		case f.Name == "salIndex":
+			s.Values[n] = int32(1 + i%3)
+		case f.Name == "private_sndStamp":
+			s.Values[n] = 1.7e9 + float64(i)
+		case f.Name == "private_seqNum":
+			s.Values[n] = int32(i)
+		case f.Name == "private_origin":
+			s.Values[n] = int32(4242)
+		case f.Name == "private_identity":
+			s.Values[n] = "Test:1"
+		case f.Private:
+		case f.AvroType == "string":
+			n2 := 1 + i
+			if f.IDLSize > 1 {
+				n2 = f.IDLSize
+			}
+			s.Values[n] = strings.Repeat(string(rune('a'+i%26)), n2)
+		case f.IsArray():
+			switch a := s.Values[n].(type) {
+			case []bool:
+				for j := range a {
+					a[j] = val(f, j).(bool)
+				}
+			case []int32:
+				for j := range a {
+					a[j] = val(f, j).(int32)
+				}
+			case []int64:
+				for j := range a {
+					a[j] = val(f, j).(int64)
+				}
+			case []float32:
+				for j := range a {
+					a[j] = val(f, j).(float32)
+				}
+			case []float64:
+				for j := range a {
+					a[j] = val(f, j).(float64)
+				}
+			}
+		default:
+			s.Values[n] = val(f, 0)
+		}
+	}
+	return s
+}
