@@ -36,7 +36,7 @@ type Env struct {
 	DDSBasePort int
 
 	log        *slog.Logger
-	links      []*dds.Link
+	links      map[int]dds.Domain // joined domains, by id (under mu)
 	tmp        string
 	mu         sync.Mutex
 	components map[string]*component
@@ -291,7 +291,11 @@ func (e *Env) Down(ctx context.Context) error {
 	for i := len(order) - 1; i >= 0; i-- {
 		_ = e.Stop(order[i])
 	}
-	for _, l := range e.links {
+	e.mu.Lock()
+	links := e.links
+	e.links = nil
+	e.mu.Unlock()
+	for _, l := range links {
 		l.Close()
 	}
 	e.Bus.Close()

@@ -36,14 +36,27 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 		cscs[i] = c.Value
 	}
 	partitions, rf := e.topicDefaults(p)
+	bus, leave := e.Bus, func() {}
+	if e.realDDS() {
+		// On real DDS the producer is a participant of its own: what it
+		// reads has crossed DDS, as a deployed producer's does.
+		bus = dds.NewBus()
+		l, err := dds.Connect(ctx, e.Stand.DDS, bus, e.domainConfig(p.Domain))
+		if err != nil {
+			bus.Close()
+			return fmt.Errorf("producer %s: DDS domain %d: %w", p.Name, p.Domain, err)
+		}
+		leave = func() { l.Close(); bus.Close() }
+	}
 	pr, err := producer.New(ctx, producer.Config{
-		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: e.Bus, Interfaces: e.Stand.Loaded,
+		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: bus, Interfaces: e.Stand.Loaded,
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
 		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
 		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,
 		Logger:       e.log.With("component", "producer "+p.Name),
 	})
 	if err != nil {
+		leave()
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
 	se.Producers[p.Name] = pr
@@ -51,6 +64,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 		return map[string]int64{"read": pr.Stats.Read.Load(), "produced": pr.Stats.Produced.Load(), "failed": pr.Stats.Failed.Load()}
 	}
 	return e.startComponent(ctx, p.Name, "producer", stats, nil, func(ctx context.Context, ready func()) error {
+		defer leave()
 		ready()
 		return pr.Run(ctx)
 	}, pr.Registry())
@@ -79,7 +93,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
 		"--domain", fmt.Sprint(p.Domain), "--partition-prefix", p.PartitionPrefix,
 		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
-		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--ready-file", ready,
+		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--dds", e.ddsTransport(), "--ready-file", ready,
 	}
 	for k, v := range e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs {
 		args = append(args, "--topic-config", k+"="+v)
@@ -217,14 +231,43 @@ func (e *Env) joinDomains(ctx context.Context) error {
 	}
 	e.DDSBasePort = base
 	for d := range domains {
-		l, err := dds.Join(ctx, e.Bus, dds.LinkConfig{Domain: d, Interfaces: e.Stand.Loaded, BasePort: base, Logger: e.log.With("component", "dds")})
-		if err != nil {
+		if err := e.joinDomain(ctx, d); err != nil {
 			return err
 		}
-		e.links = append(e.links, l)
 	}
 	return nil
 }
+
+// joinDomain connects the stand's bus to domain d with the stand's DDS
+// transport, once.
+func (e *Env) joinDomain(ctx context.Context, d int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.links[d]; ok {
+		return nil
+	}
+	l, err := dds.Connect(ctx, e.Stand.DDS, e.Bus, e.domainConfig(d))
+	if err != nil {
+		return fmt.Errorf("DDS domain %d: %w", d, err)
+	}
+	if e.links == nil {
+		e.links = map[int]dds.Domain{}
+	}
+	e.links[d] = l
+	return nil
+}
+
+func (e *Env) domainConfig(d int) dds.LinkConfig {
+	return dds.LinkConfig{Domain: d, Interfaces: e.Stand.Loaded, BasePort: e.DDSBasePort, Logger: e.log.With("component", "dds")}
+}
+
+// realDDS reports whether the stand's samples travel on real DDS: each
+// in-process producer then reads through a participant of its own, and
+// writers on a domain no producer serves still write on that domain.
+func (e *Env) realDDS() bool { return e.Stand.DDS == dds.CycloneDDS }
+
+// ddsTransport is the --dds value for the project's binaries.
+func (e *Env) ddsTransport() string { return cmp.Or(e.Stand.DDS, dds.Simulated) }
 
 // freeBasePort finds a base port whose domain ports are all free, each
 // claimed machine-wide below the kernel's ephemeral range (see

@@ -42,6 +42,9 @@ type RunConfig struct {
 	// Replicator, when "mirrormaker2", runs the stands' flows with real
 	// MirrorMaker 2 (see LoadOptions).
 	Replicator string
+	// DDS, when set, overrides the stands' DDS transport (simulated or
+	// cyclonedds).
+	DDS string
 	// Output receives godog's progress; nil means os.Stdout.
 	Output io.Writer
 	// Logger receives component logs; nil keeps warnings and errors only.
@@ -62,7 +65,7 @@ type RunConfig struct {
 }
 
 func (cfg RunConfig) loadOptions() LoadOptions {
-	return LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend, Replicator: cfg.Replicator}
+	return LoadOptions{InterfacesDir: cfg.InterfacesDir, Backend: cfg.Backend, Replicator: cfg.Replicator, DDS: cfg.DDS}
 }
 
 // RunResult is the outcome of Run.

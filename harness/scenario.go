@@ -160,6 +160,14 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 		}()
 		wc.Publish = kw.Publish
 	}
+	if s.env.realDDS() && p.TextSite == "" && p.KafkaWriter == "" {
+		// On real DDS a writer writes on its own domain, served or not:
+		// domain isolation is then DDS's, not the bus's.
+		if err := s.env.joinDomain(ctx, p.Domain); err != nil {
+			tr.Finish(err)
+			return
+		}
+	}
 	_, err := mocksal.Run(ctx, s.env.Bus, wc, tr.Record)
 	tr.Finish(err)
 }
@@ -194,7 +202,7 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 	args := []string{"--domain", strconv.Itoa(p.Domain), "--partition-prefix", p.PartitionPrefix,
 		"--csc", csc, "--topic", p.Topic, "--rate", strconv.FormatFloat(p.RateHz, 'f', -1, 64),
 		"--origin", strconv.Itoa(int(tr.Origin)), "--seed", strconv.FormatUint(p.Seed, 10),
-		"--ledger", ledger, "--dds-base-port", strconv.Itoa(s.env.DDSBasePort)}
+		"--ledger", ledger, "--dds-base-port", strconv.Itoa(s.env.DDSBasePort), "--dds", s.env.ddsTransport()}
 	if p.Count > 0 {
 		args = append(args, "--count", strconv.Itoa(p.Count))
 	} else {

@@ -32,6 +32,9 @@ type ProcessConfig struct {
 	// DDSBasePort is the cross-process bus's base port; 0 means
 	// dds.BasePort().
 	DDSBasePort int
+	// DDS is the DDS transport ("simulated", the default, or
+	// "cyclonedds", see dds.Connect).
+	DDS string
 	// WaitPeers waits until the link has this many connections before
 	// writing (readers on a domain only get samples written after they
 	// joined, as with volatile DDS topics).
@@ -82,7 +85,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	}
 	bus := dds.NewBus()
 	defer bus.Close()
-	link, err := dds.Join(ctx, bus, dds.LinkConfig{Domain: cfg.Domain, Interfaces: cfg.Interfaces, BasePort: cfg.DDSBasePort, Logger: cfg.Logger})
+	link, err := dds.Connect(ctx, cfg.DDS, bus, dds.LinkConfig{Domain: cfg.Domain, Interfaces: cfg.Interfaces, BasePort: cfg.DDSBasePort, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

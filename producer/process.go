@@ -22,6 +22,9 @@ type ProcessConfig struct {
 	// DDSBasePort is the cross-process bus's base port; 0 means
 	// dds.BasePort().
 	DDSBasePort int
+	// DDS is the DDS transport ("simulated", the default, or
+	// "cyclonedds", see dds.Connect).
+	DDS string
 	// ReadyFile is touched once every topic producer has started; ""
 	// means ReadyFilePath(os.Getenv("SALKAFKA_SEMAPHORE_SUFFIX")).
 	ReadyFile string
@@ -63,7 +66,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		cfg.Bus = dds.NewBus()
 		defer cfg.Bus.Close()
 	}
-	link, err := dds.Join(ctx, cfg.Bus, dds.LinkConfig{Domain: cfg.Domain, Interfaces: cfg.Interfaces, BasePort: cfg.DDSBasePort, Logger: cfg.Logger})
+	link, err := dds.Connect(ctx, cfg.DDS, cfg.Bus, dds.LinkConfig{Domain: cfg.Domain, Interfaces: cfg.Interfaces, BasePort: cfg.DDSBasePort, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lsst-ts/teststand/dds"
+	_ "github.com/lsst-ts/teststand/dds/cyclonedds" // registers the cyclonedds transport in -tags cyclonedds builds
+
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/kafkasal"
@@ -35,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	salmock := fs.Int("salmock", 0, "kafkaefd salmock mode: the first N topics, alphabetical, at 1 Hz")
 	ledger := fs.String("ledger", "", "write one JSON line per sample to this file (- for stdout)")
 	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
+	ddsTransport := fs.String("dds", cli.Env("TESTSTAND_DDS", dds.Simulated), "DDS transport: simulated, or cyclonedds (real RTPS; a build with -tags cyclonedds)")
 	waitPeers := fs.Int("wait-peers", 0, "wait for this many connections on the domain before writing")
 	profile := fs.String("profile", "", "traffic profile YAML (rates for every telemetry topic)")
 	dryRun := fs.Bool("dry-run", false, "with --profile: print the writers and their rates, write nothing")
@@ -106,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail("give --csc, --profile, --salmock or --replay")
 	}
 	cfg := mocksal.ProcessConfig{Interfaces: ifaces, Domain: *domain, PartitionPrefix: *prefix, Writers: writers,
-		DDSBasePort: *ddsBase, WaitPeers: *waitPeers, Logger: cli.Logger(*debug), MetricsAddr: *metrics,
+		DDSBasePort: *ddsBase, DDS: *ddsTransport, WaitPeers: *waitPeers, Logger: cli.Logger(*debug), MetricsAddr: *metrics,
 		ReplayConfig: mocksal.ReplayConfig{Speed: *speed, Domain: -1, Origin: int32(*origin)}}
 	if *progress > 0 {
 		cfg.Progress, cfg.ProgressEvery = stderr, *progress

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/lsst-ts/teststand/dds"
+	_ "github.com/lsst-ts/teststand/dds/cyclonedds" // registers the cyclonedds transport in -tags cyclonedds builds
+
 	"github.com/lsst-ts/teststand/internal/cli"
 	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/producer"
@@ -37,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	queueLen := fs.Int("queue-len", 100, "DDS read queue depth per topic")
 	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
 	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
+	ddsTransport := fs.String("dds", cli.Env("TESTSTAND_DDS", dds.Simulated), "DDS transport: simulated, or cyclonedds (real RTPS; a build with -tags cyclonedds)")
 	readyFile := fs.String("ready-file", "", "readiness semaphore (default /tmp/SALKAFKA_PRODUCER_RUNNING[_SUFFIX])")
 	file := fs.String("file", "", "YAML producer groups (ts_salkafka's --file); SIGHUP re-reads it and adds new CSCs")
 	validate := fs.Bool("validate", false, "with --file: check the file and exit")
@@ -131,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Security: sec, RegistryUsername: regUser, RegistryPassword: regPass,
 			Linger: *linger, Compression: *compression, TopicConfigs: topicConfigs,
 		},
-		DDSBasePort: *ddsBase, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
+		DDSBasePort: *ddsBase, DDS: *ddsTransport, ReadyFile: *readyFile, MetricsAddr: *metrics, StatusEvery: *status,
 		AdminAddr: *admin, File: *file, Reload: reload,
 	})
 	if err != nil {

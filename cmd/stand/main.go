@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	_ "github.com/lsst-ts/teststand/dds/cyclonedds" // registers the cyclonedds transport in -tags cyclonedds builds
 	"io"
 	"os"
 	"os/signal"
@@ -58,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		keepUp := fs.Bool("keep-up", false, "leave the last stand up after the run until Ctrl-C, printing its endpoints")
 		backend := fs.String("backend", "", "override the stand's backend: embedded, external, process (real Apache Kafka) or containers")
 		replicator := fs.String("replicator", "", "mirrormaker2: run the stands' replication flows with real MirrorMaker 2 (backend process)")
+		ddsTransport := fs.String("dds", "", "override the stand's DDS transport: simulated or cyclonedds (real DDS; a build with -tags cyclonedds)")
 		parallel := fs.Int("parallel", 1, "stands run at once: a stand's feature files are shared out among that many copies of it")
 		file, rest := splitFirst(args[1:])
 		if err := fs.Parse(rest); err != nil || file == "" {
@@ -66,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res, err := harness.Run(ctx, harness.RunConfig{
 			Stand: file, Output: stdout, Features: strings.Split(*features, ","), Tags: *tags,
-			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp, Parallel: *parallel, Backend: *backend, Replicator: *replicator,
+			ReportDir: *report, InterfacesDir: *tsxml, KeepUp: *keepUp, Parallel: *parallel, Backend: *backend, Replicator: *replicator, DDS: *ddsTransport,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "stand:", err)

@@ -31,6 +31,8 @@ type LoadOptions struct {
 	// containers),
 	// so that the replication features check MM2 itself.
 	Replicator string
+	// DDS, when set, overrides the stand's DDS transport.
+	DDS string
 }
 
 // Load reads, decodes and validates a stand file. Every error names the
@@ -57,6 +59,9 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		}
 	}
 	s.File, s.files, s.tree = path, files, root
+	if opts.DDS != "" {
+		s.DDS = opts.DDS
+	}
 	if opts.Backend != "" {
 		s.Backend = Backend(opts.Backend)
 	}

@@ -33,6 +33,11 @@ type Stand struct {
 	// Containers or External (see their constants). Which run modes each
 	// component may take on it is the table in modes.go.
 	Backend Backend `yaml:"backend"`
+	// DDS is the transport SAL samples travel on between the stand's
+	// writers and its producers: "simulated" (the default, the project's
+	// own cross-process bus) or "cyclonedds" (real DDS, RTPS on the wire,
+	// with Cyclone DDS; programs built with -tags cyclonedds).
+	DDS string `yaml:"dds" jsonschema:"enum=simulated,enum=cyclonedds"`
 	// Containers configures the containers backend: images per service
 	// (kafka, registry, influxdb, components) over the upstream defaults,
 	// a registry mirror prefix, and each container's readiness timeout.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/internal/yamlx"
 )
 
@@ -14,6 +15,7 @@ func (s *Stand) validate() error {
 	seen := map[string]bool{} // component names, unique across kinds
 	for _, check := range []func() error{
 		s.checkBackend,
+		s.checkDDS,
 		s.checkSites,
 		func() error { return s.checkProducers(seen) },
 		func() error { return s.checkWriters(seen) },
@@ -53,6 +55,29 @@ func (s *Stand) checkBackend() error {
 				return fmt.Errorf("%s: containers: images: %q: want kafka, registry, influxdb or components", s.where(yamlx.Path{"containers", "images", svc}), svc)
 			}
 		}
+	}
+	return nil
+}
+
+// checkDDS checks the DDS transport: one this program was built with,
+// on a backend whose components can carry it.
+func (s *Stand) checkDDS() error {
+	at := s.File // a transport given on the command line
+	if n, ok := yamlx.Lookup(s.tree, yamlx.Path{"dds"}); ok && n.Value == s.DDS {
+		at = s.where(yamlx.Path{"dds"})
+	}
+	switch s.DDS {
+	case "", dds.Simulated:
+		return nil
+	case dds.CycloneDDS:
+	default:
+		return fmt.Errorf("%s: dds %q: want simulated or cyclonedds", at, s.DDS)
+	}
+	if err := dds.CheckTransport(s.DDS); err != nil {
+		return fmt.Errorf("%s: %w", at, err)
+	}
+	if s.Backend == Containers {
+		return fmt.Errorf("%s: dds cyclonedds: the containers backend's component image is built without cgo; use backend embedded or process", at)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/internal/proc"
 )
@@ -58,7 +59,12 @@ func build(ctx context.Context, goTool, root, name string) (string, error) {
 	out := filepath.Join(builds.dir, name)
 	err, ok := builds.done[name]
 	if !ok {
-		cmd := exec.CommandContext(ctx, goTool, "build", "-o", out, "./cmd/"+name)
+		args := []string{"build", "-o", out}
+		if dds.CheckTransport(dds.CycloneDDS) == nil {
+			// A program built with real DDS builds its components with it.
+			args = append(args, "-tags", "cyclonedds")
+		}
+		cmd := exec.CommandContext(ctx, goTool, append(args, "./cmd/"+name)...)
 		cmd.Dir = root
 		msg, berr := cmd.CombinedOutput()
 		if berr != nil {
