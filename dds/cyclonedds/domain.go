@@ -60,6 +60,8 @@ type Domain struct {
 	pubs C.dds_entity_t // DCPSPublication reader
 	ppts C.dds_entity_t // DCPSParticipant reader
 
+	acquired bool // holds a reference to the process's Cyclone domain
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -139,15 +141,65 @@ func Join(ctx context.Context, bus *dds.Bus, cfg dds.LinkConfig) (dds.Domain, er
 	return d, nil
 }
 
-func (d *Domain) open() error {
-	if os.Getenv("CYCLONEDDS_URI") == "" {
-		conf := C.CString(Config(d.cfg.BasePort))
-		defer C.free(unsafe.Pointer(conf))
-		// One domain per process and id: a second Join of the same domain
-		// (the harness joins each once) shares the first's.
-		if rc := C.dds_create_domain(C.dds_domainid_t(d.cfg.Domain), conf); rc < 0 && rc != C.DDS_RETCODE_PRECONDITION_NOT_MET {
-			return ddsErr(fmt.Sprintf("create domain %d", d.cfg.Domain), rc)
+// domains are the Cyclone domains this process created, by id: a domain
+// outlives its participants until deleted, so each is shared by the Joins
+// of its id and deleted with the last of them.
+var domains = struct {
+	sync.Mutex
+	m map[int]*cdomain
+}{m: map[int]*cdomain{}}
+
+type cdomain struct {
+	entity C.dds_entity_t
+	base   int
+	refs   int
+}
+
+// acquire creates (or shares) the process's Cyclone domain of d's id with
+// d's configuration.
+func (d *Domain) acquire() error {
+	if os.Getenv("CYCLONEDDS_URI") != "" {
+		return nil // the participant reads its configuration from there
+	}
+	domains.Lock()
+	defer domains.Unlock()
+	if cd, ok := domains.m[d.cfg.Domain]; ok {
+		if cd.base != d.cfg.BasePort {
+			return fmt.Errorf("cyclonedds: domain %d is joined with base port %d in this process already, not %d", d.cfg.Domain, cd.base, d.cfg.BasePort)
 		}
+		cd.refs++
+		d.acquired = true
+		return nil
+	}
+	conf := C.CString(Config(d.cfg.BasePort))
+	defer C.free(unsafe.Pointer(conf))
+	e := C.dds_create_domain(C.dds_domainid_t(d.cfg.Domain), conf)
+	if err := ddsErr(fmt.Sprintf("create domain %d", d.cfg.Domain), e); err != nil {
+		return err
+	}
+	domains.m[d.cfg.Domain] = &cdomain{entity: e, base: d.cfg.BasePort, refs: 1}
+	d.acquired = true
+	return nil
+}
+
+// release deletes the process's Cyclone domain when d was its last user.
+func (d *Domain) release() {
+	if !d.acquired {
+		return
+	}
+	d.acquired = false
+	domains.Lock()
+	defer domains.Unlock()
+	cd := domains.m[d.cfg.Domain]
+	if cd.refs--; cd.refs == 0 {
+		C.dds_delete(cd.entity)
+		delete(domains.m, d.cfg.Domain)
+	}
+}
+
+func (d *Domain) open() error {
+	if err := d.acquire(); err != nil {
+		return err
 	}
 	d.pp = C.dds_create_participant(C.dds_domainid_t(d.cfg.Domain), nil, nil)
 	if err := ddsErr("create participant", d.pp); err != nil {
@@ -204,7 +256,9 @@ func (d *Domain) Close() error {
 func (d *Domain) free() {
 	if d.pp > 0 {
 		C.dds_delete(d.pp)
+		d.pp = 0
 	}
+	d.release()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, r := range d.readers {
