@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -117,6 +117,23 @@ test-stand-summit: tools
 ## embedded and process backends: out/bench-summit/results.json and index.html
 bench-summit: tools conformance-tools
 	$(GO) test -tags summit -run '^$$' -bench Summit -benchtime 1x -timeout 120m ./harness
+
+## cyclonedds: Debian's Cyclone DDS 0.10 (libddsc and its headers, idlc) and a C compiler, for
+## the real-DDS build (-tags cyclonedds), installed when missing
+cyclonedds:
+	@test -f /usr/include/dds/dds.h && command -v idlc >/dev/null && command -v cc >/dev/null || \
+		(apt-get update && apt-get install -y cyclonedds-dev cyclonedds-tools gcc)
+
+## test-dds: real DDS (RTPS with Cyclone DDS): the binding's tests (layouts checked against
+## idlc's, round trips), the producer against PyPI's cyclonedds both ways, then the domains,
+## producer, delivery and hotadd features with every sample crossing DDS to the salkafka binaries
+test-dds: tools cyclonedds
+	$(GO) test -tags cyclonedds -count=1 ./dds/... ./producer ./mocksal
+	$(GO) run -tags cyclonedds ./cmd/stand run scenarios/dds.yaml --features features/domains.feature,features/producer.feature,features/delivery.feature,features/hotadd.feature --ts-xml= --report out/test-dds
+
+## bench-dds: samples/s and CPU µs/sample through real DDS against the simulated bus
+bench-dds: cyclonedds
+	$(GO) test -tags cyclonedds -run '^$$' -bench Transport -benchtime 1x ./dds/cyclonedds
 
 ## bench: benchmarks
 bench: tools

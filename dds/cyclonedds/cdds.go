@@ -280,3 +280,6 @@ func cConstants() map[string][2]uint32 {
 		"DDS_TOPIC_FIXED_KEY_XCDR2": {topicFixedKeyXCDR2, C.DDS_TOPIC_FIXED_KEY_XCDR2},
 	}
 }
+
+// matched is the number of readers a writer has matched.
+func matched(w *writer) int { return int(C.ts_matched(w.entity)) }

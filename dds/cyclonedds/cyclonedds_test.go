@@ -20,7 +20,7 @@ import (
 	"github.com/lsst-ts/teststand/sal/sample"
 )
 
-func interfaces(t *testing.T) *sal.Interfaces {
+func interfaces(t testing.TB) *sal.Interfaces {
 	t.Helper()
 	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
 	if err != nil {
@@ -105,7 +105,7 @@ func run(t *testing.T, dir, name string, args ...string) string {
 }
 
 // basePort is a free base port for a test's DDS domains.
-func basePort(t *testing.T, domains ...int) int {
+func basePort(t testing.TB, domains ...int) int {
 	t.Helper()
 	var offs []int
 	for _, d := range domains {
@@ -261,4 +261,64 @@ func edgeSample(t *sal.Topic, i int) *sal.Sample {
 		}
 	}
 	return s
+}
+
+// TestIsolation: a sample reaches the reader of its domain and partition,
+// and neither a reader of another partition nor one on another domain.
+// DDS itself says so: the writer matched the one reader, and the other
+// domain's participant met nobody.
+func TestIsolation(t *testing.T) {
+	ifaces := interfaces(t)
+	base := basePort(t, 0, 1)
+	wbus, rbus, lbus, obus := dds.NewBus(), dds.NewBus(), dds.NewBus(), dds.NewBus()
+	for _, b := range []*dds.Bus{wbus, rbus, lbus, obus} {
+		defer b.Close()
+	}
+	wd := join(t, wbus, ifaces, 0, base)
+	rd := join(t, rbus, ifaces, 0, base)
+	ld := join(t, lbus, ifaces, 0, base)
+	od := join(t, obus, ifaces, 1, base)
+	topic := ifaces.Topic("ATDome", "position")
+	sub := func(b *dds.Bus, domain int, prefix string) *dds.Reader {
+		r, err := b.Subscribe(dds.ReaderConfig{Domain: domain, PartitionPrefix: prefix, Topic: topic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	summit, lab, other := sub(rbus, 0, "summit"), sub(lbus, 0, "lab"), sub(obus, 1, "summit")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 20
+	for i := 0; i < n; i++ {
+		if _, err := wbus.Publish(ctx, 0, "summit", edgeSample(topic, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if _, _, err := summit.Read(ctx); err != nil {
+			t.Fatalf("summit reader: sample %d: %v", i, err)
+		}
+	}
+	if lab.Len() != 0 || other.Len() != 0 || ld.Received.Load() != 0 || od.Received.Load() != 0 {
+		t.Errorf("the lab partition's reader got %d, domain 1's got %d samples of the summit's", ld.Received.Load(), od.Received.Load())
+	}
+	w, err := wd.writer(ctx, dds.Partition("summit", topic), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := matched(w); m != 1 {
+		t.Errorf("the summit writer matched %d readers, want the summit reader alone", m)
+	}
+	// Discovery goes on in the background: wait until domain 0's
+	// participants have all met.
+	for ctx.Err() == nil && (wd.Peers() < 2 || rd.Peers() < 2) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if wd.Peers() != 2 || rd.Peers() != 2 || od.Peers() != 0 {
+		t.Errorf("peers: writer %d, reader %d (want 2 each: domain 0 has three participants), domain 1 %d (want 0)", wd.Peers(), rd.Peers(), od.Peers())
+	}
 }
