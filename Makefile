@@ -100,12 +100,14 @@ test-stand: tools
 ## replicator; the side-by-side features (MM2 and the replicator name
 ## replicas alike, Telegraf and the sink write the same points, into
 ## InfluxDB 1.x and 2.x); the delivery and sink features with the EFD on
-## InfluxDB 2.x
+## InfluxDB 2.x; the delivery, replication, sink and Kafka-era features with
+## Kafka-era SAL writers
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
 	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature,features/sasquatch.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
 	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
+	$(GO) run ./cmd/stand run scenarios/kafka-era.yaml --features features/delivery.feature,features/replication.feature,features/sink.feature,features/kafka-era.feature --backend process --ts-xml= --report out/conformance/kafka-era
 
 ## test-stand-summit: the whole summit (every CSC of ../shared/ts_xml/full at
 ## the summit profile's rates, every index) for 60 s through the whole

@@ -238,3 +238,42 @@ func testOutput(t *testing.T) io.Writer {
 	}
 	return io.Discard
 }
+
+// TestKafkaEraSuite runs the DDS-era delivery, replication and sink
+// features unchanged on the Kafka-era stand: what they publish on a domain,
+// the writer group standing for that domain writes to Kafka, and no
+// sample passes a producer.
+func TestKafkaEraSuite(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, RunConfig{
+		Stand:     "../scenarios/kafka-era.yaml",
+		Features:  []string{"../features/delivery.feature", "../features/replication.feature", "../features/sink.feature"},
+		ReportDir: t.TempDir(), Output: testOutput(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Passed {
+		t.Fatalf("the DDS-era features failed on the Kafka-era stand:\n%s", Summary(res))
+	}
+	if len(res.Results.Scenarios) < 10 {
+		t.Fatalf("%d scenarios ran, want the delivery, replication and sink features' 10", len(res.Results.Scenarios))
+	}
+	checked := false
+	for _, sc := range res.Results.Scenarios {
+		for _, tp := range sc.Topics {
+			for _, h := range tp.Hops {
+				if strings.Contains(h.Name, "producer") {
+					t.Errorf("%s: %s passed hop %q: Kafka-era writers have no producer", sc.Name, tp.Topic, h.Name)
+				}
+				if h.Name == "→kafka@summit" && h.Count > 0 {
+					checked = true
+				}
+			}
+		}
+	}
+	if !checked {
+		t.Error("no sample was seen at the summit's Kafka")
+	}
+}

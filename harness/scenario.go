@@ -147,20 +147,20 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 		}
 		defer closeText()
 		wc.Publish = pub
-	case p.KafkaWriter != "":
-		kw, err := s.env.kafkaWriter(ctx, p.KafkaWriter, tr.Topic)
+	case tr.KafkaWriter != "":
+		kw, err := s.env.kafkaWriter(ctx, tr.KafkaWriter, tr.Topic)
 		if err != nil {
 			tr.Finish(err)
 			return
 		}
 		defer func() {
 			if err := kw.Close(context.WithoutCancel(ctx)); err != nil {
-				s.env.log.Error("harness: Kafka-era writer", "writer", p.KafkaWriter, "err", err)
+				s.env.log.Error("harness: Kafka-era writer", "writer", tr.KafkaWriter, "err", err)
 			}
 		}()
 		wc.Publish = kw.Publish
 	}
-	if s.env.realDDS() && p.TextSite == "" && p.KafkaWriter == "" {
+	if s.env.realDDS() && p.TextSite == "" && tr.KafkaWriter == "" {
 		// On real DDS a writer writes on its own domain, served or not:
 		// domain isolation is then DDS's, not the bus's.
 		if err := s.env.joinDomain(ctx, p.Domain); err != nil {
@@ -293,6 +293,13 @@ func (s *Scenario) start(p PublishSpec, counts map[string]map[[2]string]int64) (
 	}
 	if comp.Indexed && p.Index == 0 {
 		return nil, fmt.Errorf("%s is indexed: say which index (e.g. %s:1)", p.CSC, p.CSC)
+	}
+	if p.KafkaWriter == "" && p.TextSite == "" {
+		// On a Kafka-era stand the writer group standing for the domain
+		// writes what a DDS-era feature publishes there.
+		if w := s.env.Stand.WriterFor(p.Domain, p.CSC, p.Index); w != nil {
+			p.KafkaWriter = w.Name
+		}
 	}
 	origin := p.Origin
 	if origin == 0 {

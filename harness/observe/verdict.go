@@ -79,8 +79,9 @@ func Verdict(tr *Traffic, taps []*Tap, target Target) reports.Topic {
 	if tr.RateHz > 0 {
 		interval = time.Duration(float64(time.Second) / tr.RateHz)
 	}
-	// DDS → producer from private_rcvStamp as the first tap read it.
-	if len(path) > 0 {
+	// DDS → producer from private_rcvStamp as the first tap read it;
+	// traffic a Kafka-era writer or a text message carried crossed no DDS.
+	if len(path) > 0 && tr.KafkaWriter == "" && tr.TextSite == "" {
 		first, _, _ := path[0].snapshot()
 		var pts []reports.Point
 		for _, w := range writes {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -274,6 +275,35 @@ type WriterSpec struct {
 	CSCs              []Ref  `yaml:"cscs"`
 	ReplicationFactor int16  `yaml:"replication_factor" jsonschema:"minimum=1"`
 	WaitAck           string `yaml:"wait_ack"`
+	// Domain is the DDS domain the group stands for (default 0). Features
+	// written for DDS-era SAL say which domain a CSC publishes on; on a
+	// stand with Kafka-era writers, the group of that domain serving the
+	// CSC writes it to Kafka instead, so the same features run on both
+	// eras. A group with a test subname stands for a test domain (12).
+	Domain int `yaml:"domain" jsonschema:"minimum=0"`
+}
+
+// serves reports whether a CSC reference (a name, or name:index) is csc
+// at index.
+func serves(refs []Ref, csc string, index int32) bool {
+	for _, c := range refs {
+		name, idx, ok := strings.Cut(c.Value, ":")
+		if name == csc && (!ok || idx == strconv.Itoa(int(index))) {
+			return true
+		}
+	}
+	return false
+}
+
+// WriterFor is the Kafka-era writer group that writes csc at index for
+// traffic published on a DDS domain (see WriterSpec.Domain), or nil.
+func (s *Stand) WriterFor(domain int, csc string, index int32) *WriterSpec {
+	for _, w := range s.Writers {
+		if w.Domain == domain && serves(w.CSCs, csc, index) {
+			return w
+		}
+	}
+	return nil
 }
 
 // Writer is the Kafka-era writer group of that name, or nil.

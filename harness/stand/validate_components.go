@@ -49,6 +49,13 @@ func (s *Stand) checkWriters(seen map[string]bool) error {
 		if err := s.checkSALWriter(what, at, w.Site, w.CSCs, w.ReplicationFactor, w.WaitAck, "writers", i); err != nil {
 			return err
 		}
+		for j, c := range w.CSCs {
+			name, idx, _ := strings.Cut(c.Value, ":")
+			n, _ := strconv.Atoi(idx)
+			if o := s.WriterFor(w.Domain, name, int32(n)); o != nil && o != w {
+				return fmt.Errorf("%s: %s: %s on domain %d is written by writer %q already", s.where(yamlx.Path{"writers", i, "cscs", j}), what, c.Value, w.Domain, o.Name)
+			}
+		}
 	}
 	return nil
 }
