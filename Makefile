@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE fuzz cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -136,6 +136,12 @@ test-dds: tools cyclonedds
 ## bench-dds: samples/s and CPU µs/sample through real DDS against the simulated bus
 bench-dds: cyclonedds
 	$(GO) test -tags cyclonedds -run '^$$' -bench Transport -benchtime 1x ./dds/cyclonedds
+
+## fuzz: every fuzz target (SAL XML, stand loader, MM2 properties, heartbeats, sink rules, the sink's
+## Confluent-frame and Avro decoder, REST proxy and registry bodies, SAL text, the Sasquatch
+## importers) for FUZZTIME (default 2m) each; corpora kept under each package's testdata/fuzz
+fuzz:
+	scripts/fuzz.sh
 
 ## bench: benchmarks
 bench: tools

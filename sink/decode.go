@@ -76,24 +76,32 @@ func (s *schemas) get(ctx context.Context, id int) (*schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema id %d: %w", id, err)
 	}
-	codec, err := goavro.NewCodec(got.Schema)
+	if sc, err = compileSchema(got.Schema); err != nil {
+		return nil, fmt.Errorf("schema id %d: %w", id, err)
+	}
+	s.mu.Lock()
+	s.by[id] = sc
+	s.mu.Unlock()
+	return sc, nil
+}
+
+// compileSchema compiles a registry schema's text for decoding.
+func compileSchema(text string) (*schema, error) {
+	codec, err := goavro.NewCodec(text)
 	if err != nil {
-		return nil, fmt.Errorf("schema id %d does not parse: %w", id, err)
+		return nil, fmt.Errorf("does not parse: %w", err)
 	}
 	var head struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace"`
 	}
-	if err := json.Unmarshal([]byte(got.Schema), &head); err != nil {
-		return nil, fmt.Errorf("schema id %d: %w", id, err)
+	if err := json.Unmarshal([]byte(text), &head); err != nil {
+		return nil, err
 	}
-	sc = &schema{codec: codec, measurement: head.Name}
+	sc := &schema{codec: codec, measurement: head.Name}
 	if head.Namespace != "" {
 		sc.measurement = head.Namespace + "." + head.Name
 	}
-	s.mu.Lock()
-	s.by[id] = sc
-	s.mu.Unlock()
 	return sc, nil
 }
 

@@ -69,6 +69,11 @@ func LoadRules(path string) ([]Rule, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseRules(path, data)
+}
+
+// ParseRules decodes and compiles rules file data read from path.
+func ParseRules(path string, data []byte) ([]Rule, error) {
 	var f struct {
 		Rules []RuleSpec `yaml:"rules"`
 	}

@@ -663,26 +663,35 @@ func (s *Sink) decode(ctx context.Context, r *kgo.Record, rule *Rule) (*write.Po
 		return nil, &MismatchError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 			Registry: rule.schemas.url, SchemaID: id, Schema: sc.measurement, Implied: implied}
 	}
-	native, rest, err := sc.codec.NativeFromBinary(body)
-	if err != nil {
-		return nil, fmt.Errorf("decode with schema id %d of %s: %w", id, rule.schemas.url, err)
-	}
-	if len(rest) > 0 {
-		// A value holds one datum: bytes left over mean it was written
-		// with another schema than the one its id names here.
-		return nil, fmt.Errorf("schema id %d of %s (%s) decodes %d of %d bytes: written with another schema", id, rule.schemas.url, sc.measurement, len(body)-len(rest), len(body))
-	}
-	rec, ok := native.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("schema id %d is not a record", id)
-	}
-	var st pointStats
-	p, err := rule.toPoint(sc.measurement, rec, &st)
+	p, st, err := decodeBody(sc, rule, body)
 	if st.nonFinite > 0 {
 		s.Stats.NonFinite.Add(int64(st.nonFinite))
 		s.metrics.nonFinite.WithLabelValues(r.Topic).Add(float64(st.nonFinite))
 	}
-	return p, err
+	if err != nil {
+		return nil, fmt.Errorf("schema id %d of %s: %w", id, rule.schemas.url, err)
+	}
+	return p, nil
+}
+
+// decodeBody decodes an Avro body with its schema into the rule's point.
+func decodeBody(sc *schema, rule *Rule, body []byte) (*write.Point, pointStats, error) {
+	var st pointStats
+	native, rest, err := sc.codec.NativeFromBinary(body)
+	if err != nil {
+		return nil, st, fmt.Errorf("decode: %w", err)
+	}
+	if len(rest) > 0 {
+		// A value holds one datum: bytes left over mean it was written
+		// with another schema than the one its id names here.
+		return nil, st, fmt.Errorf("(%s) decodes %d of %d bytes: written with another schema", sc.measurement, len(body)-len(rest), len(body))
+	}
+	rec, ok := native.(map[string]any)
+	if !ok {
+		return nil, st, fmt.Errorf("not a record")
+	}
+	p, err := rule.toPoint(sc.measurement, rec, &st)
+	return p, st, err
 }
 
 // writeAll writes items by destination in batches of at most MaxBatch,

@@ -4,7 +4,10 @@
 package stand
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,12 +80,11 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		if !filepath.IsAbs(mm2Where) {
 			mm2Where = filepath.Join(filepath.Dir(path), mm2Where)
 		}
-		f, err := os.Open(mm2Where)
+		data, err := readRegular(mm2Where)
 		if err != nil {
 			return nil, fmt.Errorf("%s: mirrormaker_file: %w", s.where(yamlx.Path{"mirrormaker_file"}), err)
 		}
-		props, err := replication.ReadProperties(f)
-		f.Close()
+		props, err := replication.ReadProperties(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", mm2Where, err)
 		}
@@ -163,7 +165,7 @@ func readStand(path string, data []byte, seen []string) (*Stand, *yaml.Node, []s
 	if chain := append(seen, path); len(seen) >= 5 || slices.Contains(chain, basePath) {
 		return nil, nil, nil, fmt.Errorf("%s: extends loops or nests too deep: %s", at, strings.Join(append(chain, basePath), " → "))
 	}
-	baseData, err := os.ReadFile(basePath)
+	baseData, err := readRegular(basePath)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: extends: %w", at, err)
 	}
@@ -366,4 +368,23 @@ func (s *Stand) defaults() error {
 		}
 	}
 	return nil
+}
+
+// readRegular reads a regular file, and refuses anything else a stand
+// might name (a directory, a device, a FIFO) with an error rather than
+// reading it forever.
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Op = "open" // what reading it would have said
+		return nil, pe
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return os.ReadFile(path)
 }
