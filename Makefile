@@ -101,12 +101,14 @@ test-stand: tools
 ## replicas alike, Telegraf and the sink write the same points, into
 ## InfluxDB 1.x and 2.x); the delivery and sink features with the EFD on
 ## InfluxDB 2.x; the delivery, replication, sink and Kafka-era features with
-## Kafka-era SAL writers
+## Kafka-era SAL writers; a summit broker of three killed mid-stream (RF 3,
+## min.insync.replicas 2, acks all), and two
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
 	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature,features/sasquatch.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
 	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
+	$(GO) run ./cmd/stand run scenarios/three-brokers.yaml --features conformance/faults --ts-xml= --report out/conformance/broker-faults
 	$(GO) run ./cmd/stand run scenarios/kafka-era.yaml --features features/delivery.feature,features/replication.feature,features/sink.feature,features/kafka-era.feature --backend process --ts-xml= --report out/conformance/kafka-era
 
 ## test-stand-summit: the whole summit (every CSC of ../shared/ts_xml/full at

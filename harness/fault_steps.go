@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -133,6 +134,21 @@ func (st *Steps) slowLink(ctx context.Context, from, to, amount, unit string) er
 		d /= 1000
 	}
 	return st.Env.SlowLink(from, to, d)
+}
+
+func (st *Steps) brokerFault(ctx context.Context, n, site, action string) error {
+	f, err := capability[backend.BrokerFaulter](st.Env, "broker "+action+": broker faults")
+	if err != nil {
+		return err
+	}
+	if st.Env.Sites[site] == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	i, _ := strconv.Atoi(n)
+	if action == "killed" {
+		return f.KillBroker(site, i)
+	}
+	return f.RestartBroker(ctx, site, i)
 }
 
 func (st *Steps) registryDown(ctx context.Context, site, what string) error {

@@ -277,3 +277,56 @@ func TestKafkaEraSuite(t *testing.T) {
 		t.Error("no sample was seen at the summit's Kafka")
 	}
 }
+
+// TestBrokerKillEmbedded: on kfake a killed broker's listener closes and
+// its partitions move to the others; the producer, the replicator and the
+// sink follow them and nothing is lost or doubled. (kfake keeps one copy
+// of the data for all brokers and enforces no ISR, so what only real
+// replicas show is conformance/faults/broker-faults.feature's, on the
+// process backend.)
+func TestBrokerKillEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	standFile := filepath.Join(dir, "three-brokers.yaml")
+	if err := os.WriteFile(standFile, []byte(`version: 1
+name: three-brokers-embedded
+sites:
+  summit:
+    kafka: {brokers: 3, replication_factor: 3}
+    registry: {}
+  usdf:
+    kafka: {brokers: 1}
+    registry: {remote: summit}
+    influxdb: {databases: [efd]}
+producers:
+  - {name: summit-salkafka, site: summit, domain: 0, cscs: [Test:1], wait_ack: all}
+replication:
+  - {source: summit, target: usdf, topics: ['lsst\.sal\..*', 'registry-schemas'], refresh: 300ms}
+sinks:
+  - {name: usdf-efd, site: usdf, topics: ['summit\.lsst\.sal\..*'], database: efd}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	feature := filepath.Join(dir, "kill.feature")
+	if err := os.WriteFile(feature, []byte(`Feature: a broker killed on kfake
+  Scenario: One broker of three killed and restarted mid-stream loses nothing
+    Given the stand is up
+    When Test:1 publishes "scalars" at 20 Hz for 6 s on domain 0 in the background
+    And 2 s pass
+    And broker 2 of "summit" is killed
+    And 2 s pass
+    And broker 2 of "summit" is restarted
+    Then every sample of Test:1 "scalars" is in topic "lsst.sal.Test.scalars" at "summit" exactly once within 30 s
+    And every sample of Test:1 "scalars" is in database "efd" at "usdf" exactly once within 30 s
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, RunConfig{Stand: standFile, Features: []string{feature}, ReportDir: filepath.Join(dir, "report"), Output: testOutput(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Passed || len(res.Results.Scenarios) != 1 {
+		t.Fatalf("a broker kill on kfake:\n%s", Summary(res))
+	}
+}

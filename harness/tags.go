@@ -27,6 +27,10 @@ const OwnReplicatorTag = "@own-replicator"
 // restart a site's Kafka): other backends leave them out.
 const ContainersOnlyTag = "@containers"
 
+// BrokerFaultsTag marks scenarios that kill and restart a site's brokers:
+// backends that cannot leave them out.
+const BrokerFaultsTag = "@broker-faults"
+
 // leftOut are the tags a stand's run leaves out, with why.
 func leftOut(st *Stand) map[string]string {
 	out := map[string]string{}
@@ -35,6 +39,9 @@ func leftOut(st *Stand) map[string]string {
 	}
 	if len(st.MM2Flows()) > 0 {
 		out[OwnReplicatorTag] = "they hold for the project's replicator, not for MirrorMaker 2, which the stand runs"
+	}
+	if !backend.Has[backend.BrokerFaulter](st.Backend) {
+		out[BrokerFaultsTag] = "they kill and restart brokers, which the " + string(st.Backend) + " backend cannot"
 	}
 	if !backend.Has[backend.ContainerActor](st.Backend) {
 		out[ContainersOnlyTag] = "they pause, stop and restart containers, which only the containers backend runs"

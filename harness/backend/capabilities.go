@@ -32,3 +32,14 @@ type Deployment interface {
 type SharedInflux interface {
 	SharesInflux()
 }
+
+// BrokerFaulter is a backend that can kill one broker of a site's Kafka
+// and start it again (brokers numbered from 1). On real Kafka (the process
+// backend) a killed broker's replicas fall out of the ISR and its
+// partitions elect new leaders; kfake (the embedded backend) keeps one
+// copy of the data for all its brokers, so there a kill is the broker's
+// listener gone and leaders moved, never a replica lost.
+type BrokerFaulter interface {
+	KillBroker(site string, n int) error
+	RestartBroker(ctx context.Context, site string, n int) error
+}

@@ -54,6 +54,9 @@ type Config struct {
 // Cluster is a running Kafka cluster.
 type Cluster struct {
 	dir   string
+	cfg   Config
+	confs []string // each node's server.properties
+	mu    sync.Mutex
 	nodes []*proc.Process
 	seeds []string
 }
@@ -66,7 +69,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir}
+	c := &Cluster{dir: dir, cfg: cfg}
 	defer func() {
 		if err != nil {
 			c.Stop()
@@ -105,11 +108,12 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=%s
 offsets.topic.replication.factor=%d
+default.replication.factor=%d
 transaction.state.log.replication.factor=%d
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=%t
-`, i+1, strings.Join(voters, ","), ports[i][0], ports[i][1], ports[i][0], data, rf, rf, cfg.AutoCreateTopics)
+`, i+1, strings.Join(voters, ","), ports[i][0], ports[i][1], ports[i][0], data, rf, rf, rf, cfg.AutoCreateTopics)
 		conf := filepath.Join(dir, fmt.Sprintf("server-%d.properties", i+1))
 		if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
 			return nil, err
@@ -117,6 +121,7 @@ auto.create.topics.enable=%t
 		if out, err := javaCmd(cfg, "kafka.tools.StorageTool", "format", "-t", clusterID, "-c", conf).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("kafka: format node %d: %w\n%s", i+1, err, out)
 		}
+		c.confs = append(c.confs, conf)
 		n, err := proc.Start(fmt.Sprintf("kafka node %d", i+1), javaCmd(cfg, "kafka.Kafka", conf))
 		if err != nil {
 			return nil, err
@@ -135,11 +140,62 @@ auto.create.topics.enable=%t
 	return c, nil
 }
 
+// Kill kills node n (from 1) with SIGKILL, as a crashed broker: its
+// replicas fall out of the ISR and its partitions elect other leaders.
+func (c *Cluster) Kill(n int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n < 1 || n > len(c.nodes) {
+		return fmt.Errorf("kafka: no node %d (the cluster has %d)", n, len(c.nodes))
+	}
+	nd := c.nodes[n-1]
+	nd.Kill()
+	<-nd.Done()
+	return nil
+}
+
+// Restart starts a killed node n again on its data and waits until the
+// cluster answers metadata with every broker that runs.
+func (c *Cluster) Restart(ctx context.Context, n int) error {
+	c.mu.Lock()
+	if n < 1 || n > len(c.nodes) {
+		c.mu.Unlock()
+		return fmt.Errorf("kafka: no node %d (the cluster has %d)", n, len(c.nodes))
+	}
+	if c.nodes[n-1].Alive() == nil {
+		c.mu.Unlock()
+		return fmt.Errorf("kafka: node %d is running", n)
+	}
+	nd, err := proc.Start(fmt.Sprintf("kafka node %d", n), javaCmd(c.cfg, "kafka.Kafka", c.confs[n-1]))
+	if err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.nodes[n-1] = nd
+	alive := 0
+	for _, x := range c.nodes {
+		if x.Alive() == nil {
+			alive++
+		}
+	}
+	c.mu.Unlock()
+	// Asked itself, the node answers once it is up again (the others may
+	// list it until its session times out).
+	w := wait.ForKafkaMetadata(c.seeds[n-1:n], alive)
+	w.Timeout = 3 * time.Minute
+	if err := w.WaitUntilReady(ctx); err != nil {
+		return fmt.Errorf("kafka node %d did not come back: %w\n%s", n, err, nd.Tail(3000))
+	}
+	return nil
+}
+
 // Seeds are the brokers' host:port.
 func (c *Cluster) Seeds() []string { return c.seeds }
 
 // Logs is the end of every node's output (n bytes each), for reports.
 func (c *Cluster) Logs(n int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var b strings.Builder
 	for i, nd := range c.nodes {
 		fmt.Fprintf(&b, "--- kafka node %d\n%s\n", i+1, nd.Tail(n))
@@ -150,8 +206,11 @@ func (c *Cluster) Logs(n int) string {
 // Stop sends SIGTERM to every node, waits up to 20 s (then kills), and
 // removes the data.
 func (c *Cluster) Stop() error {
+	c.mu.Lock()
+	nodes := append([]*proc.Process(nil), c.nodes...)
+	c.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, n := range c.nodes {
+	for _, n := range nodes {
 		wg.Go(func() { _ = n.Stop(20 * time.Second) })
 	}
 	wg.Wait()

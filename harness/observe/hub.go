@@ -76,6 +76,27 @@ type followedTopic struct {
 	topic *sal.Topic
 	pos   struct{ origin, seq, rcv int }
 	taps  map[int32][]*Tap
+	// read is the seqNum of each tapped record read, by partition and
+	// offset: when the client reads an offset again (its fetch offset was
+	// reset: a broker restarted, a leader's epoch went back) the record is
+	// not seen twice. A duplicate is another record, at another offset.
+	read map[int32]map[int64]int32
+}
+
+// first reports whether the record at offset of partition is read for the
+// first time, and records it. The same offset holding another seqNum (a
+// partition truncated and written again) is a record of its own.
+func (t *followedTopic) first(partition int32, offset int64, seq int32) bool {
+	byOffset := t.read[partition]
+	if byOffset == nil {
+		byOffset = map[int64]int32{}
+		t.read[partition] = byOffset
+	}
+	if was, ok := byOffset[offset]; ok && was == seq {
+		return false
+	}
+	byOffset[offset] = seq
+	return true
 }
 
 func newKafkaFollower(brokers []string) (*kafkaFollower, error) {
@@ -101,7 +122,7 @@ func (f *kafkaFollower) add(name string, tr *Traffic, tap *Tap) {
 	ft := f.topics[name]
 	fresh := ft == nil
 	if fresh {
-		ft = &followedTopic{topic: tr.Topic, taps: map[int32][]*Tap{}}
+		ft = &followedTopic{topic: tr.Topic, taps: map[int32][]*Tap{}, read: map[int32]map[int64]int32{}}
 		ft.pos.origin = tr.Topic.FieldIndex("private_origin")
 		ft.pos.seq = tr.Topic.FieldIndex("private_seqNum")
 		ft.pos.rcv = tr.Topic.FieldIndex("private_rcvStamp")
@@ -176,6 +197,9 @@ func (f *kafkaFollower) run(ctx context.Context) {
 				}
 				seq, _ := s.Values[t.pos.seq].(int32)
 				rcv, _ := s.Values[t.pos.rcv].(float64)
+				if !t.first(r.Partition, r.Offset, seq) {
+					return
+				}
 				for _, tap := range taps {
 					tap.Saw(seq, r.Partition, rcv, now)
 				}

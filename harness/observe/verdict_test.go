@@ -180,3 +180,29 @@ func TestCatchUp(t *testing.T) {
 		t.Fatalf("a tap that never reads on: CatchUp = %v, %v; want it given back and the hop incomplete", behind, err)
 	}
 }
+
+// TestReadAgainIsNotADuplicate: a record read again at its offset (the
+// client's fetch offset reset, as after a broker restart) is not a second
+// sighting; another record with the same seqNum at another offset is, and
+// so is another seqNum at a reused offset (a truncated partition).
+func TestReadAgainIsNotADuplicate(t *testing.T) {
+	ft := &followedTopic{read: map[int32]map[int64]int32{}}
+	for _, tc := range []struct {
+		partition int32
+		offset    int64
+		seq       int32
+		want      bool
+	}{
+		{0, 0, 1, true},
+		{0, 1, 2, true},
+		{0, 0, 1, false}, // read again after a reset
+		{0, 1, 2, false},
+		{0, 2, 2, true}, // a duplicate: the same sample at another offset
+		{1, 0, 1, true}, // another partition
+		{0, 1, 9, true}, // offset 1 written again with another record
+	} {
+		if got := ft.first(tc.partition, tc.offset, tc.seq); got != tc.want {
+			t.Errorf("partition %d offset %d seq %d: first %v, want %v", tc.partition, tc.offset, tc.seq, got, tc.want)
+		}
+	}
+}

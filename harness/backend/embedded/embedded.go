@@ -3,6 +3,8 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -30,6 +32,7 @@ type Backend struct {
 
 	mu           sync.Mutex
 	commitFaults map[string]*kfault.CommitFault
+	brokers      map[string][]string // each site's broker addresses, in node order
 }
 
 // StartKafka starts each site's kfake cluster.
@@ -54,6 +57,10 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 			return nil, fmt.Errorf("site %s: %w", name, err)
 		}
 		out[name] = c.ListenAddrs()
+		if b.brokers == nil {
+			b.brokers = map[string][]string{}
+		}
+		b.brokers[name] = c.ListenAddrs()
 	}
 	return out, nil
 }
@@ -77,6 +84,38 @@ func (b *Backend) FailCommits(site string, fail bool) error {
 		b.commitFaults[site] = f
 	}
 	f.Set(fail)
+	return nil
+}
+
+// KillBroker removes broker n of the site's kfake cluster: its listener
+// closes and its partitions get other leaders. kfake cannot remove its
+// last broker, so a whole site's Kafka cannot go down on this backend.
+func (b *Backend) KillBroker(site string, n int) error {
+	c := b.kafka[site]
+	if c == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	if err := c.RemoveNode(int32(n - 1)); err != nil {
+		return fmt.Errorf("site %s: broker %d: %w", site, n, err)
+	}
+	return nil
+}
+
+// RestartBroker adds broker n back on its port.
+func (b *Backend) RestartBroker(ctx context.Context, site string, n int) error {
+	c := b.kafka[site]
+	if c == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	addrs := b.brokers[site]
+	if n < 1 || n > len(addrs) {
+		return fmt.Errorf("site %s has no broker %d (it has %d)", site, n, len(addrs))
+	}
+	_, port, _ := net.SplitHostPort(addrs[n-1])
+	p, _ := strconv.Atoi(port)
+	if _, _, err := c.AddNode(int32(n-1), p); err != nil {
+		return fmt.Errorf("site %s: broker %d: %w", site, n, err)
+	}
 	return nil
 }
 

@@ -104,6 +104,25 @@ func (m mirrorMaker) Kill()                    { m.mm.Process().Kill() }
 func (m mirrorMaker) Alive() error             { return m.mm.Process().Alive() }
 func (m mirrorMaker) Tail(n int) string        { return m.mm.Logs(n) }
 
+
+// KillBroker kills broker n of the site's Kafka with SIGKILL.
+func (b *Backend) KillBroker(site string, n int) error {
+	c := b.clusters[site]
+	if c == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	return c.Kill(n)
+}
+
+// RestartBroker starts broker n of the site's Kafka again on its data.
+func (b *Backend) RestartBroker(ctx context.Context, site string, n int) error {
+	c := b.clusters[site]
+	if c == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	return c.Restart(ctx, n)
+}
+
 // Logs are the Kafka nodes' output, by site.
 func (b *Backend) Logs() map[string]string {
 	out := map[string]string{}
