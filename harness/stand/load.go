@@ -62,6 +62,9 @@ func Parse(path string, data []byte, opts LoadOptions) (*Stand, error) {
 		}
 	}
 	s.File, s.files, s.tree = path, files, root
+	if err := s.checkEmptyEntries(); err != nil {
+		return nil, err
+	}
 	if opts.DDS != "" {
 		s.DDS = opts.DDS
 	}

@@ -104,7 +104,6 @@ func (m mirrorMaker) Kill()                    { m.mm.Process().Kill() }
 func (m mirrorMaker) Alive() error             { return m.mm.Process().Alive() }
 func (m mirrorMaker) Tail(n int) string        { return m.mm.Logs(n) }
 
-
 // KillBroker kills broker n of the site's Kafka with SIGKILL.
 func (b *Backend) KillBroker(site string, n int) error {
 	c := b.clusters[site]
