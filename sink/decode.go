@@ -15,6 +15,17 @@ import (
 // errNotFramed marks a value that is not in the Confluent wire format.
 var errNotFramed = errors.New("not in the Confluent wire format (magic byte 0, schema id)")
 
+// maxArrayItems bounds an Avro array's (or map's) block count. goavro
+// reads the count from the record and allocates for it before it reads an
+// item: a corrupt or hostile record claiming a billion items would take
+// the sink's memory. No SAL array comes near (MTM1M3's longest have a few
+// hundred items); a record over the bound is refused as undecodable.
+const maxArrayItems = 1 << 20
+
+func init() {
+	goavro.MaxBlockCount = min(goavro.MaxBlockCount, maxArrayItems)
+}
+
 // schema is a registry schema compiled for decoding.
 type schema struct {
 	codec       *goavro.Codec
