@@ -10,39 +10,53 @@ import (
 )
 
 // checkEmptyEntries refuses a list item written with nothing in it
-// ("replication:\n-"): every later check expects an entry to be there.
-// (An empty site has its own message, in checkSites.)
+// ("replication:\n-", "environments: [~]"), at any depth: every later
+// check expects an entry to be there. (An empty site has its own message,
+// in checkSites.)
 func (s *Stand) checkEmptyEntries() error {
-	if err := emptyIn(s, reflect.ValueOf(s).Elem(), nil); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(s.Sites))
-	for n := range s.Sites {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if site := s.Sites[n]; site != nil {
-			if err := emptyIn(s, reflect.ValueOf(site).Elem(), yamlx.Path{"sites", n}); err != nil {
+	return emptyIn(s, reflect.ValueOf(s).Elem(), nil)
+}
+
+// emptyIn walks v's fields that come from YAML and refuses a nil item in
+// a list of pointers.
+func emptyIn(s *Stand, v reflect.Value, at yamlx.Path) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return emptyIn(s, v.Elem(), at)
+	case reflect.Slice:
+		key := at[len(at)-1]
+		for j := 0; j < v.Len(); j++ {
+			e := v.Index(j)
+			if e.Kind() == reflect.Pointer && e.IsNil() {
+				return fmt.Errorf("%s: %v: item %d is empty", s.where(append(append(yamlx.Path{}, at...), j)), key, j+1)
+			}
+			if err := emptyIn(s, e, append(append(yamlx.Path{}, at...), j)); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
-}
-
-// emptyIn checks the pointer lists among v's fields.
-func emptyIn(s *Stand, v reflect.Value, at yamlx.Path) error {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		f := v.Field(i)
-		if key == "" || key == "-" || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Pointer {
-			continue
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return nil
 		}
-		for j := 0; j < f.Len(); j++ {
-			if f.Index(j).IsNil() {
-				return fmt.Errorf("%s: %s: item %d is empty", s.where(append(append(yamlx.Path{}, at...), key, j)), key, j+1)
+		keys := v.MapKeys()
+		sort.Slice(keys, func(a, b int) bool { return keys[a].String() < keys[b].String() })
+		for _, k := range keys {
+			if err := emptyIn(s, v.MapIndex(k), append(append(yamlx.Path{}, at...), k.String())); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if key == "" || key == "-" || !t.Field(i).IsExported() {
+				continue
+			}
+			if err := emptyIn(s, v.Field(i), append(append(yamlx.Path{}, at...), key)); err != nil {
+				return err
 			}
 		}
 	}

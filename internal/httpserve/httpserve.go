@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -36,9 +37,20 @@ func Serve(addr string, h http.Handler, log *slog.Logger) (bound string, stop fu
 	}, nil
 }
 
-// Metrics serves reg at http://addr/metrics until stop is called.
+// Metrics serves reg, and the process's runtime metrics, at
+// http://addr/metrics until stop is called.
 func Metrics(addr string, reg *prometheus.Registry, log *slog.Logger) (bound string, stop func(), err error) {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, runtimeMetrics}, promhttp.HandlerOpts{}))
 	return Serve(addr, mux, log)
 }
+
+// runtimeMetrics are the process's own: go_goroutines, go_memstats_*,
+// process_resident_memory_bytes and the like, which every binary serves
+// beside its component's metrics (a soak reads them; so does production's
+// Prometheus).
+var runtimeMetrics = func() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}()

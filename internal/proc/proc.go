@@ -80,13 +80,20 @@ func (p *Process) CPUTime() time.Duration { return CPUTimeOf(p.Pid()) }
 
 // PeakRSSOf is a running process's peak resident set (VmHWM in
 // /proc/<pid>/status) in bytes; 0 when unknown.
-func PeakRSSOf(pid int) int64 {
+func PeakRSSOf(pid int) int64 { return statusKB(pid, "VmHWM:") }
+
+// RSSOf is a running process's resident set now (VmRSS) in bytes; 0 when
+// unknown.
+func RSSOf(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// statusKB is a kB field of /proc/<pid>/status in bytes.
+func statusKB(pid int, field string) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			var kb int64
 			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
 			return kb * 1024
