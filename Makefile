@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE fuzz cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE soak fuzz cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
 
 all: build
 
@@ -144,6 +144,12 @@ bench-dds: cyclonedds
 ## importers) for FUZZTIME (default 2m) each; corpora kept under each package's testdata/fuzz
 fuzz:
 	scripts/fuzz.sh
+
+## soak: the default stand for SOAK_DURATION (30m) at SOAK_SCALE (2) times the nominal
+## profile's rates; every process's RSS and goroutines each minute; fails on any loss or a
+## project binary's memory growing over 1 MB/min; figures in out/soak/
+soak: tools
+	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 90m -v ./harness
 
 ## bench: benchmarks
 bench: tools
