@@ -6,9 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/exec"
 	"reflect"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/dds/cyclonedds"
+	"github.com/lsst-ts/teststand/internal/ddstest"
 	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/internal/pyenv"
 	"github.com/lsst-ts/teststand/mocksal"
@@ -160,7 +159,8 @@ func TestPythonPeerWritesProducerForwards(t *testing.T) {
 		lay = lay.WithRevcode(peerRevcode)
 		spec := peerSpec(lay)
 		for i := 0; i < n; i++ {
-			s := peerSample(tp, pt.index, i)
+			s := ddstest.EdgeSample(tp, pt.index, i)
+			s.Set("private_revCode", peerRevcode)
 			sent[tp.Name] = append(sent[tp.Name], s)
 			spec.Samples = append(spec.Samples, membersOf(lay, s))
 		}
@@ -179,7 +179,7 @@ func TestPythonPeerWritesProducerForwards(t *testing.T) {
 			if rev := got.Get("private_revCode"); rev != peerRevcode {
 				t.Errorf("%s #%d: private_revCode %v, want the peer's %s", tp.Name, i, rev, peerRevcode)
 			}
-			if d := diffDDS(sent[tp.Name][i], got); d != "" {
+			if d := ddstest.Diff(sent[tp.Name][i], got, true); d != "" {
 				t.Errorf("%s #%d: %s", tp.Name, i, d)
 			}
 		}
@@ -303,81 +303,4 @@ func sameJSON(want, got any) bool {
 		return true
 	}
 	return reflect.DeepEqual(w, got)
-}
-
-// peerSample is sample i of a topic, values at the edges of each IDL
-// type's range.
-func peerSample(t *sal.Topic, index int32, i int) *sal.Sample {
-	s := sal.NewSample(t)
-	ranges := map[string][2]int64{
-		"byte": {0, 255}, "short": {math.MinInt16, math.MaxInt16}, "unsigned short": {0, math.MaxUint16},
-		"int": {math.MinInt32, math.MaxInt32}, "long": {math.MinInt32, math.MaxInt32}, "unsigned int": {0, math.MaxUint32},
-		"long long": {math.MinInt64, math.MaxInt64},
-	}
-	for n := range t.Fields {
-		f := &t.Fields[n]
-		val := func(j int) any {
-			k := i + j
-			switch f.AvroType {
-			case "boolean":
-				return k%2 == 1
-			case "float":
-				return float32(k)*0.25 - 3e38
-			case "double":
-				return float64(k)*0.1 - 1e300
-			case "string":
-				if f.IDLSize > 1 {
-					return strings.Repeat(string(rune('a'+k%26)), f.IDLSize)
-				}
-				return fmt.Sprintf("unbounded %d ✓", k)
-			}
-			rg := ranges[strings.TrimSpace(f.IDLType)]
-			v := rg[0] + int64(k)
-			if k%2 == 1 {
-				v = rg[1] - int64(k)
-			}
-			if f.AvroType == "int" {
-				return int32(v)
-			}
-			return v
-		}
-		switch {
-		case f.Name == "salIndex":
-			s.Values[n] = index
-		case f.Name == "private_sndStamp":
-			s.Values[n] = 1.8e9 + float64(i)
-		case f.Name == "private_seqNum":
-			s.Values[n] = int32(i + 1)
-		case f.Name == "private_origin":
-			s.Values[n] = int32(31337)
-		case f.Name == "private_identity":
-			s.Values[n] = "python@peer"
-		case f.Name == "private_revCode":
-			s.Values[n] = peerRevcode
-		case f.Private:
-		case f.IsArray():
-			arr := reflect.ValueOf(s.Values[n])
-			for j := 0; j < arr.Len(); j++ {
-				arr.Index(j).Set(reflect.ValueOf(val(j)))
-			}
-		default:
-			s.Values[n] = val(0)
-		}
-	}
-	return s
-}
-
-// diffDDS compares the fields a DDS-era sample carries.
-func diffDDS(want, got *sal.Sample) string {
-	var b strings.Builder
-	for i, f := range want.Topic.Fields {
-		switch f.Name {
-		case "private_rcvStamp", "private_efdStamp", "private_kafkaStamp":
-			continue
-		}
-		if !reflect.DeepEqual(want.Values[i], got.Values[i]) {
-			fmt.Fprintf(&b, "%s: wrote %#v, got %#v; ", f.Name, want.Values[i], got.Values[i])
-		}
-	}
-	return b.String()
 }

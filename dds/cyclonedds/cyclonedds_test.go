@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/ddstest"
 	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
@@ -149,7 +150,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 		var sent []*sal.Sample
 		for i := 0; i < 5; i++ {
-			s := edgeSample(topic, i)
+			s := ddstest.EdgeSample(topic, int32(1+i%3), i)
 			sent = append(sent, s)
 			if _, err := wbus.Publish(ctx, 0, "summit", s); err != nil {
 				t.Fatal(err)
@@ -160,107 +161,12 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s sample %d: %v (taken %d)", name, i, err, rd.Received.Load())
 			}
-			if diff := diffDDS(want, got); diff != "" {
+			if diff := ddstest.Diff(want, got, false); diff != "" {
 				t.Errorf("%s sample %d: %s", name, i, diff)
 			}
 		}
 		r.Close()
 	}
-}
-
-// diffDDS compares the fields a DDS-era sample carries.
-func diffDDS(want, got *sal.Sample) string {
-	var b strings.Builder
-	for i, f := range want.Topic.Fields {
-		switch f.Name {
-		case "private_rcvStamp", "private_efdStamp", "private_kafkaStamp", "private_revCode":
-			continue
-		}
-		if !reflect.DeepEqual(want.Values[i], got.Values[i]) {
-			fmt.Fprintf(&b, "%s: wrote %#v, read %#v; ", f.Name, want.Values[i], got.Values[i])
-		}
-	}
-	return b.String()
-}
-
-// edgeSample is sample i of a topic with values at the edges of each IDL
-// type's range (its sign and width are what a wrong layout gets wrong),
-// strings of their full bound.
-func edgeSample(t *sal.Topic, i int) *sal.Sample {
-	s := sal.NewSample(t)
-	ranges := map[string][2]int64{
-		"byte": {0, 255}, "octet": {0, 255}, "char": {-128, 127}, "short": {-32768, 32767}, "unsigned short": {0, 65535},
-		"int": {-1 << 31, 1<<31 - 1}, "long": {-1 << 31, 1<<31 - 1}, "unsigned int": {0, 1<<32 - 1}, "unsigned long": {0, 1<<32 - 1},
-		"long long": {-1 << 63, 1<<63 - 1}, "unsigned long long": {0, 1<<63 - 1},
-	}
-	val := func(f *sal.Field, j int) any {
-		k := i + j
-		switch f.AvroType {
-		case "boolean":
-			return k%2 == 1
-		case "float":
-			return float32(k)*1.5 - 1e30
-		case "double":
-			return float64(k)*0.1 + 1e300
-		}
-		r := ranges[strings.TrimSpace(f.IDLType)]
-		v := r[0] + int64(k)
-		if k%2 == 1 {
-			v = r[1] - int64(k)
-		}
-		if f.AvroType == "int" {
-			return int32(v)
-		}
-		return v
-	}
-	for n := range t.Fields {
-		f := &t.Fields[n]
-		switch {
-		case f.Name == "salIndex":
-			s.Values[n] = int32(1 + i%3)
-		case f.Name == "private_sndStamp":
-			s.Values[n] = 1.7e9 + float64(i)
-		case f.Name == "private_seqNum":
-			s.Values[n] = int32(i)
-		case f.Name == "private_origin":
-			s.Values[n] = int32(4242)
-		case f.Name == "private_identity":
-			s.Values[n] = "Test:1"
-		case f.Private:
-		case f.AvroType == "string":
-			n2 := 1 + i
-			if f.IDLSize > 1 {
-				n2 = f.IDLSize
-			}
-			s.Values[n] = strings.Repeat(string(rune('a'+i%26)), n2)
-		case f.IsArray():
-			switch a := s.Values[n].(type) {
-			case []bool:
-				for j := range a {
-					a[j] = val(f, j).(bool)
-				}
-			case []int32:
-				for j := range a {
-					a[j] = val(f, j).(int32)
-				}
-			case []int64:
-				for j := range a {
-					a[j] = val(f, j).(int64)
-				}
-			case []float32:
-				for j := range a {
-					a[j] = val(f, j).(float32)
-				}
-			case []float64:
-				for j := range a {
-					a[j] = val(f, j).(float64)
-				}
-			}
-		default:
-			s.Values[n] = val(f, 0)
-		}
-	}
-	return s
 }
 
 // TestIsolation: a sample reaches the reader of its domain and partition,
@@ -291,7 +197,7 @@ func TestIsolation(t *testing.T) {
 	defer cancel()
 	const n = 20
 	for i := 0; i < n; i++ {
-		if _, err := wbus.Publish(ctx, 0, "summit", edgeSample(topic, i)); err != nil {
+		if _, err := wbus.Publish(ctx, 0, "summit", ddstest.EdgeSample(topic, int32(1+i%3), i)); err != nil {
 			t.Fatal(err)
 		}
 	}
