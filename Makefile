@@ -132,6 +132,7 @@ cyclonedds:
 ## idlc's, round trips), the producer against PyPI's cyclonedds both ways, then the domains,
 ## producer, delivery and hotadd features with every sample crossing DDS to the salkafka binaries
 test-dds: tools cyclonedds
+	$(GO) vet -tags cyclonedds ./dds/... ./producer ./mocksal ./cmd/...
 	$(GO) test -tags cyclonedds -count=1 ./dds/... ./producer ./mocksal
 	$(GO) run -tags cyclonedds ./cmd/stand run scenarios/dds.yaml --features features/domains.feature,features/producer.feature,features/delivery.feature,features/hotadd.feature --ts-xml= --report out/test-dds
 
@@ -164,6 +165,7 @@ proto:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags summit ./harness
+	$(GO) vet -tags soak ./harness
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
 clean:
