@@ -81,7 +81,7 @@ type Domain struct {
 	peers       map[[16]byte]bool
 
 	// Sent and Received count samples written to and taken from DDS;
-	// Undecodable counts failed writes and takes.
+	// Failed counts writes and takes that failed.
 	Sent, Received, Failed atomic.Int64
 }
 
