@@ -6,11 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,33 +18,6 @@ import (
 	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/mocksal"
 )
-
-// maxSlopeMBPerMin is the memory growth a component of the project may
-// show over a soak: more is a leak.
-const maxSlopeMBPerMin = 1.0
-
-// soakSample is one minute's reading of every process of the stand.
-type soakSample struct {
-	Minute     float64            `json:"minute"`
-	RSSMiB     map[string]float64 `json:"rss_mib"`
-	Goroutines map[string]float64 `json:"goroutines"`
-}
-
-type soakProcess struct {
-	Name string `json:"name"`
-	// Checked marks the stand's components run as binaries of the
-	// project, whose slope the soak judges.
-	// The stand's own process holds kfake (every record in memory) and
-	// the taps (every sighting), and influxd its cache and index: they
-	// grow with the data by design, and are reported only.
-	Checked          bool    `json:"checked"`
-	FirstMiB         float64 `json:"first_mib"`
-	LastMiB          float64 `json:"last_mib"`
-	SlopeMBPerMin    float64 `json:"slope_mb_per_min"`
-	FirstGoroutines  float64 `json:"first_goroutines"`
-	LastGoroutines   float64 `json:"last_goroutines"`
-	GoroutinesPerMin float64 `json:"goroutines_per_min"`
-}
 
 type soakResult struct {
 	Stand     string        `json:"stand"`
@@ -192,63 +163,6 @@ reading:
 	for _, f := range res.Failures {
 		t.Error(f)
 	}
-}
-
-// soakSlopes fits each process's RSS and goroutines over the minutes
-// after the first reading (start-up allocations are not growth).
-func soakSlopes(samples []soakSample, judged map[string]bool) []soakProcess {
-	names := map[string]bool{}
-	for _, s := range samples {
-		for n := range s.RSSMiB {
-			names[n] = true
-		}
-		for n := range s.Goroutines {
-			names[n] = true
-		}
-	}
-	var out []soakProcess
-	for _, n := range slices.Sorted(maps.Keys(names)) {
-		p := soakProcess{Name: n, Checked: judged[n]}
-		var xs, rss, gs, gx []float64
-		for i, s := range samples {
-			if i == 0 {
-				continue
-			}
-			if v, ok := s.RSSMiB[n]; ok {
-				xs, rss = append(xs, s.Minute), append(rss, v)
-			}
-			if v, ok := s.Goroutines[n]; ok {
-				gx, gs = append(gx, s.Minute), append(gs, v)
-			}
-		}
-		if len(rss) > 0 {
-			p.FirstMiB, p.LastMiB = rss[0], rss[len(rss)-1]
-			p.SlopeMBPerMin = slope(xs, rss) * (1 << 20) / 1e6
-		}
-		if len(gs) > 0 {
-			p.FirstGoroutines, p.LastGoroutines = gs[0], gs[len(gs)-1]
-			p.GoroutinesPerMin = slope(gx, gs)
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// slope is the least-squares slope of ys over xs.
-func slope(xs, ys []float64) float64 {
-	n := float64(len(xs))
-	if n < 2 {
-		return 0
-	}
-	var sx, sy, sxx, sxy float64
-	for i := range xs {
-		sx, sy, sxx, sxy = sx+xs[i], sy+ys[i], sxx+xs[i]*xs[i], sxy+xs[i]*ys[i]
-	}
-	d := n*sxx - sx*sx
-	if d == 0 {
-		return 0
-	}
-	return (n*sxy - sx*sy) / d
 }
 
 func writeSoak(dir string, res soakResult) error {
