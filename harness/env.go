@@ -36,7 +36,8 @@ type Env struct {
 	DDSBasePort int
 
 	log        *slog.Logger
-	links      map[int]dds.Domain // joined domains, by id (under mu)
+	linksMu    sync.Mutex         // held while a domain is joined: not mu, a join may wait
+	links      map[int]dds.Domain // joined domains, by id (under linksMu)
 	tmp        string
 	mu         sync.Mutex
 	components map[string]*component
@@ -291,10 +292,10 @@ func (e *Env) Down(ctx context.Context) error {
 	for i := len(order) - 1; i >= 0; i-- {
 		_ = e.Stop(order[i])
 	}
-	e.mu.Lock()
+	e.linksMu.Lock()
 	links := e.links
 	e.links = nil
-	e.mu.Unlock()
+	e.linksMu.Unlock()
 	for _, l := range links {
 		l.Close()
 	}

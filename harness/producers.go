@@ -241,8 +241,8 @@ func (e *Env) joinDomains(ctx context.Context) error {
 // joinDomain connects the stand's bus to domain d with the stand's DDS
 // transport, once.
 func (e *Env) joinDomain(ctx context.Context, d int) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.linksMu.Lock()
+	defer e.linksMu.Unlock()
 	if _, ok := e.links[d]; ok {
 		return nil
 	}

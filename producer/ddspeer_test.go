@@ -17,7 +17,6 @@ import (
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/dds/cyclonedds"
 	"github.com/lsst-ts/teststand/internal/ddstest"
-	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/internal/pyenv"
 	"github.com/lsst-ts/teststand/mocksal"
 	"github.com/lsst-ts/teststand/sal"
@@ -126,12 +125,18 @@ func expectLine(t *testing.T, lines <-chan string, want string) {
 	}
 }
 
-func freeBase(t *testing.T) int {
-	base, err := proc.FreePorts(dds.Port(0, 0))
+// ddsRig is a producer test rig whose bus is on real DDS domain 0, on a
+// base port of its own.
+func ddsRig(t *testing.T) (*rig, int) {
+	t.Helper()
+	r := newRig(t)
+	base := ddstest.BasePort(t, 0)
+	l, err := dds.Connect(context.Background(), dds.CycloneDDS, r.bus, dds.LinkConfig{Domain: 0, Interfaces: r.ifaces, BasePort: base})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base
+	t.Cleanup(func() { l.Close() })
+	return r, base
 }
 
 // TestPythonPeerWritesProducerForwards: PyPI's cyclonedds writes samples
@@ -139,13 +144,7 @@ func freeBase(t *testing.T) int {
 // learns them from the domain, forwards every sample to Kafka, and each
 // record holds, field by field, what Python wrote.
 func TestPythonPeerWritesProducerForwards(t *testing.T) {
-	r := newRig(t)
-	base := freeBase(t)
-	l, err := dds.Connect(context.Background(), dds.CycloneDDS, r.bus, dds.LinkConfig{Domain: 0, Interfaces: r.ifaces, BasePort: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	r, base := ddsRig(t)
 	r.start(t, Config{Components: []string{"Test:1", "ATDome"}, PartitionPrefix: "summit"})
 	const n = 5
 	var specs []peerTopic
@@ -189,13 +188,7 @@ func TestPythonPeerWritesProducerForwards(t *testing.T) {
 // TestPythonPeerReadsMocksal: what mocksal writes on real DDS, PyPI's
 // cyclonedds reads, field by field, under mocksal's own revcodes.
 func TestPythonPeerReadsMocksal(t *testing.T) {
-	r := newRig(t)
-	base := freeBase(t)
-	l, err := dds.Connect(context.Background(), dds.CycloneDDS, r.bus, dds.LinkConfig{Domain: 0, Interfaces: r.ifaces, BasePort: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	r, base := ddsRig(t)
 	const n = 5
 	var specs []peerTopic
 	layouts := map[string]*cyclonedds.Layout{}

@@ -5,7 +5,6 @@ package cyclonedds
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/ddstest"
+	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // BenchmarkTransport streams one topic from a mocksal process to a reader
@@ -39,7 +40,7 @@ func BenchmarkTransport(b *testing.B) {
 			b.Run(fmt.Sprintf("%s.%s/%s", tc.csc, tc.topic, transport), func(b *testing.B) {
 				topic := ifaces.Topic(tc.csc, tc.topic)
 				for range b.N {
-					base := basePort(b, 0)
+					base := ddstest.BasePort(b, 0)
 					bus := dds.NewBus()
 					d, err := dds.Connect(context.Background(), transport, bus, dds.LinkConfig{Domain: 0, Interfaces: ifaces, BasePort: base})
 					if err != nil {
@@ -70,7 +71,7 @@ func BenchmarkTransport(b *testing.B) {
 						got++
 						last = time.Now()
 						if got == 1 {
-							first, selfFirst, childFirst = last, selfCPU(), procCPU(cmd.Process.Pid)
+							first, selfFirst, childFirst = last, selfCPU(), proc.CPUTimeOf(cmd.Process.Pid)
 						}
 					}
 					cancel()
@@ -99,16 +100,4 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU is a process's user and system time from /proc/<pid>/stat.
-func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/internal/ddstest"
-	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
 )
@@ -105,20 +104,6 @@ func run(t *testing.T, dir, name string, args ...string) string {
 	return string(out)
 }
 
-// basePort is a free base port for a test's DDS domains.
-func basePort(t testing.TB, domains ...int) int {
-	t.Helper()
-	var offs []int
-	for _, d := range domains {
-		offs = append(offs, dds.Port(0, d))
-	}
-	base, err := proc.FreePorts(offs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base
-}
-
 func join(t *testing.T, bus *dds.Bus, ifaces *sal.Interfaces, domain, base int) *Domain {
 	t.Helper()
 	d, err := Join(context.Background(), bus, dds.LinkConfig{Domain: domain, Interfaces: ifaces, BasePort: base})
@@ -134,7 +119,7 @@ func join(t *testing.T, bus *dds.Bus, ifaces *sal.Interfaces, domain, base int) 
 // revcode learned from the writer's publication.
 func TestRoundTrip(t *testing.T) {
 	ifaces := interfaces(t)
-	base := basePort(t, 0)
+	base := ddstest.BasePort(t, 0)
 	wbus, rbus := dds.NewBus(), dds.NewBus()
 	defer wbus.Close()
 	defer rbus.Close()
@@ -175,7 +160,7 @@ func TestRoundTrip(t *testing.T) {
 // domain's participant met nobody.
 func TestIsolation(t *testing.T) {
 	ifaces := interfaces(t)
-	base := basePort(t, 0, 1)
+	base := ddstest.BasePort(t, 0, 1)
 	wbus, rbus, lbus, obus := dds.NewBus(), dds.NewBus(), dds.NewBus(), dds.NewBus()
 	for _, b := range []*dds.Bus{wbus, rbus, lbus, obus} {
 		defer b.Close()

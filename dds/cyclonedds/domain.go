@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -552,9 +553,9 @@ func (d *Domain) takePublications() {
 				continue
 			}
 			p := pub{typeName: C.GoString(C.ts_pub_type(s))}
-			var np C.uint32_t
-			if cs := C.ts_pub_partitions(s, &np); cs != nil {
-				p.partitions = strings.Split(C.GoStringN(cs, C.int(partitionsLen(cs, int(np)))), "\x00")
+			var n C.size_t
+			if cs := C.ts_pub_partitions(s, &n); cs != nil {
+				p.partitions = strings.Split(C.GoStringN(cs, C.int(n)), "\x00")
 				C.free(unsafe.Pointer(cs))
 			} else {
 				p.partitions = []string{""}
@@ -570,7 +571,7 @@ func (d *Domain) takePublications() {
 			}
 			for _, part := range p.partitions {
 				wt := want{csc, name, part}
-				if !contains(d.published[wt], rev) {
+				if !slices.Contains(d.published[wt], rev) {
 					d.published[wt] = append(d.published[wt], rev)
 					d.log.Debug("cyclonedds: publication", "type", p.typeName, "partition", part)
 				}
@@ -581,25 +582,6 @@ func (d *Domain) takePublications() {
 		}
 		d.mu.Unlock()
 	}
-}
-
-// partitionsLen is the length of n NUL-terminated strings laid end to end,
-// without the last NUL.
-func partitionsLen(cs *C.char, n int) int {
-	l := 0
-	for k := 0; k < n; k++ {
-		l += int(C.strlen((*C.char)(unsafe.Add(unsafe.Pointer(cs), l)))) + 1
-	}
-	return l - 1
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // takeParticipants keeps the set of other participants alive on the domain.

@@ -98,24 +98,26 @@ static void ts_participant_key(void *s, unsigned char out[16]) {
   memcpy(out, &((dds_builtintopic_participant_t *) s)->key, 16);
 }
 // ts_pub_partitions copies a publication's partitions into one
-// NUL-separated string the caller frees; *n is their number.
-static char *ts_pub_partitions(void *s, uint32_t *n) {
+// NUL-separated string the caller frees; *len is its length without the
+// last NUL.
+static char *ts_pub_partitions(void *s, size_t *len) {
   char **ps = NULL;
-  *n = 0;
-  if (!dds_qget_partition(((dds_builtintopic_endpoint_t *) s)->qos, n, &ps) || *n == 0) {
-    *n = 0;
+  uint32_t n = 0;
+  *len = 0;
+  if (!dds_qget_partition(((dds_builtintopic_endpoint_t *) s)->qos, &n, &ps) || n == 0) {
     return NULL;
   }
-  size_t len = 0;
-  for (uint32_t i = 0; i < *n; i++) len += strlen(ps[i]) + 1;
-  char *out = malloc(len), *p = out;
-  for (uint32_t i = 0; i < *n; i++) {
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) total += strlen(ps[i]) + 1;
+  char *out = malloc(total), *p = out;
+  for (uint32_t i = 0; i < n; i++) {
     size_t l = strlen(ps[i]) + 1;
     memcpy(p, ps[i], l);
     p += l;
     dds_free(ps[i]);
   }
   dds_free(ps);
+  *len = total - 1;
   return out;
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -283,12 +282,12 @@ type WriterSpec struct {
 	Domain int `yaml:"domain" jsonschema:"minimum=0"`
 }
 
-// serves reports whether a CSC reference (a name, or name:index) is csc
-// at index.
-func serves(refs []Ref, csc string, index int32) bool {
-	for _, c := range refs {
-		name, idx, ok := strings.Cut(c.Value, ":")
-		if name == csc && (!ok || idx == strconv.Itoa(int(index))) {
+// Serves reports whether the group writes csc at index (a CSC listed
+// without an index is written at every index).
+func (w *WriterSpec) Serves(csc string, index int32) bool {
+	for _, c := range w.CSCs {
+		name, idx, _ := sal.ParseCSC(c.Value) // valid: the stand was checked
+		if name == csc && (idx == 0 || idx == index) {
 			return true
 		}
 	}
@@ -299,7 +298,7 @@ func serves(refs []Ref, csc string, index int32) bool {
 // traffic published on a DDS domain (see WriterSpec.Domain), or nil.
 func (s *Stand) WriterFor(domain int, csc string, index int32) *WriterSpec {
 	for _, w := range s.Writers {
-		if w.Domain == domain && serves(w.CSCs, csc, index) {
+		if w.Domain == domain && w.Serves(csc, index) {
 			return w
 		}
 	}

@@ -50,9 +50,8 @@ func (s *Stand) checkWriters(seen map[string]bool) error {
 			return err
 		}
 		for j, c := range w.CSCs {
-			name, idx, _ := strings.Cut(c.Value, ":")
-			n, _ := strconv.Atoi(idx)
-			if o := s.WriterFor(w.Domain, name, int32(n)); o != nil && o != w {
+			name, idx, _ := sal.ParseCSC(c.Value)
+			if o := s.WriterFor(w.Domain, name, idx); o != nil && o != w {
 				return fmt.Errorf("%s: %s: %s on domain %d is written by writer %q already", s.where(yamlx.Path{"writers", i, "cscs", j}), what, c.Value, w.Domain, o.Name)
 			}
 		}

@@ -8,7 +8,10 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"testing"
 
+	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/sal"
 )
 
@@ -99,4 +102,19 @@ func Diff(want, got *sal.Sample, withRev bool) string {
 		}
 	}
 	return b.String()
+}
+
+// BasePort is a free base port for a test's DDS domains (each domain's
+// port claimed machine-wide, see proc.FreePorts).
+func BasePort(t testing.TB, domains ...int) int {
+	t.Helper()
+	var offsets []int
+	for _, d := range domains {
+		offsets = append(offsets, dds.Port(0, d))
+	}
+	base, err := proc.FreePorts(offsets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
 }

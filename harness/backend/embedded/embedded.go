@@ -32,7 +32,6 @@ type Backend struct {
 
 	mu           sync.Mutex
 	commitFaults map[string]*kfault.CommitFault
-	brokers      map[string][]string // each site's broker addresses, in node order
 }
 
 // StartKafka starts each site's kfake cluster.
@@ -57,10 +56,6 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 			return nil, fmt.Errorf("site %s: %w", name, err)
 		}
 		out[name] = c.ListenAddrs()
-		if b.brokers == nil {
-			b.brokers = map[string][]string{}
-		}
-		b.brokers[name] = c.ListenAddrs()
 	}
 	return out, nil
 }
@@ -107,7 +102,7 @@ func (b *Backend) RestartBroker(ctx context.Context, site string, n int) error {
 	if c == nil {
 		return fmt.Errorf("unknown site %q", site)
 	}
-	addrs := b.brokers[site]
+	addrs := b.Host.Brokers(site) // as StartKafka listed them: in node order
 	if n < 1 || n > len(addrs) {
 		return fmt.Errorf("site %s has no broker %d (it has %d)", site, n, len(addrs))
 	}
