@@ -85,9 +85,14 @@ build:
 demo: tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --parallel 3 --report out/demo
 
-## test: every test, the feature suite included
+## test: every test, the feature suite included. Every test binary is
+## compiled first, and the feature suite runs once the other packages are
+## done: its latency bounds are judged on a machine that is not compiling
+## or running another package's brokers at the same time.
 test: tools influxdb2-tools conformance-tools
-	$(GO) test ./...
+	$(GO) test -exec true ./... > /dev/null
+	$(GO) test $$($(GO) list ./... | grep -v '/harness$$')
+	$(GO) test ./harness
 
 ## test-stand: the feature suite only, reports under out/test-stand
 test-stand: tools
