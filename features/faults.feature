@@ -1,3 +1,4 @@
+@network-faults
 Feature: Faults between and at the sites delay delivery but lose nothing
   The link between the summit and the USDF goes down or gets slow, and the
   USDF's registry restarts: samples arrive late, each exactly once.

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,8 +36,6 @@ type component struct {
 	// settle, when set, makes the component take up what the stand
 	// created since it started (new topics), once the stand is up.
 	settle func(ctx context.Context) error
-	// slow, when set, delays the component's writes (a slow link).
-	slow func(time.Duration)
 	// start starts the component again as it was started (see
 	// restartable); nil for components that cannot be restarted.
 	start func(ctx context.Context) error

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/netfault"
+
 	"github.com/lsst-ts/teststand/dds"
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/influxd"
@@ -35,7 +37,10 @@ type Env struct {
 	// bus, so that stands on one machine never share a domain.
 	DDSBasePort int
 
-	log        *slog.Logger
+	log *slog.Logger
+	// net is the stand's network fault layer (nil on a backend whose
+	// parts do not talk over loopback).
+	net        *netfault.Layer
 	linksMu    sync.Mutex         // held while a domain is joined: not mu, a join may wait
 	links      map[int]dds.Domain // joined domains, by id (under linksMu)
 	tmp        string
@@ -145,6 +150,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 	if e.tmp, err = os.MkdirTemp("", "teststand-stand-"); err != nil {
 		return nil, err
 	}
+	e.startNetwork()
 	// The phases in order: each needs what the ones before started.
 	phases := []struct {
 		what  string
@@ -238,10 +244,8 @@ func (e *Env) startProducers(ctx context.Context) error {
 // startStanding sets the stand's standing faults and starts its
 // background traffic.
 func (e *Env) startStanding(ctx context.Context) error {
-	for _, f := range e.Stand.Faults {
-		if err := e.SlowLink(f.Link.From.Value, f.Link.To.Value, f.Delay.Duration); err != nil {
-			return err
-		}
+	if err := e.setStandingFaults(); err != nil {
+		return err
 	}
 	for i, t := range e.Stand.Traffic {
 		start := e.startTraffic
@@ -298,6 +302,9 @@ func (e *Env) Down(ctx context.Context) error {
 	e.linksMu.Unlock()
 	for _, l := range links {
 		l.Close()
+	}
+	if e.net != nil {
+		e.net.Close()
 	}
 	e.Bus.Close()
 	var errs []error

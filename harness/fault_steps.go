@@ -5,15 +5,18 @@ package harness
 // what the stand does meanwhile (lag, heartbeats, schema id conflicts).
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/netfault"
 	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/registry"
@@ -166,4 +169,58 @@ func (st *Steps) containerFault(ctx context.Context, service, site, action strin
 		return err
 	}
 	return a.ContainerAction(ctx, service, site, action)
+}
+
+// netTarget is the target the four groups of netTargetArg name.
+func netTarget(from, to, service, site string) NetTarget {
+	if service == "" {
+		return NetTarget{Service: NetLink, From: from, To: to}
+	}
+	return NetTarget{Service: strings.ToLower(service), Site: site}
+}
+
+// netFaultKinds are the verbs of the fault step.
+var netFaultKinds = map[string]netfault.Kind{
+	"partitioned": netfault.Partition, "blackholed": netfault.Blackhole, "reset": netfault.Reset,
+}
+
+func (st *Steps) netFault(ctx context.Context, from, to, service, site, verb, secs string) error {
+	t, kind := netTarget(from, to, service, site), netFaultKinds[verb]
+	if err := st.Env.SetNetFault(t, netfault.Fault{Kind: kind}); err != nil {
+		return err
+	}
+	if secs == "" {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(seconds(secs)):
+	}
+	return cmp.Or(st.Env.ClearNetFault(t, kind), ctx.Err())
+}
+
+func (st *Steps) netLatency(ctx context.Context, from, to, service, site, latency, jitter string) error {
+	t := netTarget(from, to, service, site)
+	l, j := seconds(latency)/1000, seconds(jitter)/1000
+	if l == 0 {
+		return st.Env.ClearNetFault(t, netfault.Latency)
+	}
+	return st.Env.SetNetFault(t, netfault.Fault{Kind: netfault.Latency, Latency: l, Jitter: j})
+}
+
+func (st *Steps) netBandwidth(ctx context.Context, from, to, service, site, rate string) error {
+	t := netTarget(from, to, service, site)
+	r, _ := strconv.ParseFloat(rate, 64)
+	if r == 0 {
+		return st.Env.ClearNetFault(t, netfault.Bandwidth)
+	}
+	return st.Env.SetNetFault(t, netfault.Fault{Kind: netfault.Bandwidth, Rate: max(1, int64(r))})
+}
+
+func (st *Steps) netHeal(ctx context.Context, from, to, service, site string) error {
+	t := netTarget(from, to, service, site)
+	if _, err := st.Env.netTarget(t); err != nil {
+		return err
+	}
+	return st.Env.HealNetwork(t)
 }

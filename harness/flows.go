@@ -5,13 +5,14 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/harness/netfault"
 	"github.com/lsst-ts/teststand/replication"
 )
 
@@ -28,7 +29,8 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 		SyncConfigsInterval: f.SyncConfigs.Duration,
 		Metrics:             e.mirrorMetrics,
 		Logger:              e.log.With("component", "mirror "+f.Name),
-		SourceOpts:          []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
+		SourceOpts:          append([]kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)}, e.viaLink(f.Source.Value, f.Target.Value)...),
+		TargetOpts:          e.viaKafka(f.Target.Value),
 	})
 	if err != nil {
 		return fmt.Errorf("replication %s: %w", f.Name, err)
@@ -47,16 +49,10 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 	settle := func(ctx context.Context) error {
 		return e.waitReplicas(ctx, []*FlowSpec{f}, func() error { return r.Refresh(ctx) })
 	}
-	if err := e.startComponent(ctx, f.Name, "replication", stats, settle, func(ctx context.Context, ready func()) error {
+	return e.startComponent(ctx, f.Name, "replication", stats, settle, func(ctx context.Context, ready func()) error {
 		r.SetReady(ready)
 		return r.Run(ctx)
-	}, e.mirrorMetrics.Registry()); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	e.components[f.Name].slow = r.SetDelay
-	e.mu.Unlock()
-	return nil
+	}, e.mirrorMetrics.Registry())
 }
 
 // startHeartbeats emits MM2-style heartbeats for one pair of sites.
@@ -71,72 +67,29 @@ func (e *Env) startHeartbeats(ctx context.Context, h HeartbeatSpec) error {
 	}, e.mirrorMetrics.Registry())
 }
 
-// flows lists the in-process replication flows from one site to another.
-func (e *Env) flows(from, to string) ([]string, error) {
-	var names []string
-	for _, f := range e.Stand.Replication {
-		if f.Source.Value != from || f.Target.Value != to || f.Run == ExternalRun {
-			continue
-		}
-		name := f.Name
-		if f.Run == MirrorMaker2 {
-			name = mirrorMakerName // one process runs all of them
-		}
-		if !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no replication flow of this stand runs from %s to %s", from, to)
-	}
-	return names, nil
-}
-
-// LinkDown cuts the link from one site to another for d: its replication
-// flows stop (as when the network between the sites is down), and start
-// again afterwards, continuing from what they committed.
+// LinkDown partitions the link from one site to another for d, then
+// heals it: the flows' connections to the source hang, their requests
+// time out and are retried, as across a real outage between the sites.
 func (e *Env) LinkDown(ctx context.Context, from, to string, d time.Duration) error {
-	names, err := e.flows(from, to)
-	if err != nil {
+	t := NetTarget{Service: NetLink, From: from, To: to}
+	if err := e.SetNetFault(t, netfault.Fault{Kind: netfault.Partition}); err != nil {
 		return err
-	}
-	for _, n := range names {
-		if err := e.Stop(n); err != nil {
-			return err
-		}
 	}
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
 	case <-time.After(d):
 	}
-	for _, n := range names {
-		if err := e.Restart(ctx, n); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmp.Or(e.ClearNetFault(t, netfault.Partition), ctx.Err())
 }
 
-// SlowLink makes every write over the link from one site to another wait
-// d (0 restores it).
+// SlowLink delays each direction of the link from one site to another by
+// d (0 restores it): a round trip over it takes 2d longer.
 func (e *Env) SlowLink(from, to string, d time.Duration) error {
-	names, err := e.flows(from, to)
-	if err != nil {
-		return err
+	t := NetTarget{Service: NetLink, From: from, To: to}
+	if d <= 0 {
+		return e.ClearNetFault(t, netfault.Latency)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, n := range names {
-		c := e.components[n]
-		if c != nil && c.slow == nil {
-			return fmt.Errorf("%s runs outside this process: only the stand's own replicator can be slowed", n)
-		}
-		if c != nil {
-			c.slow(d)
-		}
-	}
-	return nil
+	return e.SetNetFault(t, netfault.Fault{Kind: netfault.Latency, Latency: d})
 }
 
 // mirrorMakerName is the component that runs every flow of a stand whose

@@ -20,8 +20,12 @@ func (e *Env) kafkaWriter(ctx context.Context, name string, t *sal.Topic) (*kafk
 		return nil, fmt.Errorf("no writer group %q in the stand", name)
 	}
 	se := e.Sites[w.Site.Value]
-	cfg := kafkasal.Config{Brokers: se.Brokers, RegistryURL: se.RegistryURL, Subname: cmp.Or(w.Subname, "sal"),
+	via := e.reach(w.Site.Value)
+	cfg := kafkasal.Config{Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(), Subname: cmp.Or(w.Subname, "sal"),
 		ReplicationFactor: w.ReplicationFactor, Acks: w.WaitAck, Logger: e.log.With("component", "writer "+name)}
+	if err := via.Err(); err != nil {
+		return nil, err
+	}
 	return kafkasal.Open(ctx, cfg, []*sal.Topic{t})
 }
 

@@ -48,14 +48,15 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 		}
 		leave = func() { l.Close(); bus.Close() }
 	}
+	via := e.reach(p.Site.Value)
 	pr, err := producer.New(ctx, producer.Config{
-		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: bus, Interfaces: e.Stand.Loaded,
+		Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(), Bus: bus, Interfaces: e.Stand.Loaded,
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
 		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
 		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,
 		Logger:       e.log.With("component", "producer "+p.Name),
 	})
-	if err != nil {
+	if err = cmp.Or(via.Err(), err); err != nil {
 		leave()
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
@@ -81,6 +82,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		return err
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", mport)
+	via := e.reach(p.Site.Value)
 	aport, err := proc.FreePort()
 	if err != nil {
 		return err
@@ -88,12 +90,15 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	adminAddr := fmt.Sprintf("127.0.0.1:%d", aport)
 	args := []string{
 		"--metrics", metricsAddr, "--admin", adminAddr,
-		"--broker", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL,
+		"--broker", strings.Join(se.Brokers, ","), "--registry", via.registry(),
 		"--partitions", fmt.Sprint(partitions), "--replication-factor", fmt.Sprint(rf),
 		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
 		"--domain", fmt.Sprint(p.Domain), "--partition-prefix", p.PartitionPrefix,
 		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
 		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--dds", e.ddsTransport(), "--ready-file", ready,
+	}
+	if err := via.Err(); err != nil {
+		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
 	for k, v := range e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs {
 		args = append(args, "--topic-config", k+"="+v)

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,13 +30,17 @@ import (
 // restproxy binary with the tokens in a file; ready once it answers.
 func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 	se := e.Sites[r.Site.Value]
+	via := e.reach(r.Site.Value)
 	if r.Run == Binary || r.Run == Container {
 		port, err := proc.FreePort()
 		if err != nil {
 			return err
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		args := []string{"--brokers", strings.Join(se.Brokers, ","), "--registry", se.RegistryURL, "--listen", addr}
+		args := []string{"--brokers", strings.Join(se.Brokers, ","), "--registry", via.registry(), "--listen", addr}
+		if err := via.Err(); err != nil {
+			return err
+		}
 		if len(r.Tokens) > 0 {
 			data, err := yaml.Marshal(map[string]any{"tokens": r.Tokens})
 			if err != nil {
@@ -53,10 +58,10 @@ func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 		})
 	}
 	p, err := restproxy.New(restproxy.Config{
-		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Tokens: r.Tokens,
-		Logger: e.log.With("component", "REST proxy "+r.Name), KafkaOpts: []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
+		Brokers: se.Brokers, RegistryURL: via.registry(), Tokens: r.Tokens,
+		Logger: e.log.With("component", "REST proxy "+r.Name), KafkaOpts: via.kafka(kgo.MetadataMinAge(100 * time.Millisecond)),
 	})
-	if err != nil {
+	if err = cmp.Or(via.Err(), err); err != nil {
 		return fmt.Errorf("REST proxy %s: %w", r.Name, err)
 	}
 	bound, stop, err := httpserve.Serve("127.0.0.1:0", p.Handler(), e.log)

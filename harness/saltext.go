@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -22,13 +23,14 @@ func (e *Env) startSalTransform(ctx context.Context, x *SalTransformSpec) error 
 		cscs[i] = c.Value
 	}
 	var ready func()
+	via := e.reach(x.Site.Value)
 	t, err := saltransform.New(saltransform.Config{
-		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Interfaces: e.Stand.Loaded, CSCs: cscs,
+		Brokers: se.Brokers, RegistryURL: via.registry(), Interfaces: e.Stand.Loaded, CSCs: cscs,
 		GroupID: "saltransform-" + x.Name, Logger: e.log.With("component", "SAL transform "+x.Name),
-		KafkaOpts: []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond), kgo.MetadataMaxAge(time.Second)},
+		KafkaOpts: via.kafka(kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second)),
 		Ready:     func() { ready() },
 	})
-	if err != nil {
+	if err = cmp.Or(via.Err(), err); err != nil {
 		return fmt.Errorf("SAL transform %s: %w", x.Name, err)
 	}
 	stats := func() map[string]int64 {

@@ -31,20 +31,21 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 		return e.startTelegraf(ctx, k)
 	}
 	se := e.Sites[k.Site.Value]
+	via := e.reach(k.Site.Value)
 	rules := slices.Clone(k.CompiledRules())
 	for i := range rules {
 		rules[i].Database = e.Database(k.Site.Value, rules[i].Database)
-		rules[i].Registry = se.RegistryFor(k.RuleRegistries()[i])
+		rules[i].Registry = via.registryFor(k.RuleRegistries()[i])
 	}
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
-		RegistryURL: rules[0].Registry, InfluxURL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken,
+		RegistryURL: rules[0].Registry, InfluxURL: via.influx(), Org: se.InfluxOrg, Token: se.InfluxToken,
 		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration, MaxUndelivered: k.MaxUndelivered, Offset: k.Offset,
 		TopicRefresh: 500 * time.Millisecond,
 		Logger:       e.log.With("component", "sink "+k.Name),
-		KafkaOpts:    []kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)},
+		KafkaOpts:    via.kafka(kgo.MetadataMinAge(100 * time.Millisecond)),
 	})
-	if err != nil {
+	if err = cmp.Or(via.Err(), err); err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
 	stats := func() map[string]int64 {
@@ -64,10 +65,11 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 // ready once its metrics endpoint answers.
 func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	se := e.Sites[k.Site.Value]
+	via := e.reach(k.Site.Value)
 	specs := slices.Clone(k.Rules)
 	for i := range specs {
 		specs[i].Database = e.Database(k.Site.Value, specs[i].Database)
-		specs[i].Registry = se.RegistryFor(k.RuleRegistries()[i])
+		specs[i].Registry = via.registryFor(k.RuleRegistries()[i])
 		specs[i].ReplicationSeparator = k.CompiledRules()[i].ReplicationSeparator
 	}
 	rules, err := yaml.Marshal(map[string]any{"rules": specs})
@@ -84,10 +86,13 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{
-		"--brokers", strings.Join(se.Brokers, ","), "--registry", specs[0].Registry, "--influxdb", se.InfluxURL,
+		"--brokers", strings.Join(se.Brokers, ","), "--registry", specs[0].Registry, "--influxdb", via.influx(),
 		"--rules", rulesFile, "--metrics-addr", metricsAddr, "--topic-refresh", "500ms",
 		"--max-batch", fmt.Sprint(cmp.Or(k.MaxBatch, 5000)), "--flush-interval", k.FlushInterval.Duration.String(),
 		"--max-undelivered", fmt.Sprint(k.MaxUndelivered), "--offset", cmp.Or(k.Offset, "oldest"),
+	}
+	if err := via.Err(); err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
 	if k.Group != "" {
 		args = append(args, "--group", k.Group)

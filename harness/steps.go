@@ -80,6 +80,9 @@ type StepDoc struct {
 const (
 	cscArg   = `(\w+)(?::(\d+))?`
 	quoted   = `"([^"]+)"`
+	// netTargetArg is a network fault's target: the link between two
+	// sites, or a service at a site (four groups, see netTarget).
+	netTargetArg = `the (?:link from "([^"]+)" to "([^"]+)"|(registry|InfluxDB|Kafka) at "([^"]+)")`
 	floatArg = `([0-9]+(?:\.[0-9]+)?)`
 )
 
@@ -108,8 +111,12 @@ func (st *Steps) library() []StepDoc {
 		{`^every sample replayed from ` + quoted + ` is in database ` + quoted + ` at ` + quoted + ` exactly once within ` + floatArg + ` s, every field as written$`, "For every writer of a recording's replay in this scenario: waits up to the bound, then asserts each sample is in the site's Kafka topic once (duplicates counted from the records) and in the database, and compares every point with the ledger (time = private_efdStamp, every field as written).", st.replayedDelivered},
 		{`^every field of ` + cscArg + ` ` + quoted + ` in database ` + quoted + ` at ` + quoted + ` is as written$`, "Waits for delivery, then compares every point with the ledger: time = private_efdStamp at µs, every field under the EFD's name (arrays as name0..nameN-1) with the value written.", st.fieldsAsWritten},
 		{`^the lag of the (sink|replication flow) ` + quoted + ` drains within ` + floatArg + ` s$`, "Waits until the component's consumer lag (its own metrics: efdsink_consumer_lag_records, mirror_lag_records) is 0, or fails with the lag left.", st.lagDrains},
-		{`^the link from ` + quoted + ` to ` + quoted + ` is down for ` + floatArg + ` s$`, "Stops the replication flows from one site to another (a network outage between the sites), waits, and starts them again.", st.linkDown},
-		{`^the link from ` + quoted + ` to ` + quoted + ` is slowed by ` + floatArg + ` (ms|s)$`, "Makes each write of the flows from one site to another wait that long (a slow link); 0 restores it.", st.slowLink},
+		{`^the link from ` + quoted + ` to ` + quoted + ` is down for ` + floatArg + ` s$`, "Partitions the network link from one site to another (what its replication flows, the replicator or MirrorMaker 2, reach the source's Kafka through) for that long, then heals it: their connections hang and time out, and what was in flight is delivered on healing, as TCP retransmits it.", st.linkDown},
+		{`^the link from ` + quoted + ` to ` + quoted + ` is slowed by ` + floatArg + ` (ms|s)$`, "Delays each direction of the link from one site to another by that much (a slow link: a round trip takes twice that longer); 0 restores it.", st.slowLink},
+		{`^` + netTargetArg + ` is (partitioned|blackholed|reset)(?: for ` + floatArg + ` s)?$`, "Puts a TCP fault on a link between sites or in front of a site's registry, InfluxDB or Kafka (what the site's components reach it through; the harness's own checks never go through it): partitioned holds everything sent until it heals; blackholed swallows it and keeps connections open, closing them when it heals; reset resets every connection that sends. With a duration it waits that long and heals; without, it lasts until the target heals or the scenario ends.", st.netFault},
+		{`^` + netTargetArg + ` has latency ` + floatArg + ` ms(?: with jitter ` + floatArg + ` ms)?$`, "Delays each direction of a network target by that latency (± the jitter); 0 restores it.", st.netLatency},
+		{`^` + netTargetArg + ` is limited to ` + floatArg + ` KB/s$`, "Limits each direction of a network target to that bandwidth; 0 restores it.", st.netBandwidth},
+		{`^` + netTargetArg + ` heals$`, "Takes every fault a scenario put on a network target off it (the stand's standing faults stay).", st.netHeal},
 		{`^broker (\d+) of ` + quoted + ` is (killed|restarted)$`, "Kills broker N (from 1) of a site's Kafka with SIGKILL, or starts it again on its data and waits until the cluster lists it. On real Kafka (backend process) the broker's replicas leave the ISR and its partitions elect other leaders; on kfake (backend embedded) its listener closes and its leaders move, but no replica is lost: kfake keeps one copy for all brokers.", st.brokerFault},
 		{`^the registry at ` + quoted + ` (goes down|comes back)$`, "Stops a site's schema registry, or starts it again on the same address (reading its storage topic anew).", st.registryDown},
 		{`^offset commits (fail|succeed) at ` + quoted + `$`, "Makes a site's cluster refuse consumer offset commits (an unreachable group coordinator), or accept them again.", st.commitsFail},
@@ -181,6 +188,9 @@ func (st *Steps) Initialize(sc *godog.ScenarioContext) {
 			return ctx, nil
 		}
 		state.sc.Close()
+		if herr := st.Env.HealNetwork(); herr != nil && err == nil {
+			err = fmt.Errorf("healing the network after the scenario: %w", herr)
+		}
 		if state.recordDir != "" {
 			os.RemoveAll(state.recordDir)
 		}

@@ -31,6 +31,11 @@ const ContainersOnlyTag = "@containers"
 // backends that cannot leave them out.
 const BrokerFaultsTag = "@broker-faults"
 
+// NetworkFaultsTag marks scenarios that put TCP faults on links and
+// services (package netfault): backends without the fault layer leave
+// them out.
+const NetworkFaultsTag = "@network-faults"
+
 // leftOut are the tags a stand's run leaves out, with why.
 func leftOut(st *Stand) map[string]string {
 	out := map[string]string{}
@@ -42,6 +47,9 @@ func leftOut(st *Stand) map[string]string {
 	}
 	if !backend.Has[backend.BrokerFaulter](st.Backend) {
 		out[BrokerFaultsTag] = "they kill and restart brokers, which the " + string(st.Backend) + " backend cannot"
+	}
+	if !backend.Has[backend.NetworkFaulter](st.Backend) {
+		out[NetworkFaultsTag] = "they put network faults between the parts, which the " + string(st.Backend) + " backend runs where the fault layer cannot reach"
 	}
 	if !backend.Has[backend.ContainerActor](st.Backend) {
 		out[ContainersOnlyTag] = "they pause, stop and restart containers, which only the containers backend runs"

@@ -39,21 +39,25 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if group == "" {
 		group = "telegraf-" + k.Name
 	}
-	tc := telegraf.Config{Brokers: se.Brokers, InfluxURL: se.InfluxURL, InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
+	via := e.reach(k.Site.Value)
+	tc := telegraf.Config{Brokers: se.Brokers, InfluxURL: via.influx(), InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
 	for i, r := range k.Rules {
 		// Telegraf's avro parser has one registry per input: a rule's
 		// input reads with the registry the rule decodes with.
-		r.Registry = se.RegistryFor(k.RuleRegistries()[i])
+		r.Registry = via.registryFor(k.RuleRegistries()[i])
 		tc.Inputs = append(tc.Inputs, telegraf.InputOf(r, e.Database(k.Site.Value, r.Database)))
 	}
 	conf := tc.Text()
 	deployed, dbs := k.Deployed()
 	if deployed != nil {
 		// The deployment's own telegraf.conf, pointed at the stand.
-		if conf, err = deployed.Rewrite(sasquatch.Endpoints{Brokers: se.Brokers, Registry: se.RegistryFor(k.RuleRegistries()[0]), InfluxURL: se.InfluxURL,
+		if conf, err = deployed.Rewrite(sasquatch.Endpoints{Brokers: se.Brokers, Registry: via.registryFor(k.RuleRegistries()[0]), InfluxURL: via.influx(),
 			Database: func(db string) string { return e.Database(k.Site.Value, dbs[db]) }}); err != nil {
 			return fmt.Errorf("sink %s: %w", k.Name, err)
 		}
+	}
+	if err := via.Err(); err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
 	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {

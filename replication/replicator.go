@@ -77,8 +77,6 @@ type Replicator struct {
 	metrics *Metrics
 	Stats   Stats
 
-	delay atomic.Int64 // added before each write to the target, ns (a slow link)
-
 	mu      sync.Mutex
 	remote  map[string]string            // source topic → target topic, for topics consumed
 	configs map[string]map[string]string // target topic → configs last set there
@@ -477,13 +475,6 @@ func (r *Replicator) copyLoop(ctx context.Context) error {
 		if len(out) == 0 {
 			continue
 		}
-		if d := time.Duration(r.delay.Load()); d > 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(d):
-			}
-		}
 		for {
 			err := r.dst.ProduceSync(ctx, out...).FirstErr()
 			if err == nil {
@@ -506,10 +497,6 @@ func (r *Replicator) copyLoop(ctx context.Context) error {
 		r.src.MarkCommitRecords(in...)
 	}
 }
-
-// SetDelay makes every write to the target wait d first, as a slow link
-// between the sites would (fault scenarios); 0 removes it.
-func (r *Replicator) SetDelay(d time.Duration) { r.delay.Store(int64(d)) }
 
 // SetReady sets the function called after the first topic discovery; use
 // it when the replicator was made with New.

@@ -43,3 +43,11 @@ type BrokerFaulter interface {
 	KillBroker(site string, n int) error
 	RestartBroker(ctx context.Context, site string, n int) error
 }
+
+// NetworkFaulter is a backend whose sites and components talk over the
+// host's loopback, so that the harness's fault layer (package netfault)
+// can sit between them: the embedded and process backends. Containers
+// talk over Docker's network and an external stand over the deployment's.
+type NetworkFaulter interface {
+	NetworkOnHost()
+}

@@ -50,8 +50,16 @@ func (FlowSpec) JSONSchemaExtend(s *jsonschema.Schema) {
 	runEnum(s, FlowKind)
 }
 
-// JSONSchemaExtend: a fault's delay is positive.
-func (FaultSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "delay") }
+// JSONSchemaExtend: a fault's delay and bandwidth are positive, and it
+// gives at least one; it stands on a link or on a service at a site.
+func (FaultSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	positive(s, "delay")
+	if p, ok := s.Properties.Get("bandwidth"); ok {
+		p.Minimum = "1"
+	}
+	s.AnyOf = []*jsonschema.Schema{{Required: []string{"delay"}}, {Required: []string{"bandwidth"}}}
+	s.OneOf = []*jsonschema.Schema{{Required: []string{"link"}}, {Required: []string{"service", "site"}}}
+}
 
 // JSONSchemaExtend: the containers' timeout is positive.
 func (ContainersSpec) JSONSchemaExtend(s *jsonschema.Schema) { positive(s, "timeout") }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/netfault"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/lsst-ts/teststand/internal/yamlx"
@@ -337,11 +339,117 @@ type FlowSpec struct {
 	Heartbeats *Duration `yaml:"heartbeats"`
 }
 
-// FaultSpec is a standing fault: each write over the link from one site
-// to another waits Delay (a slow WAN link).
+// FaultSpec is a standing network fault, set for the stand's whole life
+// on the link between two sites or in front of a service at a site (a
+// slow, narrow WAN link; a distant registry). Scenarios add faults of
+// their own with steps, and every scenario ends with these alone again.
 type FaultSpec struct {
-	Link  LinkSpec `yaml:"link"`
-	Delay Duration `yaml:"delay" jsonschema:"required"`
+	// Link is the link between two sites: what the replication flows
+	// from one reach its Kafka through. Or, instead, Service at Site.
+	Link *LinkSpec `yaml:"link"`
+	// Service is registry, influxdb or kafka: what Site's components
+	// reach it through.
+	Service string `yaml:"service" jsonschema:"enum=registry,enum=influxdb,enum=kafka"`
+	Site    Ref    `yaml:"site"`
+	// Delay is each direction's latency, Jitter its spread (± Jitter).
+	Delay  Duration `yaml:"delay"`
+	Jitter Duration `yaml:"jitter"`
+	// Bandwidth is each direction's limit in KB/s.
+	Bandwidth int64 `yaml:"bandwidth"`
+}
+
+// Target is where the fault acts.
+func (f *FaultSpec) Target() NetTarget {
+	if f.Link != nil {
+		return NetTarget{Service: NetLink, From: f.Link.From.Value, To: f.Link.To.Value}
+	}
+	return NetTarget{Service: f.Service, Site: f.Site.Value}
+}
+
+// NetFaults are the fault layer's faults the spec sets.
+func (f *FaultSpec) NetFaults() []netfault.Fault {
+	var out []netfault.Fault
+	if f.Delay.Duration > 0 {
+		out = append(out, netfault.Fault{Kind: netfault.Latency, Latency: f.Delay.Duration, Jitter: f.Jitter.Duration})
+	}
+	if f.Bandwidth > 0 {
+		out = append(out, netfault.Fault{Kind: netfault.Bandwidth, Rate: f.Bandwidth})
+	}
+	return out
+}
+
+// The services a network fault can stand in front of.
+const (
+	// NetLink is the link between two sites: what the replication flows
+	// from one reach its Kafka through (the replicator and MirrorMaker 2
+	// run at the target, as Sasquatch's do, and read over the WAN).
+	NetLink = "link"
+	// NetRegistry, NetInflux and NetKafka are what a site's components
+	// reach its registries, its InfluxDB and its Kafka through.
+	NetRegistry = "registry"
+	NetInflux   = "influxdb"
+	NetKafka    = "kafka"
+)
+
+// NetTarget names where a network fault acts.
+type NetTarget struct {
+	// Service is NetLink (From to To) or a service at Site.
+	Service        string
+	From, To, Site string
+}
+
+// Link is the name of the fault layer's link for t: "summit->usdf",
+// "registry@usdf".
+func (t NetTarget) Link() string {
+	if t.Service == NetLink {
+		return t.From + "->" + t.To
+	}
+	return t.Service + "@" + t.Site
+}
+
+// String names the target in messages.
+func (t NetTarget) String() string {
+	switch t.Service {
+	case NetLink:
+		return fmt.Sprintf("the link from %s to %s", t.From, t.To)
+	case NetInflux:
+		return "the InfluxDB at " + t.Site
+	case NetKafka:
+		return "the Kafka at " + t.Site
+	}
+	return fmt.Sprintf("the %s at %s", t.Service, t.Site)
+}
+
+// KafkaClientsOutside names the components at a site that run outside
+// the harness's process and reach the site's Kafka by the addresses its
+// metadata gives (binaries, containers, Telegraf, MirrorMaker 2 writing
+// into its target): a fault in front of the site's Kafka cannot reach
+// them.
+func (s *Stand) KafkaClientsOutside(site string) []string {
+	var out []string
+	outside := func(r RunMode) bool { return r == Binary || r == Container || r == Telegraf }
+	for _, p := range s.Producers {
+		if p.Site.Value == site && outside(p.Run) {
+			out = append(out, "producer "+p.Name)
+		}
+	}
+	for _, k := range s.Sinks {
+		if k.Site.Value == site && outside(k.Run) {
+			out = append(out, "sink "+k.Name)
+		}
+	}
+	for _, r := range s.RestProxies {
+		if r.Site.Value == site && outside(r.Run) {
+			out = append(out, "REST proxy "+r.Name)
+		}
+	}
+	for _, f := range s.Replication {
+		if f.Run == MirrorMaker2 && f.Target.Value == site {
+			out = append(out, "MirrorMaker 2")
+			break
+		}
+	}
+	return out
 }
 
 // LinkSpec names the direction of a link between two sites.

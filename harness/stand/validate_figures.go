@@ -64,7 +64,13 @@ func (s *Stand) checkFigures() error {
 		check(at.With("flush_interval"), k.FlushInterval.Duration >= 0, "an interval of 0 (none) or more", k.FlushInterval)
 	}
 	for i, f := range s.Faults {
-		need(yamlx.Path{"faults", i, "delay"}, f.Delay.Duration > 0, "a positive delay such as 100ms", f.Delay)
+		at := yamlx.Path{"faults", i}
+		check(at.With("delay"), f.Delay.Duration >= 0, "a positive delay such as 100ms", f.Delay)
+		check(at.With("bandwidth"), f.Bandwidth >= 0, "a positive rate in KB/s", f.Bandwidth)
+		check(at.With("jitter"), f.Jitter.Duration >= 0 && f.Jitter.Duration <= f.Delay.Duration, "a jitter between 0 and the delay", f.Jitter)
+		if f.Bandwidth == 0 {
+			need(at.With("delay"), f.Delay.Duration > 0, "a positive delay such as 100ms, or a bandwidth", f.Delay)
+		}
 	}
 	for i, t := range s.Traffic {
 		at := yamlx.Path{"traffic", i}
