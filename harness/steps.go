@@ -78,12 +78,12 @@ type StepDoc struct {
 }
 
 const (
-	cscArg   = `(\w+)(?::(\d+))?`
-	quoted   = `"([^"]+)"`
+	cscArg = `(\w+)(?::(\d+))?`
+	quoted = `"([^"]+)"`
 	// netTargetArg is a network fault's target: the link between two
 	// sites, or a service at a site (four groups, see netTarget).
 	netTargetArg = `the (?:link from "([^"]+)" to "([^"]+)"|(registry|InfluxDB|Kafka) at "([^"]+)")`
-	floatArg = `([0-9]+(?:\.[0-9]+)?)`
+	floatArg     = `([0-9]+(?:\.[0-9]+)?)`
 )
 
 // library is the documented step library, each step with its function.
