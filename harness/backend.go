@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/backend"
+	"github.com/lsst-ts/teststand/harness/netfault"
 	"github.com/lsst-ts/teststand/harness/stand"
 
 	// The backends register themselves.
@@ -47,6 +48,8 @@ func (h backendHost) Brokers(site string) []string {
 func (h backendHost) WaitTopics(ctx context.Context, site string, want []string, d time.Duration, alive func() error) error {
 	return h.e.waitTopics(ctx, site, want, d, alive)
 }
+
+func (h backendHost) Network() *netfault.Layer { return h.e.net }
 
 func (h backendHost) WaitReplicas(ctx context.Context, flows []*stand.FlowSpec, alive func() error) error {
 	return h.e.waitReplicas(ctx, flows, alive)

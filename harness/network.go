@@ -148,6 +148,11 @@ func (e *Env) netTarget(t NetTarget) (*netfault.Link, error) {
 		if _, err := e.linkFlows(t.From, t.To); err != nil {
 			return nil, fmt.Errorf("%s: %w", t, err)
 		}
+		for _, f := range e.Stand.MM2Flows() {
+			if via := e.Stand.MM2Link(t.From); f.Source.Value == t.From && f.Target.Value == t.To && via != t.To {
+				return nil, fmt.Errorf("%s: MirrorMaker 2 reads %s over the link to %s (one bootstrap per cluster): a fault here would not reach it", t, t.From, via)
+			}
+		}
 	case NetRegistry, NetInflux, NetKafka:
 		se := e.Sites[t.Site]
 		if se == nil {

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"github.com/lsst-ts/teststand/harness/netfault"
 	"log/slog"
 	"slices"
 	"strings"
@@ -86,6 +87,9 @@ type Host interface {
 	// WaitTopics waits until every topic in want exists at site with a
 	// leader on every partition, for at most d; alive fails it early.
 	WaitTopics(ctx context.Context, site string, want []string, d time.Duration, alive func() error) error
+	// Network is the stand's network fault layer, nil when its backend
+	// has none (see NetworkFaulter).
+	Network() *netfault.Layer
 	// WaitReplicas waits until, at each flow's target, the replica of
 	// every topic the flow replicates at its source exists.
 	WaitReplicas(ctx context.Context, flows []*stand.FlowSpec, alive func() error) error
@@ -221,6 +225,7 @@ type emptyHost struct{ st *stand.Stand }
 func (h emptyHost) Stand() *stand.Stand          { return h.st }
 func (h emptyHost) Logger() *slog.Logger         { return slog.New(slog.DiscardHandler) }
 func (h emptyHost) TempDir() string              { return "" }
+func (h emptyHost) Network() *netfault.Layer     { return nil }
 func (h emptyHost) Brokers(site string) []string { return nil }
 func (h emptyHost) WaitTopics(context.Context, string, []string, time.Duration, func() error) error {
 	return fmt.Errorf("no stand")

@@ -49,6 +49,22 @@ type Config struct {
 	// AutoCreateTopics lets a metadata request create a topic
 	// (auto.create.topics.enable); off by default, as the stands' sites.
 	AutoCreateTopics bool
+	// Listeners are client listeners every node has besides PLAINTEXT,
+	// each advertised at an address of the caller's (a fault layer's
+	// proxy in front of it): a client bootstrapped through one learns
+	// the advertised addresses of that listener only, as Kafka answers
+	// metadata per listener.
+	Listeners []Listener
+}
+
+// Listener is an extra plaintext client listener.
+type Listener struct {
+	// Name is the listener's name (upper case letters and digits, not
+	// PLAINTEXT or CONTROLLER).
+	Name string
+	// Advertise is the address node n (from 1) advertises on the
+	// listener, which listens on addr.
+	Advertise func(n int, addr string) (string, error)
 }
 
 // Cluster is a running Kafka cluster.
@@ -59,6 +75,8 @@ type Cluster struct {
 	mu    sync.Mutex
 	nodes []*proc.Process
 	seeds []string
+	// listenerSeeds are each extra listener's advertised addresses.
+	listenerSeeds map[string][]string
 }
 
 // Start formats storage for every node and starts them, then waits until
@@ -69,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, cfg: cfg}
+	c := &Cluster{dir: dir, cfg: cfg, listenerSeeds: map[string][]string{}}
 	defer func() {
 		if err != nil {
 			c.Stop()
@@ -97,14 +115,35 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	clusterID := fields[len(fields)-1]
 	rf := min(cfg.Nodes, 3)
 	for i := range cfg.Nodes {
+		listeners := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", ports[i][0], ports[i][1])
+		advertised := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", ports[i][0])
+		protocols := "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+		for _, l := range cfg.Listeners {
+			if l.Name == "" || l.Name == "PLAINTEXT" || l.Name == "CONTROLLER" || strings.ToUpper(l.Name) != l.Name {
+				return nil, fmt.Errorf("kafka: listener %q: want an upper-case name other than PLAINTEXT and CONTROLLER", l.Name)
+			}
+			port, err := proc.FreePort()
+			if err != nil {
+				return nil, err
+			}
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			adv, err := l.Advertise(i+1, addr)
+			if err != nil {
+				return nil, fmt.Errorf("kafka: listener %s of node %d: %w", l.Name, i+1, err)
+			}
+			listeners += fmt.Sprintf(",%s://%s", l.Name, addr)
+			advertised += fmt.Sprintf(",%s://%s", l.Name, adv)
+			protocols += fmt.Sprintf(",%s:PLAINTEXT", l.Name)
+			c.listenerSeeds[l.Name] = append(c.listenerSeeds[l.Name], adv)
+		}
 		data := filepath.Join(dir, fmt.Sprintf("node-%d", i+1))
 		props := fmt.Sprintf(`process.roles=broker,controller
 node.id=%d
 controller.quorum.voters=%s
-listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d
-advertised.listeners=PLAINTEXT://127.0.0.1:%d
+listeners=%s
+advertised.listeners=%s
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=%s
 inter.broker.listener.name=PLAINTEXT
 log.dirs=%s
 offsets.topic.replication.factor=%d
@@ -113,7 +152,7 @@ transaction.state.log.replication.factor=%d
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=%t
-`, i+1, strings.Join(voters, ","), ports[i][0], ports[i][1], ports[i][0], data, rf, rf, rf, cfg.AutoCreateTopics)
+`, i+1, strings.Join(voters, ","), listeners, advertised, protocols, data, rf, rf, rf, cfg.AutoCreateTopics)
 		conf := filepath.Join(dir, fmt.Sprintf("server-%d.properties", i+1))
 		if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
 			return nil, err
@@ -191,6 +230,10 @@ func (c *Cluster) Restart(ctx context.Context, n int) error {
 
 // Seeds are the brokers' host:port.
 func (c *Cluster) Seeds() []string { return c.seeds }
+
+// ListenerSeeds are the addresses the brokers advertise on an extra
+// listener (Config.Listeners), nil for a listener the cluster has not.
+func (c *Cluster) ListenerSeeds(name string) []string { return c.listenerSeeds[name] }
 
 // Logs is the end of every node's output (n bytes each), for reports.
 func (c *Cluster) Logs(n int) string {

@@ -22,6 +22,19 @@ func (s *Stand) MM2Flows() []*FlowSpec {
 	return out
 }
 
+// MM2Link is the site from which MirrorMaker 2 reads site's Kafka across
+// the link between them: the target of the first mirrormaker2 flow out of
+// site, "" if none. One MirrorMaker 2 has one bootstrap per cluster, so
+// every flow of it out of site reads over that one link.
+func (s *Stand) MM2Link(site string) string {
+	for _, f := range s.MM2Flows() {
+		if f.Source.Value == site {
+			return f.Target.Value
+		}
+	}
+	return ""
+}
+
 // MirrorMakerProperties is the connect-mirror-maker.properties that runs
 // the stand's mirrormaker2 flows: the flows' own keys (topics, excludes,
 // policy, separator, intervals) per flow, the sites' bootstrap servers,

@@ -42,8 +42,12 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
+		cfg := kafkaproc.Config{Lib: lib, Nodes: st.Sites[name].Kafka.Brokers, AutoCreateTopics: st.Sites[name].Kafka.AutoCreateTopics}
+		if l := b.linkListener(name); l != nil {
+			cfg.Listeners = []kafkaproc.Listener{*l}
+		}
 		wg.Go(func() {
-			clusters[i], errs[i] = kafkaproc.Start(ctx, kafkaproc.Config{Lib: lib, Nodes: st.Sites[name].Kafka.Brokers, AutoCreateTopics: st.Sites[name].Kafka.AutoCreateTopics})
+			clusters[i], errs[i] = kafkaproc.Start(ctx, cfg)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("site %s: %w", name, errs[i])
 			}
@@ -60,6 +64,24 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 	return out, errors.Join(errs...)
 }
 
+// linkListener is the name of the listener MirrorMaker 2 reads a site's
+// Kafka through.
+const linkListener = "LINK"
+
+// linkListener is the listener a site's brokers advertise the fault
+// layer's proxies on, for MirrorMaker 2 to read the site across the link
+// to the site it replicates into; nil if MM2 reads nothing from the site
+// or the stand has no fault layer. The in-process replicator needs none:
+// it dials every broker through the layer itself.
+func (b *Backend) linkListener(site string) *kafkaproc.Listener {
+	layer, to := b.Host.Network(), b.Host.Stand().MM2Link(site)
+	if layer == nil || to == "" {
+		return nil
+	}
+	link := layer.Link(stand.NetTarget{Service: stand.NetLink, From: site, To: to}.Link())
+	return &kafkaproc.Listener{Name: linkListener, Advertise: func(_ int, addr string) (string, error) { return link.Addr(addr) }}
+}
+
 // StartMirrorMaker runs the flows in one MirrorMaker 2 process. It
 // counts as started once MM2 has written heartbeats into every target;
 // settling waits until every source topic a flow replicates has its
@@ -73,6 +95,9 @@ func (b *Backend) StartMirrorMaker(ctx context.Context, flows []*stand.FlowSpec)
 	brokers := map[string][]string{}
 	for _, name := range st.SiteNames() {
 		brokers[name] = b.Host.Brokers(name)
+		if seeds := b.clusters[name].ListenerSeeds(linkListener); seeds != nil {
+			brokers[name] = seeds // across the link, through the fault layer
+		}
 	}
 	mm, err := kafkaproc.StartMirrorMaker(kafkaproc.Config{Lib: lib}, st.MirrorMakerProperties(brokers))
 	if err != nil {
