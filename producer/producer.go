@@ -129,6 +129,10 @@ type topicProducer struct {
 	topic    *sal.Topic
 	kafka    string
 	schemaID int
+	// pending is set while the topic's schema waits for a registry that
+	// could not be reached: run registers it before it forwards anything,
+	// and the topic's samples queue in its reader meanwhile.
+	pending  bool
 	reader   *dds.Reader
 	key      []byte // fixed key, nil when per-sample (indexed, not telemetry)
 	pos      struct{ index, snd, rcv, efd, kafka int }
@@ -381,11 +385,8 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 				tp.key = kafkasal.Key(t, 0)
 			}
 			create[k] = append(create[k], tp.kafka)
-			id, err := p.schemaID(ctx, t)
-			if err != nil {
-				return out, err
-			}
-			tp.schemaID = id
+			// The reader first: what the CSC writes while the registry is
+			// asked, or waited for, is queued, not missed.
 			r, err := p.cfg.Bus.Subscribe(dds.ReaderConfig{
 				Domain: p.cfg.Domain, PartitionPrefix: p.cfg.PartitionPrefix,
 				Topic: t, Index: c.Index, Depth: depth,
@@ -395,6 +396,15 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 			}
 			tp.reader = r
 			out = append(out, tp)
+			id, err := p.schemaAttempt(ctx, t)
+			switch {
+			case err != nil && unreachable(err):
+				tp.pending = true
+				p.log.Warn("producer: registry unreachable; the topic waits for it, its samples queued", "topic", tp.kafka, "queue", depth, "err", err)
+			case err != nil:
+				return out, err
+			}
+			tp.schemaID = id
 		}
 		for k, names := range create {
 			configs := map[string]*string{}
@@ -412,6 +422,62 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 		p.log.Info("producer: component ready", "csc", c.Name, "index", c.Index, "topics", len(comp.Topics), "domain", p.cfg.Domain)
 	}
 	return out, nil
+}
+
+// registryAttempt bounds one request to the registry: one that does not
+// answer (blackholed, partitioned) is retried rather than waited on.
+const registryAttempt = 5 * time.Second
+
+// schemaAttempt asks the registry for t's schema id once, for at most
+// registryAttempt.
+func (p *Producer) schemaAttempt(ctx context.Context, t *sal.Topic) (int, error) {
+	actx, cancel := context.WithTimeout(ctx, registryAttempt)
+	defer cancel()
+	id, err := p.schemaID(actx, t)
+	if err != nil && ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	return id, err
+}
+
+// unreachable reports whether err says the registry could not be reached
+// or failed on its side (no answer, a connection refused, a 5xx), as
+// opposed to an answer that refuses the schema.
+func unreachable(err error) bool {
+	var re *sr.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode >= 500
+	}
+	return !errors.Is(err, context.Canceled)
+}
+
+// awaitSchema retries the registry for the topic's schema with backoff
+// until it answers; false if ctx ended first or the registry refused it.
+func (tp *topicProducer) awaitSchema(ctx context.Context) bool {
+	p := tp.p
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			p.log.Error("producer: stopped while the registry was unreachable; the topic's queued samples are not forwarded", "topic", tp.kafka, "queued", tp.reader.Len())
+			return false
+		case <-time.After(backoff):
+		}
+		id, err := p.schemaAttempt(ctx, tp.topic)
+		if err == nil {
+			tp.schemaID, tp.pending = id, false
+			p.log.Info("producer: registry reached; the topic forwards its queued samples", "topic", tp.kafka, "queued", tp.reader.Len())
+			return true
+		}
+		if ctx.Err() != nil {
+			continue
+		}
+		if !unreachable(err) {
+			p.log.Error("producer: the registry refused the topic's schema; nothing of it is forwarded", "topic", tp.kafka, "err", err)
+			return false
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
 }
 
 // schemaID registers t's schema, or with NoAutoRegister looks it up.
@@ -496,6 +562,9 @@ func (p *Producer) close() {
 // still queued: samples the reader already took are never dropped at
 // shutdown.
 func (tp *topicProducer) run(ctx context.Context) {
+	if tp.pending && !tp.awaitSchema(ctx) {
+		return
+	}
 	var vals []any
 	for {
 		s, rcv, err := tp.reader.Read(ctx)

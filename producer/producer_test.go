@@ -180,7 +180,6 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Components: []string{"ATDome"}, Acks: "2"}, `wait-ack "2"`},
 		{Config{Components: []string{"ATDome"}, Compression: "brotli"}, `compression "brotli"`},
 		{Config{Components: []string{"ATDome:1"}}, `ATDome is not indexed`},
-		{Config{Components: []string{"ATDome"}, RegistryURL: "http://127.0.0.1:1"}, "register lsst.sal.ATDome"},
 		{Config{Components: []string{"Test:1"}, NoAutoRegister: true}, "schema of lsst.sal.Test.logevent_heartbeat-value is not registered at http://127.0.0.1"},
 	}
 	for _, c := range cases {
@@ -194,6 +193,60 @@ func TestConfigErrors(t *testing.T) {
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.cfg.Components, err, c.want)
+		}
+	}
+}
+
+// TestUnreachableRegistryIsWaitedFor starts a producer while its registry
+// is not listening yet, writes samples, and then starts the registry: the
+// producer must have queued them and forward every one, framed with the
+// id the registry gave. A producer that gave up on the registry, or read
+// its DDS queue only once it had a schema, loses them.
+func TestUnreachableRegistryIsWaitedFor(t *testing.T) {
+	r := newRig(t)
+	port, err := proc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := New(ctx, Config{Components: []string{"ATDome"}, Brokers: r.cluster.ListenAddrs(),
+		RegistryURL: "http://" + addr, Bus: r.bus, Interfaces: r.ifaces})
+	if err != nil {
+		t.Fatalf("a producer whose registry is down did not start: %v", err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+	tp := r.ifaces.Topic("ATDome", "position")
+	if _, err := mocksal.Run(ctx, r.bus, mocksal.WriterConfig{Topic: tp, Count: 20, RateHz: 200}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Stats.Produced.Load(); n != 0 {
+		t.Fatalf("%d samples produced with no registry to frame them", n)
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer scancel()
+	reg, err := registry.Start(sctx, registry.Config{Brokers: r.cluster.ListenAddrs(), Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	recs := consume(t, r.cluster.ListenAddrs(), tp.KafkaTopic(""), 20)
+	cl, _ := sr.NewClient(sr.URLs(reg.URL()))
+	for i, rec := range recs {
+		id := int(binary.BigEndian.Uint32(rec.Value[1:5]))
+		if got, err := cl.SchemaByID(ctx, id); err != nil || got.Schema != tp.Schema() {
+			t.Fatalf("record %d: schema id %d does not resolve to the topic's schema: %v", i, id, err)
+		}
+		s, err := tp.DecodeAvro(rec.Value[5:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Get("private_seqNum") != int32(i+1) {
+			t.Fatalf("record %d has seqNum %v: samples were lost while the registry was down", i, s.Get("private_seqNum"))
 		}
 	}
 }
