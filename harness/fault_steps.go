@@ -128,6 +128,9 @@ func (st *Steps) registryConflicts(ctx context.Context, site, no string) error {
 }
 
 func (st *Steps) linkDown(ctx context.Context, from, to, secs string) error {
+	s := state(ctx)
+	rec := s.faultSet(NetTarget{Service: NetLink, From: from, To: to}, netfault.Fault{Kind: netfault.Partition})
+	defer s.faultHealed(rec)
 	return st.Env.LinkDown(ctx, from, to, seconds(secs))
 }
 
@@ -184,19 +187,34 @@ var netFaultKinds = map[string]netfault.Kind{
 	"partitioned": netfault.Partition, "blackholed": netfault.Blackhole, "reset": netfault.Reset,
 }
 
-func (st *Steps) netFault(ctx context.Context, from, to, service, site, verb, secs string) error {
+func (st *Steps) netFault(ctx context.Context, from, to, service, site, verb, secs, background string) error {
 	t, kind := netTarget(from, to, service, site), netFaultKinds[verb]
 	if err := st.Env.SetNetFault(t, netfault.Fault{Kind: kind}); err != nil {
 		return err
 	}
+	s := state(ctx)
+	rec := s.faultSet(t, netfault.Fault{Kind: kind})
 	if secs == "" {
 		return nil
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(seconds(secs)):
+	heal := func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+		case <-time.After(seconds(secs)):
+		}
+		err := st.Env.ClearNetFault(t, kind)
+		s.faultHealed(rec)
+		return cmp.Or(err, ctx.Err())
 	}
-	return cmp.Or(st.Env.ClearNetFault(t, kind), ctx.Err())
+	if background != "" {
+		s.sc.Go(func(ctx context.Context) {
+			if err := heal(ctx); err != nil && ctx.Err() == nil {
+				st.Env.log.Error("network fault: heal", "target", t.String(), "err", err)
+			}
+		})
+		return nil
+	}
+	return heal(ctx)
 }
 
 func (st *Steps) netLatency(ctx context.Context, from, to, service, site, latency, jitter string) error {
@@ -222,5 +240,7 @@ func (st *Steps) netHeal(ctx context.Context, from, to, service, site string) er
 	if _, err := st.Env.netTarget(t); err != nil {
 		return err
 	}
-	return st.Env.HealNetwork(t)
+	err := st.Env.HealNetwork(t)
+	state(ctx).healAll(t)
+	return err
 }

@@ -52,6 +52,12 @@ func (e *Env) NewScenario(ctx context.Context) *Scenario {
 	return &Scenario{env: e, ctx: sctx, cancel: cancel, taps: map[*Traffic][]*Tap{}, hub: observe.NewHub(sctx)}
 }
 
+// Go runs f in the background for the scenario's life: its context ends
+// when the scenario closes, and Close waits for it.
+func (s *Scenario) Go(f func(ctx context.Context)) {
+	s.bg.Go(func() { f(s.ctx) })
+}
+
 // Close stops the scenario's writers and taps and waits for them.
 func (s *Scenario) Close() {
 	s.cancel()

@@ -356,6 +356,10 @@ func compression(s string) (kgo.CompressionCodec, error) {
 // request per kind (partitions, compaction) rather than one per topic.
 func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicProducer, _ error) {
 	adm := kadm.NewClient(p.kafka)
+	// down is set once the registry could not be reached: the topics
+	// after it wait for it without asking again, so that a hot add
+	// returns in one request's bound, not one per topic.
+	down := false
 	for _, c := range comps {
 		comp := p.cfg.Interfaces.Component(c.Name)
 		type kind struct {
@@ -396,11 +400,15 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 			}
 			tp.reader = r
 			out = append(out, tp)
+			if down {
+				tp.pending = true
+				continue
+			}
 			id, err := p.schemaAttempt(ctx, t)
 			switch {
 			case err != nil && unreachable(err):
-				tp.pending = true
-				p.log.Warn("producer: registry unreachable; the topic waits for it, its samples queued", "topic", tp.kafka, "queue", depth, "err", err)
+				tp.pending, down = true, true
+				p.log.Warn("producer: registry unreachable; the component's topics wait for it, their samples queued", "csc", c.String(), "queue", depth, "err", err)
 			case err != nil:
 				return out, err
 			}

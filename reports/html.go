@@ -149,6 +149,7 @@ func renderHTML(dir string, r *Results) ([]byte, error) {
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"ms": func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"div": func(a, b float64) float64 { return a / b },
 	"dur": func(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	},
@@ -189,6 +190,10 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <h2 id="{{.Anchor}}">{{.Name}} <span class="{{.Status}}">{{.Status}}</span></h2>
 <p class="notes">{{.Feature}}{{if .Stand}} — on stand {{.Stand}}{{end}}</p>
 {{if .Error}}<pre class="err">{{.Error}}</pre>{{end}}
+{{if .Faults}}<table>
+<tr><th>network fault</th><th>on</th><th class="num">lasted s</th><th class="num">catch-up s</th><th class="num">held</th><th class="num">duplicated</th></tr>
+{{range .Faults}}<tr><td>{{.Fault}}</td><td>{{.Target}}</td><td class="num">{{if .Healed.IsZero}}—{{else}}{{printf "%.1f" (.Healed.Sub .Set).Seconds}}{{end}}</td>{{if .Measured}}<td class="num">{{printf "%.1f" (div .CatchUpMS 1000)}}</td><td class="num">{{.Held}}</td><td class="num">{{.Duplicated}}</td>{{else}}<td class="num" colspan="3">not measured</td>{{end}}</tr>
+{{end}}</table>{{end}}
 {{range .Topics}}
 <h3 id="{{.Anchor}}">{{.Topic.Label}}: <span class="{{if .Failed}}failed{{else}}passed{{end}}">{{.Verdict}}</span></h3>
 <table>

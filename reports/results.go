@@ -45,6 +45,28 @@ type Scenario struct {
 	Error      string        `json:"error,omitempty"`
 	Duration   time.Duration `json:"duration_ns"`
 	Topics     []Topic       `json:"topics,omitempty"`
+	// Faults are the network faults the scenario put on the stand.
+	Faults []Fault `json:"faults,omitempty"`
+}
+
+// Fault is one network fault a scenario put on the stand, and what it
+// cost once a step measured it.
+type Fault struct {
+	// Target is where it acted ("the link from summit to usdf"), Fault
+	// what it was ("partition", "latency 100ms").
+	Target string    `json:"target"`
+	Fault  string    `json:"fault"`
+	Set    time.Time `json:"set"`
+	// Healed is when it was taken off (zero while it lasts).
+	Healed time.Time `json:"healed,omitzero"`
+	// CatchUpMS is how long after the heal the last sample written before
+	// it reached its target; Held how many samples written during the
+	// fault arrived only after the heal; Duplicated the duplicates the
+	// verdicts it was measured from counted. Set by a catch-up step.
+	CatchUpMS  float64 `json:"catch_up_ms,omitempty"`
+	Held       int     `json:"held,omitempty"`
+	Duplicated int     `json:"duplicated,omitempty"`
+	Measured   bool    `json:"measured,omitempty"`
 }
 
 // Topic is the delivery verdict of one writer's samples at one target. A
