@@ -102,10 +102,25 @@ func catchUpOf(r *faultRecord, verdicts []reports.Topic) (reports.Fault, error) 
 	var last time.Time
 	before, during, early := 0, 0, 0
 	var earlyAt []string
+	// Each writer's samples once, at the furthest target checked: the
+	// EFD rather than the Kafka replica on its way.
+	furthest := map[[2]string]reports.Topic{}
+	var order [][2]string
 	for _, v := range verdicts {
 		if at != "" && !strings.Contains(v.Target, at) || len(v.Hops) == 0 {
 			continue
 		}
+		k := [2]string{v.Topic, v.Identity}
+		f, seen := furthest[k]
+		if !seen {
+			order = append(order, k)
+		}
+		if !seen || len(v.Hops) >= len(f.Hops) {
+			furthest[k] = v
+		}
+	}
+	for _, k := range order {
+		v := furthest[k]
 		rep.Duplicated += v.Duplicated
 		for _, p := range v.Hops[len(v.Hops)-1].Series {
 			if !p.At.Before(healed) {

@@ -52,7 +52,7 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 	pr, err := producer.New(ctx, producer.Config{
 		Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(), Bus: bus, Interfaces: e.Stand.Loaded,
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
-		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen,
+		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen, RegistryWait: p.RegistryWait.Duration,
 		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,
 		Logger:       e.log.With("component", "producer "+p.Name),
 	})
@@ -94,7 +94,7 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 		"--partitions", fmt.Sprint(partitions), "--replication-factor", fmt.Sprint(rf),
 		"--loglevel", "30", "--wait-ack", cmp.Or(p.WaitAck, "1"),
 		"--domain", fmt.Sprint(p.Domain), "--partition-prefix", p.PartitionPrefix,
-		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--subname", cmp.Or(p.Subname, "sal"),
+		"--queue-len", fmt.Sprint(cmp.Or(p.QueueLen, 100)), "--registry-wait", p.RegistryWait.Duration.String(), "--subname", cmp.Or(p.Subname, "sal"),
 		"--dds-base-port", fmt.Sprint(e.DDSBasePort), "--dds", e.ddsTransport(), "--ready-file", ready,
 	}
 	if err := via.Err(); err != nil {

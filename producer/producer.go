@@ -67,6 +67,11 @@ type Config struct {
 	NoAutoRegister bool
 	// QueueDepth is the DDS read queue depth per topic; 0 means 100.
 	QueueDepth int
+	// RegistryWait bounds how long a topic whose registry cannot be
+	// reached waits for it, its samples queued in its reader, before the
+	// producer gives the topic up (an error logged, its reader closed);
+	// 0 waits as long as the producer runs.
+	RegistryWait time.Duration
 	// Logger receives the producer's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Ready, when set, is called once every topic producer has started.
@@ -132,13 +137,14 @@ type topicProducer struct {
 	// pending is set while the topic's schema waits for a registry that
 	// could not be reached: run registers it before it forwards anything,
 	// and the topic's samples queue in its reader meanwhile.
-	pending  bool
-	reader   *dds.Reader
-	key      []byte // fixed key, nil when per-sample (indexed, not telemetry)
-	pos      struct{ index, snd, rcv, efd, kafka int }
-	checker  *QueueChecker
-	m        topicMetrics
-	size     int // last encoded size, to size the next buffer
+	pending      bool
+	pendingSince time.Time
+	reader       *dds.Reader
+	key          []byte // fixed key, nil when per-sample (indexed, not telemetry)
+	pos          struct{ index, snd, rcv, efd, kafka int }
+	checker      *QueueChecker
+	m            topicMetrics
+	size         int // last encoded size, to size the next buffer
 }
 
 // Run starts the producer, forwards until ctx ends, then flushes in-flight
@@ -401,13 +407,13 @@ func (p *Producer) setup(ctx context.Context, comps []Component) (out []*topicPr
 			tp.reader = r
 			out = append(out, tp)
 			if down {
-				tp.pending = true
+				tp.pending, tp.pendingSince = true, time.Now()
 				continue
 			}
 			id, err := p.schemaAttempt(ctx, t)
 			switch {
 			case err != nil && unreachable(err):
-				tp.pending, down = true, true
+				tp.pending, tp.pendingSince, down = true, time.Now(), true
 				p.log.Warn("producer: registry unreachable; the component's topics wait for it, their samples queued", "csc", c.String(), "queue", depth, "err", err)
 			case err != nil:
 				return out, err
@@ -464,20 +470,33 @@ func unreachable(err error) bool {
 func (tp *topicProducer) awaitSchema(ctx context.Context) bool {
 	p := tp.p
 	backoff := 100 * time.Millisecond
+	// The wait counts from when the registry was first found unreachable,
+	// and bounds the attempts too: one held by the network ends with it.
+	wctx := ctx
+	if p.cfg.RegistryWait > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithDeadline(ctx, tp.pendingSince.Add(p.cfg.RegistryWait))
+		defer cancel()
+	}
 	for {
 		select {
-		case <-ctx.Done():
-			p.log.Error("producer: stopped while the registry was unreachable; the topic's queued samples are not forwarded", "topic", tp.kafka, "queued", tp.reader.Len())
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				p.log.Error("producer: stopped while the registry was unreachable; the topic's queued samples are not forwarded", "topic", tp.kafka, "queued", tp.reader.Len())
+				return false
+			}
+			p.log.Error("producer: the registry stayed unreachable; the topic is given up, its samples are not forwarded", "topic", tp.kafka, "waited", p.cfg.RegistryWait, "queued", tp.reader.Len())
+			tp.reader.Close()
 			return false
 		case <-time.After(backoff):
 		}
-		id, err := p.schemaAttempt(ctx, tp.topic)
+		id, err := p.schemaAttempt(wctx, tp.topic)
 		if err == nil {
 			tp.schemaID, tp.pending = id, false
 			p.log.Info("producer: registry reached; the topic forwards its queued samples", "topic", tp.kafka, "queued", tp.reader.Len())
 			return true
 		}
-		if ctx.Err() != nil {
+		if wctx.Err() != nil {
 			continue
 		}
 		if !unreachable(err) {

@@ -38,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Var(topicConfigs, "topic-config", "KEY=VALUE set on every topic created (repeatable), e.g. retention.ms=86400000")
 	subname := fs.String("subname", cli.Env("LSST_TOPIC_SUBNAME", "sal"), "topic subname: lsst.<subname>.<CSC>.<topic>")
 	queueLen := fs.Int("queue-len", 100, "DDS read queue depth per topic")
+	registryWait := fs.Duration("registry-wait", 0, "how long a topic waits for an unreachable registry, its samples queued, before it is given up (0: as long as the producer runs)")
 	tsxml := fs.String("ts-xml", os.Getenv("TS_XML_DIR"), "ts_xml sal_interfaces directory (default: the built-in sample interfaces)")
 	ddsBase := fs.Int("dds-base-port", 0, "base port of the cross-process DDS bus (default $TESTSTAND_DDS_BASE_PORT or 7400)")
 	ddsTransport := fs.String("dds", cli.Env("TESTSTAND_DDS", dds.Simulated), "DDS transport: simulated, or cyclonedds (real RTPS; a build with -tags cyclonedds)")
@@ -131,7 +132,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Brokers: cli.List(*broker), RegistryURL: *registry, Interfaces: ifaces, Components: cscs, Groups: groups,
 			Domain: *domain, PartitionPrefix: *prefix, Subname: *subname,
 			Partitions: int32(*partitions), ReplicationFactor: int16(*replication), Acks: *waitAck,
-			QueueDepth: *queueLen, Logger: log, NoAutoRegister: *noAuto,
+			QueueDepth: *queueLen, RegistryWait: *registryWait, Logger: log, NoAutoRegister: *noAuto,
 			Security: sec, RegistryUsername: regUser, RegistryPassword: regPass,
 			Linger: *linger, Compression: *compression, TopicConfigs: topicConfigs,
 		},

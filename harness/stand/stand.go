@@ -253,6 +253,10 @@ type ProducerSpec struct {
 	ReplicationFactor int16  `yaml:"replication_factor" jsonschema:"minimum=1"`
 	WaitAck           string `yaml:"wait_ack"`
 	QueueLen          int    `yaml:"queue_len" jsonschema:"minimum=100"`
+	// RegistryWait is how long a topic waits for an unreachable registry
+	// before the producer gives it up; 0 (the default) waits as long as
+	// the producer runs.
+	RegistryWait Duration `yaml:"registry_wait"`
 	// Run is "inprocess" (default) or "binary": the salkafka binary as a
 	// subprocess, on the cross-process DDS bus, as deployed; or
 	// "container": that binary in the components image (containers

@@ -63,6 +63,9 @@ func (s *Stand) checkFigures() error {
 		positive(at.With("max_batch"), int64(k.MaxBatch))
 		check(at.With("flush_interval"), k.FlushInterval.Duration >= 0, "an interval of 0 (none) or more", k.FlushInterval)
 	}
+	for i, p := range s.Producers {
+		check(yamlx.Path{"producers", i, "registry_wait"}, p.RegistryWait.Duration >= 0, "0 (as long as the producer runs) or more", p.RegistryWait)
+	}
 	for i, f := range s.Faults {
 		at := yamlx.Path{"faults", i}
 		check(at.With("delay"), f.Delay.Duration >= 0, "a positive delay such as 100ms", f.Delay)
