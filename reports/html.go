@@ -148,7 +148,7 @@ func renderHTML(dir string, r *Results) ([]byte, error) {
 }
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"ms": func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"ms":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"div": func(a, b float64) float64 { return a / b },
 	"dur": func(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
