@@ -10,7 +10,7 @@ INFLUXDB2_VERSION := v2.7.12
 INFLUXD2 := $(BIN)/influxd2
 STAND   ?= scenarios/summit-usdf.yaml
 
-.PHONY: FORCE soak fuzz cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance bench vet fmt clean
+.PHONY: FORCE soak fuzz cyclonedds test-dds bench-dds bench-summit test-stand-summit proto docker-engine containers-images test-containers bench-containers all tools influxdb2-tools conformance-tools build demo test test-stand test-conformance test-network bench vet fmt clean
 
 all: build
 
@@ -107,14 +107,25 @@ test-stand: tools
 ## InfluxDB 1.x and 2.x); the delivery and sink features with the EFD on
 ## InfluxDB 2.x; the delivery, replication, sink and Kafka-era features with
 ## Kafka-era SAL writers; a summit broker of three killed mid-stream (RF 3,
-## min.insync.replicas 2, acks all), and two
+## min.insync.replicas 2, acks all), and two at once; the link faults with
+## MirrorMaker 2; and the network fault features (test-network)
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
-	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature,features/sasquatch.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
+	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature,features/sasquatch.feature,features/faults.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
 	$(GO) run ./cmd/stand run $(STAND) --features conformance/features --ts-xml= --report out/conformance/side-by-side
 	$(GO) run ./cmd/stand run scenarios/influxdb2.yaml --features features/delivery.feature,features/sink.feature --ts-xml= --report out/conformance/influxdb2
 	$(GO) run ./cmd/stand run scenarios/three-brokers.yaml --features conformance/faults --ts-xml= --report out/conformance/broker-faults
 	$(GO) run ./cmd/stand run scenarios/kafka-era.yaml --features features/delivery.feature,features/replication.feature,features/sink.feature,features/kafka-era.feature --backend process --ts-xml= --report out/conformance/kafka-era
+	$(MAKE) test-network
+
+## test-network: the network fault features under the summit's nominal
+## load (a 60 s summit-USDF partition, the USDF's InfluxDB blackholed, the
+## summit registry partitioned while a CSC starts) on the embedded and
+## process backends, and the side-by-side partition of MirrorMaker 2 and
+## the replicator
+test-network: tools conformance-tools
+	$(GO) run ./cmd/stand run scenarios/summit-loaded.yaml --features conformance/network --ts-xml= --report out/conformance/network
+	$(GO) run ./cmd/stand run scenarios/summit-loaded.yaml --features conformance/network --backend process --ts-xml= --report out/conformance/network-process
 
 ## test-stand-summit: the whole summit (every CSC of ../shared/ts_xml/full at
 ## the summit profile's rates, every index) for 60 s through the whole

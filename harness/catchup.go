@@ -84,11 +84,12 @@ func (s *scenarioState) lastHealed(t NetTarget) *faultRecord {
 
 // catchUpOf measures a healed fault from the verdicts taken at where it
 // acted: the catch-up (the last arrival of a sample written before the
-// heal, less the heal), the samples written during the fault that arrived
-// only after the heal, and the duplicates counted. It fails when nothing
-// written during the fault was held, and, for a link that let nothing
-// through, when something written during it arrived before the heal:
-// either way the fault was not on the samples' path.
+// heal, less the heal), the samples held (written in the fault's first
+// half and arrived only after the heal: a sample in flight when it healed
+// is not one the fault held), and the duplicates counted. It fails when
+// the fault held nothing, and, for a link that let nothing through, when
+// something written during it arrived before the heal: either way the
+// fault was not on the samples' path.
 func catchUpOf(r *faultRecord, verdicts []reports.Topic) (reports.Fault, error) {
 	rep := r.rep
 	var at string
@@ -99,6 +100,7 @@ func catchUpOf(r *faultRecord, verdicts []reports.Topic) (reports.Fault, error) 
 		at = "influxdb@" + r.target.Site + "/"
 	}
 	set, healed := rep.Set, rep.Healed
+	half := set.Add(healed.Sub(set) / 2)
 	var last time.Time
 	before, during, early := 0, 0, 0
 	var earlyAt []string
@@ -136,7 +138,9 @@ func catchUpOf(r *faultRecord, verdicts []reports.Topic) (reports.Fault, error) 
 			}
 			during++
 			if arrived.After(healed) {
-				rep.Held++
+				if p.At.Before(half) {
+					rep.Held++
+				}
 			} else if early++; len(earlyAt) < 3 {
 				earlyAt = append(earlyAt, v.Label())
 			}
@@ -147,7 +151,7 @@ func catchUpOf(r *faultRecord, verdicts []reports.Topic) (reports.Fault, error) 
 		return rep, fmt.Errorf("the catch-up after %s: no verdict of this scenario at %s holds a sample written before the heal; check delivery first", what, strings.Trim(cmp.Or(at, "any site"), "@/"))
 	}
 	if rep.Held == 0 {
-		return rep, fmt.Errorf("the catch-up after %s: none of the %d samples written during it arrived after the heal: the fault was not on their path", what, during)
+		return rep, fmt.Errorf("the catch-up after %s: of the %d samples written during it, none written in its first half arrived after the heal: the fault was not on their path", what, during)
 	}
 	stops := r.kind == netfault.Partition || r.kind == netfault.Blackhole
 	if r.target.Service == NetLink && stops && early > 0 {

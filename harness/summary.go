@@ -37,6 +37,13 @@ func Summary(r *RunResult) string {
 			}
 			b.WriteString(line + "\n")
 		}
+		for _, f := range sc.Faults {
+			line := fmt.Sprintf("           fault: %s on %s for %.1f s", f.Fault, f.Target, f.Healed.Sub(f.Set).Seconds())
+			if f.Measured {
+				line += fmt.Sprintf(", catch-up %.1f s, %d samples held, %d duplicated", f.CatchUpMS/1e3, f.Held, f.Duplicated)
+			}
+			b.WriteString(line + "\n")
+		}
 		if sc.Error != "" {
 			fmt.Fprintf(&b, "           %s\n", sc.Error)
 		}
