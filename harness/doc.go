@@ -8,6 +8,8 @@
 //   - harness/backend: what runs a stand's sites (the Backend interface,
 //     its registry, its capabilities), one package per backend;
 //   - harness/observe: ledgers, taps, Target and verdicts;
+//   - harness/netfault: the fault layer between a stand's parts (Toxiproxy
+//     proxies on loopback) that network fault steps act on;
 //   - harness (this package): the running stand (Env: sites, components
 //     with one lifecycle, Up's phases in env.go, one file per concern),
 //     scenarios, the godog step library (steps.go, the table of patterns,
