@@ -23,7 +23,11 @@ func sampleResults() *Results {
 		Scenarios: []Scenario{
 			{Feature: "features/delivery.feature", Name: "delivered", Status: "passed", Duration: 5 * time.Second,
 				Topics: []Topic{{Topic: "lsst.sal.ATDome.position", Target: "influxdb@usdf/efd", Sent: 100, Delivered: 100,
-					Hops: []Hop{HopFromLatencies("→kafka@summit", pts, 100*time.Millisecond), HopFromLatencies("end-to-end", pts, 0)}}}},
+					Hops: []Hop{HopFromLatencies("→kafka@summit", pts, 100*time.Millisecond), HopFromLatencies("end-to-end", pts, 0)}}},
+				Faults: []Fault{
+					{Target: "the link from summit to usdf", Fault: "partition", Set: t0, Healed: t0.Add(60 * time.Second), CatchUpMS: 23366, Held: 3660, Duplicated: 18, Measured: true},
+					{Target: "the InfluxDB at usdf", Fault: "blackhole", Set: t0, Healed: t0.Add(30 * time.Second)},
+				}},
 			{Feature: "features/delivery.feature", Name: "lossy <script>alert(1)</script>", Status: "failed",
 				FailedStep: `every sample is in database "efd"`, Error: "lost 3 <b>samples</b>", Duration: time.Second,
 				Topics: []Topic{{Topic: "lsst.sal.ATDome.position", Target: "influxdb@usdf/efd", Sent: 10, Delivered: 7, Lost: 3,
@@ -55,6 +59,8 @@ func TestWriteAndLoad(t *testing.T) {
 		{"missing seqNums listed", strings.Contains(html, "4, 5, 9")},
 		{"failing step shown", strings.Contains(html, "every sample is in database")},
 		{"empty hop explained", strings.Contains(html, "no sample seen here")},
+		{"measured fault: lasted, catch-up, held, duplicated", regexp.MustCompile(`partition</td><td>the link from summit to usdf</td><td class="num">60.0</td><td class="num">23.4</td><td class="num">3660</td><td class="num">18</td>`).MatchString(html)},
+		{"unmeasured fault said so", strings.Contains(html, `30.0</td><td class="num" colspan="3">not measured`)},
 		{"no external resources", !regexp.MustCompile(`(?i)<script[^>]+src|<link[^>]+href|url\(\s*['"]?https?:|@import|<img[^>]+src=["']?https?:`).MatchString(html)},
 	}
 	for _, c := range checks {
