@@ -12,6 +12,8 @@ import (
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/netfault"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/harness/standsec"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	// The backends register themselves.
 	_ "github.com/lsst-ts/teststand/harness/backend/containers"
@@ -50,6 +52,12 @@ func (h backendHost) WaitTopics(ctx context.Context, site string, want []string,
 }
 
 func (h backendHost) Network() *netfault.Layer { return h.e.net }
+
+func (h backendHost) Secrets() *standsec.Secrets { return h.e.sec }
+
+func (h backendHost) ClientOpts(site string, role standsec.Role) ([]kgo.Opt, error) {
+	return h.e.ClientOpts(site, role)
+}
 
 func (h backendHost) WaitReplicas(ctx context.Context, flows []*stand.FlowSpec, alive func() error) error {
 	return h.e.waitReplicas(ctx, flows, alive)

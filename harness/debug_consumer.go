@@ -29,6 +29,7 @@ type debugConsumer struct {
 	// members it had before.
 	group   string
 	brokers []string
+	opts    []kgo.Opt // the site's client options
 	members int
 	mu      sync.Mutex
 	read    map[string]int // records read, by topic
@@ -47,7 +48,7 @@ func (d *debugConsumer) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_ = wait.ForCondition("the sink's group stable again", func(ctx context.Context) error {
-		state, members, err := observe.Group(ctx, d.brokers, d.group)
+		state, members, err := observe.Group(ctx, d.brokers, d.group, d.opts...)
 		if err != nil {
 			return err
 		}
@@ -76,16 +77,17 @@ func (d *debugConsumer) counts() map[string]int {
 func (e *Env) startDebugConsumer(ctx context.Context, k *SinkSpec, re string, inGroup bool) (*debugConsumer, error) {
 	var err error
 	var assigned atomic.Bool
-	brokers := e.Sites[k.Site.Value].Brokers
+	se := e.Sites[k.Site.Value]
+	brokers := se.Brokers
 	group, members := "", 0
-	opts := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeRegex(), kgo.ConsumeTopics(re),
-		kgo.MetadataMinAge(100 * time.Millisecond), kgo.MetadataMaxAge(time.Second)}
+	opts := append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeRegex(), kgo.ConsumeTopics(re),
+		kgo.MetadataMinAge(100 * time.Millisecond), kgo.MetadataMaxAge(time.Second)}, se.KafkaOpts...)
 	if inGroup {
 		group = k.Group
 		if group == "" {
 			group = "efdsink"
 		}
-		if _, members, err = observe.Group(ctx, brokers, group); err != nil {
+		if _, members, err = observe.Group(ctx, brokers, group, se.KafkaOpts...); err != nil {
 			return nil, err
 		}
 		// A console consumer's defaults: join the group, read from the
@@ -105,7 +107,7 @@ func (e *Env) startDebugConsumer(ctx context.Context, k *SinkSpec, re string, in
 	}
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d := &debugConsumer{cl: cl, cancel: cancel, done: make(chan struct{}), site: k.Site.Value, re: regexp.MustCompile(re),
-		group: group, brokers: brokers, members: members, read: map[string]int{}}
+		group: group, brokers: brokers, opts: se.KafkaOpts, members: members, read: map[string]int{}}
 	go func() {
 		defer close(d.done)
 		for {

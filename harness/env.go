@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/standsec"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/lsst-ts/teststand/harness/netfault"
 
 	"github.com/lsst-ts/teststand/dds"
@@ -40,7 +43,9 @@ type Env struct {
 	log *slog.Logger
 	// net is the stand's network fault layer (nil on a backend whose
 	// parts do not talk over loopback).
-	net        *netfault.Layer
+	net *netfault.Layer
+	// sec are a secured stand's secrets for this run (nil when open).
+	sec        *standsec.Secrets
 	linksMu    sync.Mutex         // held while a domain is joined: not mu, a join may wait
 	links      map[int]dds.Domain // joined domains, by id (under linksMu)
 	tmp        string
@@ -95,6 +100,10 @@ type SiteEnv struct {
 	InfluxURL string
 	// InfluxOrg and InfluxToken reach an InfluxDB 2.x.
 	InfluxOrg, InfluxToken string
+	// KafkaOpts are the options the harness's own clients of the site's
+	// Kafka take beyond its brokers: a secured site's superuser, over
+	// TLS, never through the fault layer.
+	KafkaOpts []kgo.Opt
 	// Producers are the in-process producers at this site, by name.
 	Producers map[string]*producer.Producer
 	// dbPrefix is put before the site's database names when its influxd
@@ -151,6 +160,9 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		return nil, err
 	}
 	e.startNetwork()
+	if err := e.makeSecrets(); err != nil {
+		return nil, err
+	}
 	// The phases in order: each needs what the ones before started.
 	phases := []struct {
 		what  string

@@ -62,13 +62,13 @@ func (st *Steps) publishEvents(ctx context.Context, count, kind, topic, site, au
 
 // readEvents reads a topic from its start to its current end, with no
 // consumer group, and returns the sequences of one publisher's events.
-func readEvents(ctx context.Context, brokers []string, topic, publisher string) ([]uint64, error) {
+func readEvents(ctx context.Context, se *SiteEnv, topic, publisher string) ([]uint64, error) {
 	var seqs []uint64
-	err := observe.ReadToEnd(ctx, brokers, topic, func(r *kgo.Record) {
+	err := observe.ReadToEnd(ctx, se.Brokers, topic, func(r *kgo.Record) {
 		if ev, err := aliecs.Decode(r.Value); err == nil && ev.Publisher == publisher {
 			seqs = append(seqs, ev.Sequence)
 		}
-	})
+	}, se.KafkaOpts...)
 	return seqs, err
 }
 
@@ -112,7 +112,7 @@ func (st *Steps) eventsReportedAs(ctx context.Context, topic, site, want, within
 	var got string
 	var res reports.Topic
 	err := wait.ForCondition("AliECS events in "+topic, func(ctx context.Context) error {
-		read, err := readEvents(ctx, se.Brokers, topic, l.publisher)
+		read, err := readEvents(ctx, se, topic, l.publisher)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ package harness
 // what the stand does meanwhile (lag, heartbeats, schema id conflicts).
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +83,7 @@ func (st *Steps) heartbeatArrives(ctx context.Context, source, target, topic, si
 	others, err := observe.ReadUntil(wctx, se.Brokers, topic, func(r *kgo.Record) bool {
 		h, err := replication.ParseHeartbeat(r.Key, r.Value)
 		return err == nil && h.SourceAlias == source && h.TargetAlias == target && !h.Timestamp.Before(since)
-	})
+	}, se.KafkaOpts...)
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("no heartbeat %s->%s in %s at %s within %s s (%d other records)", source, target, topic, site, within, others)
 	}
@@ -198,13 +197,9 @@ func (st *Steps) netFault(ctx context.Context, from, to, service, site, verb, se
 		return nil
 	}
 	heal := func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
-		case <-time.After(seconds(secs)):
-		}
-		err := st.Env.ClearNetFault(t, kind)
+		err := st.Env.HoldNetFault(ctx, t, kind, seconds(secs))
 		s.faultHealed(rec)
-		return cmp.Or(err, ctx.Err())
+		return err
 	}
 	if background != "" {
 		s.sc.Go(func(ctx context.Context) {

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/netfault"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/replication"
 )
 
@@ -20,6 +21,7 @@ import (
 // as a component of kind "replication".
 func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 	src, dst := e.Sites[f.Source.Value], e.Sites[f.Target.Value]
+	via := e.reach(f.Target.Value)
 	r, err := replication.New(replication.Config{
 		SourceAlias: f.Source.Value, TargetAlias: f.Target.Value,
 		SourceBrokers: src.Brokers, TargetBrokers: dst.Brokers,
@@ -29,10 +31,10 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 		SyncConfigsInterval: f.SyncConfigs.Duration,
 		Metrics:             e.mirrorMetrics,
 		Logger:              e.log.With("component", "mirror "+f.Name),
-		SourceOpts:          append([]kgo.Opt{kgo.MetadataMinAge(100 * time.Millisecond)}, e.viaLink(f.Source.Value, f.Target.Value)...),
-		TargetOpts:          e.viaKafka(f.Target.Value),
+		SourceOpts:          via.link(f.Source.Value, kgo.MetadataMinAge(100*time.Millisecond)),
+		TargetOpts:          via.kafka(standsec.Replicator),
 	})
-	if err != nil {
+	if err = cmp.Or(via.Err(), err); err != nil {
 		return fmt.Errorf("replication %s: %w", f.Name, err)
 	}
 	stats := func() map[string]int64 {
@@ -58,10 +60,14 @@ func (e *Env) startFlow(ctx context.Context, f *FlowSpec) error {
 // startHeartbeats emits MM2-style heartbeats for one pair of sites.
 func (e *Env) startHeartbeats(ctx context.Context, h HeartbeatSpec) error {
 	name := "heartbeats " + h.Source + "->" + h.Target
+	opts, err := e.ClientOpts(h.Target, standsec.Replicator)
+	if err != nil {
+		return err
+	}
 	return e.startComponent(ctx, name, "heartbeats", nil, nil, func(ctx context.Context, ready func()) error {
 		ready()
 		return replication.EmitHeartbeats(ctx, replication.HeartbeatConfig{
-			SourceAlias: h.Source, TargetAlias: h.Target, TargetBrokers: e.Sites[h.Target].Brokers,
+			SourceAlias: h.Source, TargetAlias: h.Target, TargetBrokers: e.Sites[h.Target].Brokers, Opts: opts,
 			Interval: h.Interval, Metrics: e.mirrorMetrics, Logger: e.log.With("component", name),
 		})
 	}, e.mirrorMetrics.Registry())
@@ -75,11 +81,7 @@ func (e *Env) LinkDown(ctx context.Context, from, to string, d time.Duration) er
 	if err := e.SetNetFault(t, netfault.Fault{Kind: netfault.Partition}); err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-	return cmp.Or(e.ClearNetFault(t, netfault.Partition), ctx.Err())
+	return e.HoldNetFault(ctx, t, netfault.Partition, d)
 }
 
 // SlowLink delays each direction of the link from one site to another by

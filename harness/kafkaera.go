@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/sal"
 )
@@ -21,7 +22,7 @@ func (e *Env) kafkaWriter(ctx context.Context, name string, t *sal.Topic) (*kafk
 	}
 	se := e.Sites[w.Site.Value]
 	via := e.reach(w.Site.Value)
-	cfg := kafkasal.Config{Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(), Subname: cmp.Or(w.Subname, "sal"),
+	cfg := kafkasal.Config{Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(standsec.Producer), RegistryOpts: e.registryClientOpts(), Subname: cmp.Or(w.Subname, "sal"),
 		ReplicationFactor: w.ReplicationFactor, Acks: w.WaitAck, Logger: e.log.With("component", "writer "+name)}
 	if err := via.Err(); err != nil {
 		return nil, err

@@ -8,16 +8,21 @@
 package harness
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/netfault"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/harness/standsec"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 )
 
 // NetTarget names where a network fault acts.
@@ -60,22 +65,30 @@ func (e *Env) viaURLs(service, site string, raws []string) ([]string, error) {
 	return out, nil
 }
 
-// viaKafka are the franz-go options that make an in-process client reach
-// a site's Kafka through its link; none without a fault layer.
-func (e *Env) viaKafka(site string) []kgo.Opt {
-	if e.net == nil {
-		return nil
+// kafkaAs are the options of a component's client of a site's Kafka: as
+// the KafkaUser of role on a secured stand, each connection dialed
+// through the fault layer's link t where the stand has one (which then
+// also speaks the TLS: franz-go takes a dialer or a TLS configuration).
+func (e *Env) kafkaAs(role standsec.Role, t NetTarget) ([]kgo.Opt, error) {
+	var dial kafkasec.Dial
+	if e.net != nil {
+		dial = e.net.Link(t.Link()).Dial
 	}
-	return []kgo.Opt{kgo.Dialer(e.net.Link(NetTarget{Service: NetKafka, Site: site}.Link()).Dial)}
+	switch {
+	case e.sec == nil && dial == nil:
+		return nil, nil
+	case e.sec == nil:
+		return []kgo.Opt{kgo.Dialer(dial)}, nil
+	case dial == nil:
+		return standsec.Opts(e.sec.Kafka(role), e.Stand.Security.TLS())
+	}
+	return standsec.OptsVia(e.sec.Kafka(role), e.Stand.Security.TLS(), dial)
 }
 
-// viaLink are the options that make a flow's source client reach the
-// source's Kafka over the link between the sites.
-func (e *Env) viaLink(from, to string) []kgo.Opt {
-	if e.net == nil {
-		return nil
-	}
-	return []kgo.Opt{kgo.Dialer(e.net.Link(NetTarget{Service: NetLink, From: from, To: to}.Link()).Dial)}
+// ClientOpts are what a component of kind role at site takes to reach
+// the site's Kafka (see kafkaAs).
+func (e *Env) ClientOpts(site string, role standsec.Role) ([]kgo.Opt, error) {
+	return e.kafkaAs(role, NetTarget{Service: NetKafka, Site: site})
 }
 
 // Network is the stand's fault layer, nil on a backend without one.
@@ -99,6 +112,16 @@ func (e *Env) ClearNetFault(t NetTarget, kind netfault.Kind) error {
 	}
 	e.log.Info("network fault cleared", "target", t.String(), "fault", string(kind))
 	return k.Clear(kind)
+}
+
+// HoldNetFault keeps the fault of kind on t for d, then takes it off (at
+// once when ctx ends first).
+func (e *Env) HoldNetFault(ctx context.Context, t NetTarget, kind netfault.Kind, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+	return cmp.Or(e.ClearNetFault(t, kind), ctx.Err())
 }
 
 // HealNetwork takes every fault off the targets given (every link when
@@ -221,9 +244,25 @@ func (r *reach) registryFor(name string) string { return r.via(NetRegistry, r.se
 // influx is the URL of the site's InfluxDB.
 func (r *reach) influx() string { return r.via(NetInflux, r.se.InfluxURL) }
 
-// kafka are an in-process client's options, ending with the dialer
-// through the site's Kafka link.
-func (r *reach) kafka(opts ...kgo.Opt) []kgo.Opt { return append(opts, r.e.viaKafka(r.site)...) }
+// kafka are an in-process client's options as the KafkaUser of role,
+// ending with the dialer through the site's Kafka link.
+func (r *reach) kafka(role standsec.Role, opts ...kgo.Opt) []kgo.Opt {
+	return r.opts(opts, role, NetTarget{Service: NetKafka, Site: r.site})
+}
+
+// link are a flow's source client's options: as the replicator, over the
+// link from the source to this site.
+func (r *reach) link(from string, opts ...kgo.Opt) []kgo.Opt {
+	return r.opts(opts, standsec.Replicator, NetTarget{Service: NetLink, From: from, To: r.site})
+}
+
+func (r *reach) opts(opts []kgo.Opt, role standsec.Role, t NetTarget) []kgo.Opt {
+	more, err := r.e.kafkaAs(role, t)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return append(opts, more...)
+}
 
 // Err is the first error met.
 func (r *reach) Err() error { return r.err }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/dds"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/producer"
@@ -49,8 +50,10 @@ func (e *Env) startProducer(ctx context.Context, p *ProducerSpec) error {
 		leave = func() { l.Close(); bus.Close() }
 	}
 	via := e.reach(p.Site.Value)
+	ru, rp := e.registryAuth()
 	pr, err := producer.New(ctx, producer.Config{
-		Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(), Bus: bus, Interfaces: e.Stand.Loaded,
+		Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(standsec.Producer), Bus: bus, Interfaces: e.Stand.Loaded,
+		RegistryUsername: ru, RegistryPassword: rp,
 		Components: cscs, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix, Subname: p.Subname,
 		Partitions: partitions, ReplicationFactor: rf, Acks: p.WaitAck, QueueDepth: p.QueueLen, RegistryWait: p.RegistryWait.Duration,
 		TopicConfigs: e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs,

@@ -54,6 +54,13 @@ func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error
 			}
 		}
 	}
+	if e.sec != nil && !req.ReadOnly {
+		// On a secured site the registry's user may not create topics:
+		// its storage topic is made for it, as Strimzi's KafkaTopic is.
+		if err := e.createStorageTopic(ctx, site, req.Topic); err != nil {
+			return err
+		}
+	}
 	srv, url, err := e.backend.StartRegistry(ctx, req)
 	if err != nil {
 		return err
@@ -62,7 +69,7 @@ func (e *Env) startRegistry(ctx context.Context, site, alias, addr string) error
 	if alias == "" {
 		se.ownURL = url
 		if level := e.Stand.Sites[site].Registry.Compatibility; level != "" && !e.deployment() {
-			if err := setCompatibility(ctx, url, level); err != nil {
+			if err := e.setCompatibility(ctx, url, level); err != nil {
 				return fmt.Errorf("site %s: registry: %w", site, err)
 			}
 		}
@@ -117,13 +124,16 @@ func (e *Env) StartRegistry(ctx context.Context, site string) error {
 
 // setCompatibility sets a registry's global compatibility level, as
 // Sasquatch's StrimziSchemaRegistry does (compatibilityLevel).
-func setCompatibility(ctx context.Context, url, level string) error {
+func (e *Env) setCompatibility(ctx context.Context, url, level string) error {
 	body := strings.NewReader(`{"compatibility":"` + strings.ToUpper(level) + `"}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url+"/config", body)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	if u, p := e.registryAuth(); u != "" {
+		req.SetBasicAuth(u, p)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

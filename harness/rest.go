@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/every"
 	"github.com/lsst-ts/teststand/internal/httpserve"
@@ -57,9 +58,10 @@ func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 			ready: wait.ForHTTP("http://" + addr + "/healthz").WithTimeout(30 * time.Second), adminURL: "http://" + addr,
 		})
 	}
+	ru, rp := e.registryAuth()
 	p, err := restproxy.New(restproxy.Config{
-		Brokers: se.Brokers, RegistryURL: via.registry(), Tokens: r.Tokens,
-		Logger: e.log.With("component", "REST proxy "+r.Name), KafkaOpts: via.kafka(kgo.MetadataMinAge(100 * time.Millisecond)),
+		Brokers: se.Brokers, RegistryURL: via.registry(), Tokens: r.Tokens, RegistryUsername: ru, RegistryPassword: rp,
+		Logger: e.log.With("component", "REST proxy "+r.Name), KafkaOpts: via.kafka(standsec.RestProxy, kgo.MetadataMinAge(100*time.Millisecond)),
 	})
 	if err = cmp.Or(via.Err(), err); err != nil {
 		return fmt.Errorf("REST proxy %s: %w", r.Name, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/saltransform"
@@ -24,10 +25,11 @@ func (e *Env) startSalTransform(ctx context.Context, x *SalTransformSpec) error 
 	}
 	var ready func()
 	via := e.reach(x.Site.Value)
+	ru, rp := e.registryAuth()
 	t, err := saltransform.New(saltransform.Config{
-		Brokers: se.Brokers, RegistryURL: via.registry(), Interfaces: e.Stand.Loaded, CSCs: cscs,
+		Brokers: se.Brokers, RegistryURL: via.registry(), RegistryUsername: ru, RegistryPassword: rp, Interfaces: e.Stand.Loaded, CSCs: cscs,
 		GroupID: "saltransform-" + x.Name, Logger: e.log.With("component", "SAL transform "+x.Name),
-		KafkaOpts: via.kafka(kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second)),
+		KafkaOpts: via.kafka(standsec.Producer, kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second)),
 		Ready:     func() { ready() },
 	})
 	if err = cmp.Or(via.Err(), err); err != nil {
@@ -49,7 +51,7 @@ func (e *Env) textPublisher(site string) (func(context.Context, *sal.Sample) (in
 	if se == nil {
 		return nil, nil, fmt.Errorf("no site %q", site)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...), kgo.ProducerLinger(0))
+	cl, err := se.client(kgo.ProducerLinger(0))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,7 +77,7 @@ func (st *Steps) writeLine(ctx context.Context, line, topic, site string) error 
 	if se == nil {
 		return fmt.Errorf("no site %q", site)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
+	cl, err := se.client()
 	if err != nil {
 		return err
 	}

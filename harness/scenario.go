@@ -366,7 +366,7 @@ func (s *Scenario) tapsFor(tr *Traffic, only []Target) ([]*Tap, error) {
 	var taps []*Tap
 	for i, p := range places {
 		se := s.env.Sites[p.Site]
-		tap, err := s.hub.KafkaTap(se.Brokers, observe.Kafka(p.Site, p.Topic), tr)
+		tap, err := s.hub.KafkaTap(se.Brokers, observe.Kafka(p.Site, p.Topic), tr, se.KafkaOpts...)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/harness/observe"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/sal"
 	"github.com/lsst-ts/teststand/sal/sample"
@@ -35,7 +36,7 @@ func (e *Env) SchemaIDs(ctx context.Context, site, topic string) (map[int]int, e
 		if len(r.Value) >= 5 && r.Value[0] == 0 {
 			ids[int(binary.BigEndian.Uint32(r.Value[1:5]))]++
 		}
-	})
+	}, se.KafkaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s at %s: %w", topic, site, err)
 	}
@@ -55,7 +56,7 @@ func (e *Env) SchemaAt(ctx context.Context, site, topic string, id int) (string,
 	if name := e.Stand.TopicRegistry(site, topic); name != "" {
 		url = se.RegistryFor(name)
 	}
-	cl, err := sr.NewClient(sr.URLs(url))
+	cl, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(url)}, e.registryClientOpts()...)...)
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +71,7 @@ func (e *Env) TopicEnd(ctx context.Context, site, topic string) (int64, error) {
 	if se == nil {
 		return 0, fmt.Errorf("unknown site %q", site)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
+	cl, err := se.client()
 	if err != nil {
 		return 0, err
 	}
@@ -101,8 +102,11 @@ func (e *Env) StartChangedProducer(ctx context.Context, site, csc, topic, field,
 	if err != nil {
 		return err
 	}
+	via := e.reach(site)
+	ru, rp := e.registryAuth()
 	p, err := producer.New(ctx, producer.Config{
-		Brokers: se.Brokers, RegistryURL: se.RegistryURL, Bus: e.Bus, Interfaces: ifaces,
+		Brokers: se.Brokers, RegistryURL: via.registry(), KafkaOpts: via.kafka(standsec.Producer), Bus: e.Bus, Interfaces: ifaces,
+		RegistryUsername: ru, RegistryPassword: rp,
 		Components: []string{csc}, Domain: 231, Logger: e.log.With("component", "changed producer"),
 	})
 	if err != nil {

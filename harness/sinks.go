@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/proc"
 	"github.com/lsst-ts/teststand/sink"
@@ -32,6 +33,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	}
 	se := e.Sites[k.Site.Value]
 	via := e.reach(k.Site.Value)
+	ru, rp := e.registryAuth()
 	rules := slices.Clone(k.CompiledRules())
 	for i := range rules {
 		rules[i].Database = e.Database(k.Site.Value, rules[i].Database)
@@ -40,10 +42,11 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
 		RegistryURL: rules[0].Registry, InfluxURL: via.influx(), Org: se.InfluxOrg, Token: se.InfluxToken,
+		RegistryUsername: ru, RegistryPassword: rp,
 		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration, MaxUndelivered: k.MaxUndelivered, Offset: k.Offset,
 		TopicRefresh: 500 * time.Millisecond,
 		Logger:       e.log.With("component", "sink "+k.Name),
-		KafkaOpts:    via.kafka(kgo.MetadataMinAge(100 * time.Millisecond)),
+		KafkaOpts:    via.kafka(standsec.Sink, kgo.MetadataMinAge(100*time.Millisecond)),
 	})
 	if err = cmp.Or(via.Err(), err); err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)

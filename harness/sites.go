@@ -17,14 +17,18 @@ import (
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // startClusters brings up every site's Kafka on the backend.
 func (e *Env) startClusters(ctx context.Context) error {
 	brokers, err := e.backend.StartKafka(ctx)
+	admin, aerr := e.adminOpts()
 	for name, b := range brokers {
 		e.Sites[name] = newSiteEnv(name, b)
+		e.Sites[name].KafkaOpts = admin
+	}
+	if aerr != nil {
+		return aerr
 	}
 	if err != nil {
 		return err
@@ -118,7 +122,7 @@ func (e *Env) createTopics(ctx context.Context, site string) error {
 	if len(spec.Topics) == 0 || e.deployment() {
 		return nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[site].Brokers...))
+	cl, err := e.Sites[site].client()
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func TestStandTags(t *testing.T) {
 		{"", process, "~@containers && ~@embedded"},
 		{"@a,@b", process, "@a,@b && ~@containers && ~@embedded"},
 		{"", mm2, "~@containers && ~@embedded && ~@own-replicator"},
-		{"", ctr, "~@broker-faults && ~@embedded"},
+		{"", ctr, "~@broker-faults && ~@embedded && ~@network-faults"},
 	}
 	for _, c := range cases {
 		if got := standTags(c.tags, c.stand); got != c.want {

@@ -17,7 +17,6 @@ import (
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/sasquatch"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // startTelegraf runs Telegraf as a sink (backend process or containers), configured
@@ -96,7 +95,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 // waitGroupAssigned waits until the sink's consumer group has members
 // that together are assigned every topic at the site its rules match.
 func (e *Env) waitGroupAssigned(ctx context.Context, k *SinkSpec, group string, alive func() error) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Sites[k.Site.Value].Brokers...))
+	cl, err := e.Sites[k.Site.Value].client()
 	if err != nil {
 		return err
 	}

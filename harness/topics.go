@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/replication"
@@ -100,7 +99,7 @@ func (e *Env) listTopics(ctx context.Context, site string) (kadm.TopicDetails, e
 	if se == nil {
 		return nil, fmt.Errorf("unknown site %q", site)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(se.Brokers...))
+	cl, err := se.client()
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"cmp"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions/{version}", s.checkCompatibility)
 	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions", s.checkCompatibility)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			// As Confluent's registry with basic auth: 401 and a challenge.
+			w.Header().Set("WWW-Authenticate", `Basic realm="schema-registry"`)
+			fail(w, &apiError{http.StatusUnauthorized, 401, "Unauthorized"})
+			return
+		}
 		if _, pattern := mux.Handler(r); pattern == "" {
 			fail(w, &apiError{http.StatusNotFound, 404, "HTTP 404 Not Found"})
 			return
@@ -561,4 +568,15 @@ func (s *Server) checkCompatibility(w http.ResponseWriter, r *http.Request) {
 		out["messages"] = append([]string{}, reasons...)
 	}
 	reply(w, out)
+}
+
+// authorized reports whether r may be served: always without users, else
+// with the basic auth of one of them (compared in constant time).
+func (s *Server) authorized(r *http.Request) bool {
+	if len(s.cfg.Users) == 0 {
+		return true
+	}
+	user, pass, ok := r.BasicAuth()
+	want, known := s.cfg.Users[user]
+	return ok && known && subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
 }

@@ -430,3 +430,47 @@ func writeBehindReader(ctx context.Context, t *testing.T, c *kfake.Cluster, d ti
 		t.Fatal(err)
 	}
 }
+
+// TestBasicAuth serves only the registry's users: no credentials and a
+// wrong password get Confluent's 401 with a challenge, the user's own get
+// served, and franz-go's client with sr.BasicAuth registers through it.
+func TestBasicAuth(t *testing.T) {
+	c := startCluster(t)
+	s := startRegistry(t, Config{Brokers: c.ListenAddrs(), Users: map[string]string{"teststand": "s3cret-pass"}})
+	cases := []struct {
+		user, pass string
+		want       int
+	}{
+		{"", "", http.StatusUnauthorized},
+		{"teststand", "wrong", http.StatusUnauthorized},
+		{"other", "s3cret-pass", http.StatusUnauthorized},
+		{"teststand", "s3cret-pass", http.StatusOK},
+	}
+	for _, tc := range cases {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/subjects", nil)
+		if tc.user != "" {
+			req.SetBasicAuth(tc.user, tc.pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%q/%q: status %d (%s), want %d", tc.user, tc.pass, resp.StatusCode, b, tc.want)
+		}
+		if tc.want == http.StatusUnauthorized && (resp.Header.Get("WWW-Authenticate") == "" || !strings.Contains(string(b), `"error_code":401`)) {
+			t.Errorf("%q: 401 without a challenge or Confluent's error body: %q %s", tc.user, resp.Header.Get("WWW-Authenticate"), b)
+		}
+	}
+	ctx := context.Background()
+	open, _ := sr.NewClient(sr.URLs(s.URL()))
+	if _, err := open.RegisterSchema(ctx, "x-value", sr.Schema{Schema: `"string"`}, -1, -1); err == nil {
+		t.Error("a client without credentials registered a schema")
+	}
+	authed, _ := sr.NewClient(sr.URLs(s.URL()), sr.BasicAuth("teststand", "s3cret-pass"))
+	if _, err := authed.RegisterSchema(ctx, "x-value", sr.Schema{Schema: `"string"`}, -1, -1); err != nil {
+		t.Errorf("the registry's user could not register: %v", err)
+	}
+}

@@ -36,6 +36,10 @@ type Config struct {
 	Logger *slog.Logger
 	// KafkaOpts are extra franz-go options.
 	KafkaOpts []kgo.Opt
+	// Users, when given, are the only clients served: HTTP basic auth,
+	// user to password, as Confluent's registry with
+	// authentication.method BASIC. Every other request gets 401.
+	Users map[string]string
 }
 
 // Server is a running registry.

@@ -30,6 +30,8 @@ type Config struct {
 	Brokers []string
 	// RegistryURL is the schema registry for Avro.
 	RegistryURL string
+	// RegistryUsername and RegistryPassword are the registry's basic auth.
+	RegistryUsername, RegistryPassword string
 	// Tokens maps a bearer token to the topic prefixes it may produce to
 	// and create (e.g. "lsst.dm"). Empty: no authentication.
 	Tokens map[string][]string
@@ -87,7 +89,11 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p := &Proxy{cfg: cfg, log: cfg.Logger, kafka: cl, adm: kadm.NewClient(cl), codecs: map[int]*goavro.Codec{}}
 	if cfg.RegistryURL != "" {
-		if p.reg, err = sr.NewClient(sr.URLs(cfg.RegistryURL)); err != nil {
+		ropts := []sr.ClientOpt{sr.URLs(cfg.RegistryURL)}
+		if cfg.RegistryUsername != "" {
+			ropts = append(ropts, sr.BasicAuth(cfg.RegistryUsername, cfg.RegistryPassword))
+		}
+		if p.reg, err = sr.NewClient(ropts...); err != nil {
 			cl.Close()
 			return nil, fmt.Errorf("restproxy: registry: %w", err)
 		}

@@ -21,6 +21,8 @@ import (
 type Config struct {
 	Brokers     []string
 	RegistryURL string
+	// RegistryUsername and RegistryPassword are the registry's basic auth.
+	RegistryUsername, RegistryPassword string
 	// Interfaces is the interface model the text is read with.
 	Interfaces *sal.Interfaces
 	// CSCs are the subsystems whose text topics are transformed.
@@ -95,7 +97,11 @@ func New(cfg Config) (*Transformer, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := sr.NewClient(sr.URLs(cfg.RegistryURL))
+	ropts := []sr.ClientOpt{sr.URLs(cfg.RegistryURL)}
+	if cfg.RegistryUsername != "" {
+		ropts = append(ropts, sr.BasicAuth(cfg.RegistryUsername, cfg.RegistryPassword))
+	}
+	reg, err := sr.NewClient(ropts...)
 	if err != nil {
 		cl.Close()
 		return nil, err

@@ -41,8 +41,8 @@ type schemas struct {
 	by  map[int]*schema
 }
 
-func newSchemas(url string) (*schemas, error) {
-	reg, err := sr.NewClient(sr.URLs(url))
+func newSchemas(url string, auth ...sr.ClientOpt) (*schemas, error) {
+	reg, err := sr.NewClient(append([]sr.ClientOpt{sr.URLs(url)}, auth...)...)
 	if err != nil {
 		return nil, fmt.Errorf("registry client for %s: %w", url, err)
 	}
@@ -149,4 +149,12 @@ func asFloat(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
+}
+
+// registryAuth is a registry client's basic auth, none without a user.
+func registryAuth(user, password string) []sr.ClientOpt {
+	if user == "" {
+		return nil
+	}
+	return []sr.ClientOpt{sr.BasicAuth(user, password)}
 }

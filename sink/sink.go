@@ -46,6 +46,9 @@ type Config struct {
 	// per registry, and the same id names different schemas in the
 	// local and in a remote registry.
 	RegistryURL string
+	// RegistryUsername and RegistryPassword are every rule's registry's
+	// basic auth (Sasquatch's registries share one user).
+	RegistryUsername, RegistryPassword string
 	// InfluxURL is the InfluxDB HTTP endpoint.
 	InfluxURL string
 	// Username and Password authenticate to InfluxDB 1.x.
@@ -247,7 +250,7 @@ func New(cfg Config) (*Sink, error) {
 	for i := range rules {
 		u := cmp.Or(rules[i].Registry, strings.TrimRight(cfg.RegistryURL, "/"))
 		if byURL[u] == nil {
-			if byURL[u], err = newSchemas(u); err != nil {
+			if byURL[u], err = newSchemas(u, registryAuth(cfg.RegistryUsername, cfg.RegistryPassword)...); err != nil {
 				cl.Close()
 				return nil, fmt.Errorf("sink: rule %d: %w", i+1, err)
 			}

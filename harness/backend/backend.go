@@ -3,12 +3,15 @@ package backend
 import (
 	"context"
 	"fmt"
-	"github.com/lsst-ts/teststand/harness/netfault"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lsst-ts/teststand/harness/netfault"
+	"github.com/lsst-ts/teststand/harness/standsec"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/stand"
@@ -87,6 +90,13 @@ type Host interface {
 	// WaitTopics waits until every topic in want exists at site with a
 	// leader on every partition, for at most d; alive fails it early.
 	WaitTopics(ctx context.Context, site string, want []string, d time.Duration, alive func() error) error
+	// Secrets are a secured stand's secrets for this run, nil for an open
+	// stand.
+	Secrets() *standsec.Secrets
+	// ClientOpts are what a component of kind role at site takes to
+	// reach the site's Kafka beyond its brokers: a secured stand's user,
+	// the fault layer's link.
+	ClientOpts(site string, role standsec.Role) ([]kgo.Opt, error)
 	// Network is the stand's network fault layer, nil when its backend
 	// has none (see NetworkFaulter).
 	Network() *netfault.Layer
@@ -222,10 +232,14 @@ func As[T any](b Backend, st *stand.Stand, what string) (T, error) {
 // capabilities.
 type emptyHost struct{ st *stand.Stand }
 
-func (h emptyHost) Stand() *stand.Stand          { return h.st }
-func (h emptyHost) Logger() *slog.Logger         { return slog.New(slog.DiscardHandler) }
-func (h emptyHost) TempDir() string              { return "" }
-func (h emptyHost) Network() *netfault.Layer     { return nil }
+func (h emptyHost) Stand() *stand.Stand        { return h.st }
+func (h emptyHost) Logger() *slog.Logger       { return slog.New(slog.DiscardHandler) }
+func (h emptyHost) TempDir() string            { return "" }
+func (h emptyHost) Network() *netfault.Layer   { return nil }
+func (h emptyHost) Secrets() *standsec.Secrets { return nil }
+func (h emptyHost) ClientOpts(string, standsec.Role) ([]kgo.Opt, error) {
+	return nil, nil
+}
 func (h emptyHost) Brokers(site string) []string { return nil }
 func (h emptyHost) WaitTopics(context.Context, string, []string, time.Duration, func() error) error {
 	return fmt.Errorf("no stand")

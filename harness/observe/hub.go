@@ -41,14 +41,16 @@ func (h *Hub) Wait() { h.wg.Wait() }
 // KafkaTap follows target's topic at the cluster of brokers from its start
 // and records the samples of tr (by private_origin), until the hub's
 // context ends. Records are read by direct partition assignment, with no
-// consumer group, so the tap never takes messages from the stack.
-func (h *Hub) KafkaTap(brokers []string, target Target, tr *Traffic) (*Tap, error) {
+// consumer group, so the tap never takes messages from the stack. opts
+// are the cluster's client options beyond its brokers (a secured site's
+// superuser); one follower reads each cluster.
+func (h *Hub) KafkaTap(brokers []string, target Target, tr *Traffic, opts ...kgo.Opt) (*Tap, error) {
 	key := strings.Join(brokers, ",")
 	h.mu.Lock()
 	f := h.kf[key]
 	if f == nil {
 		var err error
-		if f, err = newKafkaFollower(brokers); err != nil {
+		if f, err = newKafkaFollower(brokers, opts); err != nil {
 			h.mu.Unlock()
 			return nil, fmt.Errorf("tap %s: %w", target, err)
 		}
@@ -99,18 +101,18 @@ func (t *followedTopic) first(partition int32, offset int64, seq int32) bool {
 	return true
 }
 
-func newKafkaFollower(brokers []string) (*kafkaFollower, error) {
-	cl, err := kgo.NewClient(
+func newKafkaFollower(brokers []string, opts []kgo.Opt) (*kafkaFollower, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// A topic not there yet is asked for again soon (MinAge); the
 		// whole metadata of thousands of followed topics is not asked for
 		// every moment (MaxAge).
-		kgo.MetadataMinAge(50*time.Millisecond),
-		kgo.MetadataMaxAge(2*time.Second),
-		kgo.FetchMaxWait(50*time.Millisecond),
-		kgo.FetchMinBytes(1<<20), // not a fetch per record over thousands of partitions
-	)
+		kgo.MetadataMinAge(50 * time.Millisecond),
+		kgo.MetadataMaxAge(2 * time.Second),
+		kgo.FetchMaxWait(50 * time.Millisecond),
+		kgo.FetchMinBytes(1 << 20), // not a fetch per record over thousands of partitions
+	}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

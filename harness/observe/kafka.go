@@ -11,10 +11,12 @@ import (
 
 // ReadUntil reads topic at brokers from its start, with no consumer
 // group, until match says a record is the one sought (nil then), or ctx
-// ends (its error). others is how many records did not match.
-func ReadUntil(ctx context.Context, brokers []string, topic string, match func(*kgo.Record) bool) (others int, err error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50*time.Millisecond), kgo.FetchMaxWait(100*time.Millisecond))
+// ends (its error). others is how many records did not match. opts are
+// the cluster's client options beyond its brokers, as for every function
+// here.
+func ReadUntil(ctx context.Context, brokers []string, topic string, match func(*kgo.Record) bool, opts ...kgo.Opt) (others int, err error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50 * time.Millisecond), kgo.FetchMaxWait(100 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -40,8 +42,8 @@ func ReadUntil(ctx context.Context, brokers []string, topic string, match func(*
 
 // Group is a consumer group's state ("Stable", "Empty", ...) and how
 // many members it has now.
-func Group(ctx context.Context, brokers []string, group string) (state string, members int, err error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func Group(ctx context.Context, brokers []string, group string, opts ...kgo.Opt) (state string, members int, err error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
 	if err != nil {
 		return "", 0, err
 	}
@@ -57,8 +59,8 @@ func Group(ctx context.Context, brokers []string, group string) (state string, m
 // ReadToEnd reads a topic from its start to the end it has now, by
 // direct assignment with no consumer group (it takes nothing from
 // anyone), calling fn for each record.
-func ReadToEnd(ctx context.Context, brokers []string, topic string, fn func(*kgo.Record)) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func ReadToEnd(ctx context.Context, brokers []string, topic string, fn func(*kgo.Record), opts ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
 	if err != nil {
 		return err
 	}

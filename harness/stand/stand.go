@@ -73,6 +73,9 @@ type Stand struct {
 	// Faults are conditions the stand has for its whole life (a slow link
 	// between sites); scenarios add their own with steps.
 	Faults []*FaultSpec `yaml:"faults"`
+	// Security secures every site (see SecuritySpec); nil leaves the
+	// stand open, as the test stands Sasquatch runs without it.
+	Security *SecuritySpec `yaml:"security"`
 	// Sasquatch takes sites, registries, replication and sinks from
 	// Sasquatch's deployment (Phalanx's chart and values): see
 	// SasquatchSpec.
@@ -342,6 +345,25 @@ type FlowSpec struct {
 	// Heartbeats is emit.heartbeats.interval; unset means 1 s, 0s none.
 	Heartbeats *Duration `yaml:"heartbeats"`
 }
+
+// SecuritySpec secures every site as Sasquatch secures its clusters: each
+// site's Kafka speaks SASL/SCRAM-SHA-512 over TLS, every component
+// authenticates as the KafkaUser Sasquatch gives its kind (ts-salkafka,
+// replicator, telegraf, rest-proxy, the registry's) and may do only what
+// that user's ACLs grant, and the registries take basic auth. The
+// certificates and passwords are made for each run (package standsec).
+type SecuritySpec struct {
+	// Kafka is sasl_ssl (the default) or sasl_plaintext.
+	Kafka string `yaml:"kafka" jsonschema:"enum=sasl_ssl,enum=sasl_plaintext"`
+	// Registry is basic (the default: HTTP basic auth) or none.
+	Registry string `yaml:"registry" jsonschema:"enum=basic,enum=none"`
+}
+
+// TLS reports whether the sites' Kafka speaks TLS.
+func (s *SecuritySpec) TLS() bool { return s != nil && s.Kafka != "sasl_plaintext" }
+
+// RegistryAuth reports whether the registries take basic auth.
+func (s *SecuritySpec) RegistryAuth() bool { return s != nil && s.Registry != "none" }
 
 // FaultSpec is a standing network fault, set for the stand's whole life
 // on the link between two sites or in front of a service at a site (a

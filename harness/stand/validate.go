@@ -22,6 +22,7 @@ func (s *Stand) validate() error {
 		s.checkFlows,
 		func() error { return s.checkSinks(seen) },
 		s.checkFaults,
+		s.checkSecurity,
 		func() error { return s.checkRestProxies(seen) },
 		func() error { return s.checkSalTransforms(seen) },
 		s.checkTraffic,

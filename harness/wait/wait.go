@@ -82,6 +82,9 @@ type KafkaMetadata struct {
 	Seeds   []string
 	Brokers int
 	Timeout time.Duration
+	// Opts are the client's options beyond its seeds (a secured
+	// cluster's SASL and TLS).
+	Opts []kgo.Opt
 }
 
 // ForKafkaMetadata waits until seeds answer metadata with n brokers.
@@ -89,12 +92,18 @@ func ForKafkaMetadata(seeds []string, n int) *KafkaMetadata {
 	return &KafkaMetadata{Seeds: seeds, Brokers: n}
 }
 
+// WithOpts sets the client's options beyond its seeds.
+func (k *KafkaMetadata) WithOpts(opts ...kgo.Opt) *KafkaMetadata {
+	k.Opts = opts
+	return k
+}
+
 // WaitUntilReady implements Strategy.
 func (k *KafkaMetadata) WaitUntilReady(ctx context.Context) error {
 	return poll(ctx, k.Timeout, fmt.Sprintf("Kafka metadata from %v", k.Seeds), func(ctx context.Context) error {
 		// A client per attempt: a client answers metadata from its cache,
 		// which would keep the first, partial, list of brokers.
-		cl, err := kgo.NewClient(kgo.SeedBrokers(k.Seeds...))
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(k.Seeds...)}, k.Opts...)...)
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,13 @@
 package kafkasec
 
 import (
+	"cmp"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -68,6 +71,50 @@ func (c Config) Opts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	return opts, nil
+}
+
+// Dial dials one connection (a kgo.Dialer's signature).
+type Dial func(ctx context.Context, network, address string) (net.Conn, error)
+
+// OptsVia are Opts with every connection dialed by dial (a fault layer's
+// link, say), TLS on top of it when the protocol asks for TLS: franz-go
+// takes either a dialer or a TLS configuration, so the dialer does both.
+func (c Config) OptsVia(dial Dial) ([]kgo.Opt, error) {
+	sec, err := Config{Protocol: strings.Replace(strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol())), "SSL", "PLAINTEXT", 1), Mechanism: c.Mechanism,
+		Username: c.Username, Password: c.Password}.Opts()
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol())), "SSL") {
+		return append(sec, kgo.Dialer(dial)), nil
+	}
+	tc, err := c.tls()
+	if err != nil {
+		return nil, err
+	}
+	return append(sec, kgo.Dialer(func(ctx context.Context, network, address string) (net.Conn, error) {
+		conn, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		cfg := tc.Clone()
+		if host, _, err := net.SplitHostPort(address); err == nil {
+			cfg.ServerName = host
+		}
+		t := tls.Client(conn, cfg)
+		if err := t.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return t, nil
+	})), nil
+}
+
+func (c Config) defaultProtocol() string {
+	if c.Username != "" {
+		return "SASL_PLAINTEXT"
+	}
+	return "PLAINTEXT"
 }
 
 func (c Config) tls() (*tls.Config, error) {

@@ -8,10 +8,13 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/backend/host"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/internal/kfault"
 )
@@ -44,6 +47,14 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 		if spec.AutoCreateTopics {
 			kopts = append(kopts, kfake.AllowAutoTopicCreation())
 		}
+		var admin []kgo.Opt
+		if sec := b.Host.Secrets(); sec != nil {
+			kopts = append(kopts, secured(sec, st.Security.TLS())...)
+			var err error
+			if admin, err = standsec.Opts(sec.Kafka(standsec.Admin), st.Security.TLS()); err != nil {
+				return nil, fmt.Errorf("site %s: kafka: %w", name, err)
+			}
+		}
 		c, err := kfake.NewCluster(kopts...)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: kafka: %w", name, err)
@@ -52,7 +63,7 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 			kfault.AutoCreateLikeKafka(c)
 		}
 		b.kafka[name] = c
-		if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Brokers).WaitUntilReady(ctx); err != nil {
+		if err := wait.ForKafkaMetadata(c.ListenAddrs(), spec.Brokers).WithOpts(admin...).WaitUntilReady(ctx); err != nil {
 			return nil, fmt.Errorf("site %s: %w", name, err)
 		}
 		out[name] = c.ListenAddrs()
@@ -137,3 +148,43 @@ func (b *Backend) Close(ctx context.Context) error {
 
 // NetworkOnHost: every part of an embedded stand listens on loopback.
 func (b *Backend) NetworkOnHost() {}
+
+// secured are the kfake options of a secured site: SASL with every
+// user of the run's secrets (the admin a superuser, the others bound by
+// their KafkaUser's ACLs, enforced), and TLS with the run's certificate.
+func secured(sec *standsec.Secrets, withTLS bool) []kfake.Opt {
+	opts := []kfake.Opt{kfake.EnableSASL(), kfake.EnableACLs()}
+	for _, u := range sec.Users() {
+		if u.Super {
+			opts = append(opts, kfake.Superuser("SCRAM-SHA-512", u.Name, u.Password))
+			continue
+		}
+		var acls []kfake.ACL
+		for _, a := range u.ACLs {
+			for _, op := range a.Ops {
+				acls = append(acls, kfake.ACL{Resource: aclResource[a.Resource], Name: a.Name, Pattern: aclPattern(a.Prefix), Operation: aclOp[op], Allow: true})
+			}
+		}
+		opts = append(opts, kfake.User("SCRAM-SHA-512", u.Name, u.Password, acls...))
+	}
+	if withTLS {
+		opts = append(opts, kfake.TLS(sec.ServerTLS()))
+	}
+	return opts
+}
+
+var aclResource = map[string]kmsg.ACLResourceType{
+	"topic": kmsg.ACLResourceTypeTopic, "group": kmsg.ACLResourceTypeGroup, "cluster": kmsg.ACLResourceTypeCluster,
+}
+
+var aclOp = map[string]kmsg.ACLOperation{
+	"All": kmsg.ACLOperationAll, "Read": kmsg.ACLOperationRead, "Write": kmsg.ACLOperationWrite,
+	"Create": kmsg.ACLOperationCreate, "Describe": kmsg.ACLOperationDescribe, "DescribeConfigs": kmsg.ACLOperationDescribeConfigs,
+}
+
+func aclPattern(prefix bool) kmsg.ACLResourcePatternType {
+	if prefix {
+		return kmsg.ACLResourcePatternTypePrefixed
+	}
+	return kmsg.ACLResourcePatternTypeLiteral
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/registry"
 )
 
@@ -46,8 +47,16 @@ func (b *Backend) SharesInflux() {}
 func (b *Backend) StartRegistry(ctx context.Context, r backend.RegistryRequest) (*registry.Server, string, error) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	opts, err := b.Host.ClientOpts(r.Site, standsec.Registry)
+	if err != nil {
+		return nil, "", fmt.Errorf("site %s: %s: %w", r.Site, r.What(), err)
+	}
+	var users map[string]string
+	if sec, st := b.Host.Secrets(), b.Host.Stand(); sec != nil && st.Security.RegistryAuth() {
+		users = map[string]string{sec.RegistryUser: sec.RegistryPassword}
+	}
 	srv, err := registry.Start(rctx, registry.Config{
-		Brokers: b.Host.Brokers(r.Site), Topic: r.Topic, ReadOnly: r.ReadOnly, Addr: r.Addr,
+		Brokers: b.Host.Brokers(r.Site), Topic: r.Topic, ReadOnly: r.ReadOnly, Addr: r.Addr, KafkaOpts: opts, Users: users,
 		Logger: b.Host.Logger().With("component", r.What()+"@"+r.Site),
 	})
 	if err != nil {
