@@ -10,10 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/harness/standsec"
@@ -41,6 +44,9 @@ func (e *Env) makeSecrets() error {
 		return err
 	}
 	e.sec = sec
+	if onSecrets != nil {
+		onSecrets(sec)
+	}
 	return nil
 }
 
@@ -92,4 +98,126 @@ func (e *Env) createStorageTopic(ctx context.Context, site, topic string) error 
 		return fmt.Errorf("site %s: registry storage topic %s: %w", site, topic, err)
 	}
 	return nil
+}
+
+// onSecrets, when set (by a test), is handed each run's secrets as they
+// are made: a test looks for them in what the run wrote.
+var onSecrets func(*standsec.Secrets)
+
+// roleNamed is the role whose KafkaUser is named name.
+func roleNamed(name string) (standsec.Role, error) {
+	for _, r := range standsec.Roles {
+		if string(r) == name {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("no Kafka user %q on a secured stand (users: %v)", name, standsec.Roles)
+}
+
+// TryAs tries to read (the first record of) or write topic at site as
+// the Kafka user named user, directly (never through the fault layer), and
+// returns what the brokers answered: nil when they allowed it. A write is
+// refused before anything is written or the topic looked up, so that a
+// refused probe leaves the topic as it was; a write that is allowed
+// fails this method rather than put a record no writer of the stand
+// wrote.
+func (e *Env) TryAs(ctx context.Context, user, op, topic, site string) error {
+	if e.sec == nil {
+		return errors.New("the stand is not secured (no security: block): its Kafka takes every client")
+	}
+	se := e.Sites[site]
+	if se == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	role, err := roleNamed(user)
+	if err != nil {
+		return err
+	}
+	opts, err := standsec.Opts(e.sec.Kafka(role), e.Stand.Security.TLS())
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	switch op {
+	case "read":
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(se.Brokers...), kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequestRetries(0)}, opts...)...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		for {
+			fs := cl.PollRecords(cctx, 1)
+			if err := cctx.Err(); err != nil {
+				return fmt.Errorf("read %s at %s as %s: no record and no refusal within 15 s", topic, site, user)
+			}
+			for _, fe := range fs.Errors() {
+				return fe.Err
+			}
+			if fs.NumRecords() > 0 {
+				return nil
+			}
+		}
+	case "write":
+		// Produce v12 and before name their topics (v13 gives ids).
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(se.Brokers...), kgo.MaxVersions(kversion.V3_9_0())}, opts...)...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		// Kafka authorizes a produce before it looks at the partition or
+		// the batch: a corrupt batch is refused TOPIC_AUTHORIZATION_FAILED
+		// by a user who may not write, and CORRUPT_MESSAGE (or
+		// NOT_LEADER, UNKNOWN_TOPIC) by one who may, nothing written.
+		req := kmsg.NewPtrProduceRequest()
+		req.Acks, req.TimeoutMillis = -1, 5000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Records = []byte("not a record batch")
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(cctx, cl)
+		if err != nil {
+			return err
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				switch err := kerr.ErrorForCode(p.ErrorCode); {
+				case errors.Is(err, kerr.TopicAuthorizationFailed):
+					return err
+				case errors.Is(err, kerr.CorruptMessage), errors.Is(err, kerr.InvalidRecord),
+					errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.UnknownTopicOrPartition):
+					return nil // authorized, refused after: nothing written
+				default:
+					return fmt.Errorf("write probe of %s at %s as %s: the brokers answered %v, which says nothing of its authorization", topic, site, user, err)
+				}
+			}
+		}
+		return fmt.Errorf("write probe of %s at %s as %s: no answer for the topic", topic, site, user)
+	}
+	return fmt.Errorf("operation %q: want read or write", op)
+}
+
+// TryAnonymous asks a site's Kafka for metadata with no credentials (over
+// TLS when the site speaks it) and returns nil if it answered.
+func (e *Env) TryAnonymous(ctx context.Context, site string) error {
+	se := e.Sites[site]
+	if se == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	opts := []kgo.Opt{kgo.SeedBrokers(se.Brokers...), kgo.RequestRetries(0)}
+	if e.sec != nil && e.Stand.Security.TLS() {
+		opts = append(opts, kgo.DialTLSConfig(e.sec.ClientTLS()))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = kadm.NewClient(cl).BrokerMetadata(cctx)
+	return err
 }

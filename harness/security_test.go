@@ -1,0 +1,141 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lsst-ts/teststand/harness/standsec"
+)
+
+// lockedBuffer is a buffer the stand's goroutines log into at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSecuredStand runs the delivery features and the ACL features on the
+// secured stand (SASL/SCRAM-SHA-512 over TLS, ACLs as Sasquatch's
+// KafkaUsers, registries with basic auth), then claims about its users
+// that their grants contradict, which must fail; and then looks for every
+// secret of both runs in everything they wrote: the report, results.json,
+// the logs (at debug), the features' output and the summary. None may be
+// there, and the certificates' files must be gone.
+func TestSecuredStand(t *testing.T) {
+	var mu sync.Mutex
+	var made []*standsec.Secrets
+	onSecrets = func(s *standsec.Secrets) { mu.Lock(); made = append(made, s); mu.Unlock() }
+	defer func() { onSecrets = nil }()
+	var logs, out lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	good, bad := t.TempDir(), t.TempDir()
+	res, err := Run(ctx, RunConfig{Stand: "../scenarios/secured.yaml", Features: []string{"../features/delivery.feature", "../conformance/secured"},
+		ReportDir: good, Output: &out, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := Summary(res)
+	if !res.Passed {
+		t.Fatalf("the secured stand failed:\n%s", summary)
+	}
+	wrong, err := Run(ctx, RunConfig{Stand: "../scenarios/secured.yaml", Features: []string{"testdata/secured/wrong-grants.feature"},
+		ReportDir: bad, Output: &out, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary += Summary(wrong)
+	want := map[string]string{
+		"The sink's user is said to write":                         "the telegraf user may not write topic lsst.sal.ATDome.position at summit: TOPIC_AUTHORIZATION_FAILED",
+		"The producer's user is said to be refused its own topics": "the ts-salkafka user was allowed to write",
+		"The producer's user is said to read the replicas":         "the ts-salkafka user may not read topic summit.registry-schemas at usdf: TOPIC_AUTHORIZATION_FAILED",
+	}
+	for _, sc := range wrong.Results.Scenarios {
+		if w, ok := want[sc.Name]; ok {
+			delete(want, sc.Name)
+			if sc.Status != "failed" || !strings.Contains(sc.Error, w) {
+				t.Errorf("%s: %s %q, want failed with %q", sc.Name, sc.Status, sc.Error, w)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("scenarios not run: %v", want)
+	}
+
+	if len(made) < 2 {
+		t.Fatalf("%d stands made secrets, want one a run at least", len(made))
+	}
+	outputs := map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary}
+	for _, dir := range []string{good, bad} {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			outputs[p] = string(b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var values []string
+	for _, sc := range made {
+		values = append(values, sc.Values()...)
+		for _, f := range []string{sc.CAFile, sc.CertFile, sc.KeyFile} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Errorf("%s is left after the run: %v", f, err)
+			}
+		}
+	}
+	if len(values) < 2*len(standsec.Roles) {
+		t.Fatalf("only %d secrets to look for", len(values))
+	}
+	if len(outputs["logs"]) < 10_000 {
+		t.Fatalf("%d bytes of logs: too few to look in", len(outputs["logs"]))
+	}
+	for _, l := range leaks(outputs, values) {
+		t.Errorf("a secret of the run is in %s", l)
+	}
+	// The search is not blind: a secret planted in the outputs is found.
+	outputs["planted"] = "sasl password " + values[len(values)/2] + "\n"
+	if got := leaks(outputs, values); !slices.Contains(got, "planted") {
+		t.Fatalf("a planted secret was not found (found %v)", got)
+	}
+}
+
+// leaks are the outputs (by name, sorted) that hold one of the values.
+func leaks(outputs map[string]string, values []string) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
+		for _, v := range values {
+			if strings.Contains(outputs[name], v) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
