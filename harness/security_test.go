@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -15,25 +14,8 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/standsec"
+	"github.com/lsst-ts/teststand/internal/proc"
 )
-
-// lockedBuffer is a buffer the stand's goroutines log into at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestSecuredStand runs the delivery features and the ACL features on the
 // secured stand (SASL/SCRAM-SHA-512 over TLS, ACLs as Sasquatch's
@@ -47,7 +29,7 @@ func TestSecuredStand(t *testing.T) {
 	var made []*standsec.Secrets
 	onSecrets = func(s *standsec.Secrets) { mu.Lock(); made = append(made, s); mu.Unlock() }
 	defer func() { onSecrets = nil }()
-	var logs, out lockedBuffer
+	var logs, out proc.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
