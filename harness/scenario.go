@@ -142,7 +142,7 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 	wc := mocksal.WriterConfig{
 		Topic: tr.Topic, Index: p.Index, Domain: p.Domain, PartitionPrefix: p.PartitionPrefix,
 		RateHz: p.RateHz, Count: p.Count, Duration: p.Duration, Seed: p.Seed, Origin: tr.Origin,
-		Burst: p.Burst, Jitter: p.Jitter, Phase: p.Phase,
+		Burst: p.Burst, Jitter: p.Jitter, Phase: p.Phase, Lanes: stampLanes, Lane: checkedLane,
 	}
 	switch {
 	case p.TextSite != "":

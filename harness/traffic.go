@@ -17,6 +17,17 @@ import (
 // scenario's taps count it.
 const backgroundOrigin = 2_000_000_000
 
+// Background load and a scenario's traffic stamp their samples on
+// different microseconds (mocksal's lanes): the two write the same topics
+// of the same CSCs, and a background point with the time of a checked one
+// would overwrite it in the EFD and fail a verdict for what no deployment
+// can do (one CSC writes its topic).
+const (
+	stampLanes     = 2
+	checkedLane    = 0
+	backgroundLane = 1
+)
+
 // startTraffic writes a stand's background load until the stand goes
 // down: every topic the profile rates, for the CSCs the domain serves.
 func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
@@ -35,6 +46,7 @@ func (e *Env) startTraffic(ctx context.Context, i int, t *TrafficSpec) error {
 			w := pl.Writer
 			w.Index, w.Domain, w.RateHz, w.Origin = index, t.Domain, w.RateHz*scale, backgroundOrigin+int32(i)
 			w.Count, w.Duration = 0, 100*365*24*time.Hour // until the stand goes down
+			w.Lanes, w.Lane = stampLanes, backgroundLane
 			writers = append(writers, w)
 		}
 	}

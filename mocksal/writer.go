@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -41,6 +42,14 @@ type WriterConfig struct {
 	Phase time.Duration
 	// Seed makes the values deterministic.
 	Seed uint64
+	// Lanes and Lane, when Lanes > 1, put every private_sndStamp on a
+	// microsecond that is Lane modulo Lanes: writers of one topic in
+	// different lanes never share an EFD timestamp, so that one's point
+	// never overwrites another's (InfluxDB keeps one point per series and
+	// time). Production has one writer per CSC topic; a stand writing
+	// background load beside a scenario's traffic of the same topic has
+	// two.
+	Lanes, Lane int
 	// Origin is private_origin; 0 means this process's pid. Giving each
 	// simulated CSC process its own origin keeps ledgers of runs apart, as
 	// a restarted CSC gets a new pid.
@@ -144,7 +153,7 @@ func Run(ctx context.Context, bus *dds.Bus, cfg WriterConfig, onWrite func(Write
 		// A writer's clock reads advance between two writes, as a SAL
 		// writer's do (salobj's are microseconds apart at best): two
 		// samples of one writer never share an EFD timestamp.
-		snd := max(sal.TAINow(), lastSnd+1e-6)
+		snd := onLane(max(sal.TAINow(), lastSnd+1e-6), cfg.Lanes, cfg.Lane)
 		lastSnd = snd
 		if pos.index >= 0 {
 			s.Values[pos.index] = cfg.Index
@@ -190,4 +199,15 @@ func positions(t *sal.Topic) fieldPositions {
 		origin:   t.FieldIndex("private_origin"),
 		revCode:  t.FieldIndex("private_revCode"),
 	}
+}
+
+// onLane is snd moved forward onto the next microsecond that is lane
+// modulo lanes (snd itself when lanes is 1 or less).
+func onLane(snd float64, lanes, lane int) float64 {
+	if lanes <= 1 {
+		return snd
+	}
+	us := int64(math.Ceil(snd * 1e6))
+	us += (int64(lane) - us%int64(lanes) + int64(lanes)) % int64(lanes)
+	return float64(us) / 1e6
 }

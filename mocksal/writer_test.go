@@ -2,6 +2,7 @@ package mocksal
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -207,5 +208,35 @@ func TestBurstAndJitter(t *testing.T) {
 			}
 			c.checks(t, ledger)
 		})
+	}
+}
+
+// TestOnLane puts stamps on their lane's microseconds: never earlier
+// than asked, less than a lane cycle later, and on the lane still once
+// read back from the float the sample carries (TAI seconds near 1.8e9).
+func TestOnLane(t *testing.T) {
+	for _, c := range []struct {
+		snd         float64
+		lanes, lane int
+	}{
+		{1_796_000_000.123456, 2, 0}, {1_796_000_000.123456, 2, 1},
+		{1_796_000_000.1234567, 2, 0}, {1_796_000_000.9999999, 2, 1},
+		{1_796_000_000.5, 3, 2}, {1_796_000_000.000001, 4, 3},
+	} {
+		got := onLane(c.snd, c.lanes, c.lane)
+		us := int64(math.Round(got * 1e6))
+		if got < c.snd || got-c.snd >= float64(c.lanes)*1e-6 || us%int64(c.lanes) != int64(c.lane) {
+			t.Errorf("onLane(%.7f, %d, %d) = %.7f (µs %d mod %d = %d)", c.snd, c.lanes, c.lane, got, us, c.lanes, us%int64(c.lanes))
+		}
+	}
+	if got := onLane(1.5, 1, 0); got != 1.5 {
+		t.Errorf("one lane moved the stamp: %v", got)
+	}
+	// Two writers in different lanes never share a stamp, however close.
+	for i := range 1000 {
+		snd := 1_796_000_000 + float64(i)*3.3e-7
+		if onLane(snd, 2, 0) == onLane(snd, 2, 1) {
+			t.Fatalf("lanes 0 and 1 share %.7f", onLane(snd, 2, 0))
+		}
 	}
 }
