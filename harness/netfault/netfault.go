@@ -269,13 +269,37 @@ func (k *Link) URL(raw string) (string, error) {
 
 // Dial dials address through the link's proxy to it: a kgo.Dialer, so
 // that every broker a client learns of is reached through the link.
+//
+// A proxy accepts every connection and only then dials its upstream, so a
+// stopped server (a killed broker) would look to the client like one that
+// closed the connection at once, which Kafka clients take for a protocol
+// mismatch and do not retry. Unless the link is cut (partitioned or
+// blackholed, when no refusal would come back either), Dial first makes
+// sure the upstream takes connections, and returns its refusal as the
+// client would get it without the layer.
 func (k *Link) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	addr, err := k.Addr(address)
 	if err != nil {
 		return nil, err
 	}
 	var d net.Dialer
+	if !k.cut() {
+		probe, err := d.DialContext(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		probe.Close()
+	}
 	return d.DialContext(ctx, network, addr)
+}
+
+// cut reports whether the link lets nothing through.
+func (k *Link) cut() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, p := k.faults[Partition]
+	_, b := k.faults[Blackhole]
+	return p || b
 }
 
 // Set puts fault f on the link, in place of any fault of its kind.

@@ -280,3 +280,34 @@ func TestBadFaults(t *testing.T) {
 		t.Error("a URL with no host was accepted")
 	}
 }
+
+// TestDialToAStoppedServerIsRefused: without the layer a client dialing a
+// stopped server is refused; through it, it must be refused too, not
+// handed a connection the proxy closes at once (which Kafka clients take
+// for a protocol mismatch and give up on).
+func TestDialToAStoppedServerIsRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	l := New()
+	defer l.Close()
+	k := l.Link("test")
+	if c, err := k.Dial(context.Background(), "tcp", addr); err == nil {
+		c.Close()
+		t.Fatal("a dial through the link to a stopped server was not refused")
+	} else if !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("dial: %v, want connection refused", err)
+	}
+	// Partitioned, no refusal comes back: the client meets the partition.
+	if err := k.Set(Fault{Kind: Partition}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := k.Dial(context.Background(), "tcp", addr)
+	if err != nil {
+		t.Fatalf("dial through a partitioned link: %v, want the proxy's connection", err)
+	}
+	c.Close()
+}
