@@ -186,7 +186,21 @@ func (c *RestClient) CreateTopic(ctx context.Context, topic string) error {
 	if status != http.StatusCreated && !bytes.Contains(data, []byte(`"error_code":40002`)) {
 		return fmt.Errorf("REST proxy: create topic %s: status %d: %s", topic, status, data)
 	}
-	return nil
+	// A topic Kafka has created is in its brokers' metadata a moment
+	// later (KRaft: once each broker has applied the controller's
+	// record): a produce before then is answered 40401, as a client of
+	// Confluent's proxy sees too. The topic is waited for through the
+	// proxy itself.
+	return wait.ForCondition("topic "+topic+" through the REST proxy", func(ctx context.Context) error {
+		status, data, err := c.call(ctx, http.MethodGet, "/topics/"+topic, "", nil)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("GET /topics/%s: status %d: %s", topic, status, data)
+		}
+		return nil
+	}).WithTimeout(15 * time.Second).WaitUntilReady(ctx)
 }
 
 // PostMetrics posts n metrics to topic at rateHz (0: as fast as
