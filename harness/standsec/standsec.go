@@ -244,18 +244,20 @@ func (s *Secrets) Kafka(r Role) kafkasec.Config {
 // Opts are the franz-go options of a client configuration, the protocol
 // SASL_PLAINTEXT when the stand's Kafka speaks no TLS.
 func Opts(c kafkasec.Config, withTLS bool) ([]kgo.Opt, error) {
-	if !withTLS {
-		c.Protocol, c.CAFile = "SASL_PLAINTEXT", ""
-	}
-	return c.Opts()
+	return onSite(c, withTLS).Opts()
 }
 
 // OptsVia is Opts with every connection dialed by dial.
 func OptsVia(c kafkasec.Config, withTLS bool, dial kafkasec.Dial) ([]kgo.Opt, error) {
+	return onSite(c, withTLS).OptsVia(dial)
+}
+
+// onSite is c as a site that speaks no TLS takes it.
+func onSite(c kafkasec.Config, withTLS bool) kafkasec.Config {
 	if !withTLS {
 		c.Protocol, c.CAFile = "SASL_PLAINTEXT", ""
 	}
-	return c.OptsVia(dial)
+	return c
 }
 
 // Values are every secret of the run (passwords and the private key's

@@ -32,13 +32,7 @@ type Config struct {
 
 // Opts returns the franz-go options for c.
 func (c Config) Opts() ([]kgo.Opt, error) {
-	proto := strings.ToUpper(c.Protocol)
-	if proto == "" {
-		proto = "PLAINTEXT"
-		if c.Username != "" {
-			proto = "SASL_PLAINTEXT"
-		}
-	}
+	proto := strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol()))
 	var opts []kgo.Opt
 	switch proto {
 	case "PLAINTEXT", "SSL":
