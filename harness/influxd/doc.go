@@ -5,7 +5,9 @@
 // kernel kills it too if the owning process dies first (Pdeathsig), so no
 // test run leaves an influxd behind.
 //
-// A 2.x server is onboarded when it starts (an organization, an operator
+// A 1.x server takes every client (Start) or, as Sasquatch deploys the
+// EFD, only those with credentials (StartAuth: an admin user created as
+// it starts, never in a URL or an error); a 2.x server is onboarded when it starts (an organization, an operator
 // token) and every database the Client creates there is a bucket with a
 // DBRP mapping of the same name, so the InfluxQL reads of taps and
 // comparisons run unchanged against either.

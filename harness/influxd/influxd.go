@@ -2,6 +2,7 @@ package influxd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,16 +78,37 @@ type Server struct {
 	dir   string
 	url   string
 	major int
-	// org and token are a 2.x server's organization and operator token.
-	org, token string
-	done       chan struct{}
-	err        error
-	logs       *bytes.Buffer
+	// org and token are a 2.x server's organization and operator token;
+	// user and password a 1.x server's admin when it requires
+	// authentication.
+	org, token     string
+	user, password string
+	done           chan struct{}
+	err            error
+	logs           *bytes.Buffer
 }
 
 // Start runs influxd 1.x from binary with a generated configuration and
-// waits until it answers /ping.
+// waits until it answers /ping. It takes every client (auth-enabled =
+// false).
 func Start(ctx context.Context, binary string) (*Server, error) {
+	return start(ctx, binary, "", "")
+}
+
+// StartAuth is Start with authentication on, as Sasquatch deploys the
+// EFD (auth-enabled = true): an admin user with the password given is
+// created as soon as the server answers (InfluxDB 1.x lets the first
+// CREATE USER ... WITH ALL PRIVILEGES through without credentials), and
+// from then on the server answers no query or write without them. The
+// Client carries them.
+func StartAuth(ctx context.Context, binary, user, password string) (*Server, error) {
+	if user == "" || password == "" {
+		return nil, errors.New("influxd: authentication needs a user and a password")
+	}
+	return start(ctx, binary, user, password)
+}
+
+func start(ctx context.Context, binary, user, password string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "teststand-influxd-")
 	if err != nil {
 		return nil, fmt.Errorf("influxd: temp dir: %w", err)
@@ -102,15 +124,55 @@ func Start(ctx context.Context, binary string) (*Server, error) {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "influxdb.conf")
-	if err := os.WriteFile(conf, []byte(config(dir, httpPort, rpcPort)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(config(dir, httpPort, rpcPort, user != "")), 0o644); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("influxd: write config: %w", err)
 	}
-	s := &Server{dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", httpPort), major: 1}
+	s := &Server{dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", httpPort), major: 1, user: user, password: password}
 	if err := s.launch(ctx, binary, "run", "-config", conf); err != nil {
 		return nil, err
 	}
+	if user != "" {
+		if err := s.createAdmin(ctx); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// createAdmin creates the server's admin user, without credentials (the
+// first admin user needs none). The statement holds the password: it is
+// posted in the body, never put in a URL, and no error here quotes it.
+func (s *Server) createAdmin(ctx context.Context) error {
+	quote := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	stmt := fmt.Sprintf("CREATE USER %q WITH PASSWORD '%s' WITH ALL PRIVILEGES", s.user, quote.Replace(s.password))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/query", strings.NewReader(url.Values{"q": {stmt}}.Encode()))
+	if err != nil {
+		return fmt.Errorf("influxd: create admin user %s: %w", s.user, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("influxd: create admin user %s: %w", s.user, err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Results []struct {
+			Error string `json:"error"`
+		} `json:"results"`
+		Error string `json:"error"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(body, &out)
+	msg := out.Error
+	for _, r := range out.Results {
+		msg = cmp.Or(msg, r.Error)
+	}
+	if resp.StatusCode != http.StatusOK || msg != "" {
+		return fmt.Errorf("influxd: create admin user %s: status %d %s", s.user, resp.StatusCode, msg)
+	}
+	return nil
 }
 
 // launch starts the server's process and waits until it answers /ping; on
@@ -152,7 +214,7 @@ func (s *Server) launch(ctx context.Context, binary string, args ...string) erro
 	return nil
 }
 
-func config(dir string, httpPort, rpcPort int) string {
+func config(dir string, httpPort, rpcPort int, auth bool) string {
 	return fmt.Sprintf(`reporting-disabled = true
 bind-address = "127.0.0.1:%d"
 
@@ -176,7 +238,9 @@ bind-address = "127.0.0.1:%d"
 [http]
   enabled = true
   bind-address = "127.0.0.1:%d"
-  auth-enabled = false
+  auth-enabled = %t
+  # ping-auth-enabled stays false: /ping answers anyone, as readiness
+  # checks need.
   log-enabled = false
   # Flux takes seconds to initialise and nothing here queries with it:
   # the sink writes through /api/v2/write and taps query with InfluxQL.
@@ -188,7 +252,7 @@ bind-address = "127.0.0.1:%d"
 
 [continuous_queries]
   enabled = false
-`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
+`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort, auth)
 }
 
 // URL is the HTTP endpoint, http://127.0.0.1:port.
@@ -198,8 +262,16 @@ func (s *Server) URL() string { return s.url }
 func (s *Server) Major() int { return s.major }
 
 // Client returns a client of the server with its credentials (2.x: the
-// organization and operator token).
-func (s *Server) Client() *Client { return &Client{URL: s.url, Org: s.org, Token: s.token} }
+// organization and operator token; 1.x with authentication: the admin
+// user and password).
+func (s *Server) Client() *Client {
+	return &Client{URL: s.url, Org: s.org, Token: s.token, Username: s.user, Password: s.password}
+}
+
+// Auth reports whether the server answers only clients with
+// credentials: a 2.x server always does, a 1.x one when started with
+// StartAuth.
+func (s *Server) Auth() bool { return s.major == 2 || s.user != "" }
 
 // PID is the influxd process id (to read its CPU time in benchmarks).
 func (s *Server) PID() int { return s.cmd.Process.Pid }
@@ -344,8 +416,9 @@ func (c *Client) do(ctx context.Context, db, q, method string) ([]Series, error)
 	dec.UseNumber()
 	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusBadRequest {
 		// 1.x answers a bad statement with 400 and an "error"; anything
-		// else (2.x's 401 for a wrong token, say) is the server's refusal.
-		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, proc.Tail(string(body), 300))
+		// else (a 401 for missing or wrong credentials, say) is the
+		// server's refusal.
+		return nil, &StatusError{What: fmt.Sprintf("influxdb query %q", q), Code: resp.StatusCode, Body: proc.Tail(string(body), 300)}
 	}
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("influxdb query %q: status %d: %s", q, resp.StatusCode, proc.Tail(string(body), 300))
@@ -361,6 +434,52 @@ func (c *Client) do(ctx context.Context, db, q, method string) ([]Series, error)
 		series = append(series, r.Series...)
 	}
 	return series, nil
+}
+
+// StatusError is a server's answer with a status that is neither
+// success nor, for a query, a statement's error: Code 401 is a refusal
+// for want of credentials (or for wrong ones).
+type StatusError struct {
+	// What names the request (a query with its statement, an API call).
+	What string
+	Code int
+	// Body is the end of what the server answered.
+	Body string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("%s: status %d: %s", e.What, e.Code, e.Body) }
+
+// Unauthorized reports whether err is a server's 401.
+func Unauthorized(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusUnauthorized
+}
+
+// Anonymous is a client of the same server without credentials.
+func (c *Client) Anonymous() *Client { return &Client{URL: c.URL, Org: c.Org, HTTP: c.HTTP} }
+
+// Write posts line protocol with nanosecond times to a database (2.x: a
+// bucket of Org) through /api/v2/write, as the sink writes.
+func (c *Client) Write(ctx context.Context, db, lines string) error {
+	q := url.Values{"bucket": {db}, "precision": {"ns"}}
+	if c.Org != "" {
+		q.Set("org", c.Org)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+"/api/v2/write?"+q.Encode(), strings.NewReader(lines))
+	if err != nil {
+		return err
+	}
+	c.authorize(req)
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return fmt.Errorf("influxdb write to %s: %w", db, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		body, _ := io.ReadAll(resp.Body)
+		return &StatusError{What: "influxdb write to " + db, Code: resp.StatusCode, Body: proc.Tail(string(body), 300)}
+	}
+	return nil
 }
 
 func (c *Client) httpClient() *http.Client {

@@ -104,3 +104,67 @@ func write(t *testing.T, ctx context.Context, c *Client, db, lines string) {
 		t.Fatalf("write: status %d", resp.StatusCode)
 	}
 }
+
+// TestAuth: a 1.x server started with authentication answers /ping to
+// anyone but refuses a query or a write without credentials, or with a
+// wrong password, with 401, and answers its admin; its Client carries
+// the admin's credentials. A server started without it answers anyone.
+func TestAuth(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bin, err := Find("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = `pa'ss\word-1`
+	srv, err := StartAuth(ctx, bin, "teststand", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	c := srv.Client()
+	if !srv.Auth() || c.Username != "teststand" || c.Password != password {
+		t.Fatalf("Auth() %v, client user %q: want the admin's credentials", srv.Auth(), c.Username)
+	}
+	const db = "efd"
+	if err := c.CreateDatabase(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, db, "m x=1 1700000000000000000\n"); err != nil {
+		t.Fatal(err)
+	}
+	if points, err := c.Points(ctx, db, "m"); err != nil || len(points) != 1 {
+		t.Fatalf("the admin read %v, %v: want the one point", points, err)
+	}
+	wrong := &Client{URL: c.URL, Username: c.Username, Password: "wrong"}
+	for name, cl := range map[string]*Client{"no credentials": c.Anonymous(), "a wrong password": wrong} {
+		_, err := cl.Query(ctx, db, `SELECT * FROM "m"`)
+		if !Unauthorized(err) {
+			t.Errorf("a query with %s: %v, want a 401", name, err)
+		}
+		if err := cl.Write(ctx, db, "m x=2 1700000000000000001\n"); !Unauthorized(err) {
+			t.Errorf("a write with %s: %v, want a 401", name, err)
+		}
+		if err := cl.Exec(ctx, `CREATE USER "intruder" WITH PASSWORD 'x' WITH ALL PRIVILEGES`); !Unauthorized(err) {
+			t.Errorf("creating a second admin with %s: %v, want a 401", name, err)
+		}
+	}
+	if points, err := c.Points(ctx, db, "m"); err != nil || len(points) != 1 {
+		t.Fatalf("after the refused writes: %v, %v: want the one point", points, err)
+	}
+	if strings.Contains(srv.Logs(), password) {
+		t.Error("influxd logged the admin's password")
+	}
+
+	open, err := Start(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Stop()
+	if open.Auth() {
+		t.Error("a server started without authentication says it has it")
+	}
+	if _, err := open.Client().Anonymous().Databases(ctx); err != nil {
+		t.Errorf("an open server refused a client without credentials: %v", err)
+	}
+}

@@ -174,7 +174,7 @@ func (c *Client) api(ctx context.Context, method, path string, q url.Values, in,
 		return nil
 	}
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("influxdb %s %s: status %d: %s", method, path, resp.StatusCode, proc.Tail(string(data), 300))
+		return &StatusError{What: fmt.Sprintf("influxdb %s %s", method, path), Code: resp.StatusCode, Body: proc.Tail(string(data), 300)}
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
