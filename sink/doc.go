@@ -32,4 +32,9 @@
 // bytes left over) and never written. Its offset is committed with the
 // rest, since reading it again through the same registry cannot go
 // better; Config.Strict (efdsink --strict) stops the sink at it instead.
+//
+// A write InfluxDB refuses for the sink's credentials (401, 403: none,
+// wrong ones, a user without write privileges) is retried with backoff
+// and logged, never skipped: it is no point's fault, and the points wait,
+// uncommitted, until the credentials are right.
 package sink

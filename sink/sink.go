@@ -51,7 +51,10 @@ type Config struct {
 	RegistryUsername, RegistryPassword string
 	// InfluxURL is the InfluxDB HTTP endpoint.
 	InfluxURL string
-	// Username and Password authenticate to InfluxDB 1.x.
+	// Username and Password authenticate to an InfluxDB 1.x with
+	// authentication on (the EFD's INFLUXDB_USER and INFLUXDB_PASSWORD):
+	// writes send them as the Token "user:password" /api/v2/write takes,
+	// database creation as basic auth.
 	Username, Password string
 	// Token and Org select InfluxDB 2.x: a rule's database is then a
 	// bucket of Org.
@@ -747,9 +750,11 @@ func (s *Sink) writeAll(ctx context.Context, items []item) error {
 const minSplit = 500
 
 // writeBatch writes one batch, retrying with backoff on server errors and
-// timeouts. A client error (4xx) is split in halves until the points
-// InfluxDB refuses are alone; each is reported with its topic, partition
-// and offset and skipped, the rest is written.
+// timeouts, and on a refusal of the sink's credentials (401, 403), which
+// is no point's fault: nothing is skipped for it. Another client error
+// (4xx) is split in halves until the points InfluxDB refuses are alone;
+// each is reported with its topic, partition and offset and skipped, the
+// rest is written.
 func (s *Sink) writeBatch(ctx context.Context, r *Rule, batch []item) error {
 	points := make([]*write.Point, len(batch))
 	for i, it := range batch {
@@ -772,7 +777,8 @@ func (s *Sink) writeBatch(ctx context.Context, r *Rule, batch []item) error {
 		}
 		s.Stats.WriteErrors.Add(1)
 		var he *ihttp.Error
-		if errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 &&
+		auth := errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden)
+		if errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 && !auth &&
 			he.StatusCode != http.StatusTooManyRequests && he.StatusCode != http.StatusRequestTimeout {
 			if len(batch) == 1 {
 				it := batch[0]
@@ -788,7 +794,12 @@ func (s *Sink) writeBatch(ctx context.Context, r *Rule, batch []item) error {
 			}
 			return s.writeBatch(ctx, r, batch[half:])
 		}
-		s.log.Warn("sink: InfluxDB write failed; retrying", "database", r.destName, "points", len(points), "err", err, "backoff", backoff)
+		if auth {
+			s.log.Error("sink: InfluxDB refused the sink's credentials; retrying", "database", r.destName, "points", len(points),
+				"status", he.StatusCode, "user", s.cfg.Username, "backoff", backoff)
+		} else {
+			s.log.Warn("sink: InfluxDB write failed; retrying", "database", r.destName, "points", len(points), "err", err, "backoff", backoff)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

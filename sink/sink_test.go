@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -325,5 +326,65 @@ func TestLeftoverBytesAreRefused(t *testing.T) {
 	}
 	if n := count(t, "t4_efd", `SELECT "x" FROM "lsst.sal.Test.scalars" WHERE "private_seqNum" = 1`); n != 0 {
 		t.Errorf("the record with bytes left over was written")
+	}
+}
+
+// TestCredentials: on an InfluxDB with authentication on, a sink without
+// credentials, or with a wrong password, writes nothing and skips
+// nothing (every write refused, retried, no point rejected, no offset
+// committed), and its database creation is refused; a sink of the same
+// group with the admin's credentials then writes every point.
+func TestCredentials(t *testing.T) {
+	bin, err := influxd.Find("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := influxd.StartAuth(ctx, bin, "efdwriter", "s3cret-Pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	admin := srv.Client()
+	if err := admin.CreateDatabase(ctx, "efd"); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t)
+	for i := range 20 {
+		r.sal(t, i, float64(i))
+	}
+	cfg := Config{Brokers: r.cluster.ListenAddrs(), RegistryURL: r.reg.URL(), InfluxURL: srv.URL(), GroupID: "efd",
+		Rules: []Rule{{Topics: []string{`lsst\.sal\..*`}, Database: "efd"}}}
+	for name, user := range map[string][2]string{"no credentials": {}, "a wrong password": {"efdwriter", "wrong"}} {
+		bad := cfg
+		bad.Username, bad.Password = user[0], user[1]
+		s, stop := runSink(t, bad)
+		waitFor(t, "refused writes with "+name, func() bool { return s.Stats.WriteErrors.Load() >= 2 })
+		stop()
+		if s.Stats.Points.Load() != 0 || s.Stats.Rejected.Load() != 0 {
+			t.Errorf("with %s: %d points written, %d rejected: want none (a refusal of the credentials skips nothing)", name, s.Stats.Points.Load(), s.Stats.Rejected.Load())
+		}
+		create := bad
+		create.CreateDatabases = true
+		s, err := New(create)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(ctx); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("creating databases with %s: %v, want a 401", name, err)
+		}
+	}
+	series, err := admin.Query(ctx, "efd", `SELECT count("x") FROM "lsst.sal.Test.scalars"`)
+	if err != nil || len(series) != 0 {
+		t.Fatalf("after the refused sinks: %v, %v: want no point", series, err)
+	}
+	good := cfg
+	good.Username, good.Password, good.CreateDatabases = "efdwriter", "s3cret-Pass", true
+	s, stop := runSink(t, good)
+	defer stop()
+	waitFor(t, "20 points", func() bool { return s.Stats.Points.Load() >= 20 })
+	points, err := admin.Points(ctx, "efd", "lsst.sal.Test.scalars")
+	if err != nil || len(points) != 20 {
+		t.Fatalf("%d points, %v: want the 20 the refused sinks left uncommitted", len(points), err)
 	}
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -32,6 +35,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Strict, "strict", false, "exit 1 at the first record whose schema is not its topic's (a schema id resolved in the wrong registry) instead of counting it and going on")
 	fs.StringVar(&cfg.InfluxURL, "influxdb", "", "InfluxDB URL, e.g. http://127.0.0.1:8086")
 	fs.StringVar(&cfg.Org, "org", "", "InfluxDB 2.x organisation (with INFLUXDB_TOKEN)")
+	// The credentials default from the environment after parsing, as the
+	// EFD's Telegraf takes them, so that -help never prints a password.
+	fs.StringVar(&cfg.Username, "influxdb-username", "", "InfluxDB 1.x user, with authentication on (default $INFLUXDB_USER)")
+	influxPassword := fs.String("influxdb-password", "", "InfluxDB 1.x password, or @FILE to read it from a file (default $INFLUXDB_PASSWORD)")
 	fs.BoolVar(&cfg.CreateDatabases, "create-databases", false, "create missing 1.x databases at start")
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 5000, "points per write at most")
 	fs.IntVar(&cfg.Writers, "writers", 2, "writes in flight at once at most")
@@ -49,7 +56,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *topics != "" {
 		cfg.Rules = []sink.Rule{{Topics: cli.List(*topics), Database: *database, Tags: cli.List(*tags), Timestamp: *tsField, TimestampFormat: *tsFormat}}
 	}
-	cfg.Username, cfg.Password = os.Getenv("INFLUXDB_USER"), os.Getenv("INFLUXDB_PASSWORD")
+	cfg.Username = cmp.Or(cfg.Username, os.Getenv("INFLUXDB_USER"))
+	password, err := kafkasec.Secret(cmp.Or(*influxPassword, os.Getenv("INFLUXDB_PASSWORD")))
+	if err != nil {
+		fmt.Fprintln(stderr, "efdsink: --influxdb-password:", err)
+		return 2
+	}
+	if (cfg.Username == "") != (password == "") {
+		fmt.Fprintln(stderr, "efdsink: an InfluxDB user and password go together (--influxdb-username, --influxdb-password)")
+		return 2
+	}
+	cfg.Password = password
 	cfg.Token = os.Getenv("INFLUXDB_TOKEN")
 	cfg.Logger = cli.NewLogger(stderr, *debug)
 	return cli.RunUntilSignal(stderr, "efdsink", func(ctx context.Context) error { return sink.RunProcess(ctx, pc) })

@@ -25,6 +25,8 @@ func TestCommandLine(t *testing.T) {
 		{"bad topic pattern", append(base, "--topics", "("), `topic pattern "("`},
 		{"bad timestamp format", append(base, "--topics", "x", "--timestamp-format", "unix_s"), `timestamp format "unix_s"`},
 		{"unknown flag", []string{"--frobnicate"}, "flag provided but not defined"},
+		{"InfluxDB password without a user", append(base, "--influxdb-password", "x"), "an InfluxDB user and password go together"},
+		{"InfluxDB password file missing", append(base, "--influxdb-username", "u", "--influxdb-password", "@"+rules+".missing"), "--influxdb-password: secret file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
