@@ -38,7 +38,11 @@ func (e *Env) Endpoints() string {
 				}
 				fmt.Fprintf(&b, "  %s %s", kind, strings.Join(dbs, ", "))
 			}
-			if se.InfluxToken != "" && !e.deployment() {
+			switch {
+			case e.sec != nil && (se.InfluxToken != "" || se.InfluxUser != ""):
+				// A secured stand's credentials are the run's secrets.
+				b.WriteString("  (authentication on: the run's credentials)")
+			case se.InfluxToken != "" && !e.deployment():
 				fmt.Fprintf(&b, "  org %s  token %s", se.InfluxOrg, se.InfluxToken)
 			}
 			b.WriteString("\n")

@@ -98,8 +98,11 @@ type SiteEnv struct {
 	// ownURL is the URL of the site's own registry ("" if it has none).
 	ownURL    string
 	InfluxURL string
-	// InfluxOrg and InfluxToken reach an InfluxDB 2.x.
-	InfluxOrg, InfluxToken string
+	// InfluxOrg and InfluxToken reach an InfluxDB 2.x; InfluxUser and
+	// InfluxPassword an InfluxDB 1.x with authentication on (a secured
+	// stand's).
+	InfluxOrg, InfluxToken     string
+	InfluxUser, InfluxPassword string
 	// KafkaOpts are the options the harness's own clients of the site's
 	// Kafka take beyond its brokers: a secured site's superuser, over
 	// TLS, never through the fault layer.
@@ -122,7 +125,7 @@ func (se *SiteEnv) RegistryFor(name string) string {
 
 // Influx is a client of the site's InfluxDB with its credentials.
 func (se *SiteEnv) Influx() *influxd.Client {
-	return &influxd.Client{URL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken}
+	return &influxd.Client{URL: se.InfluxURL, Org: se.InfluxOrg, Token: se.InfluxToken, Username: se.InfluxUser, Password: se.InfluxPassword}
 }
 
 // UpOptions adjust how a stand comes up.

@@ -65,8 +65,8 @@ func shardGroups(groups []featureGroup, cfg RunConfig) []featureGroup {
 func needsInflux(groups []featureGroup) map[int]bool {
 	out := map[int]bool{}
 	for _, g := range groups {
-		if !backend.Has[backend.SharedInflux](g.stand.Backend) {
-			continue // the backend gives its sites InfluxDB of its own
+		if !backend.Has[backend.SharedInflux](g.stand.Backend) || g.stand.Security != nil {
+			continue // its sites get InfluxDB of their own
 		}
 		for _, site := range g.stand.Sites {
 			if site.InfluxDB != nil {

@@ -86,6 +86,9 @@ func (e *Env) Held() Held {
 		}
 		hs := HeldSite{Brokers: se.Brokers, Registry: se.ownURL, RemoteRegistries: maps.Clone(se.RemoteURLs),
 			InfluxDB: se.InfluxURL, InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken}
+		if e.sec != nil {
+			hs.InfluxToken = "" // a secured stand's is a secret of the run: never in a file
+		}
 		for _, f := range e.Stand.Replication {
 			if f.Target.Value == name && hs.Separator == "" {
 				hs.Separator = cmp.Or(f.Separator, ".")

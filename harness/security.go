@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -48,6 +49,22 @@ func (e *Env) makeSecrets() error {
 		onSecrets(sec)
 	}
 	return nil
+}
+
+// secretFile writes a secret for a process the stand starts into the
+// run's secrets directory (mode 0700, gone with the stand), mode 0600,
+// and returns its path: the process reads it (@FILE), so that the secret
+// is on no command line.
+func (e *Env) secretFile(name, secret string) (string, error) {
+	dir := filepath.Join(e.tmp, "secrets")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // adminOpts are the harness's own client options for a secured site.

@@ -42,6 +42,7 @@ func (e *Env) startSink(ctx context.Context, k *SinkSpec) error {
 	s, err := sink.New(sink.Config{
 		Brokers: se.Brokers, Rules: rules, GroupID: k.Group,
 		RegistryURL: rules[0].Registry, InfluxURL: via.influx(), Org: se.InfluxOrg, Token: se.InfluxToken,
+		Username: se.InfluxUser, Password: se.InfluxPassword,
 		RegistryUsername: ru, RegistryPassword: rp,
 		MaxBatch: k.MaxBatch, FlushInterval: k.FlushInterval.Duration, MaxUndelivered: k.MaxUndelivered, Offset: k.Offset,
 		TopicRefresh: 500 * time.Millisecond,
@@ -104,6 +105,15 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if se.InfluxToken != "" {
 		args = append(args, "--org", se.InfluxOrg)
 		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
+	}
+	if se.InfluxUser != "" {
+		// The password from a file: never on a command line a process
+		// listing shows.
+		file, err := e.secretFile("sink-"+strings.ReplaceAll(k.Name, "/", "_")+"-influxdb-password", se.InfluxPassword)
+		if err != nil {
+			return fmt.Errorf("sink %s: %w", k.Name, err)
+		}
+		args = append(args, "--influxdb-username", se.InfluxUser, "--influxdb-password", "@"+file)
 	}
 	metrics := "http://" + metricsAddr + "/metrics"
 	return e.startBinary(ctx, binaryComponent{

@@ -67,6 +67,7 @@ func (e *Env) startSiteInflux(ctx context.Context, name string, spec *InfluxSpec
 	}
 	ic := in.Client
 	se.InfluxURL, se.InfluxOrg, se.InfluxToken = ic.URL, ic.Org, ic.Token
+	se.InfluxUser, se.InfluxPassword = ic.Username, ic.Password
 	if in.Existing {
 		have, err := ic.Databases(ctx)
 		if err != nil {

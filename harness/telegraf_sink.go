@@ -39,7 +39,8 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 		group = "telegraf-" + k.Name
 	}
 	via := e.reach(k.Site.Value)
-	tc := telegraf.Config{Brokers: se.Brokers, InfluxURL: via.influx(), InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken, Group: group}
+	tc := telegraf.Config{Brokers: se.Brokers, InfluxURL: via.influx(), InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken,
+		InfluxUser: se.InfluxUser, InfluxPassword: se.InfluxPassword, Group: group}
 	for i, r := range k.Rules {
 		// Telegraf's avro parser has one registry per input: a rule's
 		// input reads with the registry the rule decodes with.
@@ -51,6 +52,7 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if deployed != nil {
 		// The deployment's own telegraf.conf, pointed at the stand.
 		if conf, err = deployed.Rewrite(sasquatch.Endpoints{Brokers: se.Brokers, Registry: via.registryFor(k.RuleRegistries()[0]), InfluxURL: via.influx(),
+			InfluxUser: se.InfluxUser, InfluxPassword: se.InfluxPassword,
 			Database: func(db string) string { return e.Database(k.Site.Value, dbs[db]) }}); err != nil {
 			return fmt.Errorf("sink %s: %w", k.Name, err)
 		}
@@ -58,8 +60,10 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if err := via.Err(); err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
+	// The configuration holds the sink's credentials: private to the
+	// stand's owner.
 	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return err
 	}
 	var into []*FlowSpec

@@ -19,14 +19,18 @@ type Endpoints struct {
 	// stand's name for each database the deployment names.
 	InfluxURL string
 	Database  func(db string) string
+	// InfluxUser and InfluxPassword replace the outputs' username and
+	// password (the deployment's ${INFLUXDB_USER} and
+	// ${INFLUXDB_PASSWORD}) when the stand's InfluxDB takes credentials.
+	InfluxUser, InfluxPassword string
 }
 
 // Rewrite is the consumer's rendered telegraf.conf as the stand runs it:
 // the agent's settings and the consumer's kafka_consumer input as
 // deployed, with the brokers, the registry and the InfluxDB outputs
-// pointed at the stand's own (credentials dropped: the stand's are
-// open), its other inputs and the outputs of Telegraf's own metrics left
-// out.
+// pointed at the stand's own (the deployment's InfluxDB credentials
+// replaced by the stand's, or dropped when its InfluxDB is open), its
+// other inputs and the outputs of Telegraf's own metrics left out.
 func (c *Consumer) Rewrite(to Endpoints) (string, error) {
 	var conf map[string]any
 	if _, err := toml.Decode(c.Conf, &conf); err != nil {
@@ -48,6 +52,9 @@ func (c *Consumer) Rewrite(to Endpoints) (string, error) {
 			t["database"] = to.Database(db)
 			delete(t, "username")
 			delete(t, "password")
+			if to.InfluxUser != "" {
+				t["username"], t["password"] = to.InfluxUser, to.InfluxPassword
+			}
 			delete(t, "namedrop") // the stand runs no inputs.internal
 			outputs = append(outputs, t)
 		}

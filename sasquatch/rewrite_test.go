@@ -9,7 +9,9 @@ import (
 
 // TestRewrite: a consumer's rendered telegraf.conf, pointed at a stand,
 // reads back as the same consumer with the stand's endpoints, and keeps
-// no credential, no other input and no output of Telegraf's own metrics.
+// no credential, no other input and no output of Telegraf's own metrics;
+// pointed at an InfluxDB with authentication on, its outputs take the
+// stand's credentials instead of the deployment's.
 func TestRewrite(t *testing.T) {
 	d, err := Load(context.Background(), Chart{Dir: "testdata/chart", Env: "usdf"})
 	if err != nil {
@@ -40,5 +42,16 @@ func TestRewrite(t *testing.T) {
 		b.MetricBatchSize != c.MetricBatchSize || b.FlushInterval != c.FlushInterval || b.KafkaVersion != c.KafkaVersion ||
 		b.TopicRegexps[0].String() != c.TopicRegexps[0].String() || b.UnionMode != c.UnionMode || b.Offset != c.Offset {
 		t.Errorf("rewritten consumer %+v\nwant %+v", b, c)
+	}
+	if strings.Contains(text, "username") || strings.Contains(text, "password") {
+		t.Errorf("an open InfluxDB's outputs have credentials:\n%s", text)
+	}
+	authed, err := c.Rewrite(Endpoints{Brokers: []string{"127.0.0.1:9092"}, Registry: "http://127.0.0.1:8081", InfluxURL: "http://127.0.0.1:8086",
+		Database: func(db string) string { return db }, InfluxUser: "teststand", InfluxPassword: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(authed, `username = "teststand"`) || !strings.Contains(authed, `password = "pw"`) || strings.Contains(authed, "${INFLUXDB") {
+		t.Errorf("outputs without the stand's credentials:\n%s", authed)
 	}
 }

@@ -28,7 +28,9 @@ type Deployment interface {
 
 // SharedInflux is a backend whose sites' InfluxDB is the run's shared
 // influxd of their major version (Options.Influx, Influx2): a run starts
-// those once for all its stands on such backends.
+// those once for all its stands on such backends. A secured stand's
+// sites never share one: each starts its own, which takes only the
+// run's credentials.
 type SharedInflux interface {
 	SharesInflux()
 }

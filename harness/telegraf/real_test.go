@@ -143,3 +143,63 @@ func waitFor(t *testing.T, tg *proc.Process, what string, ok func() bool) {
 		}
 	}
 }
+
+// TestInfluxCredentials runs real Telegraf as Text configures it into an
+// InfluxDB with authentication on: without credentials its writes are
+// refused (401) and nothing is written; with the username and password
+// in its output every point is.
+func TestInfluxCredentials(t *testing.T) {
+	bin, err := Find("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := influxd.Find("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	influx, err := influxd.StartAuth(ctx, ib, "telegraf", "Tg-s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer influx.Stop()
+	ic := influx.Client()
+	if err := ic.CreateDatabase(ctx, "efd"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	site := kafkatest.NewRemoteSite(t, n)
+	count := func() int {
+		series, err := ic.Query(ctx, "efd", `SELECT "private_seqNum" FROM /.*/`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for _, s := range series {
+			k += len(s.Values)
+		}
+		return k
+	}
+	for i, user := range [][2]string{{}, {"telegraf", "Tg-s3cret"}} {
+		cfg := Config{Brokers: site.Cluster.ListenAddrs(), RegistryURL: site.Local.URL(), InfluxURL: influx.URL(), Group: fmt.Sprint("g", i),
+			InfluxUser: user[0], InfluxPassword: user[1], Inputs: []Input{{Topics: []string{`lsst\.sal\..*`}, Database: "efd"}}}
+		path := filepath.Join(t.TempDir(), "telegraf.conf")
+		if err := os.WriteFile(path, []byte(cfg.Text()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tg, err := proc.Start("telegraf", exec.Command(bin, "--config", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user[0] == "" {
+			waitFor(t, tg, "a refused write", func() bool { return strings.Contains(tg.Tail(1<<20), "401") })
+			if got := count(); got != 0 {
+				t.Errorf("%d points written without credentials", got)
+			}
+		} else {
+			waitFor(t, tg, fmt.Sprint(n, " points"), func() bool { return count() >= n })
+		}
+		_ = tg.Stop(10 * time.Second)
+	}
+}

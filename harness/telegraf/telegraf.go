@@ -83,6 +83,10 @@ type Config struct {
 	// InfluxOrg and InfluxToken select InfluxDB 2.x: the output is then
 	// influxdb_v2, and an input's database names its bucket.
 	InfluxOrg, InfluxToken string
+	// InfluxUser and InfluxPassword are the influxdb output's username
+	// and password (an InfluxDB 1.x with authentication on): the
+	// rendered text holds the password, so its file must be private.
+	InfluxUser, InfluxPassword string
 	// Group is the consumer group of every input.
 	Group  string
 	Inputs []Input
@@ -208,5 +212,8 @@ func (c Config) Text() string {
   exclude_retention_policy_tag = true
   skip_database_creation = true
 `, q(c.InfluxURL))
+	if c.InfluxUser != "" {
+		fmt.Fprintf(&b, "  username = %s\n  password = %s\n", q(c.InfluxUser), q(c.InfluxPassword))
+	}
 	return b.String()
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // TestTextOutputs checks the output Telegraf is given for each InfluxDB
-// major version: 1.x routed by database and retention policy tags, 2.x
+// major version: 1.x routed by database and retention policy tags, with
+// the username and password of an InfluxDB with authentication on, 2.x
 // by a bucket tag with the token and organization. (Real Telegraf reads
 // both in the conformance features.)
 func TestTextOutputs(t *testing.T) {
@@ -21,6 +22,9 @@ func TestTextOutputs(t *testing.T) {
 	}{
 		{"influxdb 1", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r", InfluxURL: "http://i", Group: "g", Inputs: in},
 			[]string{"[[outputs.influxdb]]", `database_tag = "teststand_database"`, `teststand_database = "efd"`, `topic_regexps = ["^(?:summit\\.lsst\\.sal\\..*)$"]`},
+			[]string{"influxdb_v2", "token", "username", "password"}},
+		{"influxdb 1 with authentication", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r", InfluxURL: "http://i", InfluxUser: "teststand", InfluxPassword: "pw", Group: "g", Inputs: in},
+			[]string{"[[outputs.influxdb]]", `username = "teststand"`, `password = "pw"`},
 			[]string{"influxdb_v2", "token"}},
 		{"influxdb 2", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r", InfluxURL: "http://i", InfluxOrg: "teststand", InfluxToken: "s3cret", Group: "g", Inputs: in},
 			[]string{"[[outputs.influxdb_v2]]", `token = "s3cret"`, `organization = "teststand"`, `bucket_tag = "teststand_database"`, "exclude_bucket_tag = true"},

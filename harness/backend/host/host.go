@@ -14,8 +14,16 @@ import (
 )
 
 // StartInflux starts an influxd of the given major version: bin1 for 1.x
-// when given, else the one influxd.FindMajor finds.
+// when given, else the one influxd.FindMajor finds. It takes every client
+// (1.x) or the operator token it was onboarded with (2.x).
 func StartInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, error) {
+	return startInflux(ctx, major, bin1, nil)
+}
+
+// startInflux is StartInflux for a secured stand when sec is not nil: a
+// 1.x influxd then takes only the run's InfluxDB admin (auth-enabled),
+// and a 2.x one, which takes only its token anyway, is unchanged.
+func startInflux(ctx context.Context, major int, bin1 string, sec *standsec.Secrets) (*influxd.Server, error) {
 	bin := bin1
 	if major == 2 || bin == "" {
 		var err error
@@ -23,8 +31,11 @@ func StartInflux(ctx context.Context, major int, bin1 string) (*influxd.Server, 
 			return nil, err
 		}
 	}
-	if major == 2 {
+	switch {
+	case major == 2:
 		return influxd.StartV2(ctx, bin)
+	case sec != nil:
+		return influxd.StartAuth(ctx, bin, sec.InfluxUser, sec.InfluxPassword)
 	}
 	return influxd.Start(ctx, bin)
 }
@@ -66,16 +77,18 @@ func (b *Backend) StartRegistry(ctx context.Context, r backend.RegistryRequest) 
 }
 
 // StartInfluxDB gives the site the run's shared influxd of the spec's
-// major version, else one of the stand's own.
+// major version, else one of the stand's own. A secured stand's site
+// always has its own, which answers only the run's credentials.
 func (b *Backend) StartInfluxDB(ctx context.Context, site string, spec *stand.InfluxSpec) (backend.SiteInflux, error) {
+	sec := b.Host.Secrets()
 	srv := b.Opts.Influx
 	if spec.Major() == 2 {
 		srv = b.Opts.Influx2
 	}
-	if srv != nil {
+	if srv != nil && sec == nil {
 		return backend.SiteInflux{Client: srv.Client(), Shared: true}, nil
 	}
-	srv, err := StartInflux(ctx, spec.Major(), b.Opts.Influxd)
+	srv, err := startInflux(ctx, spec.Major(), b.Opts.Influxd, sec)
 	if err != nil {
 		return backend.SiteInflux{}, fmt.Errorf("site %s: %w", site, err)
 	}
