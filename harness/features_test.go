@@ -125,6 +125,9 @@ func TestAssertionsCanFail(t *testing.T) {
     And 0.5 s pass
     And the producer "test-salkafka" is restarted
     Then exactly the samples of ATDome "position" written while the producer "test-salkafka" was down are missing from database "efd" at "usdf" within 2 s
+
+  Scenario: an open InfluxDB said to refuse clients without credentials
+    Then the InfluxDB at "usdf" refuses a client without credentials
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -140,16 +143,17 @@ func TestAssertionsCanFail(t *testing.T) {
 		t.Fatal("suite passed with the sink stopped")
 	}
 	want := map[string][]string{
-		"delivery without a sink":                              {"not delivered", "lost 20"},
-		"a producer that did read the topic":                   {"producer summit-salkafka has read", "samples of ATDome position"},
-		"a verdict that is not the one seen":                   {`verdict "not delivered", want "delivered exactly once"`},
-		"renamed with the wrong alias":                         {"kafka@usdf/usdf.lsst.sal.ATDome.position", "is not observed"},
-		"duplicates that were not made":                        {"0 duplicates, want none lost and 5 duplicates"},
-		"heartbeats of a pair that has none":                   {"no heartbeat usdf->base in heartbeats at usdf"},
-		"conflicts where there are none":                       {"the registry at usdf reports no schema id conflict"},
-		"the lag of a flow that does not exist":                {`no replication flow named "moon->usdf"`},
-		"a hop that is not on the path":                        {`no hop "→influxdb@usdf" on the way to kafka@usdf/summit.lsst.sal.ATDome.position`},
-		"an outage of a producer that does not read the topic": {"written while test-salkafka was down", "lost 40", "written while it ran"},
+		"delivery without a sink":                                     {"not delivered", "lost 20"},
+		"a producer that did read the topic":                          {"producer summit-salkafka has read", "samples of ATDome position"},
+		"a verdict that is not the one seen":                          {`verdict "not delivered", want "delivered exactly once"`},
+		"renamed with the wrong alias":                                {"kafka@usdf/usdf.lsst.sal.ATDome.position", "is not observed"},
+		"duplicates that were not made":                               {"0 duplicates, want none lost and 5 duplicates"},
+		"heartbeats of a pair that has none":                          {"no heartbeat usdf->base in heartbeats at usdf"},
+		"conflicts where there are none":                              {"the registry at usdf reports no schema id conflict"},
+		"the lag of a flow that does not exist":                       {`no replication flow named "moon->usdf"`},
+		"a hop that is not on the path":                               {`no hop "→influxdb@usdf" on the way to kafka@usdf/summit.lsst.sal.ATDome.position`},
+		"an outage of a producer that does not read the topic":        {"written while test-salkafka was down", "lost 40", "written while it ran"},
+		"an open InfluxDB said to refuse clients without credentials": {"the InfluxDB at usdf answered a client without credentials (a query, a write): the stand is not secured"},
 	}
 	for _, sc := range res.Results.Scenarios {
 		if sc.Status != "failed" || sc.FailedStep == "" {

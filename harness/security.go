@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/standsec"
 )
 
@@ -237,4 +238,39 @@ func (e *Env) TryAnonymous(ctx context.Context, site string) error {
 	defer cancel()
 	_, err = kadm.NewClient(cl).BrokerMetadata(cctx)
 	return err
+}
+
+// TryInfluxAnonymous asks a site's InfluxDB, directly (never through the
+// fault layer), for its databases and to take an empty write into the
+// site's first database, both without credentials, and returns what it
+// answered ("a query", "a write"): an InfluxDB with authentication on
+// answers neither, refusing each with 401. An empty write adds nothing
+// when it is let through. err is a failure that is no refusal.
+func (e *Env) TryInfluxAnonymous(ctx context.Context, site string) (answered []string, err error) {
+	se, spec := e.Sites[site], e.Stand.Sites[site]
+	if se == nil || spec == nil {
+		return nil, fmt.Errorf("unknown site %q", site)
+	}
+	if spec.InfluxDB == nil || se.InfluxURL == "" || len(spec.InfluxDB.Names()) == 0 {
+		return nil, fmt.Errorf("site %s has no InfluxDB", site)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	anon := se.Influx().Anonymous()
+	_, qerr := anon.Query(cctx, "", "SHOW DATABASES")
+	werr := anon.Write(cctx, e.Database(site, spec.InfluxDB.Names()[0]), "")
+	for _, p := range []struct {
+		what string
+		err  error
+	}{{"a query", qerr}, {"a write", werr}} {
+		var status *influxd.StatusError
+		switch {
+		case influxd.Unauthorized(p.err):
+		case p.err == nil || errors.As(p.err, &status):
+			answered = append(answered, p.what) // let through, whatever it said of the request
+		default:
+			return nil, p.err
+		}
+	}
+	return answered, nil
 }

@@ -13,17 +13,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/internal/proc"
 )
 
 // TestSecuredStand runs the delivery features and the ACL features on the
 // secured stand (SASL/SCRAM-SHA-512 over TLS, ACLs as Sasquatch's
-// KafkaUsers, registries with basic auth), then claims about its users
-// that their grants contradict, which must fail; and then looks for every
-// secret of both runs in everything they wrote: the report, results.json,
-// the logs (at debug), the features' output and the summary. None may be
-// there, and the certificates' files must be gone.
+// KafkaUsers, registries with basic auth, an InfluxDB of its own with
+// authentication on), then claims about its users that their grants
+// contradict, which must fail; and then looks for every secret of both
+// runs in everything they wrote: the report, results.json, the logs (at
+// debug), the features' output and the summary. None may be there, and
+// the certificates' files must be gone. Before the features run, the
+// site's InfluxDB is asked directly: it refuses a query without
+// credentials and one with a wrong password, and answers the run's.
 func TestSecuredStand(t *testing.T) {
 	var mu sync.Mutex
 	var made []*standsec.Secrets
@@ -34,10 +38,39 @@ func TestSecuredStand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	good, bad := t.TempDir(), t.TempDir()
+	influxChecked := 0
+	checkInflux := func(e *Env) error {
+		for _, name := range e.Stand.SiteNames() {
+			se := e.Sites[name]
+			if e.Stand.Sites[name].InfluxDB == nil {
+				continue
+			}
+			influxChecked++
+			c := se.Influx()
+			if c.Username != e.sec.InfluxUser || c.Password != e.sec.InfluxPassword || se.dbPrefix != "" {
+				t.Errorf("site %s: InfluxDB client as %q, database prefix %q: want the run's InfluxDB user on an influxd of the stand's own", name, c.Username, se.dbPrefix)
+			}
+			if _, err := c.Anonymous().Query(ctx, "", "SHOW DATABASES"); !influxd.Unauthorized(err) {
+				t.Errorf("site %s: a query without credentials: %v, want a 401", name, err)
+			}
+			wrong := *c
+			wrong.Password = "wrong"
+			if _, err := wrong.Query(ctx, "", "SHOW DATABASES"); !influxd.Unauthorized(err) {
+				t.Errorf("site %s: a query with a wrong password: %v, want a 401", name, err)
+			}
+			if dbs, err := c.Databases(ctx); err != nil || !slices.Contains(dbs, "efd") {
+				t.Errorf("site %s: the run's user lists databases %v, %v: want efd", name, dbs, err)
+			}
+		}
+		return nil
+	}
 	res, err := Run(ctx, RunConfig{Stand: "../scenarios/secured.yaml", Features: []string{"../features/delivery.feature", "../conformance/secured"},
-		ReportDir: good, Output: &out, Logger: logger})
+		ReportDir: good, Output: &out, Logger: logger, Prepare: checkInflux})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if influxChecked == 0 {
+		t.Error("no site's InfluxDB was checked")
 	}
 	summary := Summary(res)
 	if !res.Passed {
@@ -85,6 +118,9 @@ func TestSecuredStand(t *testing.T) {
 	}
 	var values []string
 	for _, sc := range made {
+		if !slices.Contains(sc.Values(), sc.InfluxPassword) || sc.InfluxPassword == "" {
+			t.Error("the InfluxDB password is not among the secrets looked for")
+		}
 		values = append(values, sc.Values()...)
 		for _, f := range []string{sc.CAFile, sc.CertFile, sc.KeyFile} {
 			if _, err := os.Stat(f); !os.IsNotExist(err) {
@@ -106,6 +142,10 @@ func TestSecuredStand(t *testing.T) {
 	if got := leaks(outputs, values); !slices.Contains(got, "planted") {
 		t.Fatalf("a planted secret was not found (found %v)", got)
 	}
+	outputs["planted"] = "influxdb password " + made[0].InfluxPassword + "\n"
+	if got := leaks(outputs, values); !slices.Contains(got, "planted") {
+		t.Fatalf("a planted InfluxDB password was not found (found %v)", got)
+	}
 }
 
 // leaks are the outputs (by name, sorted) that hold one of the values.
@@ -120,4 +160,37 @@ func leaks(outputs map[string]string, values []string) []string {
 		}
 	}
 	return out
+}
+
+// TestSinkBinaryInfluxAuth: the sink binary is given its site's InfluxDB
+// user and a file holding the password (mode 0600, in the stand's
+// secrets), never the password itself; a 2.x token goes in its
+// environment; an open InfluxDB gets neither.
+func TestSinkBinaryInfluxAuth(t *testing.T) {
+	e := &Env{tmp: t.TempDir()}
+	args, env, err := e.sinkInfluxAuth(&SiteEnv{InfluxUser: "teststand", InfluxPassword: "pw-secret"}, "usdf/efd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(args) != 4 || args[0] != "--influxdb-username" || args[1] != "teststand" || args[2] != "--influxdb-password" || !strings.HasPrefix(args[3], "@") || len(env) != 0 {
+		t.Fatalf("args %q, env %q", args, env)
+	}
+	if strings.Contains(strings.Join(args, " "), "pw-secret") {
+		t.Fatalf("the password is among the arguments: %q", args)
+	}
+	file := args[3][1:]
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "pw-secret" || fi.Mode().Perm() != 0o600 || filepath.Dir(file) != filepath.Join(e.tmp, "secrets") {
+		t.Errorf("%s: %q, mode %v: want the password, 0600, in the stand's secrets", file, b, fi.Mode().Perm())
+	}
+	args, env, err = e.sinkInfluxAuth(&SiteEnv{InfluxOrg: "teststand", InfluxToken: "tok"}, "s")
+	if err != nil || !slices.Equal(args, []string{"--org", "teststand"}) || !slices.Equal(env, []string{"INFLUXDB_TOKEN=tok"}) {
+		t.Errorf("2.x: args %q, env %q, %v", args, env, err)
+	}
+	if args, env, err = e.sinkInfluxAuth(&SiteEnv{}, "s"); err != nil || len(args)+len(env) != 0 {
+		t.Errorf("open: args %q, env %q, %v", args, env, err)
+	}
 }

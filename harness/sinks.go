@@ -101,23 +101,34 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if k.Group != "" {
 		args = append(args, "--group", k.Group)
 	}
-	var env []string
-	if se.InfluxToken != "" {
-		args = append(args, "--org", se.InfluxOrg)
-		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
+	influxArgs, env, err := e.sinkInfluxAuth(se, k.Name)
+	if err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
-	if se.InfluxUser != "" {
-		// The password from a file: never on a command line a process
-		// listing shows.
-		file, err := e.secretFile("sink-"+strings.ReplaceAll(k.Name, "/", "_")+"-influxdb-password", se.InfluxPassword)
-		if err != nil {
-			return fmt.Errorf("sink %s: %w", k.Name, err)
-		}
-		args = append(args, "--influxdb-username", se.InfluxUser, "--influxdb-password", "@"+file)
-	}
+	args = append(args, influxArgs...)
 	metrics := "http://" + metricsAddr + "/metrics"
 	return e.startBinary(ctx, binaryComponent{
 		name: k.Name, kind: "sink", binary: "efdsink", args: args, env: env, run: k.Run,
 		ready: wait.ForHTTP(metrics).WithTimeout(30 * time.Second), metricsURL: metrics,
 	})
+}
+
+// sinkInfluxAuth are the sink binary's arguments and environment for the
+// credentials of its site's InfluxDB: a 2.x token in INFLUXDB_TOKEN, a
+// 1.x user with its password in a file of the run's secrets (mode 0600)
+// given as @FILE, so that no password is on a command line a process
+// listing shows.
+func (e *Env) sinkInfluxAuth(se *SiteEnv, sink string) (args, env []string, err error) {
+	if se.InfluxToken != "" {
+		args = append(args, "--org", se.InfluxOrg)
+		env = append(env, "INFLUXDB_TOKEN="+se.InfluxToken)
+	}
+	if se.InfluxUser != "" {
+		file, err := e.secretFile("sink-"+strings.ReplaceAll(sink, "/", "_")+"-influxdb-password", se.InfluxPassword)
+		if err != nil {
+			return nil, nil, err
+		}
+		args = append(args, "--influxdb-username", se.InfluxUser, "--influxdb-password", "@"+file)
+	}
+	return args, env, nil
 }
