@@ -350,8 +350,10 @@ type FlowSpec struct {
 // site's Kafka speaks SASL/SCRAM-SHA-512 over TLS, every component
 // authenticates as the KafkaUser Sasquatch gives its kind (ts-salkafka,
 // replicator, telegraf, rest-proxy, the registry's) and may do only what
-// that user's ACLs grant, and the registries take basic auth. The
-// certificates and passwords are made for each run (package standsec).
+// that user's ACLs grant, the registries take basic auth, and each site's
+// InfluxDB is a server of the stand's own that answers only the run's
+// InfluxDB user (1.x: auth-enabled; 2.x: its token). The certificates and
+// passwords are made for each run (package standsec).
 type SecuritySpec struct {
 	// Kafka is sasl_ssl (the default) or sasl_plaintext.
 	Kafka string `yaml:"kafka" jsonschema:"enum=sasl_ssl,enum=sasl_plaintext"`
