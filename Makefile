@@ -108,7 +108,7 @@ test-stand: tools
 ## InfluxDB 2.x; the delivery, replication, sink and Kafka-era features with
 ## Kafka-era SAL writers; a summit broker of three killed mid-stream (RF 3,
 ## min.insync.replicas 2, acks all), and two at once; the link faults with
-## MirrorMaker 2; the delivery, replication, sink and ACL features on the
+## MirrorMaker 2; the delivery, replication, sink, ACL and InfluxDB features on the
 ## secured stand; and the network fault features (test-network)
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
