@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/internal/proc"
@@ -120,4 +123,25 @@ func leaks(outputs map[string]string, values []string) []string {
 		}
 	}
 	return out
+}
+
+// TestProbeBatch: the write probe is a batch a broker takes as well
+// formed (the length, the CRC-32C and the one record parse back), so that
+// what it is answered is about its authorization and its partition.
+func TestProbeBatch(t *testing.T) {
+	raw := probeBatch()
+	var b kmsg.RecordBatch
+	if err := b.ReadFrom(raw); err != nil {
+		t.Fatal(err)
+	}
+	if int(b.Length) != len(raw)-12 || b.Magic != 2 || b.NumRecords != 1 {
+		t.Fatalf("length %d of %d bytes, magic %d, %d records", b.Length, len(raw), b.Magic, b.NumRecords)
+	}
+	if crc := int32(crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli))); crc != b.CRC {
+		t.Fatalf("CRC %x, the batch's is %x", crc, b.CRC)
+	}
+	var r kmsg.Record
+	if err := r.ReadFrom(b.Records); err != nil || string(r.Value) != "teststand write probe" || int(r.Length) != len(b.Records)-1 {
+		t.Fatalf("record %+v: %v", r, err)
+	}
 }

@@ -289,6 +289,10 @@ func (s *Secrets) Kafka(r Role) kafkasec.Config {
 	return kafkasec.Config{Protocol: "SASL_SSL", Mechanism: "SCRAM-SHA-512", Username: u.Name, Password: u.Password, CAFile: s.CAFile}
 }
 
+// KafkaOn is the client security of a role at a site that speaks TLS or
+// not.
+func (s *Secrets) KafkaOn(r Role, withTLS bool) kafkasec.Config { return onSite(s.Kafka(r), withTLS) }
+
 // Opts are the franz-go options of a client configuration, the protocol
 // SASL_PLAINTEXT when the stand's Kafka speaks no TLS.
 func Opts(c kafkasec.Config, withTLS bool) ([]kgo.Opt, error) {
