@@ -103,6 +103,11 @@ func (e *Env) startBinaryProducer(ctx context.Context, p *ProducerSpec) error {
 	if err := via.Err(); err != nil {
 		return fmt.Errorf("producer %s: %w", p.Name, err)
 	}
+	sec, err := e.binaryFlags(standsec.Producer)
+	if err != nil {
+		return fmt.Errorf("producer %s: %w", p.Name, err)
+	}
+	args = append(args, sec...)
 	for k, v := range e.Stand.Sites[p.Site.Value].Kafka.TopicConfigs {
 		args = append(args, "--topic-config", k+"="+v)
 	}

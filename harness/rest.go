@@ -42,6 +42,11 @@ func (e *Env) startRestProxy(ctx context.Context, r *RestProxySpec) error {
 		if err := via.Err(); err != nil {
 			return err
 		}
+		sec, err := e.binaryFlags(standsec.RestProxy)
+		if err != nil {
+			return fmt.Errorf("REST proxy %s: %w", r.Name, err)
+		}
+		args = append(args, sec...)
 		if len(r.Tokens) > 0 {
 			data, err := yaml.Marshal(map[string]any{"tokens": r.Tokens})
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"time"
@@ -50,22 +51,6 @@ func (e *Env) makeSecrets() error {
 		onSecrets(sec)
 	}
 	return nil
-}
-
-// secretFile writes a secret for a process the stand starts into the
-// run's secrets directory (mode 0700, gone with the stand), mode 0600,
-// and returns its path: the process reads it (@FILE), so that the secret
-// is on no command line.
-func (e *Env) secretFile(name, secret string) (string, error) {
-	dir := filepath.Join(e.tmp, "secrets")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
-		return "", err
-	}
-	return path, nil
 }
 
 // adminOpts are the harness's own client options for a secured site.
@@ -134,11 +119,10 @@ func roleNamed(name string) (standsec.Role, error) {
 
 // TryAs tries to read (the first record of) or write topic at site as
 // the Kafka user named user, directly (never through the fault layer), and
-// returns what the brokers answered: nil when they allowed it. A write is
-// refused before anything is written or the topic looked up, so that a
-// refused probe leaves the topic as it was; a write that is allowed
-// fails this method rather than put a record no writer of the stand
-// wrote.
+// returns what the brokers answered: nil when they allowed it. A write
+// probe is a well-formed batch for a partition the topic has not, so
+// that nothing is written whether the brokers allow it or not: the
+// topic is left as the stand's writers made it.
 func (e *Env) TryAs(ctx context.Context, user, op, topic, site string) error {
 	if e.sec == nil {
 		return errors.New("the stand is not secured (no security: block): its Kafka takes every client")
@@ -185,15 +169,19 @@ func (e *Env) TryAs(ctx context.Context, user, op, topic, site string) error {
 		}
 		defer cl.Close()
 		// Kafka authorizes a produce before it looks at the partition or
-		// the batch: a corrupt batch is refused TOPIC_AUTHORIZATION_FAILED
-		// by a user who may not write, and CORRUPT_MESSAGE (or
-		// NOT_LEADER, UNKNOWN_TOPIC) by one who may, nothing written.
+		// validates the batch: a well-formed batch for a partition no
+		// topic has is refused TOPIC_AUTHORIZATION_FAILED to a user who
+		// may not write, and UNKNOWN_TOPIC_OR_PARTITION (or NOT_LEADER) to
+		// one who may, nothing written either way. (A corrupt batch will
+		// not do: Apache Kafka scans the batches for transactional ones
+		// before it authorizes, and answers CORRUPT_MESSAGE to anyone.)
 		req := kmsg.NewPtrProduceRequest()
 		req.Acks, req.TimeoutMillis = -1, 5000
 		rt := kmsg.NewProduceRequestTopic()
 		rt.Topic = topic
 		rp := kmsg.NewProduceRequestTopicPartition()
-		rp.Records = []byte("not a record batch")
+		rp.Partition = probePartition
+		rp.Records = probeBatch()
 		rt.Partitions = append(rt.Partitions, rp)
 		req.Topics = append(req.Topics, rt)
 		resp, err := req.RequestWith(cctx, cl)
@@ -205,8 +193,7 @@ func (e *Env) TryAs(ctx context.Context, user, op, topic, site string) error {
 				switch err := kerr.ErrorForCode(p.ErrorCode); {
 				case errors.Is(err, kerr.TopicAuthorizationFailed):
 					return err
-				case errors.Is(err, kerr.CorruptMessage), errors.Is(err, kerr.InvalidRecord),
-					errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.UnknownTopicOrPartition):
+				case errors.Is(err, kerr.NotLeaderForPartition), errors.Is(err, kerr.UnknownTopicOrPartition):
 					return nil // authorized, refused after: nothing written
 				default:
 					return fmt.Errorf("write probe of %s at %s as %s: the brokers answered %v, which says nothing of its authorization", topic, site, user, err)
@@ -216,6 +203,26 @@ func (e *Env) TryAs(ctx context.Context, user, op, topic, site string) error {
 		return fmt.Errorf("write probe of %s at %s as %s: no answer for the topic", topic, site, user)
 	}
 	return fmt.Errorf("operation %q: want read or write", op)
+}
+
+// probePartition is the partition a write probe addresses: one no topic
+// of a stand has.
+const probePartition = 1<<31 - 1
+
+// probeBatch is a well-formed record batch of one record (magic 2, its
+// CRC-32C right), as a producer would send it.
+func probeBatch() []byte {
+	rec := kmsg.Record{Value: []byte("teststand write probe")}
+	body := rec.AppendTo(nil)
+	rec.Length = int32(len(body) - 1) // the body after the zero length's one byte
+	b := kmsg.RecordBatch{Magic: 2, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: 1,
+		FirstTimestamp: time.Now().UnixMilli(), Records: rec.AppendTo(nil)}
+	b.MaxTimestamp = b.FirstTimestamp
+	raw := b.AppendTo(nil)
+	b.Length = int32(len(raw) - 12) // after the first offset and the length
+	raw = b.AppendTo(nil)
+	b.CRC = int32(crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli))) // from the attributes on
+	return b.AppendTo(nil)
 }
 
 // TryAnonymous asks a site's Kafka for metadata with no credentials (over
@@ -273,4 +280,41 @@ func (e *Env) TryInfluxAnonymous(ctx context.Context, site string) (answered []s
 		}
 	}
 	return answered, nil
+}
+
+// binaryFlags are the command-line flags that give a binary of the
+// project the KafkaUser of role and the registries' basic auth on a
+// secured stand (none on an open one): each password in a file only its
+// owner reads, named as @FILE, so that no secret is in a process listing.
+func (e *Env) binaryFlags(role standsec.Role) ([]string, error) {
+	if e.sec == nil {
+		return nil, nil
+	}
+	k := e.sec.KafkaOn(role, e.Stand.Security.TLS())
+	file, err := e.secretFile("kafka-"+string(role), k.Password)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--security-protocol", k.Protocol, "--sasl-mechanism", k.Mechanism, "--username", k.Username, "--password", "@" + file}
+	if k.CAFile != "" {
+		args = append(args, "--tls-ca", k.CAFile)
+	}
+	if u, p := e.registryAuth(); u != "" {
+		file, err := e.secretFile("registry", p)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--registry-username", u, "--registry-password", "@"+file)
+	}
+	return args, nil
+}
+
+// secretFile writes a secret into the run's secrets directory (0600,
+// removed with the stand) and returns its path.
+func (e *Env) secretFile(name, secret string) (string, error) {
+	path := filepath.Join(filepath.Dir(e.sec.CAFile), name+".secret")
+	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		return "", fmt.Errorf("secret file: %w", err)
+	}
+	return path, nil
 }

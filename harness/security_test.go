@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/standsec"
@@ -102,8 +105,84 @@ func TestSecuredStand(t *testing.T) {
 	if len(made) < 2 {
 		t.Fatalf("%d stands made secrets, want one a run at least", len(made))
 	}
-	outputs := map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary}
-	for _, dir := range []string{good, bad} {
+	checkNoSecrets(t, made, map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary}, good, bad)
+}
+
+// TestSecuredProcessStand runs the secured stand on real Apache Kafka
+// (scenarios/secured-process.yaml: MirrorMaker 2, Telegraf, the salkafka
+// and efdsink binaries beside the in-process replicator) through the
+// side-by-side and ACL features, reading every process's command line on
+// the machine while it runs: no secret may be in a process listing, nor
+// in anything the run wrote.
+func TestSecuredProcessStand(t *testing.T) {
+	var mu sync.Mutex
+	var made []*standsec.Secrets
+	onSecrets = func(s *standsec.Secrets) { mu.Lock(); made = append(made, s); mu.Unlock() }
+	defer func() { onSecrets = nil }()
+	var logs, out proc.SyncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	listings := watchCommandLines(ctx)
+	dir := t.TempDir()
+	res, err := Run(ctx, RunConfig{Stand: "../scenarios/secured-process.yaml", Features: []string{"../conformance/secured-process"},
+		ReportDir: dir, Output: &out, Logger: logger})
+	seen := listings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := Summary(res)
+	if !res.Passed {
+		t.Fatalf("the secured process stand failed:\n%s", summary)
+	}
+	// The listing is not blind: it saw the binaries given their
+	// passwords as files, MirrorMaker 2 and Telegraf.
+	for _, w := range []string{"--password @", "org.apache.kafka.connect.mirror.MirrorMaker", "telegraf", "efdsink", "kafka.Kafka"} {
+		if !strings.Contains(seen, w) {
+			t.Fatalf("no process listing had %q:\n%s", w, seen)
+		}
+	}
+	checkNoSecrets(t, made, map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary, "process listings": seen}, dir)
+}
+
+// watchCommandLines reads every process's command line on the machine
+// every 50 ms until the returned function is called, which returns each
+// different one seen, a line each.
+func watchCommandLines(ctx context.Context) func() string {
+	ctx, cancel := context.WithCancel(ctx)
+	seen := map[string]bool{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			for _, p := range paths {
+				if b, err := os.ReadFile(p); err == nil && len(b) > 0 {
+					seen[strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")] = true
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() string {
+		cancel()
+		<-done
+		return strings.Join(slices.Sorted(maps.Keys(seen)), "\n")
+	}
+}
+
+// checkNoSecrets looks for every secret the stands made in the outputs
+// and in every file under dirs: none may be there, and the certificates'
+// files must be gone. A secret planted in the outputs must be found.
+func checkNoSecrets(t *testing.T, made []*standsec.Secrets, outputs map[string]string, dirs ...string) {
+	t.Helper()
+	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -128,8 +207,8 @@ func TestSecuredStand(t *testing.T) {
 			}
 		}
 	}
-	if len(values) < 2*len(standsec.Roles) {
-		t.Fatalf("only %d secrets to look for", len(values))
+	if len(made) == 0 || len(values) < len(made)*len(standsec.Roles) {
+		t.Fatalf("only %d secrets of %d stands to look for", len(values), len(made))
 	}
 	if len(outputs["logs"]) < 10_000 {
 		t.Fatalf("%d bytes of logs: too few to look in", len(outputs["logs"]))
@@ -168,6 +247,11 @@ func leaks(outputs map[string]string, values []string) []string {
 // environment; an open InfluxDB gets neither.
 func TestSinkBinaryInfluxAuth(t *testing.T) {
 	e := &Env{tmp: t.TempDir()}
+	sec, err := standsec.New(filepath.Join(e.tmp, "secrets"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sec = sec
 	args, env, err := e.sinkInfluxAuth(&SiteEnv{InfluxUser: "teststand", InfluxPassword: "pw-secret"}, "usdf/efd")
 	if err != nil {
 		t.Fatal(err)
@@ -192,5 +276,26 @@ func TestSinkBinaryInfluxAuth(t *testing.T) {
 	}
 	if args, env, err = e.sinkInfluxAuth(&SiteEnv{}, "s"); err != nil || len(args)+len(env) != 0 {
 		t.Errorf("open: args %q, env %q, %v", args, env, err)
+	}
+}
+
+// TestProbeBatch: the write probe is a batch a broker takes as well
+// formed (the length, the CRC-32C and the one record parse back), so that
+// what it is answered is about its authorization and its partition.
+func TestProbeBatch(t *testing.T) {
+	raw := probeBatch()
+	var b kmsg.RecordBatch
+	if err := b.ReadFrom(raw); err != nil {
+		t.Fatal(err)
+	}
+	if int(b.Length) != len(raw)-12 || b.Magic != 2 || b.NumRecords != 1 {
+		t.Fatalf("length %d of %d bytes, magic %d, %d records", b.Length, len(raw), b.Magic, b.NumRecords)
+	}
+	if crc := int32(crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli))); crc != b.CRC {
+		t.Fatalf("CRC %x, the batch's is %x", crc, b.CRC)
+	}
+	var r kmsg.Record
+	if err := r.ReadFrom(b.Records); err != nil || string(r.Value) != "teststand write probe" || int(r.Length) != len(b.Records)-1 {
+		t.Fatalf("record %+v: %v", r, err)
 	}
 }

@@ -98,6 +98,11 @@ func (e *Env) startBinarySink(ctx context.Context, k *SinkSpec) error {
 	if err := via.Err(); err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
+	sec, err := e.binaryFlags(standsec.Sink)
+	if err != nil {
+		return fmt.Errorf("sink %s: %w", k.Name, err)
+	}
+	args = append(args, sec...)
 	if k.Group != "" {
 		args = append(args, "--group", k.Group)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lsst-ts/teststand/harness/backend/host"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/telegraf"
 	"github.com/lsst-ts/teststand/harness/wait"
 	"github.com/lsst-ts/teststand/sasquatch"
@@ -41,6 +42,11 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	via := e.reach(k.Site.Value)
 	tc := telegraf.Config{Brokers: se.Brokers, InfluxURL: via.influx(), InfluxOrg: se.InfluxOrg, InfluxToken: se.InfluxToken,
 		InfluxUser: se.InfluxUser, InfluxPassword: se.InfluxPassword, Group: group}
+	if e.sec != nil {
+		// As Sasquatch's Telegraf: the telegraf KafkaUser, read only.
+		tc.Kafka = e.sec.KafkaOn(standsec.Sink, e.Stand.Security.TLS())
+		tc.RegistryUser, tc.RegistryPassword = e.registryAuth()
+	}
 	for i, r := range k.Rules {
 		// Telegraf's avro parser has one registry per input: a rule's
 		// input reads with the registry the rule decodes with.
@@ -60,8 +66,8 @@ func (e *Env) startTelegraf(ctx context.Context, k *SinkSpec) error {
 	if err := via.Err(); err != nil {
 		return fmt.Errorf("sink %s: %w", k.Name, err)
 	}
-	// The configuration holds the sink's credentials: private to the
-	// stand's owner.
+	// 0600: a secured stand's configuration holds its users' passwords
+	// (Kafka's, the registries', InfluxDB's).
 	path := filepath.Join(e.tmp, "telegraf-"+strings.ReplaceAll(k.Name, "/", "_")+".conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return err

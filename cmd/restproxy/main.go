@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 
 	"github.com/lsst-ts/teststand/internal/cli"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/restproxy"
 )
 
@@ -16,6 +18,7 @@ func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("restproxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pc restproxy.ProcessConfig
+	cfg := &pc.Config
 	brokers := fs.String("brokers", "", "Kafka seed brokers, host:port[,host:port]")
 	fs.StringVar(&pc.RegistryURL, "registry", "", "schema registry URL (for Avro)")
 	fs.StringVar(&pc.Listen, "listen", "127.0.0.1:8082", "HTTP listen address")
@@ -23,9 +26,20 @@ func run(args []string, stderr io.Writer) int {
 	partitions := fs.Int("partitions", 1, "partitions of a topic created through v3 without partitions_count")
 	rf := fs.Int("replication-factor", -1, "replication factor of such a topic (-1: the broker's default)")
 	debug := fs.Bool("debug", false, "debug logging")
+	security := kafkasec.AddFlags(fs)
+	registryAuth := kafkasec.AddRegistryFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	kopts, err := security.Opts()
+	if err == nil {
+		cfg.RegistryUsername, cfg.RegistryPassword, err = registryAuth.Auth()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "restproxy: %v\n", err)
+		return 2
+	}
+	cfg.KafkaOpts = append(cfg.KafkaOpts, kopts...)
 	pc.Brokers = cli.List(*brokers)
 	pc.Partitions, pc.ReplicationFactor = int32(*partitions), int16(*rf)
 	pc.Logger = cli.NewLogger(stderr, *debug)

@@ -49,15 +49,18 @@ type Config struct {
 	// AutoCreateTopics lets a metadata request create a topic
 	// (auto.create.topics.enable); off by default, as the stands' sites.
 	AutoCreateTopics bool
-	// Listeners are client listeners every node has besides PLAINTEXT,
+	// Listeners are client listeners every node has besides its first,
 	// each advertised at an address of the caller's (a fault layer's
 	// proxy in front of it): a client bootstrapped through one learns
 	// the advertised addresses of that listener only, as Kafka answers
 	// metadata per listener.
 	Listeners []Listener
+	// Security, when set, secures every client listener (see Security);
+	// nil leaves them PLAINTEXT.
+	Security *Security
 }
 
-// Listener is an extra plaintext client listener.
+// Listener is an extra client listener, secured as the first is.
 type Listener struct {
 	// Name is the listener's name (upper case letters and digits, not
 	// PLAINTEXT or CONTROLLER).
@@ -77,6 +80,9 @@ type Cluster struct {
 	seeds []string
 	// listenerSeeds are each extra listener's advertised addresses.
 	listenerSeeds map[string][]string
+	// internal are the nodes' inter-broker listeners, which a secured
+	// cluster's own administration (its users and ACLs) goes through.
+	internal []string
 }
 
 // Start formats storage for every node and starts them, then waits until
@@ -114,13 +120,30 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	}
 	clusterID := fields[len(fields)-1]
 	rf := min(cfg.Nodes, 3)
+	client, clientProto := "PLAINTEXT", "PLAINTEXT"
+	if sec := cfg.Security; sec != nil {
+		client, clientProto = "CLIENT", sec.protocol()
+	}
 	for i := range cfg.Nodes {
-		listeners := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", ports[i][0], ports[i][1])
-		advertised := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", ports[i][0])
-		protocols := "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+		listeners := fmt.Sprintf("%s://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", client, ports[i][0], ports[i][1])
+		advertised := fmt.Sprintf("%s://127.0.0.1:%d", client, ports[i][0])
+		protocols := fmt.Sprintf("CONTROLLER:PLAINTEXT,%s:%s", client, clientProto)
+		interBroker := client
+		if cfg.Security != nil {
+			port, err := proc.FreePort()
+			if err != nil {
+				return nil, err
+			}
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			listeners += ",INTERNAL://" + addr
+			advertised += ",INTERNAL://" + addr
+			protocols = fmt.Sprintf("CONTROLLER:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,%s:%s", client, clientProto)
+			interBroker = "INTERNAL"
+			c.internal = append(c.internal, addr)
+		}
 		for _, l := range cfg.Listeners {
-			if l.Name == "" || l.Name == "PLAINTEXT" || l.Name == "CONTROLLER" || strings.ToUpper(l.Name) != l.Name {
-				return nil, fmt.Errorf("kafka: listener %q: want an upper-case name other than PLAINTEXT and CONTROLLER", l.Name)
+			if l.Name == "" || l.Name == client || l.Name == "CONTROLLER" || l.Name == "INTERNAL" || strings.ToUpper(l.Name) != l.Name {
+				return nil, fmt.Errorf("kafka: listener %q: want an upper-case name other than %s, CONTROLLER and INTERNAL", l.Name, client)
 			}
 			port, err := proc.FreePort()
 			if err != nil {
@@ -133,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 			}
 			listeners += fmt.Sprintf(",%s://%s", l.Name, addr)
 			advertised += fmt.Sprintf(",%s://%s", l.Name, adv)
-			protocols += fmt.Sprintf(",%s:PLAINTEXT", l.Name)
+			protocols += fmt.Sprintf(",%s:%s", l.Name, clientProto)
 			c.listenerSeeds[l.Name] = append(c.listenerSeeds[l.Name], adv)
 		}
 		data := filepath.Join(dir, fmt.Sprintf("node-%d", i+1))
@@ -144,7 +167,7 @@ listeners=%s
 advertised.listeners=%s
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=%s
-inter.broker.listener.name=PLAINTEXT
+inter.broker.listener.name=%s
 log.dirs=%s
 offsets.topic.replication.factor=%d
 default.replication.factor=%d
@@ -152,9 +175,17 @@ transaction.state.log.replication.factor=%d
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=%t
-`, i+1, strings.Join(voters, ","), listeners, advertised, protocols, data, rf, rf, rf, cfg.AutoCreateTopics)
+`, i+1, strings.Join(voters, ","), listeners, advertised, protocols, interBroker, data, rf, rf, rf, cfg.AutoCreateTopics)
+		if sec := cfg.Security; sec != nil {
+			more, err := sec.properties(dir, append([]string{client}, listenerNames(cfg.Listeners)...))
+			if err != nil {
+				return nil, err
+			}
+			props += more
+		}
 		conf := filepath.Join(dir, fmt.Sprintf("server-%d.properties", i+1))
-		if err := os.WriteFile(conf, []byte(props), 0o644); err != nil {
+		// 0600: a secured node's file holds its inter-broker password.
+		if err := os.WriteFile(conf, []byte(props), 0o600); err != nil {
 			return nil, err
 		}
 		if out, err := javaCmd(cfg, "kafka.tools.StorageTool", "format", "-t", clusterID, "-c", conf).CombinedOutput(); err != nil {
@@ -171,12 +202,26 @@ auto.create.topics.enable=%t
 	// starts several clusters at once on two cores (seen: over 90 s for
 	// one of four started together); the bound is for a node that never
 	// comes, not for a slow one.
-	w := wait.ForKafkaMetadata(c.seeds, cfg.Nodes)
+	w := c.metadataWait(c.seeds, c.internal, cfg.Nodes)
 	w.Timeout = 3 * time.Minute
 	if err := w.WaitUntilReady(ctx); err != nil {
 		return nil, fmt.Errorf("kafka did not start: %w\n%s", err, c.Logs(3000))
 	}
+	if cfg.Security != nil {
+		if err := c.secure(ctx); err != nil {
+			return nil, fmt.Errorf("kafka: %w\n%s", err, c.Logs(3000))
+		}
+	}
 	return c, nil
+}
+
+// metadataWait waits for metadata from seeds, or on a secured cluster from
+// its inter-broker listeners internal, as the brokers' own user.
+func (c *Cluster) metadataWait(seeds, internal []string, n int) *wait.KafkaMetadata {
+	if c.cfg.Security == nil {
+		return wait.ForKafkaMetadata(seeds, n)
+	}
+	return wait.ForKafkaMetadata(internal, n).WithOpts(c.cfg.Security.brokerOpts()...)
 }
 
 // Kill kills node n (from 1) with SIGKILL, as a crashed broker: its
@@ -220,7 +265,11 @@ func (c *Cluster) Restart(ctx context.Context, n int) error {
 	c.mu.Unlock()
 	// Asked itself, the node answers once it is up again (the others may
 	// list it until its session times out).
-	w := wait.ForKafkaMetadata(c.seeds[n-1:n], alive)
+	var internal []string
+	if c.internal != nil {
+		internal = c.internal[n-1 : n]
+	}
+	w := c.metadataWait(c.seeds[n-1:n], internal, alive)
 	w.Timeout = 3 * time.Minute
 	if err := w.WaitUntilReady(ctx); err != nil {
 		return fmt.Errorf("kafka node %d did not come back: %w\n%s", n, err, nd.Tail(3000))
@@ -295,7 +344,8 @@ func StartMirrorMaker(cfg Config, properties string) (*MirrorMaker, error) {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "connect-mirror-maker.properties")
-	if err := os.WriteFile(conf, []byte(properties), 0o644); err != nil {
+	// 0600: a secured stand's properties hold its users' passwords.
+	if err := os.WriteFile(conf, []byte(properties), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}

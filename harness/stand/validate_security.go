@@ -7,11 +7,14 @@ import (
 )
 
 // checkSecurity checks a secured stand: its settings, and that what it
-// secures can take the run's secrets. The embedded backend's kfake and the
-// components the harness runs in its own process take them; the binaries,
-// Telegraf, MirrorMaker 2 and the process backend's Apache Kafka do not
-// take a stand's secrets, so a secured stand refuses them rather than run
-// them open.
+// secures can take the run's secrets. kfake (backend embedded) and
+// Apache Kafka (backend process) take them, and so does every component
+// the harness runs in process or as a host process: the project's
+// binaries (their passwords as @FILE), Telegraf and MirrorMaker 2 (in
+// files only their owner reads). Containers and an external deployment
+// do not take a run's secrets, and a deployment's own telegraf.conf
+// brings its own credentials: a secured stand refuses them rather than
+// run them open.
 func (s *Stand) checkSecurity() error {
 	sec := s.Security
 	if sec == nil {
@@ -28,23 +31,31 @@ func (s *Stand) checkSecurity() error {
 	default:
 		return fmt.Errorf("%s: security.registry: want basic or none, got %q", at("registry"), sec.Registry)
 	}
-	if s.Backend != Embedded {
-		return fmt.Errorf("%s: security: the %s backend's Kafka takes no stand secrets; a secured stand runs on backend embedded", at(), s.Backend)
+	if s.Backend != Embedded && s.Backend != Process {
+		return fmt.Errorf("%s: security: the %s backend takes no stand secrets; a secured stand runs on backend embedded or process", at(), s.Backend)
 	}
-	inProcess := func(r RunMode) bool { return r == "" || r == InProcess }
+	refused := func(r RunMode) bool { return r == Container || r == ExternalRun }
 	for i, p := range s.Producers {
-		if !inProcess(p.Run) {
-			return fmt.Errorf("%s: producer %s: run %s takes no stand secrets; on a secured stand it runs in process", s.where(yamlx.Path{"producers", i, "run"}), p.Name, p.Run)
+		if refused(p.Run) {
+			return fmt.Errorf("%s: producer %s: run %s takes no stand secrets; on a secured stand it runs in process or as a binary", s.where(yamlx.Path{"producers", i, "run"}), p.Name, p.Run)
 		}
 	}
 	for i, k := range s.Sinks {
-		if !inProcess(k.Run) {
-			return fmt.Errorf("%s: sink %s: run %s takes no stand secrets; on a secured stand it runs in process", s.where(yamlx.Path{"sinks", i, "run"}), k.Name, k.Run)
+		if refused(k.Run) {
+			return fmt.Errorf("%s: sink %s: run %s takes no stand secrets; on a secured stand it runs in process, as a binary or as Telegraf", s.where(yamlx.Path{"sinks", i, "run"}), k.Name, k.Run)
+		}
+		if d, _ := k.Deployed(); d != nil {
+			return fmt.Errorf("%s: sink %s: the deployment's own telegraf.conf brings its own Kafka credentials, not the run's; a secured stand runs Telegraf configured from the sink's rules", s.where(yamlx.Path{"sinks", i}), k.Name)
 		}
 	}
 	for i, r := range s.RestProxies {
-		if !inProcess(r.Run) {
-			return fmt.Errorf("%s: REST proxy %s: run %s takes no stand secrets; on a secured stand it runs in process", s.where(yamlx.Path{"rest_proxies", i, "run"}), r.Name, r.Run)
+		if refused(r.Run) {
+			return fmt.Errorf("%s: REST proxy %s: run %s takes no stand secrets; on a secured stand it runs in process or as a binary", s.where(yamlx.Path{"rest_proxies", i, "run"}), r.Name, r.Run)
+		}
+	}
+	for i, f := range s.Replication {
+		if refused(f.Run) {
+			return fmt.Errorf("%s: flow %s: run %s takes no stand secrets", s.where(yamlx.Path{"replication", i, "run"}), f.Name, f.Run)
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/internal/kafkasec"
 )
@@ -66,6 +67,41 @@ type ACL struct {
 	// Ops are Kafka operations: All, Read, Write, Create, Describe,
 	// DescribeConfigs.
 	Ops []string
+}
+
+// ResourceType is the ACL's resource as Kafka's protocol names it.
+func (a ACL) ResourceType() kmsg.ACLResourceType {
+	switch a.Resource {
+	case "topic":
+		return kmsg.ACLResourceTypeTopic
+	case "group":
+		return kmsg.ACLResourceTypeGroup
+	case "cluster":
+		return kmsg.ACLResourceTypeCluster
+	}
+	return kmsg.ACLResourceTypeUnknown
+}
+
+// Pattern is the ACL's resource pattern type: prefixed or literal.
+func (a ACL) Pattern() kmsg.ACLResourcePatternType {
+	if a.Prefix {
+		return kmsg.ACLResourcePatternTypePrefixed
+	}
+	return kmsg.ACLResourcePatternTypeLiteral
+}
+
+// Operations are the ACL's operations as Kafka's protocol names them.
+func (a ACL) Operations() []kmsg.ACLOperation {
+	out := make([]kmsg.ACLOperation, 0, len(a.Ops))
+	for _, op := range a.Ops {
+		out = append(out, aclOps[op])
+	}
+	return out
+}
+
+var aclOps = map[string]kmsg.ACLOperation{
+	"All": kmsg.ACLOperationAll, "Read": kmsg.ACLOperationRead, "Write": kmsg.ACLOperationWrite,
+	"Create": kmsg.ACLOperationCreate, "Describe": kmsg.ACLOperationDescribe, "DescribeConfigs": kmsg.ACLOperationDescribeConfigs,
 }
 
 // User is one Kafka user.
@@ -119,7 +155,15 @@ type Secrets struct {
 	// InfluxUser and InfluxPassword the InfluxDB's admin.
 	RegistryUser, RegistryPassword string
 	InfluxUser, InfluxPassword     string
+	// BrokerPassword is what a real Kafka's nodes authenticate to each
+	// other and to their controllers with (SASL/PLAIN as BrokerUser, a
+	// superuser), on listeners no component is given.
+	BrokerPassword string
 }
+
+// BrokerUser is the name a real Kafka's nodes authenticate to each other
+// as.
+const BrokerUser = "kafka-broker"
 
 // New makes a run's secrets, writing the PEM files into dir (created
 // 0700). registryTopics are the storage topics the registry user may use.
@@ -144,6 +188,9 @@ func New(dir string, registryTopics []string) (*Secrets, error) {
 		return nil, err
 	}
 	if s.InfluxPassword, err = password(); err != nil {
+		return nil, err
+	}
+	if s.BrokerPassword, err = password(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -191,13 +238,14 @@ func (s *Secrets) makeCerts() error {
 	if err != nil {
 		return fmt.Errorf("standsec: certificate: %w", err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	// PKCS #8: the one form of an unencrypted key Kafka's PEM keystore reads.
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return fmt.Errorf("standsec: key: %w", err)
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	for f, b := range map[string][]byte{s.CAFile: caPEM, s.CertFile: certPEM, s.KeyFile: keyPEM} {
 		if err := os.WriteFile(f, b, 0o600); err != nil {
 			return fmt.Errorf("standsec: %w", err)
@@ -241,6 +289,10 @@ func (s *Secrets) Kafka(r Role) kafkasec.Config {
 	return kafkasec.Config{Protocol: "SASL_SSL", Mechanism: "SCRAM-SHA-512", Username: u.Name, Password: u.Password, CAFile: s.CAFile}
 }
 
+// KafkaOn is the client security of a role at a site that speaks TLS or
+// not.
+func (s *Secrets) KafkaOn(r Role, withTLS bool) kafkasec.Config { return onSite(s.Kafka(r), withTLS) }
+
 // Opts are the franz-go options of a client configuration, the protocol
 // SASL_PLAINTEXT when the stand's Kafka speaks no TLS.
 func Opts(c kafkasec.Config, withTLS bool) ([]kgo.Opt, error) {
@@ -267,7 +319,7 @@ func (s *Secrets) Values() []string {
 	for _, u := range s.Users() {
 		out = append(out, u.Password)
 	}
-	out = append(out, s.RegistryPassword, s.InfluxPassword)
+	out = append(out, s.RegistryPassword, s.InfluxPassword, s.BrokerPassword)
 	if b, err := os.ReadFile(s.KeyFile); err == nil {
 		if blk, _ := pem.Decode(b); blk != nil {
 			out = append(out, base64.StdEncoding.EncodeToString(blk.Bytes)[:40])

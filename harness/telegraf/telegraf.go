@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -90,6 +92,13 @@ type Config struct {
 	// Group is the consumer group of every input.
 	Group  string
 	Inputs []Input
+	// Kafka is how every input authenticates to the brokers (SASL and
+	// TLS, as Sasquatch's Telegraf does with its telegraf KafkaUser);
+	// the zero value is PLAINTEXT.
+	Kafka kafkasec.Config
+	// RegistryUser and RegistryPassword are the registries' basic auth,
+	// which Telegraf's avro parser takes in the registry URL's user info.
+	RegistryUser, RegistryPassword string
 }
 
 // anchored is an input's topic_regexps: Telegraf matches them anywhere
@@ -137,6 +146,44 @@ func (c Config) Check(topics []string) error {
 	return errors.Join(errs...)
 }
 
+// kafkaSecurity are an input's SASL and TLS settings (nothing for
+// PLAINTEXT).
+func (c Config) kafkaSecurity() string {
+	k := c.Kafka
+	proto := strings.ToUpper(k.Protocol)
+	if proto == "" && k.Username != "" {
+		proto = "SASL_PLAINTEXT"
+	}
+	var b strings.Builder
+	if strings.HasPrefix(proto, "SASL_") {
+		fmt.Fprintf(&b, "  sasl_mechanism = %q\n  sasl_username = %q\n  sasl_password = %q\n", cmp.Or(strings.ToUpper(k.Mechanism), "SCRAM-SHA-512"), k.Username, k.Password)
+	}
+	if strings.HasSuffix(proto, "SSL") {
+		b.WriteString("  enable_tls = true\n")
+		if k.CAFile != "" {
+			fmt.Fprintf(&b, "  tls_ca = %q\n", k.CAFile)
+		}
+		if k.CertFile != "" {
+			fmt.Fprintf(&b, "  tls_cert = %q\n  tls_key = %q\n", k.CertFile, k.KeyFile)
+		}
+	}
+	return b.String()
+}
+
+// withAuth is a registry URL with the registries' basic auth in its user
+// info, where Telegraf's avro parser takes it.
+func (c Config) withAuth(registry string) string {
+	if c.RegistryUser == "" {
+		return registry
+	}
+	u, err := url.Parse(registry)
+	if err != nil {
+		return registry
+	}
+	u.User = url.UserPassword(c.RegistryUser, c.RegistryPassword)
+	return u.String()
+}
+
 // Text renders telegraf.conf: a kafka_consumer per input, each with its
 // own registry, all in Group. Each input is tagged with its database
 // (and retention policy), which the output routes by and drops. Telegraf
@@ -175,7 +222,8 @@ func (c Config) Text() string {
   avro_timestamp = %s
   avro_timestamp_format = %s
   avro_field_separator = %s
-`, list(c.Brokers), list(anchored(in.Topics)), q(c.Group), q(cmp.Or(in.Registry, c.RegistryURL)), q(cmp.Or(in.Timestamp, "private_efdStamp")), q(cmp.Or(in.TimestampFormat, "unix")), q(in.FieldSeparator))
+`, list(c.Brokers), list(anchored(in.Topics)), q(c.Group), q(c.withAuth(cmp.Or(in.Registry, c.RegistryURL))), q(cmp.Or(in.Timestamp, "private_efdStamp")), q(cmp.Or(in.TimestampFormat, "unix")), q(in.FieldSeparator))
+		b.WriteString(c.kafkaSecurity())
 		if in.Measurement != "" {
 			fmt.Fprintf(&b, "  avro_measurement = %s\n", q(in.Measurement))
 		}

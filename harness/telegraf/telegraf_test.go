@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
+
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 	"github.com/lsst-ts/teststand/sink"
 )
 
@@ -29,10 +32,27 @@ func TestTextOutputs(t *testing.T) {
 		{"influxdb 2", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r", InfluxURL: "http://i", InfluxOrg: "teststand", InfluxToken: "s3cret", Group: "g", Inputs: in},
 			[]string{"[[outputs.influxdb_v2]]", `token = "s3cret"`, `organization = "teststand"`, `bucket_tag = "teststand_database"`, "exclude_bucket_tag = true"},
 			[]string{"[[outputs.influxdb]]", "database_tag"}},
+		{"SASL_SSL", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r:8081", InfluxURL: "http://i", Group: "g", Inputs: in,
+			Kafka:        kafkasec.Config{Protocol: "SASL_SSL", Username: "telegraf", Password: "p4ss", CAFile: "/s/ca.pem"},
+			RegistryUser: "teststand", RegistryPassword: "r3g"},
+			[]string{`sasl_mechanism = "SCRAM-SHA-512"`, `sasl_username = "telegraf"`, `sasl_password = "p4ss"`, "enable_tls = true", `tls_ca = "/s/ca.pem"`,
+				`avro_schema_registry = "http://teststand:r3g@r:8081"`},
+			[]string{"tls_cert"}},
+		{"SASL_PLAINTEXT", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r", InfluxURL: "http://i", Group: "g", Inputs: in,
+			Kafka: kafkasec.Config{Username: "telegraf", Password: "p4ss"}},
+			[]string{`sasl_username = "telegraf"`, `avro_schema_registry = "http://r"`},
+			[]string{"enable_tls", "tls_ca"}},
+		{"plaintext", Config{Brokers: []string{"k:9092"}, RegistryURL: "http://r", InfluxURL: "http://i", Group: "g", Inputs: in},
+			[]string{`brokers = ["k:9092"]`},
+			[]string{"sasl", "tls"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			text := c.cfg.Text()
+			var parsed map[string]any
+			if _, err := toml.Decode(text, &parsed); err != nil {
+				t.Fatalf("not TOML: %v\n%s", err, text)
+			}
 			for _, w := range c.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("missing %q in\n%s", w, text)

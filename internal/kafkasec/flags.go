@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"os"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Flags are the Kafka security flags of a command, named, documented and
@@ -46,6 +48,15 @@ func (f *Flags) Config() (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// Opts are the franz-go options the parsed flags give (see Config).
+func (f *Flags) Opts() ([]kgo.Opt, error) {
+	c, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	return c.Opts()
 }
 
 // RegistryFlags are a schema registry's basic-auth flags, as the SAL

@@ -104,6 +104,37 @@ func (c Config) OptsVia(dial Dial) ([]kgo.Opt, error) {
 	})), nil
 }
 
+// JavaProperties are c as a Java Kafka client takes it (MirrorMaker 2,
+// Kafka's tools): security.protocol, sasl.mechanism, sasl.jaas.config and
+// the trust store, each key after prefix (a cluster's alias and a dot, or
+// ""). The password is in sasl.jaas.config: write them into a file only
+// its owner reads.
+func (c Config) JavaProperties(prefix string) ([][2]string, error) {
+	// Checked as Opts checks it; the files are the Java client's to read.
+	if _, err := (Config{Protocol: c.Protocol, Mechanism: c.Mechanism, Username: c.Username, Password: c.Password}).Opts(); err != nil {
+		return nil, err
+	}
+	proto := strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol()))
+	out := [][2]string{{prefix + "security.protocol", proto}}
+	if strings.HasPrefix(proto, "SASL_") {
+		mech := strings.ToUpper(cmp.Or(c.Mechanism, "SCRAM-SHA-512"))
+		module := "org.apache.kafka.common.security.scram.ScramLoginModule"
+		if mech == "PLAIN" {
+			module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+		}
+		quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+		out = append(out, [2]string{prefix + "sasl.mechanism", mech},
+			[2]string{prefix + "sasl.jaas.config", fmt.Sprintf(`%s required username="%s" password="%s";`, module, quote.Replace(c.Username), quote.Replace(c.Password))})
+	}
+	if strings.HasSuffix(proto, "SSL") && c.CAFile != "" {
+		out = append(out, [2]string{prefix + "ssl.truststore.type", "PEM"}, [2]string{prefix + "ssl.truststore.location", c.CAFile})
+	}
+	if strings.HasSuffix(proto, "SSL") && c.CertFile != "" {
+		return nil, errors.New("a Java client's TLS certificate: give it in a PEM keystore (not supported here)")
+	}
+	return out, nil
+}
+
 func (c Config) defaultProtocol() string {
 	if c.Username != "" {
 		return "SASL_PLAINTEXT"

@@ -9,7 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/backend/host"
@@ -161,8 +160,8 @@ func secured(sec *standsec.Secrets, withTLS bool) []kfake.Opt {
 		}
 		var acls []kfake.ACL
 		for _, a := range u.ACLs {
-			for _, op := range a.Ops {
-				acls = append(acls, kfake.ACL{Resource: aclResource[a.Resource], Name: a.Name, Pattern: aclPattern(a.Prefix), Operation: aclOp[op], Allow: true})
+			for _, op := range a.Operations() {
+				acls = append(acls, kfake.ACL{Resource: a.ResourceType(), Name: a.Name, Pattern: a.Pattern(), Operation: op, Allow: true})
 			}
 		}
 		opts = append(opts, kfake.User("SCRAM-SHA-512", u.Name, u.Password, acls...))
@@ -171,20 +170,4 @@ func secured(sec *standsec.Secrets, withTLS bool) []kfake.Opt {
 		opts = append(opts, kfake.TLS(sec.ServerTLS()))
 	}
 	return opts
-}
-
-var aclResource = map[string]kmsg.ACLResourceType{
-	"topic": kmsg.ACLResourceTypeTopic, "group": kmsg.ACLResourceTypeGroup, "cluster": kmsg.ACLResourceTypeCluster,
-}
-
-var aclOp = map[string]kmsg.ACLOperation{
-	"All": kmsg.ACLOperationAll, "Read": kmsg.ACLOperationRead, "Write": kmsg.ACLOperationWrite,
-	"Create": kmsg.ACLOperationCreate, "Describe": kmsg.ACLOperationDescribe, "DescribeConfigs": kmsg.ACLOperationDescribeConfigs,
-}
-
-func aclPattern(prefix bool) kmsg.ACLResourcePatternType {
-	if prefix {
-		return kmsg.ACLResourcePatternTypePrefixed
-	}
-	return kmsg.ACLResourcePatternTypeLiteral
 }

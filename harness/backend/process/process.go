@@ -13,7 +13,9 @@ import (
 	"github.com/lsst-ts/teststand/harness/backend/host"
 	"github.com/lsst-ts/teststand/harness/kafkaproc"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/harness/telegraf"
+	"github.com/lsst-ts/teststand/internal/kafkasec"
 )
 
 func init() {
@@ -45,6 +47,10 @@ func (b *Backend) StartKafka(ctx context.Context) (map[string][]string, error) {
 		cfg := kafkaproc.Config{Lib: lib, Nodes: st.Sites[name].Kafka.Brokers, AutoCreateTopics: st.Sites[name].Kafka.AutoCreateTopics}
 		if l := b.linkListener(name); l != nil {
 			cfg.Listeners = []kafkaproc.Listener{*l}
+		}
+		if sec := b.Host.Secrets(); sec != nil {
+			cfg.Security = &kafkaproc.Security{TLS: st.Security.TLS(), CertFile: sec.CertFile, KeyFile: sec.KeyFile,
+				BrokerPassword: sec.BrokerPassword, Users: sec.Users()}
 		}
 		wg.Go(func() {
 			clusters[i], errs[i] = kafkaproc.Start(ctx, cfg)
@@ -99,7 +105,17 @@ func (b *Backend) StartMirrorMaker(ctx context.Context, flows []*stand.FlowSpec)
 			brokers[name] = seeds // across the link, through the fault layer
 		}
 	}
-	mm, err := kafkaproc.StartMirrorMaker(kafkaproc.Config{Lib: lib}, st.MirrorMakerProperties(brokers))
+	props := st.MirrorMakerProperties(brokers)
+	if sec := b.Host.Secrets(); sec != nil {
+		// Every cluster as Sasquatch's MirrorMaker 2 reaches its source:
+		// the replicator KafkaUser by SCRAM-SHA-512, over TLS.
+		more, err := securityProperties(flows, sec.KafkaOn(standsec.Replicator, st.Security.TLS()))
+		if err != nil {
+			return backend.MirrorMaker{}, fmt.Errorf("mirrormaker2: %w", err)
+		}
+		props += more
+	}
+	mm, err := kafkaproc.StartMirrorMaker(kafkaproc.Config{Lib: lib}, props)
 	if err != nil {
 		return backend.MirrorMaker{}, fmt.Errorf("mirrormaker2: %w", err)
 	}
@@ -117,6 +133,29 @@ func (b *Backend) StartMirrorMaker(ctx context.Context, flows []*stand.FlowSpec)
 			return nil
 		},
 	}, nil
+}
+
+// securityProperties are the client security of every cluster the flows
+// name, as MirrorMaker 2 takes it (<alias>.security.protocol, ...).
+func securityProperties(flows []*stand.FlowSpec, c kafkasec.Config) (string, error) {
+	var b strings.Builder
+	done := map[string]bool{}
+	for _, f := range flows {
+		for _, alias := range []string{f.Source.Value, f.Target.Value} {
+			if done[alias] {
+				continue
+			}
+			done[alias] = true
+			props, err := c.JavaProperties(alias + ".")
+			if err != nil {
+				return "", err
+			}
+			for _, kv := range props {
+				fmt.Fprintf(&b, "%s = %s\n", kv[0], strings.ReplaceAll(kv[1], `\`, `\\`))
+			}
+		}
+	}
+	return b.String(), nil
 }
 
 // mirrorMaker is MirrorMaker 2's process, stopped the way kafkaproc
