@@ -23,6 +23,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -63,6 +64,8 @@ type Env struct {
 	// written is every traffic the stand's scenarios wrote (see
 	// UnexpectedPoints).
 	written []*Traffic
+	// writers are the started Kafka-era writer groups, by name (under mu).
+	writers map[string]*kafkasal.Writer
 }
 
 // standSeq numbers stands that share an influxd.
@@ -175,6 +178,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		{"remote registries", e.startRemoteRegistries},
 		{"sinks", e.startConsumers},
 		{"producers", e.startProducers},
+		{"writers", e.startWriters},
 		{"traffic", e.startStanding},
 		{"settle", e.settle},
 	}
@@ -302,6 +306,7 @@ func (e *Env) settle(ctx context.Context) error {
 // the stand's databases from a shared influxd, and closes the backend
 // (its clusters, influxd servers, containers).
 func (e *Env) Down(ctx context.Context) error {
+	e.closeWriters(ctx)
 	e.mu.Lock()
 	order := append([]string(nil), e.order...)
 	e.mu.Unlock()

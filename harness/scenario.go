@@ -159,11 +159,6 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 			tr.Finish(err)
 			return
 		}
-		defer func() {
-			if err := kw.Close(context.WithoutCancel(ctx)); err != nil {
-				s.env.log.Error("harness: Kafka-era writer", "writer", tr.KafkaWriter, "err", err)
-			}
-		}()
 		wc.Publish = kw.Publish
 	}
 	if s.env.realDDS() && p.TextSite == "" && tr.KafkaWriter == "" {
