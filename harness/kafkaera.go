@@ -10,6 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lsst-ts/teststand/harness/observe"
 	"github.com/lsst-ts/teststand/harness/stand"
 	"github.com/lsst-ts/teststand/harness/standsec"
 	"github.com/lsst-ts/teststand/kafkasal"
@@ -100,4 +104,47 @@ func (st *Steps) publishKafka(ctx context.Context, csc, index, topic, rate, dur,
 		return fmt.Errorf("writer group %q has no %s (it has %v)", writer, csc, w.CSCs)
 	}
 	return publishSome(ctx, PublishSpec{CSC: csc, Index: parseIndex(index), Topic: topic, KafkaWriter: writer}, rate, dur)
+}
+
+// noneInTopic waits for the traffic's writer and then for after, and
+// fails if a record of the traffic (its private_origin) is in the Kafka
+// topic at site; a topic that does not exist holds none.
+func (st *Steps) noneInTopic(ctx context.Context, csc, index, topic, kafkaTopic, site, after string) error {
+	tr, err := st.traffic(ctx, csc, index, topic)
+	if err != nil {
+		return err
+	}
+	se := st.Env.Sites[site]
+	if se == nil {
+		return fmt.Errorf("no site %q", site)
+	}
+	if err := tr.Wait(ctx); err != nil {
+		return fmt.Errorf("writing %s.%s: %w", csc, topic, err)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(seconds(after)):
+	}
+	origin := tr.Topic.FieldIndex("private_origin")
+	var found, read int
+	err = observe.ReadToEnd(ctx, se.Brokers, kafkaTopic, func(r *kgo.Record) {
+		read++
+		if len(r.Value) < 5 {
+			return
+		}
+		if s, err := tr.Topic.DecodeAvro(r.Value[5:]); err == nil && s.Values[origin] == tr.Origin {
+			found++
+		}
+	}, se.KafkaOpts...)
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s at %s: %w", kafkaTopic, site, err)
+	}
+	if found > 0 {
+		return fmt.Errorf("%s %s: %d of this scenario's samples are in %s at %s (of %d records there)", csc, topic, found, kafkaTopic, site, read)
+	}
+	return nil
 }
