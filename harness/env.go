@@ -46,9 +46,12 @@ type Env struct {
 	// parts do not talk over loopback).
 	net *netfault.Layer
 	// sec are a secured stand's secrets for this run (nil when open).
-	sec        *standsec.Secrets
-	linksMu    sync.Mutex         // held while a domain is joined: not mu, a join may wait
-	links      map[int]dds.Domain // joined domains, by id (under linksMu)
+	sec     *standsec.Secrets
+	linksMu sync.Mutex         // held while a domain is joined: not mu, a join may wait
+	links   map[int]dds.Domain // joined domains, by id (under linksMu)
+	// claimed are the domains whose port of DDSBasePort the stand claimed
+	// (under linksMu).
+	claimed    map[int]bool
 	tmp        string
 	mu         sync.Mutex
 	components map[string]*component

@@ -200,6 +200,14 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 	if p.Index != 0 {
 		csc = fmt.Sprintf("%s:%d", p.CSC, p.Index)
 	}
+	// The process binds its domain's port of the stand's range: claimed
+	// first, whether or not the stand joined that domain.
+	s.env.linksMu.Lock()
+	err = s.env.claimDomain(p.Domain)
+	s.env.linksMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	args := []string{"--domain", strconv.Itoa(p.Domain), "--partition-prefix", p.PartitionPrefix,
 		"--csc", csc, "--topic", p.Topic, "--rate", strconv.FormatFloat(p.RateHz, 'f', -1, 64),
 		"--origin", strconv.Itoa(int(tr.Origin)), "--seed", strconv.FormatUint(p.Seed, 10),
