@@ -108,8 +108,10 @@ test-stand: tools
 ## InfluxDB 2.x; the delivery, replication, sink and Kafka-era features with
 ## Kafka-era SAL writers; a summit broker of three killed mid-stream (RF 3,
 ## min.insync.replicas 2, acks all), and two at once; the link faults with
-## MirrorMaker 2; the delivery, replication, sink, ACL and InfluxDB features on the
-## secured stand; and the network fault features (test-network)
+## MirrorMaker 2; the delivery, replication, sink, ACL and InfluxDB
+## features on the secured stand, on kfake and on Apache Kafka with
+## MirrorMaker 2, Telegraf and the binaries; and the network fault features
+## (test-network)
 test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run $(STAND) --features features --backend process --parallel 2 --ts-xml= --report out/conformance/process
 	$(GO) run ./cmd/stand run $(STAND) --features features/replication.feature,features/two-way.feature,features/chain.feature,features/identity.feature,features/sasquatch.feature,features/faults.feature --backend process --replicator mirrormaker2 --ts-xml= --report out/conformance/mirrormaker2
@@ -118,6 +120,7 @@ test-conformance: tools influxdb2-tools conformance-tools
 	$(GO) run ./cmd/stand run scenarios/three-brokers.yaml --features conformance/faults --ts-xml= --report out/conformance/broker-faults
 	$(GO) run ./cmd/stand run scenarios/kafka-era.yaml --features features/delivery.feature,features/replication.feature,features/sink.feature,features/kafka-era.feature --backend process --ts-xml= --report out/conformance/kafka-era
 	$(GO) run ./cmd/stand run scenarios/secured.yaml --features features/delivery.feature,features/replication.feature,features/sink.feature,conformance/secured --ts-xml= --report out/conformance/secured
+	$(GO) run ./cmd/stand run scenarios/secured.yaml --backend process --features features/delivery.feature,features/replication.feature,features/sink.feature,conformance/secured,conformance/secured-process --ts-xml= --report out/conformance/secured-process
 	$(MAKE) test-network
 
 ## test-network: the network fault features under the summit's nominal

@@ -25,4 +25,6 @@ Feature: Kafka-era SAL
   Scenario: A CSC under test with its own subname never reaches the production EFD
     When ATDome publishes "position" at 10 Hz for 2 s to Kafka as writer "test-cscs"
     Then every sample of ATDome "position" is in topic "lsst.test.ATDome.position" at "summit" exactly once within 10 s
-    And ATDome "position" is reported as "not delivered" in database "efd" at "usdf" after 3 s
+    And no sample of ATDome "position" is in topic "lsst.sal.ATDome.position" at "summit" after 10 s
+    And no sample of ATDome "position" is in topic "summit.lsst.sal.ATDome.position" at "usdf" after 0 s
+    And ATDome "position" is reported as "not delivered" in database "efd" at "usdf" after 30 s

@@ -23,6 +23,7 @@ import (
 	"github.com/lsst-ts/teststand/harness/backend"
 	"github.com/lsst-ts/teststand/harness/influxd"
 	"github.com/lsst-ts/teststand/harness/stand"
+	"github.com/lsst-ts/teststand/kafkasal"
 	"github.com/lsst-ts/teststand/producer"
 	"github.com/lsst-ts/teststand/registry"
 	"github.com/lsst-ts/teststand/replication"
@@ -45,9 +46,12 @@ type Env struct {
 	// parts do not talk over loopback).
 	net *netfault.Layer
 	// sec are a secured stand's secrets for this run (nil when open).
-	sec        *standsec.Secrets
-	linksMu    sync.Mutex         // held while a domain is joined: not mu, a join may wait
-	links      map[int]dds.Domain // joined domains, by id (under linksMu)
+	sec     *standsec.Secrets
+	linksMu sync.Mutex         // held while a domain is joined: not mu, a join may wait
+	links   map[int]dds.Domain // joined domains, by id (under linksMu)
+	// claimed are the domains whose port of DDSBasePort the stand claimed
+	// (under linksMu).
+	claimed    map[int]bool
 	tmp        string
 	mu         sync.Mutex
 	components map[string]*component
@@ -63,6 +67,8 @@ type Env struct {
 	// written is every traffic the stand's scenarios wrote (see
 	// UnexpectedPoints).
 	written []*Traffic
+	// writers are the started Kafka-era writer groups, by name (under mu).
+	writers map[string]*kafkasal.Writer
 }
 
 // standSeq numbers stands that share an influxd.
@@ -178,6 +184,7 @@ func Up(ctx context.Context, st *Stand, opts UpOptions) (_ *Env, err error) {
 		{"remote registries", e.startRemoteRegistries},
 		{"sinks", e.startConsumers},
 		{"producers", e.startProducers},
+		{"writers", e.startWriters},
 		{"traffic", e.startStanding},
 		{"settle", e.settle},
 	}
@@ -305,6 +312,7 @@ func (e *Env) settle(ctx context.Context) error {
 // the stand's databases from a shared influxd, and closes the backend
 // (its clusters, influxd servers, containers).
 func (e *Env) Down(ctx context.Context) error {
+	e.closeWriters(ctx)
 	e.mu.Lock()
 	order := append([]string(nil), e.order...)
 	e.mu.Unlock()

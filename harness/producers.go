@@ -242,7 +242,9 @@ func (e *Env) joinDomains(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.DDSBasePort = base
+	e.linksMu.Lock()
+	e.DDSBasePort, e.claimed = base, domains
+	e.linksMu.Unlock()
 	for d := range domains {
 		if err := e.joinDomain(ctx, d); err != nil {
 			return err
@@ -259,6 +261,9 @@ func (e *Env) joinDomain(ctx context.Context, d int) error {
 	if _, ok := e.links[d]; ok {
 		return nil
 	}
+	if err := e.claimDomain(d); err != nil {
+		return err
+	}
 	l, err := dds.Connect(ctx, e.Stand.DDS, e.Bus, e.domainConfig(d))
 	if err != nil {
 		return fmt.Errorf("DDS domain %d: %w", d, err)
@@ -267,6 +272,25 @@ func (e *Env) joinDomain(ctx context.Context, d int) error {
 		e.links = map[int]dds.Domain{}
 	}
 	e.links[d] = l
+	return nil
+}
+
+// claimDomain claims domain d's port of the stand's range, as Up claimed
+// those of its producers' domains, before anything of the stand binds it:
+// a writer may join another domain later (a feature's domain 12), and
+// another stand must not be handed that port meanwhile. Callers hold
+// linksMu.
+func (e *Env) claimDomain(d int) error {
+	if e.claimed[d] {
+		return nil
+	}
+	if p := dds.Port(e.DDSBasePort, d); !proc.ClaimPort(p) {
+		return fmt.Errorf("DDS domain %d: port %d of the stand's range (base %d) is taken by another stand or process", d, p, e.DDSBasePort)
+	}
+	if e.claimed == nil {
+		e.claimed = map[int]bool{}
+	}
+	e.claimed[d] = true
 	return nil
 }
 

@@ -159,11 +159,6 @@ func (s *Scenario) write(ctx context.Context, tr *Traffic, p PublishSpec) {
 			tr.Finish(err)
 			return
 		}
-		defer func() {
-			if err := kw.Close(context.WithoutCancel(ctx)); err != nil {
-				s.env.log.Error("harness: Kafka-era writer", "writer", tr.KafkaWriter, "err", err)
-			}
-		}()
 		wc.Publish = kw.Publish
 	}
 	if s.env.realDDS() && p.TextSite == "" && tr.KafkaWriter == "" {
@@ -204,6 +199,14 @@ func (s *Scenario) PublishProcess(ctx context.Context, p PublishSpec) (_ *Traffi
 	csc := p.CSC
 	if p.Index != 0 {
 		csc = fmt.Sprintf("%s:%d", p.CSC, p.Index)
+	}
+	// The process binds its domain's port of the stand's range: claimed
+	// first, whether or not the stand joined that domain.
+	s.env.linksMu.Lock()
+	err = s.env.claimDomain(p.Domain)
+	s.env.linksMu.Unlock()
+	if err != nil {
+		return nil, err
 	}
 	args := []string{"--domain", strconv.Itoa(p.Domain), "--partition-prefix", p.PartitionPrefix,
 		"--csc", csc, "--topic", p.Topic, "--rate", strconv.FormatFloat(p.RateHz, 'f', -1, 64),

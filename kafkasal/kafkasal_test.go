@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestWriter(t *testing.T) {
 	if position == nil || heartbeat == nil || !heartbeat.Indexed {
 		t.Fatal("the sample interfaces lack ATDome position or Test's heartbeat")
 	}
-	w, err := kafkasal.Open(ctx, kafkasal.Config{Brokers: c.ListenAddrs(), RegistryURL: reg.URL(), Subname: "test"}, []*sal.Topic{position, heartbeat})
+	w, err := kafkasal.Open(ctx, kafkasal.Config{Brokers: c.ListenAddrs(), RegistryURL: reg.URL(), Subname: "test"}, nil, position, heartbeat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +172,69 @@ func TestWriter(t *testing.T) {
 func TestOpenRefusesWithoutSubname(t *testing.T) {
 	if _, err := kafkasal.Open(context.Background(), kafkasal.Config{Brokers: []string{"127.0.0.1:1"}}, nil); err == nil || !strings.Contains(err.Error(), kafkasal.EnvSubname) {
 		t.Fatalf("err %v, want one naming %s", err, kafkasal.EnvSubname)
+	}
+}
+
+// TestOpenStartsEveryTopic: as salobj's SalInfo.start, a component's
+// writer creates every topic of the component (telemetry, events,
+// commands, ackcmd) and registers every schema under <topic>-value when it
+// starts, though it writes none of them yet.
+func TestOpenStartsEveryTopic(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	site := kafkatest.NewSite(t)
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps := []*sal.Component{ifaces.Component("ATDome"), ifaces.Component("Test")}
+	brokers := site.Cluster.ListenAddrs()
+	w, err := kafkasal.Open(ctx, kafkasal.Config{Brokers: brokers, RegistryURL: site.Registry.URL(), Subname: "test"}, comps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	details, err := kadm.NewClient(cl).ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := sr.NewClient(sr.URLs(site.Registry.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects, err := rc.Subjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[sal.Kind]int{}
+	for _, c := range comps {
+		for _, tp := range c.Topics {
+			kinds[tp.Kind]++
+			name := tp.KafkaTopic("test")
+			if d, ok := details[name]; !ok || len(d.Partitions) != 1 {
+				t.Errorf("%s: not created with one partition at start", name)
+			}
+			if !slices.Contains(subjects, name+"-value") {
+				t.Errorf("%s-value: not registered at start", name)
+			}
+		}
+	}
+	for _, k := range []sal.Kind{sal.Telemetry, sal.Event, sal.Command, sal.Ackcmd} {
+		if kinds[k] == 0 {
+			t.Errorf("the components have no %s topic: the test checks nothing of them", k)
+		}
+	}
+	if p := kafkatest.TopicConfig(t, brokers, "lsst.test.ATDome.logevent_heartbeat", "cleanup.policy"); p != "compact" {
+		t.Errorf("an event topic made at start: cleanup.policy %q, want compact", p)
+	}
+	if p := kafkatest.TopicConfig(t, brokers, "lsst.test.ATDome.command_start", "cleanup.policy"); p == "compact" {
+		t.Error("a command topic made at start is compacted; only events are")
 	}
 }

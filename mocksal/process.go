@@ -156,22 +156,32 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	return errors.Join(errors.Join(errs...), ledgerErr(), closeRecorder(rec))
 }
 
-// runKafka runs the writers as Kafka-era SAL components: their topics are
-// created and their schemas registered first, then each writes straight
-// to the Kafka of cfg.Kafka; what is in flight is flushed at the end.
+// runKafka runs the writers as Kafka-era SAL components: as salobj's
+// SalInfo.start, every topic of each of their components is created and
+// its schema registered first, then each writes straight to the Kafka of
+// cfg.Kafka; what is in flight is flushed at the end.
 func runKafka(ctx context.Context, cfg ProcessConfig) error {
 	if cfg.Replay != nil || cfg.Record != nil {
 		return &exit.BadInput{Err: errors.New("mocksal: --replay and --record need a DDS domain, not --kafka")}
 	}
+	var comps []*sal.Component
 	var topics []*sal.Topic
 	for _, w := range cfg.Writers {
-		if !slices.Contains(topics, w.Topic) {
-			topics = append(topics, w.Topic)
+		var c *sal.Component
+		if cfg.Interfaces != nil {
+			c = cfg.Interfaces.Component(w.Topic.CSC)
+		}
+		if c != nil && slices.Contains(c.Topics, w.Topic) {
+			if !slices.Contains(comps, c) {
+				comps = append(comps, c)
+			}
+		} else if !slices.Contains(topics, w.Topic) {
+			topics = append(topics, w.Topic) // of no interfaces mocksal was given
 		}
 	}
 	kc := *cfg.Kafka
 	kc.Logger = cmp.Or(kc.Logger, cfg.Logger)
-	kw, err := kafkasal.Open(ctx, kc, topics)
+	kw, err := kafkasal.Open(ctx, kc, comps, topics...)
 	if err != nil {
 		return err
 	}

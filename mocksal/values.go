@@ -1,8 +1,6 @@
 package mocksal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -21,11 +19,12 @@ type generator struct {
 }
 
 func newGenerator(t *sal.Topic, seed uint64) *generator {
-	sum := sha256.Sum256([]byte(t.Schema()))
 	g := &generator{
-		topic:   t,
-		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		revCode: hex.EncodeToString(sum[:4]),
+		topic: t,
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		// Kafka-era salobj's private_revCode (ts_xml's get_revcode); a
+		// real DDS transport writes its own in its place.
+		revCode: t.RevCode(),
 	}
 	for i, f := range t.Fields {
 		if !f.Private {

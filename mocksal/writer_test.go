@@ -61,6 +61,11 @@ func TestWriterFieldsAndLedger(t *testing.T) {
 				if got := s.Get("private_identity"); got != c.identity || w.Identity != c.identity {
 					t.Errorf("identity %v, want %s", got, c.identity)
 				}
+				// ts_xml's get_revcode: md5 of json.dumps(schema, indent=4),
+				// 8 hex digits (4b27c1a3 for ATDome position, by Python).
+				if got := s.Get("private_revCode"); got != tp.RevCode() || tp.Name == "position" && got != "4b27c1a3" {
+					t.Errorf("revCode %v, want ts_xml's %s", got, tp.RevCode())
+				}
 				if got := s.Get("private_origin"); got != int32(42) {
 					t.Errorf("origin %v, want 42", got)
 				}

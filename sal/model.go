@@ -103,6 +103,8 @@ type Topic struct {
 	index    map[string]int
 	once     sync.Once
 	schema   string
+	revOnce  sync.Once
+	revCode  string
 	enc      []fieldCodec
 	encErr   error
 	encBuild sync.Once

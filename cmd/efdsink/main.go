@@ -49,20 +49,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Repair, "repair", false, "rewrite every matching topic from the oldest offset, then exit")
 	fs.StringVar(&pc.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
 	debug := fs.Bool("debug", false, "debug logging")
-	security := kafkasec.AddFlags(fs)
-	registryAuth := kafkasec.AddRegistryFlags(fs)
+	security := kafkasec.AddClientFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	kopts, err := security.Opts()
-	if err == nil {
-		cfg.RegistryUsername, cfg.RegistryPassword, err = registryAuth.Auth()
-	}
+	kopts, ru, rp, err := security.Client()
 	if err != nil {
 		fmt.Fprintf(stderr, "efdsink: %v\n", err)
 		return 2
 	}
 	cfg.KafkaOpts = append(cfg.KafkaOpts, kopts...)
+	cfg.RegistryUsername, cfg.RegistryPassword = ru, rp
 	cfg.Brokers = cli.List(*brokers)
 	if *topics != "" {
 		cfg.Rules = []sink.Rule{{Topics: cli.List(*topics), Database: *database, Tags: cli.List(*tags), Timestamp: *tsField, TimestampFormat: *tsFormat}}

@@ -25,6 +25,9 @@ func TestCommandLine(t *testing.T) {
 		{"bad topic pattern", append(base, "--topics", "("), `topic pattern "("`},
 		{"bad timestamp format", append(base, "--topics", "x", "--timestamp-format", "unix_s"), `timestamp format "unix_s"`},
 		{"unknown flag", []string{"--frobnicate"}, "flag provided but not defined"},
+		{"password file missing", append(base, "--username", "telegraf", "--password", "@/nonexistent/pw"), "secret file"},
+		{"username alone", append(base, "--username", "telegraf"), "--username and --password go together"},
+		{"registry password file missing", append(base, "--registry-username", "u", "--registry-password", "@/nonexistent/pw"), "secret file"},
 		{"InfluxDB password without a user", append(base, "--influxdb-password", "x"), "an InfluxDB user and password go together"},
 		{"InfluxDB password file missing", append(base, "--influxdb-username", "u", "--influxdb-password", "@"+rules+".missing"), "--influxdb-password: secret file"},
 	}

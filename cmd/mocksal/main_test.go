@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/lsst-ts/teststand/internal/kafkatest"
 	"github.com/lsst-ts/teststand/kafkasal"
@@ -143,5 +149,35 @@ func TestKafkaEra(t *testing.T) {
 	recs := kafkatest.Consume(t, c.ListenAddrs(), "lsst.test.ATDome.position", 4)
 	if len(recs) != 4 {
 		t.Fatalf("%d records at lsst.test.ATDome.position, want 4", len(recs))
+	}
+	// As salobj's SalInfo.start: every topic of the component made and its
+	// schema registered, not only the one written.
+	ifaces, err := sal.Load(sample.FS, sal.Avro(sample.Avro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	details, err := kadm.NewClient(cl).ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := sr.NewClient(sr.URLs(reg.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects, err := rc.Subjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range ifaces.Component("ATDome").Topics {
+		name := tp.KafkaTopic("test")
+		if _, ok := details[name]; !ok || !slices.Contains(subjects, name+"-value") {
+			t.Errorf("%s: created %v, %s-value registered %v; want both at start", name, ok, name, slices.Contains(subjects, name+"-value"))
+		}
 	}
 }

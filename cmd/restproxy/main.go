@@ -26,20 +26,17 @@ func run(args []string, stderr io.Writer) int {
 	partitions := fs.Int("partitions", 1, "partitions of a topic created through v3 without partitions_count")
 	rf := fs.Int("replication-factor", -1, "replication factor of such a topic (-1: the broker's default)")
 	debug := fs.Bool("debug", false, "debug logging")
-	security := kafkasec.AddFlags(fs)
-	registryAuth := kafkasec.AddRegistryFlags(fs)
+	security := kafkasec.AddClientFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	kopts, err := security.Opts()
-	if err == nil {
-		cfg.RegistryUsername, cfg.RegistryPassword, err = registryAuth.Auth()
-	}
+	kopts, ru, rp, err := security.Client()
 	if err != nil {
 		fmt.Fprintf(stderr, "restproxy: %v\n", err)
 		return 2
 	}
 	cfg.KafkaOpts = append(cfg.KafkaOpts, kopts...)
+	cfg.RegistryUsername, cfg.RegistryPassword = ru, rp
 	pc.Brokers = cli.List(*brokers)
 	pc.Partitions, pc.ReplicationFactor = int32(*partitions), int16(*rf)
 	pc.Logger = cli.NewLogger(stderr, *debug)

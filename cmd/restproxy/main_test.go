@@ -31,6 +31,8 @@ func TestBadInput(t *testing.T) {
 		{"wildcard prefix", []string{"--brokers", "127.0.0.1:1", "--tokens", file("glob.yaml", "tokens: {secret: ['lsst.*']}\n")}, `prefix "lsst.*"`},
 		{"no tokens", []string{"--brokers", "127.0.0.1:1", "--tokens", file("none2.yaml", "tokens: {}\n")}, "no tokens listed"},
 		{"bad flag", []string{"--nope"}, "flag provided but not defined"},
+		{"password file missing", []string{"--brokers", "127.0.0.1:1", "--username", "rest-proxy", "--password", "@" + filepath.Join(dir, "nopw")}, "secret file"},
+		{"bad protocol", []string{"--brokers", "127.0.0.1:1", "--security-protocol", "TLS"}, `security protocol "TLS"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

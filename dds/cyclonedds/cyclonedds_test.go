@@ -4,6 +4,7 @@ package cyclonedds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -211,5 +212,31 @@ func TestIsolation(t *testing.T) {
 	}
 	if wd.Peers() != 2 || rd.Peers() != 2 || od.Peers() != 0 {
 		t.Errorf("peers: writer %d, reader %d (want 2 each: domain 0 has three participants), domain 1 %d (want 0)", wd.Peers(), rd.Peers(), od.Peers())
+	}
+}
+
+// TestPublishAfterClose: once the domain is left, a sample published on it
+// fails with an error saying so (dds.ErrClosed), before and after a writer
+// of its topic was made, rather than seem written.
+func TestPublishAfterClose(t *testing.T) {
+	ifaces := interfaces(t)
+	base := ddstest.BasePort(t, 0)
+	bus := dds.NewBus()
+	defer bus.Close()
+	d := join(t, bus, ifaces, 0, base)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	written := ifaces.Topic("Test", "scalars")
+	if _, err := bus.Publish(ctx, 0, "summit", ddstest.EdgeSample(written, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []*sal.Topic{written, ifaces.Topic("Test", "arrays")} {
+		_, err := bus.Publish(ctx, 0, "summit", ddstest.EdgeSample(topic, 1, 1))
+		if !errors.Is(err, dds.ErrClosed) || !strings.Contains(err.Error(), "domain 0") {
+			t.Errorf("%s published after Close: err %v, want one saying domain 0 was left (dds.ErrClosed)", topic.Name, err)
+		}
 	}
 }

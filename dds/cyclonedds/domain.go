@@ -238,7 +238,9 @@ func (d *Domain) Peers() int {
 }
 
 // Close deletes the participant (and every entity under it) once the
-// reading loop has stopped.
+// reading loop has stopped. The bus keeps the domain's forwarder: a sample
+// published on the domain after Close fails with an error wrapping
+// dds.ErrClosed, rather than seem written and go nowhere.
 func (d *Domain) Close() error {
 	d.mu.Lock()
 	if d.closed {
@@ -252,6 +254,11 @@ func (d *Domain) Close() error {
 	d.wg.Wait()
 	d.free()
 	return nil
+}
+
+// errClosed is a publish's error after Close.
+func (d *Domain) errClosed() error {
+	return fmt.Errorf("cyclonedds: domain %d was left (Close): nothing is written on it: %w", d.cfg.Domain, dds.ErrClosed)
 }
 
 func (d *Domain) free() {
@@ -333,9 +340,6 @@ func (d *Domain) forward(ctx context.Context, prefix string, s *sal.Sample) erro
 		d.Failed.Add(1)
 		return err
 	}
-	if w == nil {
-		return nil // closed
-	}
 	p, release, err := encode(w.layout, s)
 	if err != nil {
 		d.Failed.Add(1)
@@ -357,7 +361,7 @@ func (d *Domain) writer(ctx context.Context, partition string, t *sal.Topic) (*w
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
-		return nil, nil
+		return nil, d.errClosed()
 	}
 	w, ok := d.writers[key]
 	if ok {

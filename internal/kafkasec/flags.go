@@ -50,13 +50,30 @@ func (f *Flags) Config() (Config, error) {
 	return c, nil
 }
 
-// Opts are the franz-go options the parsed flags give (see Config).
-func (f *Flags) Opts() ([]kgo.Opt, error) {
-	c, err := f.Config()
-	if err != nil {
-		return nil, err
+// ClientFlags are a Kafka and registry client's security flags: Flags
+// and RegistryFlags together, for a command that reads or writes a site
+// through its registry (the sink, the REST proxy).
+type ClientFlags struct {
+	kafka    *Flags
+	registry *RegistryFlags
+}
+
+// AddClientFlags registers Flags' and RegistryFlags' flags on fs.
+func AddClientFlags(fs *flag.FlagSet) *ClientFlags {
+	return &ClientFlags{kafka: AddFlags(fs), registry: AddRegistryFlags(fs)}
+}
+
+// Client is what the parsed flags give: the franz-go options (see
+// Config) and the registry's basic auth, passwords read from their files.
+func (f *ClientFlags) Client() (opts []kgo.Opt, registryUser, registryPassword string, err error) {
+	c, err := f.kafka.Config()
+	if err == nil {
+		opts, err = c.Opts()
 	}
-	return c.Opts()
+	if err == nil {
+		registryUser, registryPassword, err = f.registry.Auth()
+	}
+	return opts, registryUser, registryPassword, err
 }
 
 // RegistryFlags are a schema registry's basic-auth flags, as the SAL

@@ -285,6 +285,15 @@ func FreePorts(offsets ...int) (int, error) {
 	return 0, fmt.Errorf("free ports: no base with %d free ports found", len(offsets))
 }
 
+// ClaimPort claims port p as FreePorts claims each of its ports (for this
+// process and machine-wide), reporting false when p is someone's: for a
+// port of a family FreePorts gave the base of that is needed only later.
+func ClaimPort(p int) bool {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	return takePort(p)
+}
+
 // takePort claims p and checks that it can be bound now; a claim that
 // fails the check stays (the port is someone's).
 func takePort(p int) bool {
