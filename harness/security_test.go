@@ -32,10 +32,7 @@ import (
 // site's InfluxDB is asked directly: it refuses a query without
 // credentials and one with a wrong password, and answers the run's.
 func TestSecuredStand(t *testing.T) {
-	var mu sync.Mutex
-	var made []*standsec.Secrets
-	onSecrets = func(s *standsec.Secrets) { mu.Lock(); made = append(made, s); mu.Unlock() }
-	defer func() { onSecrets = nil }()
+	secrets := captureSecrets(t)
 	var logs, out proc.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -102,10 +99,10 @@ func TestSecuredStand(t *testing.T) {
 		t.Errorf("scenarios not run: %v", want)
 	}
 
-	if len(made) < 2 {
-		t.Fatalf("%d stands made secrets, want one a run at least", len(made))
+	if len(secrets()) < 2 {
+		t.Fatalf("%d stands made secrets, want one a run at least", len(secrets()))
 	}
-	checkNoSecrets(t, made, map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary}, good, bad)
+	checkNoSecrets(t, secrets(), map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary}, good, bad)
 }
 
 // TestSecuredProcessStand runs the secured stand on real Apache Kafka
@@ -115,10 +112,7 @@ func TestSecuredStand(t *testing.T) {
 // the machine while it runs: no secret may be in a process listing, nor
 // in anything the run wrote.
 func TestSecuredProcessStand(t *testing.T) {
-	var mu sync.Mutex
-	var made []*standsec.Secrets
-	onSecrets = func(s *standsec.Secrets) { mu.Lock(); made = append(made, s); mu.Unlock() }
-	defer func() { onSecrets = nil }()
+	secrets := captureSecrets(t)
 	var logs, out proc.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
@@ -142,7 +136,17 @@ func TestSecuredProcessStand(t *testing.T) {
 			t.Fatalf("no process listing had %q:\n%s", w, seen)
 		}
 	}
-	checkNoSecrets(t, made, map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary, "process listings": seen}, dir)
+	checkNoSecrets(t, secrets(), map[string]string{"logs": logs.String(), "output": out.String(), "summary": summary, "process listings": seen}, dir)
+}
+
+// captureSecrets collects the secrets of every stand made until the test
+// ends; the returned function gives those made so far.
+func captureSecrets(t *testing.T) func() []*standsec.Secrets {
+	var mu sync.Mutex
+	var made []*standsec.Secrets
+	onSecrets = func(s *standsec.Secrets) { mu.Lock(); made = append(made, s); mu.Unlock() }
+	t.Cleanup(func() { onSecrets = nil })
+	return func() []*standsec.Secrets { mu.Lock(); defer mu.Unlock(); return slices.Clone(made) }
 }
 
 // watchCommandLines reads every process's command line on the machine

@@ -24,3 +24,4 @@ Feature: Secured, real MirrorMaker 2 and Telegraf deliver as ours do
     And the "replicator" user may read topic "lsst.sal.ATDome.position" at "summit"
     And the "telegraf" user may not write topic "summit.lsst.sal.ATDome.position" at "usdf"
     And a client without credentials is refused at "usdf_mm2"
+    And the InfluxDB at "usdf" refuses a client without credentials
