@@ -22,10 +22,7 @@ import (
 // command line) every point is written.
 func TestInfluxCredentials(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "efdsink")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildEfdsink(t, dir)
 	ib, err := influxd.Find("../..")
 	if err != nil {
 		t.Fatal(err)

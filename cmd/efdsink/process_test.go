@@ -27,10 +27,7 @@ import (
 // counts and goes on.
 func TestStrict(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "efdsink")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildEfdsink(t, dir)
 	ib, err := influxd.Find("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -173,4 +170,14 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
+}
+
+// buildEfdsink builds the command into dir and returns its path.
+func buildEfdsink(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "efdsink")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -150,10 +150,7 @@ func (c Config) Check(topics []string) error {
 // PLAINTEXT).
 func (c Config) kafkaSecurity() string {
 	k := c.Kafka
-	proto := strings.ToUpper(k.Protocol)
-	if proto == "" && k.Username != "" {
-		proto = "SASL_PLAINTEXT"
-	}
+	proto := k.EffectiveProtocol()
 	var b strings.Builder
 	if strings.HasPrefix(proto, "SASL_") {
 		fmt.Fprintf(&b, "  sasl_mechanism = %q\n  sasl_username = %q\n  sasl_password = %q\n", cmp.Or(strings.ToUpper(k.Mechanism), "SCRAM-SHA-512"), k.Username, k.Password)

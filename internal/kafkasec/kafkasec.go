@@ -32,7 +32,7 @@ type Config struct {
 
 // Opts returns the franz-go options for c.
 func (c Config) Opts() ([]kgo.Opt, error) {
-	proto := strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol()))
+	proto := c.EffectiveProtocol()
 	var opts []kgo.Opt
 	switch proto {
 	case "PLAINTEXT", "SSL":
@@ -74,12 +74,12 @@ type Dial func(ctx context.Context, network, address string) (net.Conn, error)
 // link, say), TLS on top of it when the protocol asks for TLS: franz-go
 // takes either a dialer or a TLS configuration, so the dialer does both.
 func (c Config) OptsVia(dial Dial) ([]kgo.Opt, error) {
-	sec, err := Config{Protocol: strings.Replace(strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol())), "SSL", "PLAINTEXT", 1), Mechanism: c.Mechanism,
+	sec, err := Config{Protocol: strings.Replace(c.EffectiveProtocol(), "SSL", "PLAINTEXT", 1), Mechanism: c.Mechanism,
 		Username: c.Username, Password: c.Password}.Opts()
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasSuffix(strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol())), "SSL") {
+	if !strings.HasSuffix(c.EffectiveProtocol(), "SSL") {
 		return append(sec, kgo.Dialer(dial)), nil
 	}
 	tc, err := c.tls()
@@ -114,7 +114,7 @@ func (c Config) JavaProperties(prefix string) ([][2]string, error) {
 	if _, err := (Config{Protocol: c.Protocol, Mechanism: c.Mechanism, Username: c.Username, Password: c.Password}).Opts(); err != nil {
 		return nil, err
 	}
-	proto := strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol()))
+	proto := c.EffectiveProtocol()
 	out := [][2]string{{prefix + "security.protocol", proto}}
 	if strings.HasPrefix(proto, "SASL_") {
 		mech := strings.ToUpper(cmp.Or(c.Mechanism, "SCRAM-SHA-512"))
@@ -133,6 +133,13 @@ func (c Config) JavaProperties(prefix string) ([][2]string, error) {
 		return nil, errors.New("a Java client's TLS certificate: give it in a PEM keystore (not supported here)")
 	}
 	return out, nil
+}
+
+// EffectiveProtocol is the protocol c speaks, upper case: Protocol, or
+// when unset SASL_PLAINTEXT with a username (ts_salkafka's behaviour),
+// else PLAINTEXT.
+func (c Config) EffectiveProtocol() string {
+	return strings.ToUpper(cmp.Or(c.Protocol, c.defaultProtocol()))
 }
 
 func (c Config) defaultProtocol() string {
